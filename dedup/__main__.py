@@ -1,0 +1,7 @@
+"""``python -m dedup``: the command line."""
+
+from __future__ import annotations
+
+from dedup.cli import main
+
+raise SystemExit(main())

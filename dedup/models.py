@@ -1,0 +1,269 @@
+"""The records that flow through the pipeline and come out of it.
+
+:class:`Article` goes in; :class:`DedupResult` (stories of :class:`Post`, with their
+:class:`PairMatch` scores and a :class:`Summary`) comes out. All are frozen, slotted
+dataclasses with a ``to_dict()`` that gives JSON-ready values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+__all__ = [
+    "Article",
+    "DedupResult",
+    "Evidence",
+    "MatchKind",
+    "PairMatch",
+    "Post",
+    "Story",
+    "Summary",
+]
+
+#: How two posts of one story relate: the same text after normalization (``exact``),
+#: the same text with small edits (``near``), one a lead or excerpt of the other
+#: (``contained``) or the same event reworded (``rewritten``). ``template`` marks two
+#: posts with the same wording but conflicting specifics (names, places, numbers,
+#: dates): different events written from one template, never merged into a story.
+MatchKind = Literal["exact", "near", "contained", "rewritten", "template"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article:
+    """One post as submitted.
+
+    Parameters
+    ----------
+    id : str
+        Unique within a batch; echoed back exactly as given.
+    text : str
+        The body (raw: HTML and account boilerplate are handled by normalization).
+    title : str
+        The headline, empty when unknown.
+    account : str
+        The account or department that posted it, empty when unknown.
+    published_at : datetime, optional
+        When it was posted; the earliest post of a story is its original.
+    source : str, optional
+        Where the record came from (file path), for error messages.
+    lineno : int, optional
+        Line or record number in ``source``.
+    extra : Mapping[str, Any]
+        Other input fields, kept untouched.
+
+    Examples
+    --------
+    >>> a = Article(id="1", title="社区开展垃圾分类宣传", text="6月12日上午……", account="荷叶塘社区")
+    >>> a.id, a.account
+    ('1', '荷叶塘社区')
+    """
+
+    id: str
+    text: str
+    title: str = ""
+    account: str = ""
+    published_at: datetime | None = None
+    source: str | None = None
+    lineno: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str):
+            msg = f"Article.id must be a str, got {type(self.id).__name__} {self.id!r}"
+            raise TypeError(msg)
+        if not isinstance(self.text, str):
+            msg = f"Article.text must be a str, got {type(self.text).__name__}"
+            raise TypeError(msg)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """Why two posts were judged one story (or a template pair).
+
+    Parameters
+    ----------
+    shared : tuple of ((int, int), (int, int))
+        Passages found in both posts, as ``((a_start, a_end), (b_start, b_end))``
+        character offsets into each post's original ``text``.
+    shared_specifics : tuple of str
+        Specifics (numbers, dates, names, places) the two posts agree on.
+    only_a, only_b : tuple of str
+        Specifics found in one post and not the other. When both are non-empty they
+        are the conflicting specifics that make a template pair.
+    """
+
+    shared: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+    shared_specifics: tuple[str, ...] = ()
+    only_a: tuple[str, ...] = ()
+    only_b: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "shared": [[list(a), list(b)] for a, b in self.shared],
+            "shared_specifics": list(self.shared_specifics),
+            "only_a": list(self.only_a),
+            "only_b": list(self.only_b),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairMatch:
+    """A verified pair of posts.
+
+    Parameters
+    ----------
+    a, b : str
+        The two article ids, ``a`` before ``b`` in input order.
+    score : float
+        Similarity in [0, 1]; 1 means the same text after normalization.
+    kind : MatchKind
+        How the two relate.
+    evidence : Evidence, optional
+        Shared passages and conflicting specifics, when requested.
+    """
+
+    a: str
+    b: str
+    score: float
+    kind: MatchKind
+    evidence: Evidence | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        d: dict[str, Any] = {"a": self.a, "b": self.b, "score": round(self.score, 4), "kind": self.kind}
+        if self.evidence is not None:
+            d["evidence"] = self.evidence.to_dict()
+        return d
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Post:
+    """A post as listed in a story."""
+
+    id: str
+    account: str
+    published_at: datetime | None
+    title: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "id": self.id,
+            "account": self.account,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "title": self.title,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Story:
+    """One event with several posts.
+
+    Parameters
+    ----------
+    ids : tuple of str
+        Member ids, original first, then by publication time and input order.
+    original : str
+        The earliest published post (ties broken by input order).
+    accounts : tuple of str
+        Distinct accounts involved, in order of first appearance in ``ids``.
+    posts : tuple of Post
+        The members, in the order of ``ids``.
+    pairs : tuple of PairMatch
+        The verified pairs that hold the story together.
+    """
+
+    ids: tuple[str, ...]
+    original: str
+    accounts: tuple[str, ...]
+    posts: tuple[Post, ...]
+    pairs: tuple[PairMatch, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "ids": list(self.ids),
+            "original": self.original,
+            "accounts": list(self.accounts),
+            "posts": [p.to_dict() for p in self.posts],
+            "pairs": [p.to_dict() for p in self.pairs],
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Summary:
+    """Batch-level figures.
+
+    Parameters
+    ----------
+    articles : int
+        Articles checked.
+    stories : int
+        Stories with several posts.
+    copies : int
+        Posts that are not the original of their story.
+    cross_account_stories : int
+        Stories whose posts come from more than one account.
+    template_pairs : int
+        Pairs with the same wording but conflicting specifics (not merged).
+    skipped : int
+        Records skipped as unreadable (``--skip-bad``).
+    too_short : int
+        Articles shorter than ``min_length`` after normalization, not compared.
+    """
+
+    articles: int
+    stories: int
+    copies: int
+    cross_account_stories: int
+    template_pairs: int = 0
+    skipped: int = 0
+    too_short: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "articles": self.articles,
+            "stories": self.stories,
+            "copies": self.copies,
+            "cross_account_stories": self.cross_account_stories,
+            "template_pairs": self.template_pairs,
+            "skipped": self.skipped,
+            "too_short": self.too_short,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DedupResult:
+    """What :meth:`dedup.Deduplicator.check` returns.
+
+    Parameters
+    ----------
+    stories : tuple of Story
+        Stories with two or more posts, ordered by their original's input position.
+    summary : Summary
+        Batch-level figures.
+    template_pairs : tuple of PairMatch
+        Pairs judged different events written from one template.
+    """
+
+    stories: tuple[Story, ...]
+    summary: Summary
+    template_pairs: tuple[PairMatch, ...] = ()
+
+    @property
+    def has_duplicates(self) -> bool:
+        """True when at least one story has several posts."""
+        return bool(self.stories)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON document ``dedup check --format json`` prints."""
+        return {
+            "stories": [s.to_dict() for s in self.stories],
+            "template_pairs": [p.to_dict() for p in self.template_pairs],
+            "summary": self.summary.to_dict(),
+        }

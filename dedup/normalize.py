@@ -1,0 +1,422 @@
+"""Text normalization: one canonical form of a post before it is compared.
+
+Every step is a pure ``str -> str`` function of the input. :func:`normalize_text` is
+the fast path used for matching; :func:`normalize_with_offsets` produces exactly the
+same text plus, for each of its characters, the offset of the character of the
+original it came from, so that evidence can point back into what the user wrote.
+
+Steps, in order:
+
+1. literal ``\\n`` escapes (common in scraped data) become line breaks;
+2. HTML: ``<script>``/``<style>``/comments dropped, block tags become line breaks,
+   other tags vanish, entities are decoded;
+3. Unicode NFKC (full-width letters, digits and punctuation to half-width);
+4. traditional characters to simplified ones (a character table derived from OpenCC);
+5. punctuation folded to one form (the half-width marks NFKC produces, ``。`` as
+   ``.``, one quote style, one ellipsis); zero-width and control characters removed;
+6. whitespace collapsed, spaces between CJK characters removed, blank lines dropped;
+7. WeChat/account boilerplate lines dropped (关注/二维码/编辑/审核/来源/供稿/END/往期推荐 ...)
+   and ``XX讯（通讯员 XX）`` bylines removed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from dedup.config import NormalizeConfig
+
+__all__ = [
+    "NormalizedText",
+    "is_boilerplate_line",
+    "normalize_text",
+    "normalize_with_offsets",
+    "strip_html",
+]
+
+_DEFAULT = NormalizeConfig()
+
+# ---------------------------------------------------------------------------
+# patterns
+
+_ESCAPED_NEWLINE = re.compile(r"\\r\\n|\\n|\\r")
+_HTML_DROP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_HTML_BLOCK = re.compile(
+    r"</?(?:p|br|div|li|ul|ol|h[1-6]|tr|table|section|article|blockquote|header|footer|hr)\b[^>]*>",
+    re.IGNORECASE,
+)
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
+_LOOKS_HTML = re.compile(r"</?[A-Za-z][^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z]+);")
+
+# Zero-width, BOM, soft hyphen and C0/C1 controls other than tab and newline.
+_INVISIBLE = re.compile("[\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_OR_PUNCT = _CJK + "\u3000-\u303f\uff00-\uffef…、,.;:!?()\"'"
+# NFKC already turns full-width ，：；！？（） into ASCII; fold the rest of the variants
+# to that one half-width form (。 included), and quotes to one style.
+_CHAR_FOLD: dict[int, str] = {
+    ord(k): v
+    for k, v in {
+        "。": ".",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "「": '"',
+        "」": '"',
+        "『": '"',
+        "』": '"',
+        "〝": '"',
+        "〞": '"',
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "・": "·",
+        "•": "·",
+        "‧": "·",
+        "—": "-",
+        "–": "-",
+        "―": "-",
+        "〜": "~",
+        "【": "[",
+        "】": "]",
+        "〔": "[",
+        "〕": "]",
+        "〈": "<",
+        "〉": ">",
+    }.items()
+}
+_ELLIPSIS = re.compile(r"\.{3,}|…+")
+_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+_CJK_SPACE = re.compile(f"(?<=[{_CJK_OR_PUNCT}]) (?=[{_CJK_OR_PUNCT}])|(?<=[{_CJK_OR_PUNCT}]) (?=[0-9A-Za-z])|(?<=[0-9A-Za-z]) (?=[{_CJK_OR_PUNCT}])")
+_LINE_EDGE_SPACE = re.compile(r"^ +| +$", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n{2,}")
+_CRLF = re.compile(r"\r\n?")
+
+# Boilerplate. A line is dropped when it is short and matches one of these entirely.
+# They are the headers and footers WeChat-style accounts wrap around a post.
+_BOILERPLATE_MAX_LEN = 60
+_BOILERPLATE_LINES = [
+    r".{0,12}(点击|点)(上方|下方|蓝字|标题下).{0,20}",
+    r".{0,20}关注(我们|公众号|本号|本公众号|\w{0,12}(微信|公众号|视频号|抖音)).{0,30}",
+    r".{0,20}(长按|扫描?|识别).{0,6}(二维码|关注).{0,30}",
+    r".{0,20}二维码.{0,20}",
+    r"(责任编辑|编辑|编审|审核|审校|审稿|校对|初审|复审|终审|三审|签发|监制|出品|出品人|总监|制作|排版|美编|统筹|策划|主编|执行主编|值班编辑|本期编辑|图片编辑|视频编辑)\s*[：:/｜|].{0,40}",
+    r"(来源|供稿|稿源|文章来源|信息来源|本文来源|图片来源|图源|转自|转载自|撰稿|撰文|文字|文|图|文图|图文|摄影|摄像|记者|通讯员|作者)\s*[：:/｜|].{0,40}",
+    r"[-—=\s]*(END|End|end|完|全文完)[-—=\s]*",
+    r"(往期(推荐|回顾|精彩|链接)|推荐阅读|精彩推荐|更多精彩|延伸阅读|相关阅读|热点推荐).{0,40}",
+    r".{0,10}(喜欢就|记得|请|欢迎)?.{0,6}(点个|点亮|点击)?.{0,4}[“\"]?(在看|点赞|转发|分享)[”\"]?.{0,6}(吧|一下|哦|支持)?.{0,10}",
+    r"(欢迎|敬请)(转发|分享|关注|投稿).{0,30}",
+    r"(阅读原文|查看原文|原文链接).{0,30}",
+    r"(投稿邮箱|联系电话|投稿电话|新闻热线|爆料热线|邮箱)\s*[：:].{0,40}",
+    r"(声明|免责声明)\s*[：:].{0,58}",
+    r"(版权归原作者所有|如有侵权|侵删|转载请注明).{0,40}",
+]
+_BYLINE_PREFIX = re.compile(
+    r"^.{0,24}?讯\s*[（(]\s*(?:通讯员|记者|见习记者|融媒体记者|全媒体记者)[^）)\n]{0,30}[）)]\s*[：:，,]?\s*",
+    re.MULTILINE,
+)
+
+
+@lru_cache(maxsize=64)
+def _boilerplate_regex(extra: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = [*_BOILERPLATE_LINES, *extra]
+    return re.compile("|".join(f"(?:{p})" for p in alternatives))
+
+
+@lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    # Loaded on first use (not at import); about 4,100 characters.
+    table: dict[int, str] = {}
+    text = resources.files("dedup").joinpath("data/t2s.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            src, dst = line.split("\t")
+            table[ord(src)] = dst
+    return table
+
+
+@lru_cache(maxsize=4)
+def _translation_table(traditional: bool, punctuation: bool) -> dict[int, str]:
+    table: dict[int, str] = {}
+    if traditional:
+        table.update(_t2s_table())
+    if punctuation:
+        table.update(_CHAR_FOLD)
+    return table
+
+
+def is_boilerplate_line(line: str, config: NormalizeConfig = _DEFAULT) -> bool:
+    """Tell whether one line is account boilerplate that carries no story content.
+
+    Parameters
+    ----------
+    line : str
+        A single line, already normalized (NFKC, punctuation folded).
+    config : NormalizeConfig
+        Supplies ``extra_boilerplate`` patterns.
+
+    Returns
+    -------
+    bool
+        True for short header/footer lines such as ``编辑：张三`` or ``END``.
+
+    Examples
+    --------
+    >>> is_boilerplate_line("责任编辑：马骏")
+    True
+    >>> is_boilerplate_line("6月12日上午，荷叶塘社区开展垃圾分类宣传活动。")
+    False
+    """
+    stripped = line.strip()
+    if not stripped:
+        return True
+    if len(stripped) > _BOILERPLATE_MAX_LEN:
+        return False
+    return _boilerplate_regex(tuple(config.extra_boilerplate)).fullmatch(stripped) is not None
+
+
+# ---------------------------------------------------------------------------
+# offset-tracking machinery: a step maps (text, offsets) -> (text, offsets)
+
+_Offsets = list[int] | None
+_Repl = str | Callable[[re.Match[str]], str]
+
+
+def _sub(pattern: re.Pattern[str], repl: _Repl, text: str, offsets: _Offsets) -> tuple[str, _Offsets]:
+    if offsets is None:
+        return pattern.sub(repl, text), None
+    parts: list[str] = []
+    new_offsets: list[int] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        start, end = m.span()
+        parts.append(text[pos:start])
+        new_offsets.extend(offsets[pos:start])
+        piece = repl(m) if callable(repl) else m.expand(repl)
+        parts.append(piece)
+        if piece:
+            span = max(end - start, 1)
+            anchor = offsets[start] if start < len(offsets) else (offsets[-1] + 1 if offsets else 0)
+            new_offsets.extend(
+                offsets[start + min(i, span - 1)] if start + min(i, span - 1) < len(offsets) else anchor
+                for i in range(len(piece))
+            )
+        pos = end
+    parts.append(text[pos:])
+    new_offsets.extend(offsets[pos:])
+    return "".join(parts), new_offsets
+
+
+@lru_cache(maxsize=1)
+def _nfkc_unstable() -> re.Pattern[str]:
+    # Characters NFKC changes on their own, or that may combine with a neighbour;
+    # computed once, on first use of the offset-tracking path.
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        if unicodedata.normalize("NFKC", ch) != ch or unicodedata.combining(ch) or _hangul_or_composable(ch):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    parts = [re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges]
+    return re.compile(f"[{''.join(parts)}]+")
+
+
+def _hangul_or_composable(ch: str) -> bool:
+    # Conjoining jamo and characters that take part in canonical composition.
+    cp = ord(ch)
+    return 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F or unicodedata.decomposition(ch) != ""
+
+
+def _nfkc(text: str, offsets: _Offsets) -> tuple[str, _Offsets]:
+    whole = unicodedata.normalize("NFKC", text)
+    if offsets is None:
+        return whole, None
+    # Only runs of characters NFKC may change need a per-run normalization.
+    piece_text, piece_offsets = _sub(
+        _nfkc_unstable(), lambda m: unicodedata.normalize("NFKC", m.group(0)), text, offsets
+    )
+    if piece_text == whole:
+        return whole, piece_offsets
+    # Composition across a run boundary (rare). Align the two forms so the offsets
+    # still describe `whole`, the text the fast path produces.
+    from rapidfuzz.distance import Indel
+
+    assert piece_offsets is not None
+    mapped: list[int] = [0] * len(whole)
+    for tag, s1, _e1, s2, e2 in Indel.opcodes(piece_text, whole):
+        for k in range(s2, e2):
+            src = s1 + (k - s2) if tag == "equal" else min(s1, len(piece_offsets) - 1)
+            mapped[k] = piece_offsets[max(src, 0)] if piece_offsets else 0
+    return whole, mapped
+
+
+def _unescape_entity(m: re.Match[str]) -> str:
+    return html.unescape(m.group(0))
+
+
+def _drop_boilerplate_lines(text: str, offsets: _Offsets, config: NormalizeConfig) -> tuple[str, _Offsets]:
+    lines = text.split("\n")
+    keep = [not is_boilerplate_line(line, config) for line in lines]
+    if all(keep):
+        return text, offsets
+    kept_text = "\n".join(line for line, k in zip(lines, keep, strict=True) if k)
+    if offsets is None:
+        return kept_text, None
+    new_offsets: list[int] = []
+    pos = 0
+    first = True
+    for line, k in zip(lines, keep, strict=True):
+        if k:
+            if not first:
+                new_offsets.append(offsets[pos - 1])  # the "\n" that ended the previous kept line
+            new_offsets.extend(offsets[pos : pos + len(line)])
+            first = False
+        pos += len(line) + 1
+    return kept_text, new_offsets
+
+
+def _pipeline(text: str, offsets: _Offsets, config: NormalizeConfig) -> tuple[str, _Offsets]:
+    text, offsets = _sub(_CRLF, "\n", text, offsets)
+    text, offsets = _sub(_ESCAPED_NEWLINE, "\n", text, offsets)
+    if config.html and ("<" in text or "&" in text) and _LOOKS_HTML.search(text):
+        text, offsets = _sub(_HTML_DROP, "", text, offsets)
+        text, offsets = _sub(_HTML_BLOCK, "\n", text, offsets)
+        text, offsets = _sub(_HTML_TAG, "", text, offsets)
+        text, offsets = _sub(_HTML_ENTITY, _unescape_entity, text, offsets)
+    text, offsets = _sub(_INVISIBLE, "", text, offsets)
+    if config.nfkc:
+        text, offsets = _nfkc(text, offsets)
+        # NFKC can produce new invisibles (e.g. from compatibility forms).
+        text, offsets = _sub(_INVISIBLE, "", text, offsets)
+    table = _translation_table(config.traditional, config.punctuation)
+    if table:
+        # Every entry maps one character to one character: offsets are unchanged.
+        text = text.translate(table)
+    if config.punctuation:
+        text, offsets = _sub(_ELLIPSIS, "…", text, offsets)
+    if " " in text or "\t" in text or "\u00a0" in text or "\u3000" in text:
+        text, offsets = _sub(_SPACES, " ", text, offsets)
+        text, offsets = _sub(_CJK_SPACE, "", text, offsets)
+        text, offsets = _sub(_LINE_EDGE_SPACE, "", text, offsets)
+    text, offsets = _sub(_BLANK_LINES, "\n", text, offsets)
+    if config.boilerplate:
+        text, offsets = _drop_boilerplate_lines(text, offsets, config)
+        text, offsets = _sub(_BYLINE_PREFIX, "", text, offsets)
+    # Leading/trailing line breaks.
+    start = len(text) - len(text.lstrip("\n"))
+    end = len(text.rstrip("\n"))
+    if offsets is not None:
+        offsets = offsets[start:end]
+    return text[start:end], offsets
+
+
+def normalize_text(text: str, config: NormalizeConfig = _DEFAULT) -> str:
+    """Return the canonical form of ``text`` used for matching.
+
+    Parameters
+    ----------
+    text : str
+        Raw post text (may contain HTML, full-width characters, boilerplate lines).
+    config : NormalizeConfig
+        Which steps to apply.
+
+    Returns
+    -------
+    str
+        Normalized text; lines are separated by ``"\\n"``.
+
+    Examples
+    --------
+    >>> normalize_text("<p>社区开展活动,居民积极参与.&nbsp;</p><p>责任编辑：马骏</p>")
+    '社区开展活动,居民积极参与.'
+    >>> normalize_text("ＡＢＣ１２３　７．２５万亩")
+    'ABC123 7.25万亩'
+    """
+    result, _ = _pipeline(text, None, config)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    """Normalized text with a map back to the original.
+
+    Attributes
+    ----------
+    text : str
+        Exactly what :func:`normalize_text` returns.
+    offsets : tuple of int
+        ``offsets[i]`` is the index in the original of the character that produced
+        ``text[i]``.
+    """
+
+    text: str
+    offsets: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map the normalized span ``[start, end)`` to a span of the original text.
+
+        Examples
+        --------
+        >>> n = normalize_with_offsets("<p>你好，世界</p>")
+        >>> n.text, n.original_span(0, 2)
+        ('你好,世界', (3, 5))
+        """
+        if not 0 <= start < end <= len(self.text):
+            msg = f"span [{start}, {end}) is outside the normalized text of length {len(self.text)}"
+            raise ValueError(msg)
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+def normalize_with_offsets(text: str, config: NormalizeConfig = _DEFAULT) -> NormalizedText:
+    """Normalize ``text`` and keep, for each output character, its original offset.
+
+    Slower than :func:`normalize_text` (it walks characters); used for evidence.
+
+    Parameters
+    ----------
+    text : str
+        Raw post text.
+    config : NormalizeConfig
+        Which steps to apply.
+
+    Returns
+    -------
+    NormalizedText
+        The same text :func:`normalize_text` returns, plus offsets.
+
+    Examples
+    --------
+    >>> n = normalize_with_offsets("关注我们\\n６月１２日，社区开展活动")
+    >>> n.text
+    '6月12日,社区开展活动'
+    >>> n.offsets[0]
+    5
+    """
+    result, offsets = _pipeline(text, list(range(len(text))), config)
+    assert offsets is not None and len(offsets) == len(result)
+    return NormalizedText(result, tuple(offsets))
+
+
+def strip_html(text: str) -> str:
+    """Remove HTML markup from ``text`` and decode entities, keeping line structure.
+
+    Examples
+    --------
+    >>> strip_html("<div>一<br>二&amp;三<script>x()</script></div>")
+    '一\\n二&三'
+    """
+    config = NormalizeConfig(nfkc=False, punctuation=False, boilerplate=False, traditional=False)
+    return normalize_text(text, config)

@@ -1,0 +1,274 @@
+"""MinHash signatures of word shingles, computed for a whole batch at once.
+
+Tokens get stable 64-bit ids (BLAKE2b of their UTF-8 bytes, so they do not depend on
+``PYTHONHASHSEED``); a shingle of ``ngram_size`` consecutive tokens is a 64-bit mix
+of those ids. Signatures are datasketch's own MinHash: the ``affine32`` (or
+``affine64``) permutation scheme with the permutations datasketch draws from ``seed``,
+applied with numpy to all shingles of many documents in one go. A row of
+:func:`minhash_signatures` equals ``datasketch.MinHash(num_perm, seed=seed,
+scheme=scheme, hashfunc=...)`` updated with the same shingles (see
+:func:`datasketch_minhash`), so it can feed ``MinHashLSH`` directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dedup.exceptions import ConfigError
+
+__all__ = [
+    "TokenHasher",
+    "datasketch_minhash",
+    "minhash_signatures",
+    "permutations",
+    "shingle_hashes",
+    "to_lean_minhash",
+]
+
+Scheme = Literal["affine32", "affine64"]
+
+_U64 = np.uint64
+_GOLDEN = _U64(0x9E3779B97F4A7C15)
+_EMPTY = np.zeros(0, dtype=np.uint64)
+# Rows of shingles permuted per numpy step: bounds the temporary (rows x num_perm).
+_CHUNK_ROWS = 16384
+
+
+def _fmix64(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> _U64(33))
+    h = h * _U64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> _U64(33))
+
+
+def _fmix32(h: NDArray[np.uint32]) -> NDArray[np.uint32]:
+    # datasketch's pre-mix for the affine32 scheme (MurmurHash3 finalizer).
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+class TokenHasher:
+    """Stable 64-bit ids for tokens, cached.
+
+    Examples
+    --------
+    >>> h = TokenHasher()
+    >>> ids = h.ids(["社区", "活动", "社区"])
+    >>> ids.dtype.name, int(ids[0]) == int(ids[2])
+    ('uint64', True)
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def token_id(self, token: str) -> int:
+        """Return the 64-bit id of one token."""
+        value = self._cache.get(token)
+        if value is None:
+            digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+            value = int.from_bytes(digest, "little")
+            self._cache[token] = value
+        return value
+
+    def ids(self, tokens: Sequence[str]) -> NDArray[np.uint64]:
+        """Return the ids of ``tokens`` as a uint64 array, in order."""
+        cache = self._cache
+        get = cache.get
+        out = [get(t) for t in tokens]
+        if None in out:
+            out = [v if v is not None else self.token_id(t) for v, t in zip(out, tokens, strict=True)]
+        return np.array(out, dtype=np.uint64)
+
+
+def shingle_hashes(token_ids: NDArray[np.uint64], *, ngram_size: int) -> NDArray[np.uint64]:
+    """Return the distinct 64-bit hashes of the ``ngram_size``-token shingles.
+
+    A document shorter than ``ngram_size`` tokens gives one shingle of all its tokens;
+    an empty one gives none.
+
+    Parameters
+    ----------
+    token_ids : ndarray of uint64
+        Token ids in document order (from :class:`TokenHasher`).
+    ngram_size : int
+        Tokens per shingle, >= 1.
+
+    Returns
+    -------
+    ndarray of uint64
+        Sorted, distinct shingle hashes.
+
+    Examples
+    --------
+    >>> ids = TokenHasher().ids(["a", "b", "a", "b"])
+    >>> len(shingle_hashes(ids, ngram_size=2))  # "a b", "b a"
+    2
+    """
+    if ngram_size < 1:
+        msg = f"ngram_size must be >= 1, got {ngram_size}"
+        raise ConfigError(msg)
+    m = len(token_ids)
+    if m == 0:
+        return _EMPTY
+    n = min(ngram_size, m)
+    count = m - n + 1
+    h = token_ids[:count].copy()
+    with np.errstate(over="ignore"):
+        for i in range(1, n):
+            h = _fmix64(h * _GOLDEN + token_ids[i : i + count])
+    return np.unique(h)
+
+
+@lru_cache(maxsize=16)
+def permutations(num_perm: int, seed: int, scheme: Scheme) -> tuple[NDArray[np.unsignedinteger], ...]:
+    """Return datasketch's permutation parameters ``(a, b)`` for these settings.
+
+    Examples
+    --------
+    >>> a, b = permutations(4, 1, "affine32")
+    >>> a.dtype.name, bool((a % 2 == 1).all())
+    ('uint32', True)
+    """
+    from datasketch import MinHash
+
+    params = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
+    a = np.ascontiguousarray(params[0])
+    b = np.ascontiguousarray(params[1])
+    a.setflags(write=False)
+    b.setflags(write=False)
+    return a, b
+
+
+def _input_hashes(shingles: NDArray[np.uint64], scheme: Scheme) -> NDArray[np.unsignedinteger]:
+    """The value datasketch's ``hashfunc`` returns for each shingle, pre-mixed."""
+    if scheme == "affine32":
+        folded = (shingles ^ (shingles >> _U64(32))).astype(np.uint32)
+        return _fmix32(folded)
+    return _fmix64(shingles)
+
+
+def minhash_signatures(
+    shingle_sets: Sequence[NDArray[np.uint64]],
+    *,
+    num_perm: int = 128,
+    seed: int = 1,
+    scheme: Scheme = "affine32",
+) -> NDArray[np.unsignedinteger]:
+    """Compute the MinHash signatures of many shingle sets at once.
+
+    Parameters
+    ----------
+    shingle_sets : sequence of ndarray of uint64
+        One array of shingle hashes per document (:func:`shingle_hashes`).
+    num_perm : int
+        Signature length.
+    seed : int
+        datasketch permutation seed; the same on every worker.
+    scheme : {"affine32", "affine64"}
+        datasketch permutation scheme (uint32 or uint64 signatures).
+
+    Returns
+    -------
+    ndarray, shape (n_documents, num_perm)
+        Row ``i`` equals ``datasketch_minhash(shingle_sets[i], ...).hashvalues``.
+        An empty set gives the scheme's maximum value everywhere, as datasketch does.
+
+    Examples
+    --------
+    >>> ids = TokenHasher().ids(["社区", "开展", "垃圾", "分类"])
+    >>> sig = minhash_signatures([shingle_hashes(ids, ngram_size=2)], num_perm=8, seed=1)
+    >>> sig.shape, sig.dtype.name
+    ((1, 8), 'uint32')
+    >>> bool((sig[0] == datasketch_minhash(shingle_hashes(ids, ngram_size=2), num_perm=8).hashvalues).all())
+    True
+    """
+    if scheme not in ("affine32", "affine64"):
+        msg = f"scheme must be 'affine32' or 'affine64', got {scheme!r}"
+        raise ConfigError(msg)
+    a, b = permutations(num_perm, seed, scheme)
+    dtype = np.uint32 if scheme == "affine32" else np.uint64
+    n_docs = len(shingle_sets)
+    out = np.full((n_docs, num_perm), np.iinfo(dtype).max, dtype=dtype)
+    if n_docs == 0:
+        return out
+    lengths = np.fromiter((len(s) for s in shingle_sets), dtype=np.int64, count=n_docs)
+    # Process documents in groups whose shingles fit one chunk; a huge document is
+    # processed alone, in slices.
+    start_doc = 0
+    while start_doc < n_docs:
+        end_doc = start_doc
+        rows = 0
+        while end_doc < n_docs and (rows == 0 or rows + lengths[end_doc] <= _CHUNK_ROWS):
+            rows += int(lengths[end_doc])
+            end_doc += 1
+        group = [s for s in shingle_sets[start_doc:end_doc]]
+        group_lengths = lengths[start_doc:end_doc]
+        nonempty = group_lengths > 0
+        if nonempty.any():
+            hv = _input_hashes(np.concatenate([g for g in group if len(g)]), scheme)
+            with np.errstate(over="ignore"):
+                # Permutation-major layout (num_perm, rows): the min-reduction then runs
+                # over contiguous memory, ~10x faster than the row-major broadcast.
+                if len(hv) <= _CHUNK_ROWS:
+                    phv = np.multiply.outer(a, hv)
+                    phv += b[:, None]
+                    offsets = np.concatenate(([0], np.cumsum(group_lengths[nonempty])[:-1]))
+                    mins = np.minimum.reduceat(phv, offsets, axis=1).T
+                else:  # a single document larger than a chunk
+                    mins = np.full((1, num_perm), np.iinfo(dtype).max, dtype=dtype)
+                    for s in range(0, len(hv), _CHUNK_ROWS):
+                        part = np.multiply.outer(a, hv[s : s + _CHUNK_ROWS])
+                        part += b[:, None]
+                        mins = np.minimum(mins, part.min(axis=1)[None, :])
+            out[start_doc:end_doc][nonempty] = mins
+        start_doc = end_doc
+    return out
+
+
+def datasketch_minhash(
+    shingles: NDArray[np.uint64], *, num_perm: int = 128, seed: int = 1, scheme: Scheme = "affine32"
+) -> object:
+    """Build the same signature with datasketch itself (slow; for checks and interop).
+
+    Returns
+    -------
+    datasketch.MinHash
+        Updated with ``shingles`` through a ``hashfunc`` that gives each shingle the
+        value :func:`minhash_signatures` uses.
+    """
+    from datasketch import MinHash
+
+    def hashfunc(value: int) -> int:
+        v = int(value)
+        return ((v ^ (v >> 32)) & 0xFFFFFFFF) if scheme == "affine32" else v
+
+    m = MinHash(num_perm=num_perm, seed=seed, scheme=scheme, hashfunc=hashfunc)
+    m.update_batch([int(s) for s in shingles])
+    return m
+
+
+def to_lean_minhash(signature: NDArray[np.unsignedinteger], *, seed: int, scheme: Scheme) -> object:
+    """Wrap one signature row as a ``datasketch.LeanMinHash`` (for ``MinHashLSH``).
+
+    Examples
+    --------
+    >>> sig = minhash_signatures([np.array([1, 2, 3], dtype=np.uint64)], num_perm=16)
+    >>> to_lean_minhash(sig[0], seed=1, scheme="affine32").scheme
+    'affine32'
+    """
+    from datasketch import LeanMinHash
+
+    return LeanMinHash(seed=seed, hashvalues=signature, scheme=scheme)

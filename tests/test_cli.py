@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dedup.cli import main
+
+
+class Streams:
+    def __init__(self, stdin: bytes = b"") -> None:
+        self.stdin = io.BytesIO(stdin)
+        self.stdout = io.StringIO()
+        self.stderr = io.StringIO()
+
+    def run(self, *argv: str) -> int:
+        return main(list(argv), stdin=self.stdin, stdout=self.stdout, stderr=self.stderr)
+
+
+def test_duplicates_found_exit_1_and_table(news_path: Path) -> None:
+    s = Streams()
+    assert s.run("check", str(news_path)) == 1
+    assert "Story 1: 5 posts" in s.stdout.getvalue()
+    assert "荷叶塘社区" in s.stdout.getvalue()
+
+
+def test_exit_zero(news_path: Path) -> None:
+    assert Streams().run("check", str(news_path), "--exit-zero") == 0
+
+
+def test_nothing_found_exit_0(tmp_path: Path) -> None:
+    p = tmp_path / "a.jsonl"
+    p.write_text('{"id": 1, "text": "一篇关于社区开展垃圾分类宣传活动的新闻稿件。"}\n', encoding="utf-8")
+    s = Streams()
+    assert s.run("check", str(p), "--format", "json") == 0
+    assert json.loads(s.stdout.getvalue())["stories"] == []
+
+
+def test_json_to_file_with_summary_on_stderr(news_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "stories.json"
+    s = Streams()
+    assert s.run("check", str(news_path), "--format", "json", "-o", str(out)) == 1
+    assert s.stdout.getvalue() == ""
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert len(doc["stories"]) == 4
+    assert "4 stories with several posts" in s.stderr.getvalue()
+
+
+def test_stdin(news_path: Path) -> None:
+    s = Streams(news_path.read_bytes())
+    assert s.run("check", "-", "--format", "jsonl", "-q") == 1
+    assert len(s.stdout.getvalue().splitlines()) == 4
+    assert s.stderr.getvalue() == ""
+
+
+def test_csv_has_bom(news_path: Path) -> None:
+    s = Streams()
+    s.run("check", str(news_path), "--format", "csv")
+    assert s.stdout.getvalue().startswith("\ufeffstory,id,")
+
+
+def test_threshold_knob(news_path: Path) -> None:
+    s = Streams()
+    assert s.run("check", str(news_path), "--format", "json", "--threshold", "1.0", "-q") == 1
+    strict = json.loads(s.stdout.getvalue())["stories"]
+    assert all(p["score"] >= 1.0 or p["kind"] == "exact" for st in strict for p in st["pairs"])
+
+
+def test_cross_account_only_and_min_length(news_path: Path) -> None:
+    assert Streams().run("check", str(news_path), "--cross-account-only", "--min-length", "5000") == 0
+
+
+def test_bad_input_exit_2_with_one_line_error(tmp_path: Path) -> None:
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"id": 1, "text": "好"}\n{"id": 2, "text": \n', encoding="utf-8")
+    s = Streams()
+    assert s.run("check", str(p)) == 2
+    err = s.stderr.getvalue()
+    assert err.count("\n") == 1
+    assert f"{p}:2: not valid JSON" in err
+
+
+def test_skip_bad_counts_and_keeps_good(tmp_path: Path) -> None:
+    p = tmp_path / "bad.jsonl"
+    text = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
+    p.write_text(
+        json.dumps({"id": 1, "text": text}, ensure_ascii=False) + "\n{broken\n"
+        + json.dumps({"id": 2, "text": text}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    s = Streams()
+    assert s.run("check", str(p), "--skip-bad", "--format", "json") == 1
+    doc = json.loads(s.stdout.getvalue())
+    assert doc["stories"][0]["ids"] == ["1", "2"]
+    assert doc["summary"]["skipped"] == 1
+    assert "skipped 1 bad record(s)" in s.stderr.getvalue()
+    assert f"{p}:2" in s.stderr.getvalue()
+
+
+def test_usage_errors_exit_2() -> None:
+    for argv in (["check"], ["check", "x", "--threshold", "2"], ["check", "x", "--format", "xml"], ["frobnicate"], []):
+        s = Streams()
+        assert s.run(*argv) == 2, argv
+        assert s.stderr.getvalue()
+
+
+def test_missing_file_exit_2(tmp_path: Path) -> None:
+    s = Streams()
+    assert s.run("check", str(tmp_path / "nope.jsonl")) == 2
+    assert "no such file" in s.stderr.getvalue()
+
+
+def test_sample_runs() -> None:
+    s = Streams()
+    assert s.run("check", "--sample") == 1
+    assert "Story 1" in s.stdout.getvalue()
+
+
+def test_python_dash_m(news_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "dedup", "check", str(news_path), "--format", "json", "-q"],
+        capture_output=True,
+        check=False,
+    )
+    assert out.returncode == 1
+    assert json.loads(out.stdout.decode("utf-8"))["summary"]["stories"] == 4
+    assert out.stderr == b""
+
+
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_help_and_version_exit_0(flag: str) -> None:
+    out = subprocess.run([sys.executable, "-m", "dedup", flag], capture_output=True, text=True, check=False)
+    assert out.returncode == 0
+    assert "dedup" in out.stdout

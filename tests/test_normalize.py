@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import pytest
+
+from dedup import NormalizeConfig, normalize_text, normalize_with_offsets
+from dedup.normalize import is_boilerplate_line, strip_html
+
+
+def test_fullwidth_and_halfwidth_punctuation_fold_to_one_form() -> None:
+    full = "山东通过实施生态修复、水污染治理等措施，持续开展湿地保护。目前（截至6月）已完成"
+    half = "山东通过实施生态修复、水污染治理等措施,持续开展湿地保护.目前(截至6月)已完成"
+    assert normalize_text(full) == normalize_text(half)
+
+
+def test_fullwidth_digits_and_letters_become_ascii() -> None:
+    assert normalize_text("２０２４年６月１２日ＡＢＣ") == "2024年6月12日ABC"
+
+
+def test_decimals_and_times_survive() -> None:
+    text = normalize_text("修复7.25万亩湿地，08:30开始。")
+    assert "7.25" in text and "08:30" in text
+
+
+def test_html_is_stripped_with_scripts_and_entities() -> None:
+    raw = '<p style="x">第一段&nbsp;内容</p><script>alert("x")</script><style>p{}</style><br/><p>第二段&amp;结尾</p>'
+    assert normalize_text(raw) == "第一段内容\n第二段&结尾"
+
+
+def test_plain_text_with_angle_brackets_is_not_treated_as_html() -> None:
+    assert normalize_text("a < b 且 c > d") == "a < b且c > d"
+
+
+def test_boilerplate_lines_dropped_but_content_kept() -> None:
+    raw = "点击上方蓝字关注我们\n社区开展垃圾分类宣传活动。\n责任编辑：马骏\n审核：林晓\n初审：宋佳\nEND\n往期推荐\n喜欢就点个“在看”吧"
+    assert normalize_text(raw) == "社区开展垃圾分类宣传活动."
+
+
+def test_long_line_mentioning_source_is_content() -> None:
+    line = "来源：" + "据了解，该项目总投资3.2亿元，建成后将惠及周边12个村的两万多名群众，" * 3
+    assert is_boilerplate_line(line) is False
+
+
+def test_byline_prefix_removed() -> None:
+    assert normalize_text("莲花镇讯（通讯员 黄磊）6月12日，社区开展活动") == "6月12日,社区开展活动"
+
+
+def test_traditional_characters_map_to_simplified() -> None:
+    assert normalize_text("社區開展垃圾分類宣傳活動") == normalize_text("社区开展垃圾分类宣传活动")
+    assert normalize_text("社區", NormalizeConfig(traditional=False)) == "社區"
+
+
+def test_invisible_characters_removed() -> None:
+    assert normalize_text("社\u200b区\ufeff活\u0000动") == "社区活动"
+
+
+def test_whitespace_between_cjk_removed() -> None:
+    assert normalize_text("社 区  开展\t活动\n\n\n居民 参与") == "社区开展活动\n居民参与"
+
+
+def test_literal_backslash_n_is_a_line_break() -> None:
+    assert normalize_text("第一段\\n第二段") == "第一段\n第二段"
+
+
+def test_extra_boilerplate_patterns() -> None:
+    cfg = NormalizeConfig(extra_boilerplate=(r"本号.{0,10}出品",))
+    assert normalize_text("正文内容。\n本号融媒体中心出品", cfg) == "正文内容."
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "关注我们\n６月１２日，社区开展<b>活动</b>。\n编辑：张三",
+        "<p>第一段&nbsp;</p><p>第二段…</p>",
+        "社區開展活動…… 居民 參與",
+        "e\u0301te\u0301 café",
+        "",
+    ],
+)
+def test_offsets_point_back_to_the_original(raw: str) -> None:
+    fast = normalize_text(raw)
+    slow = normalize_with_offsets(raw)
+    assert slow.text == fast
+    assert len(slow.offsets) == len(slow.text)
+    assert list(slow.offsets) == sorted(slow.offsets)
+    for i, ch in enumerate(slow.text):
+        if "\u4e00" <= ch <= "\u9fff":
+            # A Chinese character comes from a character that is the same or its
+            # traditional/full-width form.
+            src = raw[slow.offsets[i]]
+            assert normalize_text(src) in (ch, "")
+
+
+def test_original_span_maps_a_passage() -> None:
+    raw = "关注我们\n<p>社区开展活动。</p>"
+    n = normalize_with_offsets(raw)
+    start = n.text.index("开展")
+    a, b = n.original_span(start, start + 2)
+    assert raw[a:b] == "开展"
+    with pytest.raises(ValueError, match="outside"):
+        n.original_span(0, 999)
+
+
+def test_strip_html_only_removes_markup() -> None:
+    assert strip_html("<div>ＡＢ<br>社區</div>") == "ＡＢ\n社區"

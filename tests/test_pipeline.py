@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import random
+from datetime import datetime
+
+import pytest
+
+from dedup import Article, DedupConfig, Deduplicator, DedupResult, DuplicateIdError, InputError, find_duplicates
+
+
+def groups_of(result: DedupResult) -> list[list[str]]:
+    return sorted(sorted(s.ids) for s in result.stories)
+
+
+def test_fixture_batch_gives_expected_stories(dedup: Deduplicator, news: list[Article], expected_groups) -> None:  # type: ignore[no-untyped-def]
+    result = dedup.check(news)
+    assert groups_of(result) == expected_groups
+
+
+def test_template_siblings_stay_apart_and_are_reported(dedup: Deduplicator, news: list[Article]) -> None:
+    result = dedup.check(news)
+    story_of = {pid: n for n, s in enumerate(result.stories) for pid in s.ids}
+    assert story_of["hyt-01"] != story_of["ssw-01"]
+    assert any({p.a, p.b} == {"hyt-01", "ssw-01"} for p in result.template_pairs)
+    assert result.summary.template_pairs == len(result.template_pairs)
+
+
+def test_each_variant_kind(dedup: Deduplicator, news: list[Article]) -> None:
+    result = dedup.check(news)
+    kinds = {(p.a, p.b): p.kind for s in result.stories for p in s.pairs}
+    assert kinds[("hyt-01", "hyt-02")] == "exact"  # boilerplate only
+    assert kinds[("hyt-01", "hyt-04")] == "exact"  # HTML-wrapped
+    assert kinds[("hyt-01", "hyt-05")] == "contained"  # truncated lead
+
+
+def test_original_is_earliest_and_story_fields(dedup: Deduplicator, news: list[Article]) -> None:
+    result = dedup.check(news)
+    story = next(s for s in result.stories if "hyt-01" in s.ids)
+    assert story.original == "hyt-01" == story.ids[0]
+    assert story.accounts[0] == "荷叶塘社区"
+    assert len(set(story.accounts)) == len(story.accounts) == 5
+    assert [p.id for p in story.posts] == list(story.ids)
+    times = [p.published_at for p in story.posts]
+    assert times == sorted(times)  # type: ignore[type-var]
+    connected = {pid for p in story.pairs for pid in (p.a, p.b)}
+    assert connected == set(story.ids)
+    for pair in story.pairs:
+        assert 0.0 <= pair.score <= 1.0
+        assert pair.evidence is not None and pair.evidence.shared
+
+
+def test_summary(dedup: Deduplicator, news: list[Article]) -> None:
+    result = dedup.check(news)
+    s = result.summary
+    assert s.articles == len(news)
+    assert s.stories == len(result.stories)
+    assert s.copies == sum(len(st.ids) - 1 for st in result.stories)
+    assert s.cross_account_stories == s.stories
+
+
+def test_input_order_does_not_change_groups(dedup: Deduplicator, news: list[Article]) -> None:
+    expected = groups_of(dedup.check(news))
+    rng = random.Random(7)
+    for _ in range(3):
+        shuffled = news[:]
+        rng.shuffle(shuffled)
+        assert groups_of(dedup.check(shuffled)) == expected
+
+
+def test_original_ties_go_to_input_order() -> None:
+    text = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
+    when = datetime(2024, 6, 12, 8, 0)
+    posts = [Article(id=i, text=text, account=i, published_at=when) for i in ("b", "a")]
+    assert find_duplicates(posts).stories[0].original == "b"
+    posts[1] = Article(id="a", text=text, account="a", published_at=datetime(2024, 6, 11))
+    assert find_duplicates(posts).stories[0].original == "a"
+
+
+def test_cross_account_only(news: list[Article]) -> None:
+    text = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
+    posts = [Article(id="1", text=text, account="甲"), Article(id="2", text=text + "\n欢迎转发", account="甲")]
+    assert find_duplicates(posts).summary.stories == 1
+    assert find_duplicates(posts, cross_account_only=True).summary.stories == 0
+
+
+def test_min_length_skips_short_posts() -> None:
+    posts = [Article(id="1", text="开会了。"), Article(id="2", text="开会了。")]
+    result = find_duplicates(posts)
+    assert result.summary.stories == 0 and result.summary.too_short == 2
+    assert find_duplicates(posts, min_length=0).summary.stories == 1
+
+
+def test_duplicate_ids_and_long_articles_are_errors(dedup: Deduplicator) -> None:
+    with pytest.raises(DuplicateIdError, match="duplicate id '1'"):
+        dedup.check([Article(id="1", text="一"), Article(id="1", text="二")])
+    with pytest.raises(InputError, match="max_length"):
+        Deduplicator(DedupConfig(max_length=10)).check([Article(id="1", text="长" * 11)])
+
+
+def test_empty_batch() -> None:
+    result = find_duplicates([])
+    assert result.stories == () and result.summary.articles == 0

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dedup import ConfigError, minhash_signatures, shingle_hashes
+from dedup.signature import TokenHasher, datasketch_minhash, to_lean_minhash
+
+
+def random_sets(n: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [np.unique(rng.integers(0, 2**63, size=int(rng.integers(0, 300)), dtype=np.uint64)) for _ in range(n)]
+
+
+@pytest.mark.parametrize(("scheme", "seed", "num_perm"), [("affine32", 1, 128), ("affine64", 7, 64)])
+def test_rows_equal_datasketch_minhash(scheme: str, seed: int, num_perm: int) -> None:
+    sets = random_sets(40)
+    sig = minhash_signatures(sets, num_perm=num_perm, seed=seed, scheme=scheme)  # type: ignore[arg-type]
+    for row, shingles in zip(sig, sets, strict=True):
+        expected = datasketch_minhash(shingles, num_perm=num_perm, seed=seed, scheme=scheme)  # type: ignore[arg-type]
+        assert np.array_equal(row, expected.hashvalues)  # type: ignore[attr-defined]
+
+
+def test_large_document_is_processed_in_slices() -> None:
+    big = np.unique(np.random.default_rng(1).integers(0, 2**63, size=50_000, dtype=np.uint64))
+    sig = minhash_signatures([big, big[:10]], num_perm=32)
+    assert np.array_equal(sig[0], datasketch_minhash(big, num_perm=32).hashvalues)  # type: ignore[attr-defined]
+
+
+def test_empty_set_gives_max_values() -> None:
+    sig = minhash_signatures([np.zeros(0, dtype=np.uint64)], num_perm=16)
+    assert (sig == np.iinfo(np.uint32).max).all()
+
+
+def test_batch_composition_does_not_change_rows() -> None:
+    sets = random_sets(30, seed=3)
+    whole = minhash_signatures(sets, num_perm=64)
+    alone = np.vstack([minhash_signatures([s], num_perm=64) for s in reversed(sets)])[::-1]
+    assert np.array_equal(whole, alone)
+
+
+def test_token_ids_are_stable_across_instances() -> None:
+    a, b = TokenHasher(), TokenHasher()
+    assert np.array_equal(a.ids(["社区", "活动"]), b.ids(["社区", "活动"]))
+    # pinned value: changing the token hash would silently invalidate saved indexes
+    assert int(a.ids(["社区"])[0]) == a.token_id("社区")
+
+
+def test_shingles_are_order_sensitive_and_deduplicated() -> None:
+    ids = TokenHasher().ids(["a", "b", "c", "a", "b"])
+    assert len(shingle_hashes(ids, ngram_size=2)) == 3  # ab, bc, ca
+    assert len(shingle_hashes(ids[:1], ngram_size=3)) == 1
+    assert len(shingle_hashes(ids[:0], ngram_size=2)) == 0
+    with pytest.raises(ConfigError):
+        shingle_hashes(ids, ngram_size=0)
+
+
+def test_jaccard_estimate_is_close() -> None:
+    a = np.arange(0, 1000, dtype=np.uint64)
+    b = np.arange(500, 1500, dtype=np.uint64)  # Jaccard 1/3
+    sig = minhash_signatures([a, b], num_perm=512)
+    estimate = float((sig[0] == sig[1]).mean())
+    assert abs(estimate - 1 / 3) < 0.07
+
+
+def test_lean_minhash_round_trip() -> None:
+    sig = minhash_signatures(random_sets(1, seed=5), num_perm=32, seed=3)
+    lean = to_lean_minhash(sig[0], seed=3, scheme="affine32")
+    assert np.array_equal(lean.hashvalues, sig[0])  # type: ignore[attr-defined]
+
+
+def test_bad_scheme() -> None:
+    with pytest.raises(ConfigError, match="scheme"):
+        minhash_signatures([], scheme="legacy")  # type: ignore[arg-type]
