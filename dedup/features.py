@@ -68,8 +68,9 @@ class Features:
         Shingle hashes of the body's first :data:`LEAD_WORDS` content words.
     specifics : frozenset of str
         Numbers, dates, names and places of title and body (account-name words removed).
-    words : tuple of str
-        The body's content words (kept for fuzzy verification and evidence).
+    sequence : ndarray of uint32
+        The body's content words in order, as 32-bit token ids (for order-aware fuzzy
+        verification without keeping the words themselves).
     """
 
     index: int
@@ -81,7 +82,7 @@ class Features:
     shingles: NDArray[np.uint64]
     lead: NDArray[np.uint64]
     specifics: frozenset[str]
-    words: tuple[str, ...]
+    sequence: NDArray[np.uint32]
 
 
 class FeatureExtractor:
@@ -194,7 +195,7 @@ class FeatureExtractor:
             shingles=shingles,
             lead=lead,
             specifics=specifics,
-            words=tuple(words),
+            sequence=(ids ^ (ids >> np.uint64(32))).astype(np.uint32),
         )
 
     def extract_many(self, articles: Sequence[Article], *, start: int = 0) -> list[Features]:

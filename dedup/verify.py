@@ -125,7 +125,10 @@ def compare(a: Features, b: Features, *, threshold: float) -> Verdict:
     containment = inter / small if small else 0.0
     if small < MIN_CONTAINED_SHINGLES:
         containment = jaccard
-    sequence = Indel.normalized_similarity(a.words, b.words) if a.words and b.words else 0.0
+    sequence = 0.0
+    if len(a.sequence) and len(b.sequence):
+        # Lists of ints are RapidFuzz's fastest path for non-string sequences.
+        sequence = Indel.normalized_similarity(a.sequence.tolist(), b.sequence.tolist())
     score = max(containment, sequence)
     agreement = specifics_agreement(a.specifics, b.specifics)
     kind: MatchKind | None = None
