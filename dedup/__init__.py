@@ -19,7 +19,15 @@ import importlib.metadata as _metadata
 from dedup.boilerplate import AccountBoilerplate
 from dedup.cluster import UnionFind, cluster_pairs, connected_components
 from dedup.config import DedupConfig, NormalizeConfig
-from dedup.exceptions import ConfigError, DedupError, DuplicateIdError, InputError
+from dedup.exceptions import (
+    ConfigError,
+    DedupError,
+    DuplicateIdError,
+    IndexConnectionError,
+    IndexFileError,
+    InputError,
+    UnknownIdError,
+)
 from dedup.features import FeatureExtractor, Features
 from dedup.index import LSHIndex, candidate_pairs
 from dedup.io import ArticleReader, SkippedRecord, read_articles
@@ -29,6 +37,7 @@ from dedup.pipeline import Deduplicator, find_duplicates
 from dedup.report import render
 from dedup.signature import minhash_signatures, shingle_hashes
 from dedup.specifics import extract_specifics
+from dedup.store import DedupIndex, IndexMatch
 from dedup.tokenizer import CharNgramTokenizer, JiebaTokenizer, Tokenizer
 from dedup.verify import Verdict, compare
 
@@ -45,12 +54,16 @@ __all__ = [
     "ConfigError",
     "DedupConfig",
     "DedupError",
+    "DedupIndex",
     "DedupResult",
     "Deduplicator",
     "DuplicateIdError",
     "Evidence",
     "FeatureExtractor",
     "Features",
+    "IndexConnectionError",
+    "IndexFileError",
+    "IndexMatch",
     "InputError",
     "JiebaTokenizer",
     "LSHIndex",
@@ -64,6 +77,7 @@ __all__ = [
     "Summary",
     "Tokenizer",
     "UnionFind",
+    "UnknownIdError",
     "Verdict",
     "__version__",
     "candidate_pairs",

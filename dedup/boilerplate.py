@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["AccountBoilerplate", "split_sentences"]
+__all__ = ["AccountBoilerplate", "countable_sentences", "split_sentences", "strip_sentences"]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；…])|\n")
 _MIN_SENTENCE = 4
@@ -28,6 +28,37 @@ def split_sentences(text: str) -> list[str]:
     ['第一句.', '第二句!', '第三句']
     """
     return [s for s in (part.strip() for part in _SENTENCE_END.split(text)) if s]
+
+
+def countable_sentences(body: str) -> set[str]:
+    """Return the distinct sentences of a normalized body that count towards boilerplate.
+
+    Examples
+    --------
+    >>> sorted(countable_sentences("本号编辑部出品.短.本号编辑部出品."))
+    ['本号编辑部出品.']
+    """
+    return {s for s in split_sentences(body) if len(s) >= _MIN_SENTENCE}
+
+
+def strip_sentences(body: str, is_boilerplate: Callable[[str], bool]) -> str:
+    r"""Drop the sentences ``is_boilerplate`` accepts, line by line.
+
+    What :meth:`AccountBoilerplate.strip` does once an account has learned sentences:
+    each line is split into sentences, the boilerplate ones dropped and the rest joined
+    again; lines left empty disappear.
+
+    Examples
+    --------
+    >>> strip_sentences("新闻一.本号编辑部出品.\n本号编辑部出品.", lambda s: s == "本号编辑部出品.")
+    '新闻一.'
+    """
+    out_lines = []
+    for line in body.split("\n"):
+        parts = [s for s in split_sentences(line) if not is_boilerplate(s)]
+        if parts:
+            out_lines.append("".join(parts))
+    return "\n".join(out_lines)
 
 
 class AccountBoilerplate:
@@ -71,15 +102,27 @@ class AccountBoilerplate:
             if not account:
                 continue
             posts[account] += 1
-            counts[account].update({s for s in split_sentences(body) if len(s) >= _MIN_SENTENCE})
+            counts[account].update(countable_sentences(body))
         learned: dict[str, frozenset[str]] = {}
         for account, counter in counts.items():
-            need = max(self.min_posts, self.min_share * posts[account])
+            need = self.min_count(posts[account])
             common = frozenset(s for s, c in counter.items() if c >= need)
             if common:
                 learned[account] = common
         self._sentences = learned
         return self
+
+    def min_count(self, posts: int) -> float:
+        """Return how many posts must contain a sentence for it to be boilerplate.
+
+        For an account with ``posts`` posts: at least ``min_posts`` and ``min_share`` of them.
+
+        Examples
+        --------
+        >>> AccountBoilerplate(min_posts=3, min_share=0.05).min_count(100)
+        5.0
+        """
+        return max(self.min_posts, self.min_share * posts)
 
     def sentences(self, account: str) -> frozenset[str]:
         """The learned boilerplate sentences of ``account``."""
@@ -90,9 +133,4 @@ class AccountBoilerplate:
         learned = self._sentences.get(account)
         if not learned:
             return body
-        out_lines = []
-        for line in body.split("\n"):
-            parts = [s for s in split_sentences(line) if s not in learned]
-            if parts:
-                out_lines.append("".join(parts))
-        return "\n".join(out_lines)
+        return strip_sentences(body, learned.__contains__)
