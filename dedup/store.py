@@ -93,6 +93,7 @@ _U64 = np.uint64
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
 _EMPTY_U64: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
 _EMPTY_I64: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+_SEP = "\x00"  # normalization removes control characters: never inside a specific
 _ELIGIBLE = 1
 _SENSITIVE = 2
 
@@ -273,7 +274,7 @@ class _Record:
     shingles: NDArray[np.uint64]
     lead: NDArray[np.uint64]
     sequence: NDArray[np.uint32]
-    specifics: tuple[str, ...]
+    specifics: str  # sorted, joined with NUL (one string: far smaller than a set of strings)
     sentences: NDArray[np.uint64]  # sorted distinct hashes of countable sentences (boilerplate)
     flags: int
     doc: bytes  # zlib-compressed JSON: title, text, published_at
@@ -296,9 +297,12 @@ class _Record:
             digest=self.digest,
             shingles=self.shingles,
             lead=self.lead,
-            specifics=frozenset(self.specifics),
+            specifics=frozenset(self.specifics_list()),
             sequence=self.sequence,
         )
+
+    def specifics_list(self) -> list[str]:
+        return self.specifics.split(_SEP) if self.specifics else []
 
     def article(self) -> Article:
         return _article_from_doc(self.id, self.account, self.doc)
@@ -331,7 +335,7 @@ _BLOB_HEAD = struct.Struct("<4sIIIIIIB16s")
 
 def _pack_record(rec: _Record) -> bytes:
     """Binary form of a record's features (Redis values): fixed header, arrays, JSON tail."""
-    tail = json.dumps({"account": rec.account, "specifics": list(rec.specifics)}, ensure_ascii=False)
+    tail = json.dumps({"account": rec.account, "specifics": rec.specifics_list()}, ensure_ascii=False)
     head = _BLOB_HEAD.pack(
         _BLOB_MAGIC,
         rec.length,
@@ -387,7 +391,7 @@ def _unpack_record(id_: str, blob: bytes, doc: bytes = b"") -> _Record:
         shingles=shingles,
         lead=lead,
         sequence=sequence,
-        specifics=tuple(tail["specifics"]),
+        specifics=_SEP.join(tail["specifics"]),
         sentences=sentences,
         flags=flags,
         doc=doc,
@@ -414,14 +418,14 @@ class _BandTable:
         self._rows: NDArray[np.uint64] = np.zeros((0, b), dtype=np.uint64)
         self._live: NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self._keys: NDArray[np.uint64] = np.zeros((b, 0), dtype=np.uint64)
-        self._slots: NDArray[np.int64] = np.zeros((b, 0), dtype=np.int64)
+        self._slots: NDArray[np.int32] = np.zeros((b, 0), dtype=np.int32)
         self._pending: list[int] = []
         self._pending_rows: NDArray[np.uint64] | None = None
 
     def _grow(self, size: int) -> None:
         if size <= len(self._live):
             return
-        cap = max(size, 2 * len(self._live), 1024)
+        cap = max(size, len(self._live) + len(self._live) // 2, 1024)
         rows = np.zeros((cap, self.b), dtype=np.uint64)
         rows[: len(self._rows)] = self._rows
         live = np.zeros(cap, dtype=bool)
@@ -436,7 +440,7 @@ class _BandTable:
         self._live[slots] = True
         self._pending.extend(int(s) for s in slots)
         self._pending_rows = None
-        if rebuild and len(self._pending) > max(self._MIN_PENDING, self._keys.shape[1] // 8):
+        if rebuild and len(self._pending) > max(self._MIN_PENDING, self._keys.shape[1] // 16):
             self.rebuild()
 
     def drop(self, slots: Iterable[int]) -> None:
@@ -451,7 +455,7 @@ class _BandTable:
         live = np.flatnonzero(self._live).astype(np.int64)
         rows = self._rows[live]
         keys = np.empty((self.b, len(live)), dtype=np.uint64)
-        slots = np.empty((self.b, len(live)), dtype=np.int64)
+        slots = np.empty((self.b, len(live)), dtype=np.int32)
         for band in range(self.b):
             order = np.argsort(rows[:, band], kind="stable")
             keys[band] = rows[order, band]
@@ -461,7 +465,7 @@ class _BandTable:
         self._pending_rows = None
 
     def query(self, keys: NDArray[np.uint64]) -> NDArray[np.int64]:
-        found: list[NDArray[np.int64]] = []
+        found: list[NDArray[Any]] = []
         if self._keys.shape[1]:
             for band in range(self.b):
                 row = self._keys[band]
@@ -478,7 +482,7 @@ class _BandTable:
             found.append(pending[hit])
         if not found:
             return _EMPTY_I64
-        slots = np.unique(np.concatenate(found))
+        slots = np.unique(np.concatenate(found).astype(np.int64))
         return slots[self._live[slots]]
 
 
@@ -845,7 +849,9 @@ class _RedisBackend:
 
         self._bands = bands
         self._config = config
-        storage = {"type": "redis", "redis": dict(self._kwargs)}
+        # Buffered writes (insertion sessions) go out as plain pipelines: a query may see
+        # part of an add either way, and MULTI/EXEC doubles the replies to parse.
+        storage = {"type": "redis", "redis": dict(self._kwargs), "redis_buffer": {"transaction": False}}
         self._lsh = tuple(
             MinHashLSH(
                 threshold=config.lsh_threshold,
@@ -985,11 +991,9 @@ class _RedisBackend:
         assert self._lsh is not None
         # LSH entries go first on removal and last on insertion, so a concurrent
         # query never gets a candidate whose features are missing.
-        for rec in [*delete, *(r for r, _, _ in replace)]:
-            key = rec.id.encode("utf-8", "surrogatepass")
-            for lsh in self._lsh:
-                if key in lsh:
-                    lsh.remove(key)
+        gone = [rec.id.encode("utf-8", "surrogatepass") for rec in [*delete, *(r for r, _, _ in replace)]]
+        for lsh in self._lsh:
+            self._lsh_remove(lsh, gone)
         pipe = self._client.pipeline(transaction=True)
         for rec in delete:
             pipe.hdel(self._k("feat"), rec.id)
@@ -1024,6 +1028,40 @@ class _RedisBackend:
                             self._minhash(full if col == 1 else lead),
                             check_duplication=False,
                         )
+
+    def _lsh_remove(self, lsh: Any, keys: list[bytes]) -> None:
+        """``MinHashLSH.remove`` for many keys, in four pipelined round trips.
+
+        The same changes datasketch makes (take the key out of its bucket in every band,
+        drop buckets left empty from the band's registry, forget the key), without one
+        round trip per band and key.
+        """
+        if not keys:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:
+            pipe.lrange(lsh.keys.redis_key(key), 0, -1)
+        bands = pipe.execute()
+        touched: list[tuple[Any, bytes]] = []
+        pipe = self._client.pipeline(transaction=False)
+        for key, hs in zip(keys, bands, strict=True):
+            for h, table in zip(hs, lsh.hashtables, strict=False):
+                pipe.srem(table.redis_key(h), key)
+                touched.append((table, h))
+        pipe.execute()
+        if touched:
+            pipe = self._client.pipeline(transaction=False)
+            for table, h in touched:
+                pipe.exists(table.redis_key(h))
+            alive = pipe.execute()
+            pipe = self._client.pipeline(transaction=False)
+            for (table, h), there in zip(touched, alive, strict=True):
+                if not there:
+                    pipe.hdel(table._name, h)  # the band's bucket registry (datasketch layout)
+            pipe.execute()
+        present = [key for key, hs in zip(keys, bands, strict=True) if hs]
+        if present:
+            lsh.keys.remove(*present)
 
     def _tidy_accounts(self, accounts: set[str]) -> None:
         """Drop zero counts and the statistics of accounts left without posts."""
@@ -1429,7 +1467,7 @@ class DedupIndex:
                     raise IndexFileError(msg)
                 try:
                     d = json.loads(line)
-                    id_, account, specifics = d["id"], d["account"], tuple(d["specifics"])
+                    id_, account, specifics = d["id"], d["account"], _SEP.join(d["specifics"])
                     if not isinstance(id_, str) or not isinstance(account, str):
                         problem = "id and account must be strings"
                         raise TypeError(problem)
@@ -1557,7 +1595,7 @@ class DedupIndex:
             shingles=f.shingles,
             lead=f.lead,
             sequence=f.sequence,
-            specifics=tuple(sorted(f.specifics)),
+            specifics=_SEP.join(sorted(f.specifics)),
             sentences=p.sentences,
             flags=flags,
             doc=_doc_bytes(p.article) if keep_doc else b"",
@@ -1566,9 +1604,9 @@ class DedupIndex:
     def _signatures(self, records: Sequence[_Record]) -> tuple[NDArray[Any], NDArray[Any]]:
         cfg = self.config
         kw: dict[str, Any] = {"num_perm": cfg.num_perm, "seed": cfg.seed, "scheme": cfg.scheme}
-        full = minhash_signatures([r.shingles for r in records], **kw)
-        lead = minhash_signatures([r.lead for r in records], **kw)
-        return full, lead
+        # One call for both: the batch path amortizes its setup.
+        both = minhash_signatures([r.shingles for r in records] + [r.lead for r in records], **kw)
+        return both[: len(records)], both[len(records) :]
 
     # -- learned boilerplate -------------------------------------------------------
     def _changes(
@@ -1868,7 +1906,7 @@ class DedupIndex:
                         qnorm,
                         normalize_with_offsets(text, cfg.normalize),
                         qf.specifics,
-                        frozenset(other.specifics),
+                        frozenset(other.specifics_list()),
                     )
             assert v.kind is not None
             out.append(
@@ -1988,7 +2026,9 @@ def _write_zip(
     with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         zf.writestr("manifest.json", json.dumps(meta, ensure_ascii=False, indent=1))
         lines = [
-            json.dumps({"id": r.id, "account": r.account, "specifics": list(r.specifics)}, ensure_ascii=False)
+            json.dumps(
+                {"id": r.id, "account": r.account, "specifics": r.specifics_list()}, ensure_ascii=False
+            )
             for r in records
         ]
         data = ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8", "surrogatepass")
