@@ -267,6 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "data": args.data,
         "posts": len(posts),
         "queries": len(queries),
+        "load_average_start": os.getloadavg(),
     }
     print(f"{len(posts):,} posts indexed, {len(queries):,} queries; {results['machine']}", file=sys.stderr)
     if not args.no_memory:
@@ -277,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if url is not None:
                 results["redis"] = bench_redis(config, url, posts, queries)
                 print(json.dumps(results["redis"], indent=1), file=sys.stderr)
+    results["load_average_end"] = os.getloadavg()
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

@@ -783,8 +783,9 @@ class _MemoryBackend:
 class _RedisBackend:
     """A shared index in Redis: datasketch's Redis-backed MinHashLSH plus hashes of records.
 
-    Keys, all under ``dedup:<index>:``: ``meta`` (JSON manifest), ``feat`` and ``doc``
-    (hashes id -> packed features / compressed article), ``acct:learned`` (hash
+    Keys, all under ``dedup:<index>:``: ``meta`` (JSON manifest), ``feat``, ``doc`` and
+    ``sent`` (hashes id -> packed features / compressed article / boilerplate sentence
+    hashes), ``acct:learned`` (hash
     account -> learned sentence count), per account ``acct:<h>:ids``, ``acct:<h>:sens``
     (sets of ids) and ``acct:<h>:sents`` (hash sentence -> posts containing it), and the
     two LSH indexes ``lsh:full`` and ``lsh:lead`` (datasketch ``basename``). Writers
@@ -950,10 +951,12 @@ class _RedisBackend:
         if not len(hashes):
             return set()
         ids = [_text(i) for i in self._client.smembers(self._acct(account, "ids"))]
+        if not ids:
+            return set()
         out = set()
-        for rec in self.records(ids):
-            if rec is not None and np.isin(rec.sentences, hashes).any():
-                out.add(rec.id)
+        for id_, blob in zip(ids, self._client.hmget(self._k("sent"), ids), strict=True):
+            if blob is not None and np.isin(np.frombuffer(_bytes(blob), dtype="<u8"), hashes).any():
+                out.add(id_)
         return out
 
     def bp_sensitive(self, account: str) -> set[str]:
@@ -998,6 +1001,7 @@ class _RedisBackend:
         for rec in delete:
             pipe.hdel(self._k("feat"), rec.id)
             pipe.hdel(self._k("doc"), rec.id)
+            pipe.hdel(self._k("sent"), rec.id)
             if rec.account:
                 pipe.srem(self._acct(rec.account, "ids"), rec.id)
                 pipe.srem(self._acct(rec.account, "sens"), rec.id)
@@ -1009,6 +1013,7 @@ class _RedisBackend:
             pipe.hset(self._k("feat"), rec.id, _pack_record(rec))
             pipe.hset(self._k("doc"), rec.id, rec.doc)
             if rec.account:
+                pipe.hset(self._k("sent"), rec.id, rec.sentences.astype("<u8").tobytes())
                 pipe.sadd(self._acct(rec.account, "ids"), rec.id)
                 if rec.sensitive:
                     pipe.sadd(self._acct(rec.account, "sens"), rec.id)
