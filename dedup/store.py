@@ -1202,15 +1202,17 @@ class DedupIndex:
     ignored, as in ``dedup check``. Adding or removing posts can change what an
     account has learned; the affected indexed posts are then re-extracted, so the
     stored features always equal those ``dedup check`` would compute for the whole
-    indexed set.
+    indexed set. A query whose own post would change what its account learned (say,
+    the third post with a new footer) compares against those posts as re-extracted for
+    it; such queries are slower, the index is not changed.
 
     **Threads.** Every method takes one lock, so an index object may be shared by
     threads: each ``add`` step (up to 1,000 articles), ``remove``, ``query`` and
     ``save`` sees and leaves the index in a consistent state, as if the calls ran one
     after another. A long ``add`` lets queries in between its steps.
 
-    **Processes (Redis).** Writers (``add``, ``remove``) of all processes take a lock
-    in Redis and run one at a time. Queries never wait: a query that runs while
+    **Processes (Redis).** Writers (``add`` steps, ``remove``) of all processes take a
+    lock in Redis and run one at a time. Queries never wait: a query that runs while
     another process adds may see some of that add's posts and not others.
 
     Examples

@@ -61,6 +61,9 @@ def street_posts() -> list[Article]:
         Article(id="n1", text=BODIES["a2"]),
         Article(id="a6", text=NOTICE, account=ACCOUNT),
         Article(id="b3", text=NOTICE, account="友邻社区"),
+        # The account reposting a1: as the third post with the footer, querying it makes
+        # the footer boilerplate, for the indexed a1 too (only queried, never added below).
+        Article(id="a7", text=HEADER + BODIES["a1"] + "\n" + FOOTER, account=ACCOUNT),
     ]
     return posts
 
