@@ -68,14 +68,6 @@ def _non_negative(value: str) -> int:
     return number
 
 
-def _positive(value: str) -> int:
-    number = _non_negative(value)
-    if number < 1:
-        msg = f"must be >= 1, got {value}"
-        raise argparse.ArgumentTypeError(msg)
-    return number
-
-
 def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
     """The ``dedup`` argument parser."""
     parser = _Parser(
@@ -123,10 +115,70 @@ def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
     check.add_argument("--encoding", help="input encoding, e.g. gb18030 (default: detected per file)")
     check.add_argument("--skip-bad", action="store_true", help="skip unreadable records (counted on stderr)")
     check.add_argument("--user-dict", metavar="PATH", help="jieba user dictionary of local names")
-    check.add_argument("--workers", type=_positive, default=1, help="processes to use (default: 1)")
+    check.add_argument(
+        "--workers",
+        type=_non_negative,
+        default=0,
+        help="processes to use; 0 = one per CPU core (default); results do not depend on it",
+    )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when duplicates are found")
-    check.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
+    check.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
     return parser
+
+
+_EVIDENCE_FORMATS = frozenset({"json", "jsonl", "html"})
+
+
+def _cpu_count() -> int:
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 32))
+    except AttributeError:  # not on Linux
+        return max(1, min(os.cpu_count() or 1, 32))
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """A one-line progress display on a terminal: stage, count, elapsed time.
+
+    It stays silent for the first second, so quick runs print nothing.
+    """
+
+    STAGES = ("normalize", "tokenize", "candidates", "verify", "cluster", "evidence")
+
+    def __init__(self, stream: IO[str], *, delay: float = 1.0, interval: float = 0.2) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.delay = delay
+        self.interval = interval
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.started < self.delay or (now - self._last < self.interval and done < total):
+            return
+        self._last = now
+        step = self.STAGES.index(stage) + 1 if stage in self.STAGES else 0
+        width = 24
+        filled = width * done // total if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(
+            f"\r[{step}/{len(self.STAGES)}] {stage:<10} [{bar}] {done:,}/{total:,}  {now - self.started:5.1f}s"
+        )
+        self.stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        """Clear the line."""
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 def _sample_path() -> str:
@@ -162,7 +214,9 @@ def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], s
         cross_account_only=args.cross_account_only,
         min_length=args.min_length,
         user_dict=args.user_dict,
-        workers=args.workers,
+        workers=args.workers or _cpu_count(),
+        # Evidence (shared passages, conflicting specifics) only where the output shows it.
+        evidence=args.format in _EVIDENCE_FORMATS,
     )
     reader = ArticleReader(
         files,
@@ -179,7 +233,12 @@ def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], s
             stderr.write(f"dedup: skipped {record}\n")
     if reader.skipped:
         stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
-    result = Deduplicator(config).check(articles, skipped=len(reader.skipped))
+    bar = Progress(stderr) if not args.quiet and _isatty(stderr) else None
+    try:
+        result = Deduplicator(config).check(articles, skipped=len(reader.skipped), progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     text = render(result, args.format)
     if args.format == "csv":
         text = "\ufeff" + text  # BOM: Excel opens UTF-8 CSV correctly only with it

@@ -149,7 +149,7 @@ class DedupConfig:
 
     threshold: float = 0.5
     lsh_threshold: float = 0.2
-    num_perm: int = 128
+    num_perm: int = 64
     ngram_size: int = 2
     seed: int = 1
     scheme: SchemeName = "affine32"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ from dedup.config import DedupConfig
 from dedup.models import Article
 from dedup.normalize import normalize_text
 from dedup.signature import TokenHasher, shingle_hashes
-from dedup.specifics import extract_specifics
+from dedup.specifics import specific_form
 from dedup.tokenizer import CharNgramTokenizer, JiebaTokenizer, is_word
 
 __all__ = ["FeatureExtractor", "Features", "clean_title"]
@@ -111,12 +112,9 @@ class FeatureExtractor:
             )
         else:
             self.tokenizer = CharNgramTokenizer(n=2)
-        self._word_tokenizer: JiebaTokenizer | None = (
-            self.tokenizer if isinstance(self.tokenizer, JiebaTokenizer) else None
-        )
         self._hasher = TokenHasher()
+        self._vocab: _Vocabulary | None = None
         self._account_words: dict[str, frozenset[str]] = {}
-        self._tag: Callable[[str], str] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         return {"config": self.config}
@@ -126,20 +124,36 @@ class FeatureExtractor:
         assert isinstance(config, DedupConfig)
         self.__init__(config)  # type: ignore[misc]
 
+    def warm_up(self) -> FeatureExtractor:
+        """Load the tokenizer's dictionary and the normalization tables now."""
+        if isinstance(self.tokenizer, JiebaTokenizer):
+            self.tokenizer.initialize()
+            if self._vocab is None:
+                self._vocab = _Vocabulary(self.tokenizer)
+        normalize_text("Ａ", self.config.normalize)
+        return self
+
     def normalize(self, article: Article) -> tuple[str, str]:
         """Return the normalized ``(title, body)`` of ``article``."""
         ncfg = self.config.normalize
         return clean_title(normalize_text(article.title, ncfg)), normalize_text(article.text, ncfg)
 
-    def _words(self, text: str) -> list[str]:
-        if self._word_tokenizer is not None:
-            return self._word_tokenizer.tokenize(text)
-        return self.tokenizer.tokenize(text)
+    def _encode(self, text: str) -> tuple[list[int], set[str]]:
+        """Token ids of the content words of ``text`` and the specifics among them."""
+        if isinstance(self.tokenizer, CharNgramTokenizer):
+            grams = self.tokenizer.tokenize(text)
+            return [self._hasher.token_id(g) for g in grams], {g for g in grams if any(c.isdigit() for c in g)}
+        if self._vocab is None:
+            self._vocab = _Vocabulary(self.tokenizer)
+        return self._vocab.encode(self.tokenizer.segment(text))
 
     def _account_stop(self, account: str) -> frozenset[str]:
         words = self._account_words.get(account)
         if words is None:
-            words = frozenset(self._words(normalize_text(account, self.config.normalize))) if account else frozenset()
+            if account and isinstance(self.tokenizer, JiebaTokenizer):
+                words = frozenset(self.tokenizer.tokenize(normalize_text(account, self.config.normalize)))
+            else:
+                words = frozenset()
             self._account_words[account] = words
         return words
 
@@ -171,36 +185,81 @@ class FeatureExtractor:
             ntitle, nbody = self.normalize(article)
             body = nbody if body is None else body
             title = ntitle if title is None else title
-        words = self._words(body)
-        title_words = self._words(title) if title else []
-        ids = self._hasher.ids(words)
+        id_list, specifics = self._encode(body)
+        if title:
+            specifics |= self._encode(title)[1]
+        specifics -= self._account_stop(article.account)
+        ids = np.array(id_list, dtype=np.uint64)
         shingles = shingle_hashes(ids, ngram_size=self.config.ngram_size)
         lead = shingle_hashes(ids[:LEAD_WORDS], ngram_size=self.config.ngram_size)
-        if self._word_tokenizer is not None:
-            if self._tag is None:
-                self._tag = self._word_tokenizer.tagger()
-            specifics = extract_specifics(
-                [*title_words, *words], self._tag, exclude=self._account_stop(article.account)
-            )
-        else:
-            specifics = frozenset(w for w in words if any(ch.isdigit() for ch in w))
         digest = hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         return Features(
             index=index,
             id=article.id,
             account=article.account,
             length=len(body),
-            n_words=len(words),
+            n_words=len(id_list),
             digest=digest,
             shingles=shingles,
             lead=lead,
-            specifics=specifics,
+            specifics=frozenset(specifics),
             sequence=(ids ^ (ids >> np.uint64(32))).astype(np.uint32),
         )
 
     def extract_many(self, articles: Sequence[Article], *, start: int = 0) -> list[Features]:
         """Compute features for consecutive articles (``index`` counts from ``start``)."""
         return [self.extract(a, index=start + i) for i, a in enumerate(articles)]
+
+
+_Entry = tuple[tuple[int, str | None], ...]
+
+
+class _Vocabulary:
+    """Per-extractor cache: raw token -> its content words as ``(token_id, specific)``.
+
+    Every distinct token is re-split, filtered (punctuation, stop words), hashed and
+    checked for specifics once; each later occurrence costs one dict lookup. That is
+    what keeps tokenizing close to the speed of the segmenter itself.
+    """
+
+    # Bound on cached tokens; the cache is emptied when it grows past it.
+    MAX_ENTRIES = 2_000_000
+
+    def __init__(self, tokenizer: JiebaTokenizer) -> None:
+        self._tokenizer = tokenizer
+        self._stop = tokenizer.stopwords
+        self._tag = tokenizer.tagger()
+        self._hasher = TokenHasher()
+        self._entries: dict[str, _Entry] = {}
+
+    def _learn(self, token: str) -> _Entry:
+        pairs = []
+        for word in self._tokenizer.resplit(token):
+            if word in self._stop or not is_word(word):
+                continue
+            # Interned so that the specifics of many posts share one string object.
+            spec = specific_form(word, self._tag)
+            pairs.append((self._hasher.token_id(word), sys.intern(spec) if spec is not None else None))
+        entry = tuple(pairs)
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[token] = entry
+        return entry
+
+    def encode(self, tokens: list[str]) -> tuple[list[int], set[str]]:
+        get = self._entries.get
+        ids: list[int] = []
+        specs: set[str] = set()
+        append, add = ids.append, specs.add
+        for tok in tokens:
+            entry = get(tok)
+            if entry is None:
+                entry = self._learn(tok)
+            for tid, spec in entry:
+                append(tid)
+                if spec is not None:
+                    add(spec)
+        return ids, specs
 
 
 def content_words(tokens: Iterable[str]) -> list[str]:
