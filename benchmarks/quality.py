@@ -277,7 +277,9 @@ def diagnose(path: str, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]
     dd = Deduplicator(DedupConfig())
     batch = list(read_articles(path))
     feats = dd.features(batch)
-    cands = dd.candidates(feats)
+    found = dd.candidates(feats)  # a set of pairs or an (k, 2) array, depending on the version
+    rows = found.tolist() if hasattr(found, "tolist") else found
+    cands = {(int(i), int(j)) for i, j in rows}
     pos = {a.id: i for i, a in enumerate(batch)}
     out = []
     for x, y in pairs:
