@@ -1,4 +1,4 @@
-"""Command line: ``dedup check FILE...`` (thin layer over the public API).
+"""Command line: ``dedup check FILE...``, ``dedup accounts FILE...`` (thin layer over the public API).
 
 Data goes to standard output, messages to standard error. Exit status: 0 no story
 with several posts, 1 duplicates found, 2 usage or input error (``--exit-zero``
@@ -17,11 +17,22 @@ from importlib import resources
 from typing import IO
 
 from dedup import __version__
+from dedup.accounts import account_pairs, account_stats
 from dedup.config import DedupConfig
 from dedup.exceptions import DedupError
 from dedup.io import ArticleReader
+from dedup.models import Article, DedupResult
 from dedup.pipeline import Deduplicator
-from dedup.report import FORMATS, render, summary_line
+from dedup.report import (
+    FORMATS,
+    OUTPUT_ENCODINGS,
+    OutputEncoding,
+    default_output_encoding,
+    encode_output,
+    render,
+    render_accounts,
+    summary_line,
+)
 
 __all__ = ["main"]
 
@@ -126,31 +137,160 @@ def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
     check.add_argument("--workers", type=_positive, default=1, help="processes to use (default: 1)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when duplicates are found")
     check.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
+    _add_output_encoding(check)
+    _add_accounts_parser(sub, stderr)
     return parser
+
+
+def _add_output_encoding(parser: argparse.ArgumentParser) -> None:
+    # Not --encoding: that already names the INPUT encoding of dedup check.
+    parser.add_argument(
+        "--output-encoding",
+        choices=OUTPUT_ENCODINGS,
+        help="encoding of the report: utf-8-sig (UTF-8 with BOM, default for csv: Excel needs the BOM), "
+        "utf-8 (default otherwise), gb18030 (Excel in China); html is always UTF-8",
+    )
+
+
+def _add_accounts_parser(sub: argparse._SubParsersAction[_Parser], stderr: IO[str] | None) -> None:
+    accounts = sub.add_parser(
+        "accounts",
+        help="per-account copy figures: posts, copies of other accounts' posts, who copies whom",
+        description="Check a batch, then report per account how many posts copy an earlier post of another "
+        "account, and which pairs of accounts share stories.",
+        stderr=stderr,
+    )
+    add = accounts.add_argument
+    add("files", nargs="*", metavar="FILE", help="as for dedup check; - reads standard input")
+    add("--sample", action="store_true", help="use the bundled sample batch (made-up posts)")
+    add("--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)")
+    add("--pairs", action="store_true", help="table and csv: list every pair of accounts sharing stories")
+    add("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    defaults = DedupConfig()
+    add("--threshold", type=_threshold, default=defaults.threshold, help="as for check")
+    add("--cross-account-only", action="store_true", help="only count pairs posted by different accounts")
+    add("--min-length", type=_non_negative, default=defaults.min_length, help="as for check")
+    add("--input-format", choices=("auto", "jsonl", "csv", "txt", "dir"), default="auto", help="as for check")
+    add("--encoding", help="input encoding, e.g. gb18030 (default: detected per file)")
+    add("--skip-bad", action="store_true", help="skip unreadable records (counted on stderr)")
+    add("--user-dict", metavar="PATH", help="jieba user dictionary of local names")
+    add("--workers", type=_positive, default=1, help="processes to use (default: 1)")
+    add("--exit-zero", action="store_true", help="exit 0 even when duplicates are found")
+    add("-q", "--quiet", action="store_true", help="no summary on stderr")
+    _add_output_encoding(accounts)
 
 
 def _sample_path() -> str:
     return str(resources.files("dedup").joinpath("data/sample.jsonl"))
 
 
-def _write(text: str, output: str | None, stdout: IO[str]) -> None:
+def _write(text: str, output: str | None, stdout: IO[str], *, encoding: OutputEncoding = "utf-8") -> None:
+    data = encode_output(text, encoding=encoding)
     if output is not None:
         tmp = f"{output}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, output)
         return
     buffer = getattr(stdout, "buffer", None)
     if buffer is not None:
         # Bytes, so Chinese survives a C/POSIX locale.
         stdout.flush()
-        buffer.write(text.encode("utf-8"))
+        buffer.write(data)
         buffer.flush()
-    else:
-        stdout.write(text)
+    else:  # a text stream (tests, embedding): the BOM, if any, as a character
+        stdout.write("\ufeff" + text if encoding == "utf-8-sig" else text)
+
+
+def _output_encoding(args: argparse.Namespace, stderr: IO[str]) -> OutputEncoding | None:
+    """Return the chosen or default output encoding; None (after a message) when it does not apply."""
+    encoding: OutputEncoding = args.output_encoding or default_output_encoding(args.format)
+    if args.format == "html" and encoding == "gb18030":
+        stderr.write(
+            f"dedup {args.command}: error: the html report is always UTF-8; "
+            "--output-encoding gb18030 is for csv\n"
+        )
+        return None
+    return encoding
+
+
+def _render_check(
+    args: argparse.Namespace, config: DedupConfig, articles: list[Article], result: DedupResult
+) -> str:
+    if args.format != "html":
+        return render(result, args.format)
+    from dedup.html import render_html
+
+    names = [os.path.basename(f) if f != "-" else "standard input" for f in args.files] or ["sample"]
+    title = f"dedup report: {', '.join(names)}"
+    return render_html(result, articles, title=title, normalize=config.normalize)
+
+
+def _load_batch(
+    args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[str]
+) -> tuple[list[Article], DedupResult] | None:
+    """Read and check the batch the arguments name; None (after a message) when none is given."""
+    files: list[str] = list(args.files)
+    if args.sample:
+        files.append(_sample_path())
+    if not files:
+        stderr.write(
+            f"dedup {args.command}: error: give at least one FILE (or - for standard input, or --sample)\n"
+        )
+        return None
+    config = DedupConfig(
+        threshold=args.threshold,
+        cross_account_only=args.cross_account_only,
+        min_length=args.min_length,
+        user_dict=args.user_dict,
+        workers=args.workers,
+    )
+    reader = ArticleReader(
+        files,
+        input_format=args.input_format,
+        encoding=args.encoding,
+        skip_bad=args.skip_bad,
+        max_length=config.max_length,
+        stdin=stdin,
+    )
+    articles = list(reader)
+    for record in reader.skipped:
+        if not args.quiet:
+            stderr.write(f"dedup: skipped {record}\n")
+    if reader.skipped:
+        stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
+    return articles, Deduplicator(config).check(articles, skipped=len(reader.skipped))
+
+
+def _accounts(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], stderr: IO[str]) -> int:
+    encoding = _output_encoding(args, stderr)
+    if encoding is None:
+        return EXIT_ERROR
+    started = time.perf_counter()
+    batch = _load_batch(args, stdin, stderr)
+    if batch is None:
+        return EXIT_ERROR
+    articles, result = batch
+    stats = account_stats(articles, result)
+    pairs = account_pairs(result)
+    text = render_accounts(stats, pairs, args.format, pairs_only=args.pairs)
+    _write(text, args.output, stdout, encoding=encoding)
+    if not args.quiet:
+        elapsed = time.perf_counter() - started
+        copying = sum(1 for s in stats if s.copies)
+        stderr.write(
+            f"dedup: {len(stats)} accounts, {copying} copy other accounts; "
+            f"{summary_line(result.summary)} ({elapsed:.1f}s)\n"
+        )
+    if result.has_duplicates and not args.exit_zero:
+        return EXIT_DUPLICATES
+    return EXIT_CLEAN
 
 
 def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], stderr: IO[str]) -> int:
+    encoding = _output_encoding(args, stderr)
+    if encoding is None:
+        return EXIT_ERROR
     files: list[str] = list(args.files)
     if args.sample:
         files.append(_sample_path())
@@ -180,10 +320,7 @@ def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], s
     if reader.skipped:
         stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
     result = Deduplicator(config).check(articles, skipped=len(reader.skipped))
-    text = render(result, args.format)
-    if args.format == "csv":
-        text = "\ufeff" + text  # BOM: Excel opens UTF-8 CSV correctly only with it
-    _write(text, args.output, stdout)
+    _write(_render_check(args, config, articles, result), args.output, stdout, encoding=encoding)
     if not args.quiet and (args.format != "table" or args.output):
         elapsed = time.perf_counter() - started
         stderr.write(f"dedup: {summary_line(result.summary)} ({elapsed:.1f}s)\n")
@@ -228,6 +365,8 @@ def main(
     # The library never configures logging; the command line shows warnings only.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     try:
+        if args.command == "accounts":
+            return _accounts(args, stdin, out, err)
         return _check(args, stdin, out, err)
     except DedupError as exc:
         err.write(f"dedup: error: {exc}\n")
