@@ -272,7 +272,7 @@ class Deduplicator:
         pairs = np.concatenate(
             (
                 candidate_pairs(full, threshold=cfg.lsh_threshold),
-                candidate_pairs(lead, threshold=cfg.lsh_threshold),
+                candidate_pairs(lead, threshold=cfg.lead_threshold),
             )
         )
         pairs = local[np.unique(pairs, axis=0)] if len(pairs) else pairs
