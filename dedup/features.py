@@ -69,8 +69,9 @@ class Features:
     lead : ndarray of uint32 (uint64 for ``affine64``)
         Hashes of the distinct words among the body's first :data:`LEAD_WORDS` content
         words (single words: robust to the light edits of a truncated repost).
-    specifics : frozenset of str
-        Numbers, dates, names and places of title and body (account-name words removed).
+    specifics : tuple of str
+        Numbers, dates, names and places of title and body (account-name words
+        removed), sorted and distinct. A tuple rather than a set: a third of the memory.
     sequence : ndarray of uint32
         The body's content words in order, as 32-bit token ids (for order-aware fuzzy
         verification without keeping the words themselves).
@@ -84,7 +85,7 @@ class Features:
     digest: bytes
     shingles: NDArray[np.unsignedinteger]
     lead: NDArray[np.unsignedinteger]
-    specifics: frozenset[str]
+    specifics: tuple[str, ...]
     sequence: NDArray[np.uint32]
 
 
@@ -206,7 +207,7 @@ class FeatureExtractor:
             digest=digest,
             shingles=shingles,
             lead=lead,
-            specifics=frozenset(specifics),
+            specifics=tuple(sorted(specifics)),
             sequence=(ids ^ (ids >> np.uint64(32))).astype(np.uint32),
         )
 
