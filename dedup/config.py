@@ -61,6 +61,8 @@ class NormalizeConfig:
         More regular expressions; a line that matches one entirely is dropped.
     traditional : bool
         Map traditional characters to simplified ones before comparing.
+    numbers : bool
+        Write dates given in Chinese numerals with digits (六月十二日 → 6月12日).
 
     Examples
     --------
@@ -74,6 +76,7 @@ class NormalizeConfig:
     boilerplate: bool = True
     extra_boilerplate: tuple[str, ...] = ()
     traditional: bool = True
+    numbers: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.extra_boilerplate, str) or not isinstance(self.extra_boilerplate, tuple):
