@@ -14,7 +14,8 @@ Steps, in order:
 4. traditional characters to simplified ones (a character table derived from OpenCC);
 5. punctuation folded to one form (the half-width marks NFKC produces, ``。`` as
    ``.``, one quote style, one ellipsis); zero-width and control characters removed;
-6. whitespace collapsed, spaces between CJK characters removed, blank lines dropped;
+6. dates in Chinese numerals written with digits (二〇二四年六月十二日 → 2024年6月12日);
+   whitespace collapsed, spaces between CJK characters removed, blank lines dropped;
 7. WeChat/account boilerplate lines dropped (关注/二维码/编辑/审核/来源/供稿/END/往期推荐 ...)
    and ``XX讯（通讯员 XX）`` bylines removed.
 """
@@ -96,6 +97,14 @@ _CHAR_FOLD: dict[int, str] = {
     }.items()
 }
 _ELLIPSIS = re.compile(r"\.{3,}|…+")
+# Dates written in Chinese numerals: 二〇二四年, 六月十二日. Months and days only next to
+# each other or a year, so that 一月 in prose ("一个月") is left alone.
+_CN_DIGIT = "零〇一二两三四五六七八九"
+_CN_DATE = re.compile(
+    f"(?P<y>[{_CN_DIGIT}]{{4}})年"
+    f"|(?P<m>[{_CN_DIGIT}十]{{1,3}})月(?P<d>[{_CN_DIGIT}十]{{1,3}})(?P<dd>[日号])"
+    f"|(?<=\\d年)(?P<m2>[{_CN_DIGIT}十]{{1,3}})月"
+)
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _CJK_SPACE = re.compile(f"(?<=[{_CJK_OR_PUNCT}]) (?=[{_CJK_OR_PUNCT}])|(?<=[{_CJK_OR_PUNCT}]) (?=[0-9A-Za-z])|(?<=[0-9A-Za-z]) (?=[{_CJK_OR_PUNCT}])")
 _LINE_EDGE_SPACE = re.compile(r"^ +| +$", re.MULTILINE)
@@ -326,6 +335,25 @@ def _nfkc(text: str, offsets: _Offsets) -> tuple[str, _Offsets]:
     return whole, mapped
 
 
+def _cn_number(text: str) -> int | None:
+    from dedup.specifics import chinese_number
+
+    return chinese_number(text.replace("两", "二"))
+
+
+def _date_digits(m: re.Match[str]) -> str:
+    if m.group("y"):
+        year = _cn_number(m.group("y"))
+        return f"{year}年" if year is not None else m.group(0)
+    if m.group("m2"):
+        month = _cn_number(m.group("m2"))
+        return f"{month}月" if month is not None and 1 <= month <= 12 else m.group(0)
+    month, day = _cn_number(m.group("m")), _cn_number(m.group("d"))
+    if month is None or day is None or not (1 <= month <= 12 and 1 <= day <= 31):
+        return m.group(0)
+    return f"{month}月{day}{m.group('dd')}"
+
+
 def _unescape_entity(m: re.Match[str]) -> str:
     return html.unescape(m.group(0))
 
@@ -380,6 +408,8 @@ def _pipeline(text: str, offsets: _Offsets, config: NormalizeConfig) -> tuple[st
             text, offsets = _sub(_INVISIBLE, "", text, offsets)
     if config.punctuation and ("…" in text or "..." in text):
         text, offsets = _sub(_ELLIPSIS, "…", text, offsets)
+    if config.numbers and ("年" in text or "月" in text) and _CN_DATE.search(text):
+        text, offsets = _sub(_CN_DATE, _date_digits, text, offsets)
     if " " in text or "\t" in text or "\u00a0" in text or "\u3000" in text:
         text, offsets = _sub(_SPACES, " ", text, offsets)
         text, offsets = _sub(_CJK_SPACE, "", text, offsets)

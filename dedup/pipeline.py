@@ -54,54 +54,70 @@ def _time_key(when: datetime | None) -> float:
 
 
 # -- worker processes ---------------------------------------------------------------
-# Each worker builds its own FeatureExtractor (its own tokenizer) from the config; the
-# results do not depend on which worker handles which chunk.
+# Each worker has its own FeatureExtractor (its own tokenizer); the results do not
+# depend on which worker handles which chunk. Where processes are forked, workers start
+# with the parent's initialized extractor and the batch itself (copy-on-write), so a
+# task names a range of positions instead of carrying pickled articles.
 
 _WORKER: FeatureExtractor | None = None
-# Set just before forking workers, so that they start with the parent's initialized
-# tokenizer instead of loading the dictionary again.
-_FORK_EXTRACTOR: FeatureExtractor | None = None
+_WORKER_BATCH: Sequence[Article] | None = None
+# Set just before forking the workers and cleared right after.
+_FORK_STATE: dict[str, Any] = {}
 
 
 def _init_worker(config: DedupConfig) -> None:
-    global _WORKER  # noqa: PLW0603 - per-process state of a pool worker, set once
-    inherited = _FORK_EXTRACTOR
+    global _WORKER, _WORKER_BATCH  # noqa: PLW0603 - per-process state of a pool worker, set once
+    inherited = _FORK_STATE.get("extractor")
     _WORKER = inherited if inherited is not None and inherited.config == config else FeatureExtractor(config)
+    _WORKER_BATCH = _FORK_STATE.get("batch")
 
 
-def _normalize_chunk(articles: Sequence[Article]) -> list[tuple[str, str]]:
+# A task: (start, end, the articles when the worker does not have the batch, titles, bodies)
+_Task = tuple[int, int, Sequence[Article] | None, Sequence[str] | None, Sequence[str] | None]
+
+
+def _task_articles(task: _Task) -> Sequence[Article]:
+    start, end, articles, _, _ = task
+    if articles is not None:
+        return articles
+    assert _WORKER_BATCH is not None
+    return _WORKER_BATCH[start:end]
+
+
+def _normalize_chunk(task: _Task) -> list[tuple[str, str]]:
     assert _WORKER is not None
-    return [_WORKER.normalize(a) for a in articles]
+    return [_WORKER.normalize(a) for a in _task_articles(task)]
 
 
-def _extract_chunk(task: tuple[int, Sequence[Article], Sequence[str], Sequence[str]]) -> list[Features]:
+def _extract_chunk(task: _Task) -> list[Features]:
     assert _WORKER is not None
-    start, articles, titles, bodies = task
+    start, _, _, titles, bodies = task
+    assert titles is not None and bodies is not None
     return [
         _WORKER.extract(a, index=start + k, body=body, title=title)
-        for k, (a, title, body) in enumerate(zip(articles, titles, bodies, strict=True))
+        for k, (a, title, body) in enumerate(zip(_task_articles(task), titles, bodies, strict=True))
     ]
 
 
-def _pool(config: DedupConfig, extractor: FeatureExtractor) -> ProcessPoolExecutor:
-    global _FORK_EXTRACTOR  # noqa: PLW0603 - handed to forked workers, cleared after
+def _pool(config: DedupConfig, extractor: FeatureExtractor, batch: Sequence[Article]) -> tuple[ProcessPoolExecutor, bool]:
+    """A worker pool, and whether its workers hold the batch (forked)."""
     methods = multiprocessing.get_all_start_methods()
-    # fork starts workers without re-importing and with the dictionary loaded; spawn
-    # elsewhere (macOS, Windows), where each worker loads its own.
+    # fork starts workers without re-importing, with the dictionary loaded and the batch
+    # in memory; spawn elsewhere (macOS, Windows), where each worker loads its own.
     fork = "fork" in methods
     context = multiprocessing.get_context("fork" if fork else "spawn")
     if fork:
         extractor.warm_up()
-        _FORK_EXTRACTOR = extractor
+        _FORK_STATE.update(extractor=extractor, batch=batch)
     try:
         pool = ProcessPoolExecutor(
             max_workers=config.workers, mp_context=context, initializer=_init_worker, initargs=(config,)
         )
-        # Start the workers now, while the extractor is handed over.
+        # Start every worker now, while the state is handed over.
         list(pool.map(_noop, range(config.workers)))
     finally:
-        _FORK_EXTRACTOR = None
-    return pool
+        _FORK_STATE.clear()
+    return pool, fork
 
 
 def _noop(_: int) -> None:
@@ -183,13 +199,14 @@ class Deduplicator:
         """
         n = len(articles)
         parallel = self.config.workers > 1 and n >= _PARALLEL_MIN
-        pool = _pool(self.config, self._extractor) if parallel else None
+        pool, shared = _pool(self.config, self._extractor, articles) if parallel else (None, False)
         try:
             fx = self._extractor
             spans = _chunks(n, _CHUNK)
             normalized: list[tuple[str, str]] = []
             if pool is not None:
-                for part in pool.map(_normalize_chunk, [articles[s:e] for s, e in spans]):
+                tasks: list[_Task] = [(s, e, None if shared else articles[s:e], None, None) for s, e in spans]
+                for part in pool.map(_normalize_chunk, tasks):
                     normalized.extend(part)
                     if progress:
                         progress("normalize", len(normalized), n)
@@ -206,7 +223,7 @@ class Deduplicator:
                 bodies = [learned.strip(a.account, body) for a, body in zip(articles, bodies, strict=True)]
             out: list[Features] = []
             if pool is not None:
-                tasks = [(s, articles[s:e], titles[s:e], bodies[s:e]) for s, e in spans]
+                tasks = [(s, e, None if shared else articles[s:e], titles[s:e], bodies[s:e]) for s, e in spans]
                 for part in pool.map(_extract_chunk, tasks):
                     out.extend(part)
                     if progress:
@@ -272,7 +289,7 @@ class Deduplicator:
         pairs = np.concatenate(
             (
                 candidate_pairs(full, threshold=cfg.lsh_threshold),
-                candidate_pairs(lead, threshold=cfg.lsh_threshold),
+                candidate_pairs(lead, threshold=cfg.lead_threshold),
             )
         )
         pairs = local[np.unique(pairs, axis=0)] if len(pairs) else pairs
@@ -478,7 +495,7 @@ class Deduplicator:
 
 
 # (normalize config, texts by position, specifics by position, pairs)
-_EvidenceTask = tuple[NormalizeConfig, dict[int, str], dict[int, frozenset[str]], list[tuple[int, int]]]
+_EvidenceTask = tuple[NormalizeConfig, dict[int, str], dict[int, tuple[str, ...]], list[tuple[int, int]]]
 
 
 def _evidence_chunk(task: _EvidenceTask) -> list[Evidence]:

@@ -16,6 +16,7 @@ The pair score is the larger of containment and sequence similarity, in [0, 1].
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,20 +83,21 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.count_nonzero(b[idx] == a))
 
 
-def specifics_agreement(a: frozenset[str], b: frozenset[str]) -> float | None:
+def specifics_agreement(a: Collection[str], b: Collection[str]) -> float | None:
     """Share of the smaller specifics set found in the other; ``None`` if too small.
 
     Examples
     --------
-    >>> specifics_agreement(frozenset({"东营", "19", "300"}), frozenset({"东营", "19", "300", "49"}))
+    >>> specifics_agreement(("19", "300", "东营"), ("19", "300", "49", "东营"))
     1.0
-    >>> specifics_agreement(frozenset({"东营"}), frozenset({"伊沙"})) is None
+    >>> specifics_agreement(("东营",), ("伊沙",)) is None
     True
     """
-    small = min(len(a), len(b))
-    if small < MIN_SPECIFICS:
+    if len(a) > len(b):
+        a, b = b, a
+    if len(a) < MIN_SPECIFICS:
         return None
-    return len(a & b) / small
+    return len(set(a).intersection(b)) / len(a)
 
 
 def compare(a: Features, b: Features, *, threshold: float) -> Verdict:
@@ -325,12 +327,13 @@ def _names_first(specific: str) -> tuple[bool, str]:
 def build_evidence(
     a: NormalizedText | Passages,
     b: NormalizedText | Passages,
-    specifics_a: frozenset[str],
-    specifics_b: frozenset[str],
+    specifics_a: Collection[str],
+    specifics_b: Collection[str],
 ) -> Evidence:
     """Shared passages plus the specifics each side has and the other lacks."""
     pa = a if isinstance(a, Passages) else Passages.from_normalized(a)
     pb = b if isinstance(b, Passages) else Passages.from_normalized(b)
+    specifics_a, specifics_b = frozenset(specifics_a), frozenset(specifics_b)
     return Evidence(
         shared=shared_passages(pa, pb),
         shared_specifics=tuple(sorted(specifics_a & specifics_b, key=_names_first)),

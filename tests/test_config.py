@@ -57,4 +57,4 @@ def test_normalize_config_rejects_bad_patterns() -> None:
 
 def test_signature_key_lists_what_signatures_depend_on() -> None:
     key = DedupConfig(seed=7).signature_key()
-    assert key == {"num_perm": 64, "ngram_size": 2, "seed": 7, "scheme": "affine32", "tokenizer": "jieba"}
+    assert key == {"num_perm": 128, "ngram_size": 2, "seed": 7, "scheme": "affine32", "tokenizer": "jieba"}
