@@ -297,8 +297,8 @@ def diagnose(path: str, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]
                 "sequence": round(v.sequence, 3),
                 "agreement": None if v.agreement is None else round(v.agreement, 3),
                 "length": [feats[i].length, feats[j].length],
-                "only_a": sorted(feats[i].specifics - feats[j].specifics)[:8],
-                "only_b": sorted(feats[j].specifics - feats[i].specifics)[:8],
+                "only_a": sorted(set(feats[i].specifics) - set(feats[j].specifics))[:8],
+                "only_b": sorted(set(feats[j].specifics) - set(feats[i].specifics))[:8],
             }
         )
     return out
