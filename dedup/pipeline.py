@@ -39,6 +39,9 @@ _CST = timezone(timedelta(hours=8))
 # Cross pairs at this share of the threshold still support a group merge (a truncated
 # copy and a copy with sentences dropped may share little, yet both match the original).
 _SUPPORT_FACTOR = 0.6
+# Signature length for leads and paragraph leads: ~40 distinct words each, compared at
+# lead_threshold (0.5), need far fewer permutations than whole posts.
+_LEAD_PERM = 32
 # Below this many articles, worker processes cost more than they save.
 _PARALLEL_MIN = 2000
 # Articles per task sent to a worker process.
@@ -281,18 +284,29 @@ class Deduplicator:
             subset = [f.index for f in feats if f.length >= cfg.min_length and f.n_words > 0]
         if len(subset) < 2:
             return np.zeros((0, 2), dtype=np.int64)
-        kw: dict[str, Any] = {"num_perm": cfg.num_perm, "seed": cfg.seed, "scheme": cfg.scheme}
+        kw: dict[str, Any] = {"seed": cfg.seed, "scheme": cfg.scheme}
         chosen = [feats[i] for i in subset]
         local = np.asarray(subset, dtype=np.int64)
-        full = minhash_signatures([f.shingles for f in chosen], **kw)
-        lead = minhash_signatures([f.lead for f in chosen], **kw)
-        pairs = np.concatenate(
-            (
-                candidate_pairs(full, threshold=cfg.lsh_threshold),
-                candidate_pairs(lead, threshold=cfg.lead_threshold),
-            )
+        full = minhash_signatures([f.shingles for f in chosen], num_perm=cfg.num_perm, **kw)
+        pairs = local[candidate_pairs(full, threshold=cfg.lsh_threshold)]
+        del full
+        # Leads against paragraph leads: a truncated copy, an excerpt or a copy with
+        # paragraphs reordered starts where some paragraph of the other post starts.
+        paragraph_sets = [p for f in chosen for p in f.paragraph_leads()]
+        owners = np.concatenate(
+            (local, np.repeat(local, [len(f.paragraph_bounds) - 1 for f in chosen]))
+        ).astype(np.int64)
+        leads = minhash_signatures(
+            [f.lead for f in chosen] + paragraph_sets, num_perm=_LEAD_PERM, **kw
         )
-        pairs = local[np.unique(pairs, axis=0)] if len(pairs) else pairs
+        rows = candidate_pairs(leads, threshold=cfg.lead_threshold)
+        # Keep pairs with at least one post's own lead, between two different posts.
+        rows = rows[rows[:, 0] < len(chosen)]
+        lead_pairs = owners[rows]
+        lead_pairs = lead_pairs[lead_pairs[:, 0] != lead_pairs[:, 1]]
+        lead_pairs.sort(axis=1)
+        pairs = np.concatenate((pairs, lead_pairs))
+        pairs = np.unique(pairs, axis=0) if len(pairs) else pairs
         if cfg.cross_account_only and len(pairs):
             keep = [not _same_account(feats[i], feats[j]) for i, j in pairs.tolist()]
             pairs = pairs[np.asarray(keep, dtype=bool)]
