@@ -372,7 +372,10 @@ class Deduplicator:
             v = verdicts.get(key)
             if v is None:
                 v = compare(feats[key[0]], feats[key[1]], threshold=cfg.threshold)
-                verdicts[key] = v
+                # Only matches and template pairs are kept (for stories and reports); the
+                # rest, most candidates, are cheap to compare again if clustering asks.
+                if v.kind is not None:
+                    verdicts[key] = v
             return v
 
         edges: list[tuple[int, int, float]] = []
