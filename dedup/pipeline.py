@@ -23,7 +23,7 @@ from dedup.cluster import Link, cluster_pairs
 from dedup.config import DedupConfig, NormalizeConfig
 from dedup.exceptions import DuplicateIdError, InputError
 from dedup.features import FeatureExtractor, Features
-from dedup.index import candidate_pairs
+from dedup.index import candidate_pairs, unique_pairs
 from dedup.models import Article, DedupResult, Evidence, PairMatch, Post, Story, Summary
 from dedup.signature import minhash_signatures
 from dedup.verify import MIN_AGREEMENT, Passages, Verdict, build_evidence, compare, specifics_agreement
@@ -347,8 +347,7 @@ class Deduplicator:
         lead_pairs = owners[rows]
         lead_pairs = lead_pairs[lead_pairs[:, 0] != lead_pairs[:, 1]]
         lead_pairs.sort(axis=1)
-        pairs = np.concatenate((pairs, lead_pairs))
-        pairs = np.unique(pairs, axis=0) if len(pairs) else pairs
+        pairs = unique_pairs(np.concatenate((pairs, lead_pairs)), len(feats))
         if cfg.cross_account_only and len(pairs):
             keep = [not _same_account(feats[i], feats[j]) for i, j in pairs.tolist()]
             pairs = pairs[np.asarray(keep, dtype=bool)]
@@ -421,25 +420,37 @@ class Deduplicator:
                     verdicts[key] = v
             return v
 
+        weak = cfg.threshold * _SUPPORT_FACTOR
+
+        def as_link(v: Verdict) -> Link:
+            conflict = v.kind == "template" or (
+                v.agreement is not None and v.agreement < MIN_AGREEMENT and v.score >= weak
+            )
+            return Link(support=v.score >= weak and not conflict, veto=conflict)
+
+        # What clustering needs to know of the candidates that are not matches (two
+        # flags each), so that it does not compare them again.
+        links: dict[tuple[int, int], Link] = {}
         edges: list[tuple[int, int, float]] = []
         total = len(pairs)
         for n, (i, j) in enumerate(pairs.tolist(), 1):
             v = judge(i, j)
             if v.is_match:
                 edges.append((i, j, v.score))
+            elif v.score >= weak:
+                links[(i, j)] = as_link(v)
             if progress and n % 20000 == 0:
                 progress("verify", n, total)
         if progress:
             progress("verify", total, total)
 
-        weak = cfg.threshold * _SUPPORT_FACTOR
-
         def link(i: int, j: int) -> Link:
-            v = judge(i, j)
-            conflict = v.kind == "template" or (
-                v.agreement is not None and v.agreement < MIN_AGREEMENT and v.score >= weak
-            )
-            return Link(support=v.score >= weak and not conflict, veto=conflict)
+            key = (i, j) if i < j else (j, i)
+            found = links.get(key)
+            if found is None:
+                found = as_link(judge(i, j))
+                links[key] = found
+            return found
 
         groups = cluster_pairs(len(batch), edges, link, order_key=ids.__getitem__, initial=exact)
         if cfg.cross_account_only:
