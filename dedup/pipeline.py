@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,8 @@ _LEAD_PERM = 32
 _PARALLEL_MIN = 2000
 # Articles per task sent to a worker process.
 _CHUNK = 500
+# Candidate pairs per verification task.
+_VERIFY_CHUNK = 20000
 
 
 def _time_key(when: datetime | None) -> float:
@@ -54,7 +56,7 @@ def _time_key(when: datetime | None) -> float:
         return float("inf")
     if when.tzinfo is None:
         when = when.replace(tzinfo=_CST)
-    return when.astimezone(UTC).timestamp()
+    return when.timestamp()
 
 
 # -- worker processes ---------------------------------------------------------------
@@ -65,6 +67,7 @@ def _time_key(when: datetime | None) -> float:
 
 _WORKER: FeatureExtractor | None = None
 _WORKER_BATCH: Sequence[Article] | None = None
+_FORK_FEATS: Sequence[Features] | None = None
 # Set just before forking the workers and cleared right after.
 _FORK_STATE: dict[str, Any] = {}
 
@@ -120,6 +123,13 @@ def _sign(feats: Sequence[Features], config: DedupConfig) -> _Signatures:
         paragraphs=minhash_signatures(paragraph_sets, num_perm=_LEAD_PERM, **kw),
         owners=owners.astype(np.int64),
     )
+
+
+def _verify_block(task: tuple[NDArray[np.int64], float]) -> list[Verdict]:
+    block, threshold = task
+    feats = _FORK_FEATS
+    assert feats is not None
+    return [compare(feats[i], feats[j], threshold=threshold) for i, j in block.tolist()]
 
 
 def _normalize_chunk(task: _Task) -> list[tuple[str, str]]:
@@ -433,16 +443,20 @@ class Deduplicator:
         links: dict[tuple[int, int], Link] = {}
         edges: list[tuple[int, int, float]] = []
         total = len(pairs)
-        for n, (i, j) in enumerate(pairs.tolist(), 1):
-            v = judge(i, j)
-            if v.is_match:
-                edges.append((i, j, v.score))
-            elif v.score >= weak:
-                links[(i, j)] = as_link(v)
-            if progress and n % 20000 == 0:
-                progress("verify", n, total)
-        if progress:
-            progress("verify", total, total)
+        done = 0
+        for chunk, found in self._verify(feats, pairs):
+            for (i, j), v in zip(chunk, found, strict=True):
+                if v.kind is not None:
+                    verdicts[(i, j)] = v
+                if v.is_match:
+                    edges.append((i, j, v.score))
+                elif v.score >= weak:
+                    links[(i, j)] = as_link(v)
+            done += len(chunk)
+            if progress:
+                progress("verify", done, total)
+        if progress and not total:
+            progress("verify", 0, 0)
 
         def link(i: int, j: int) -> Link:
             key = (i, j) if i < j else (j, i)
@@ -493,6 +507,34 @@ class Deduplicator:
             too_short=sum(1 for f in feats if f.length < cfg.min_length or f.n_words == 0),
         )
         return DedupResult(stories=stories, summary=summary, template_pairs=template_pairs)
+
+    def _verify(
+        self, feats: Sequence[Features], pairs: NDArray[np.int64]
+    ) -> Iterator[tuple[list[tuple[int, int]], list[Verdict]]]:
+        """Compare the candidate pairs, chunk by chunk, in worker processes when it pays.
+
+        Workers are forked with the features in memory, so a task is a block of pairs.
+        """
+        threshold = self.config.threshold
+        blocks = [pairs[s : s + _VERIFY_CHUNK] for s in range(0, len(pairs), _VERIFY_CHUNK)]
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        if self.config.workers > 1 and fork and len(pairs) >= _PARALLEL_MIN * 10:
+            global _FORK_FEATS  # noqa: PLW0603 - read by the forked verify workers
+            _FORK_FEATS = feats
+            try:
+                pool = ProcessPoolExecutor(
+                    max_workers=self.config.workers, mp_context=multiprocessing.get_context("fork")
+                )
+                list(pool.map(_noop, range(self.config.workers)))
+            finally:
+                _FORK_FEATS = None
+            with pool:
+                for block, found in zip(blocks, pool.map(_verify_block, [(b, threshold) for b in blocks]), strict=True):
+                    yield [tuple(p) for p in block.tolist()], found  # type: ignore[misc]
+            return
+        for block in blocks:
+            chunk = [(int(i), int(j)) for i, j in block.tolist()]
+            yield chunk, [compare(feats[i], feats[j], threshold=threshold) for i, j in chunk]
 
     def _evidence(
         self, batch: Sequence[Article], feats: Sequence[Features], pairs: Sequence[tuple[int, int]]
