@@ -141,18 +141,28 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     return int(lsh.b), int(lsh.r)
 
 
-def _band_keys(band: NDArray[np.unsignedinteger]) -> NDArray[np.intp]:
-    """Bucket number of each row of one band: equal rows, equal buckets."""
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _band_keys(band: NDArray[np.unsignedinteger]) -> NDArray[np.uint64]:
+    """One 64-bit key per row of one band: equal rows, equal keys.
+
+    Rows of 8 bytes or less are their own key; wider rows are mixed into 64 bits
+    (different rows then share a key with probability about 2**-64 per pair, which
+    only adds a candidate for verification to reject).
+    """
     band = np.ascontiguousarray(band)
     width = band.shape[1] * band.itemsize
     if width == 8:
-        view = band.view(np.uint64).ravel()
-    elif width == 4:
-        view = band.view(np.uint32).ravel()
-    else:
-        view = band.view(np.dtype((np.void, width))).ravel()
-    _, inverse = np.unique(view, return_inverse=True)
-    return inverse.ravel()
+        return band.view(np.uint64).ravel()
+    if width == 4:
+        return band.view(np.uint32).ravel().astype(np.uint64)
+    key = np.zeros(len(band), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for col in range(band.shape[1]):
+            key = (key ^ band[:, col].astype(np.uint64)) * _MIX
+            key ^= key >> np.uint64(29)
+    return key
 
 
 def _bucket_pairs(members: NDArray[np.int64], max_bucket: int) -> NDArray[np.int64]:
@@ -172,9 +182,10 @@ def candidate_pairs(
     """All pairs of rows that collide in at least one LSH band, for a whole batch.
 
     The bands are datasketch's (:func:`lsh_params`), and two rows collide in a band when
-    their values there are equal, exactly as in ``MinHashLSH``: the pairs are those
-    ``MinHashLSH.query`` would return for every row, computed with numpy sorting instead
-    of one dict lookup per row and band.
+    their values there are equal, as in ``MinHashLSH``: the pairs are those
+    ``MinHashLSH.query`` would return for every row (bands wider than 8 bytes are keyed
+    by a 64-bit mix, which may add a pair with probability ~2**-64), computed with numpy
+    sorting instead of one dict lookup per row and band.
 
     Parameters
     ----------
@@ -209,7 +220,7 @@ def candidate_pairs(
     codes: list[NDArray[np.int64]] = []
     for band in range(b):
         keys = _band_keys(sig[:, band * r : (band + 1) * r])
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)
         sorted_keys = keys[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         sizes = np.diff(np.r_[starts, len(sorted_keys)])
@@ -226,5 +237,27 @@ def candidate_pairs(
             codes.append(lo * n + hi)
     if not codes:
         return np.zeros((0, 2), dtype=np.int64)
-    unique = np.unique(np.concatenate(codes))
-    return np.stack((unique // n, unique % n), axis=1)
+    return decode_pairs(_sorted_unique(np.concatenate(codes)), n)
+
+
+def _sorted_unique(values: NDArray[np.int64]) -> NDArray[np.int64]:
+    # Sort-based; faster than np.unique's hash path on millions of int64 codes.
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+
+def encode_pairs(pairs: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    """Pairs ``(i, j)`` of positions below ``n`` as single int64 codes ``i * n + j``."""
+    return pairs[:, 0] * n + pairs[:, 1]
+
+
+def decode_pairs(codes: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    """Inverse of :func:`encode_pairs`."""
+    return np.stack((codes // n, codes % n), axis=1)
+
+
+def unique_pairs(pairs: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    """Distinct rows of a pair array, sorted (faster than ``np.unique(axis=0)``)."""
+    if not len(pairs):
+        return pairs
+    return decode_pairs(_sorted_unique(encode_pairs(pairs, n)), n)

@@ -101,13 +101,20 @@ _ELLIPSIS = re.compile(r"\.{3,}|…+")
 # each other or a year, so that 一月 in prose ("一个月") is left alone.
 _CN_DIGIT = "零〇一二两三四五六七八九"
 _CN_DATE = re.compile(
-    f"(?P<y>[{_CN_DIGIT}]{{4}})年"
+    f"(?=[{_CN_DIGIT}十])(?:(?P<y>[{_CN_DIGIT}]{{4}})年"
     f"|(?P<m>[{_CN_DIGIT}十]{{1,3}})月(?P<d>[{_CN_DIGIT}十]{{1,3}})(?P<dd>[日号])"
-    f"|(?<=\\d年)(?P<m2>[{_CN_DIGIT}十]{{1,3}})月"
+    f"|(?<=\\d年)(?P<m2>[{_CN_DIGIT}十]{{1,3}})月)"
 )
+# Cheap test for _CN_DATE: a Chinese numeral right before 年 or 月.
+_CN_DATE_HINT = re.compile(f"[{_CN_DIGIT}十][年月]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
-_CJK_SPACE = re.compile(f"(?<=[{_CJK_OR_PUNCT}]) (?=[{_CJK_OR_PUNCT}])|(?<=[{_CJK_OR_PUNCT}]) (?=[0-9A-Za-z])|(?<=[0-9A-Za-z]) (?=[{_CJK_OR_PUNCT}])")
-_LINE_EDGE_SPACE = re.compile(r"^ +| +$", re.MULTILINE)
+# A space next to Chinese text on one side and Chinese text, a letter or a digit on the
+# other. The leading (?= ) lets the engine skip every position that is not a space.
+_CJK_SPACE = re.compile(
+    f"(?= )(?:(?<=[{_CJK_OR_PUNCT}]) (?=[{_CJK_OR_PUNCT}0-9A-Za-z])|(?<=[0-9A-Za-z]) (?=[{_CJK_OR_PUNCT}]))"
+)
+# Spaces at the start or end of a line (the leading (?= ) skips non-space positions fast).
+_LINE_EDGE_SPACE = re.compile(r"(?= )(?:(?<![^\n]) +| +(?![^\n]))")
 _BLANK_LINES = re.compile(r"\n{2,}")
 _CRLF = re.compile(r"\r\n?")
 
@@ -408,7 +415,7 @@ def _pipeline(text: str, offsets: _Offsets, config: NormalizeConfig) -> tuple[st
             text, offsets = _sub(_INVISIBLE, "", text, offsets)
     if config.punctuation and ("…" in text or "..." in text):
         text, offsets = _sub(_ELLIPSIS, "…", text, offsets)
-    if config.numbers and ("年" in text or "月" in text) and _CN_DATE.search(text):
+    if config.numbers and ("年" in text or "月" in text) and _CN_DATE_HINT.search(text):
         text, offsets = _sub(_CN_DATE, _date_digits, text, offsets)
     if " " in text or "\t" in text or "\u00a0" in text or "\u3000" in text:
         text, offsets = _sub(_SPACES, " ", text, offsets)

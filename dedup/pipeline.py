@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from dedup.cluster import Link, cluster_pairs
 from dedup.config import DedupConfig, NormalizeConfig
 from dedup.exceptions import DuplicateIdError, InputError
 from dedup.features import FeatureExtractor, Features
-from dedup.index import candidate_pairs
+from dedup.index import candidate_pairs, unique_pairs
 from dedup.models import Article, DedupResult, Evidence, PairMatch, Post, Story, Summary
 from dedup.signature import minhash_signatures
 from dedup.verify import MIN_AGREEMENT, Passages, Verdict, build_evidence, compare, specifics_agreement
@@ -39,10 +40,15 @@ _CST = timezone(timedelta(hours=8))
 # Cross pairs at this share of the threshold still support a group merge (a truncated
 # copy and a copy with sentences dropped may share little, yet both match the original).
 _SUPPORT_FACTOR = 0.6
+# Signature length for leads and paragraph leads: ~40 distinct words each, compared at
+# lead_threshold (0.5), need far fewer permutations than whole posts.
+_LEAD_PERM = 32
 # Below this many articles, worker processes cost more than they save.
 _PARALLEL_MIN = 2000
 # Articles per task sent to a worker process.
 _CHUNK = 500
+# Candidate pairs per verification task.
+_VERIFY_CHUNK = 20000
 
 
 def _time_key(when: datetime | None) -> float:
@@ -50,7 +56,7 @@ def _time_key(when: datetime | None) -> float:
         return float("inf")
     if when.tzinfo is None:
         when = when.replace(tzinfo=_CST)
-    return when.astimezone(UTC).timestamp()
+    return when.timestamp()
 
 
 # -- worker processes ---------------------------------------------------------------
@@ -61,6 +67,7 @@ def _time_key(when: datetime | None) -> float:
 
 _WORKER: FeatureExtractor | None = None
 _WORKER_BATCH: Sequence[Article] | None = None
+_FORK_FEATS: Sequence[Features] | None = None
 # Set just before forking the workers and cleared right after.
 _FORK_STATE: dict[str, Any] = {}
 
@@ -84,19 +91,61 @@ def _task_articles(task: _Task) -> Sequence[Article]:
     return _WORKER_BATCH[start:end]
 
 
+@dataclass(frozen=True, slots=True)
+class _Signatures:
+    """MinHash signatures of a batch: whole posts, leads, and paragraph leads."""
+
+    full: NDArray[np.unsignedinteger]  # (n, num_perm)
+    lead: NDArray[np.unsignedinteger]  # (n, _LEAD_PERM)
+    paragraphs: NDArray[np.unsignedinteger]  # (m, _LEAD_PERM)
+    owners: NDArray[np.int64]  # (m,) position of each paragraph's post
+
+    @staticmethod
+    def join(parts: Sequence[_Signatures]) -> _Signatures:
+        return _Signatures(
+            full=np.concatenate([p.full for p in parts]),
+            lead=np.concatenate([p.lead for p in parts]),
+            paragraphs=np.concatenate([p.paragraphs for p in parts]),
+            owners=np.concatenate([p.owners for p in parts]),
+        )
+
+
+def _sign(feats: Sequence[Features], config: DedupConfig) -> _Signatures:
+    kw: dict[str, Any] = {"seed": config.seed, "scheme": config.scheme}
+    paragraph_sets = [p for f in feats for p in f.paragraph_leads()]
+    owners = np.repeat(
+        np.fromiter((f.index for f in feats), dtype=np.int64, count=len(feats)),
+        [len(f.paragraph_bounds) - 1 for f in feats],
+    )
+    return _Signatures(
+        full=minhash_signatures([f.shingles for f in feats], num_perm=config.num_perm, **kw),
+        lead=minhash_signatures([f.lead for f in feats], num_perm=_LEAD_PERM, **kw),
+        paragraphs=minhash_signatures(paragraph_sets, num_perm=_LEAD_PERM, **kw),
+        owners=owners.astype(np.int64),
+    )
+
+
+def _verify_block(task: tuple[NDArray[np.int64], float]) -> list[Verdict]:
+    block, threshold = task
+    feats = _FORK_FEATS
+    assert feats is not None
+    return [compare(feats[i], feats[j], threshold=threshold) for i, j in block.tolist()]
+
+
 def _normalize_chunk(task: _Task) -> list[tuple[str, str]]:
     assert _WORKER is not None
     return [_WORKER.normalize(a) for a in _task_articles(task)]
 
 
-def _extract_chunk(task: _Task) -> list[Features]:
+def _extract_chunk(task: _Task) -> tuple[list[Features], _Signatures]:
     assert _WORKER is not None
     start, _, _, titles, bodies = task
     assert titles is not None and bodies is not None
-    return [
+    feats = [
         _WORKER.extract(a, index=start + k, body=body, title=title)
         for k, (a, title, body) in enumerate(zip(_task_articles(task), titles, bodies, strict=True))
     ]
+    return feats, _sign(feats, _WORKER.config)
 
 
 def _pool(config: DedupConfig, extractor: FeatureExtractor, batch: Sequence[Article]) -> tuple[ProcessPoolExecutor, bool]:
@@ -197,6 +246,12 @@ class Deduplicator:
         Uses ``config.workers`` processes for large batches; the features are the same
         whatever the number of workers.
         """
+        return self._prepare(articles, progress=progress)[0]
+
+    def _prepare(
+        self, articles: Sequence[Article], *, progress: ProgressCallback | None = None
+    ) -> tuple[list[Features], _Signatures]:
+        # Features and their signatures, computed chunk by chunk (in the workers).
         n = len(articles)
         parallel = self.config.workers > 1 and n >= _PARALLEL_MIN
         pool, shared = _pool(self.config, self._extractor, articles) if parallel else (None, False)
@@ -222,20 +277,22 @@ class Deduplicator:
                 learned = AccountBoilerplate().fit([a.account for a in articles], bodies)
                 bodies = [learned.strip(a.account, body) for a, body in zip(articles, bodies, strict=True)]
             out: list[Features] = []
+            signed: list[_Signatures] = [_sign([], self.config)]
             if pool is not None:
                 tasks = [(s, e, None if shared else articles[s:e], titles[s:e], bodies[s:e]) for s, e in spans]
-                for part in pool.map(_extract_chunk, tasks):
+                for part, sigs in pool.map(_extract_chunk, tasks):
                     out.extend(part)
+                    signed.append(sigs)
                     if progress:
                         progress("tokenize", len(out), n)
             else:
                 for s, e in spans:
-                    out.extend(
-                        fx.extract(articles[i], index=i, body=bodies[i], title=titles[i]) for i in range(s, e)
-                    )
+                    part = [fx.extract(articles[i], index=i, body=bodies[i], title=titles[i]) for i in range(s, e)]
+                    out.extend(part)
+                    signed.append(_sign(part, self.config))
                     if progress:
                         progress("tokenize", len(out), n)
-            return out
+            return out, _Signatures.join(signed)
         finally:
             if pool is not None:
                 pool.shutdown()
@@ -267,7 +324,7 @@ class Deduplicator:
         Parameters
         ----------
         feats : sequence of Features
-            The batch.
+            The batch (``feats[i].index == i``).
         subset : sequence of int, optional
             Positions to consider (all comparable articles by default).
 
@@ -276,23 +333,31 @@ class Deduplicator:
         ndarray of int64, shape (k, 2)
             Sorted pairs ``i < j``.
         """
+        return self._candidates(feats, _sign(feats, self.config), subset)
+
+    def _candidates(
+        self, feats: Sequence[Features], sigs: _Signatures, subset: Sequence[int] | None = None
+    ) -> NDArray[np.int64]:
         cfg = self.config
         if subset is None:
             subset = [f.index for f in feats if f.length >= cfg.min_length and f.n_words > 0]
         if len(subset) < 2:
             return np.zeros((0, 2), dtype=np.int64)
-        kw: dict[str, Any] = {"num_perm": cfg.num_perm, "seed": cfg.seed, "scheme": cfg.scheme}
-        chosen = [feats[i] for i in subset]
         local = np.asarray(subset, dtype=np.int64)
-        full = minhash_signatures([f.shingles for f in chosen], **kw)
-        lead = minhash_signatures([f.lead for f in chosen], **kw)
-        pairs = np.concatenate(
-            (
-                candidate_pairs(full, threshold=cfg.lsh_threshold),
-                candidate_pairs(lead, threshold=cfg.lead_threshold),
-            )
-        )
-        pairs = local[np.unique(pairs, axis=0)] if len(pairs) else pairs
+        pairs = local[candidate_pairs(sigs.full[local], threshold=cfg.lsh_threshold)]
+        # Leads against paragraph leads: a truncated copy, an excerpt or a copy with
+        # paragraphs reordered starts where some paragraph of the other post starts.
+        taking = np.zeros(len(feats), dtype=bool)
+        taking[local] = True
+        keep = taking[sigs.owners]
+        owners = np.concatenate((local, sigs.owners[keep]))
+        rows = candidate_pairs(np.concatenate((sigs.lead[local], sigs.paragraphs[keep])), threshold=cfg.lead_threshold)
+        # Keep pairs with at least one post's own lead, between two different posts.
+        rows = rows[rows[:, 0] < len(local)]
+        lead_pairs = owners[rows]
+        lead_pairs = lead_pairs[lead_pairs[:, 0] != lead_pairs[:, 1]]
+        lead_pairs.sort(axis=1)
+        pairs = unique_pairs(np.concatenate((pairs, lead_pairs)), len(feats))
         if cfg.cross_account_only and len(pairs):
             keep = [not _same_account(feats[i], feats[j]) for i, j in pairs.tolist()]
             pairs = pairs[np.asarray(keep, dtype=bool)]
@@ -333,7 +398,7 @@ class Deduplicator:
         self._validate(batch)
         cfg = self.config
         ids = [a.id for a in batch]
-        feats = self.features(batch, progress=progress)
+        feats, sigs = self._prepare(batch, progress=progress)
 
         verdicts: dict[tuple[int, int], Verdict] = {}
         exact = self.exact_groups(feats, ids)
@@ -349,7 +414,8 @@ class Deduplicator:
         comparable = [
             f.index for f in feats if f.length >= cfg.min_length and f.n_words > 0 and f.index not in in_exact
         ]
-        pairs = self.candidates(feats, comparable)
+        pairs = self._candidates(feats, sigs, comparable)
+        del sigs
         if progress:
             progress("candidates", len(pairs), len(pairs))
 
@@ -358,28 +424,47 @@ class Deduplicator:
             v = verdicts.get(key)
             if v is None:
                 v = compare(feats[key[0]], feats[key[1]], threshold=cfg.threshold)
-                verdicts[key] = v
+                # Only matches and template pairs are kept (for stories and reports); the
+                # rest, most candidates, are cheap to compare again if clustering asks.
+                if v.kind is not None:
+                    verdicts[key] = v
             return v
-
-        edges: list[tuple[int, int, float]] = []
-        total = len(pairs)
-        for n, (i, j) in enumerate(pairs.tolist(), 1):
-            v = judge(i, j)
-            if v.is_match:
-                edges.append((i, j, v.score))
-            if progress and n % 20000 == 0:
-                progress("verify", n, total)
-        if progress:
-            progress("verify", total, total)
 
         weak = cfg.threshold * _SUPPORT_FACTOR
 
-        def link(i: int, j: int) -> Link:
-            v = judge(i, j)
+        def as_link(v: Verdict) -> Link:
             conflict = v.kind == "template" or (
                 v.agreement is not None and v.agreement < MIN_AGREEMENT and v.score >= weak
             )
             return Link(support=v.score >= weak and not conflict, veto=conflict)
+
+        # What clustering needs to know of the candidates that are not matches (two
+        # flags each), so that it does not compare them again.
+        links: dict[tuple[int, int], Link] = {}
+        edges: list[tuple[int, int, float]] = []
+        total = len(pairs)
+        done = 0
+        for chunk, found in self._verify(feats, pairs):
+            for (i, j), v in zip(chunk, found, strict=True):
+                if v.kind is not None:
+                    verdicts[(i, j)] = v
+                if v.is_match:
+                    edges.append((i, j, v.score))
+                elif v.score >= weak:
+                    links[(i, j)] = as_link(v)
+            done += len(chunk)
+            if progress:
+                progress("verify", done, total)
+        if progress and not total:
+            progress("verify", 0, 0)
+
+        def link(i: int, j: int) -> Link:
+            key = (i, j) if i < j else (j, i)
+            found = links.get(key)
+            if found is None:
+                found = as_link(judge(i, j))
+                links[key] = found
+            return found
 
         groups = cluster_pairs(len(batch), edges, link, order_key=ids.__getitem__, initial=exact)
         if cfg.cross_account_only:
@@ -422,6 +507,34 @@ class Deduplicator:
             too_short=sum(1 for f in feats if f.length < cfg.min_length or f.n_words == 0),
         )
         return DedupResult(stories=stories, summary=summary, template_pairs=template_pairs)
+
+    def _verify(
+        self, feats: Sequence[Features], pairs: NDArray[np.int64]
+    ) -> Iterator[tuple[list[tuple[int, int]], list[Verdict]]]:
+        """Compare the candidate pairs, chunk by chunk, in worker processes when it pays.
+
+        Workers are forked with the features in memory, so a task is a block of pairs.
+        """
+        threshold = self.config.threshold
+        blocks = [pairs[s : s + _VERIFY_CHUNK] for s in range(0, len(pairs), _VERIFY_CHUNK)]
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        if self.config.workers > 1 and fork and len(pairs) >= _PARALLEL_MIN * 10:
+            global _FORK_FEATS  # noqa: PLW0603 - read by the forked verify workers
+            _FORK_FEATS = feats
+            try:
+                pool = ProcessPoolExecutor(
+                    max_workers=self.config.workers, mp_context=multiprocessing.get_context("fork")
+                )
+                list(pool.map(_noop, range(self.config.workers)))
+            finally:
+                _FORK_FEATS = None
+            with pool:
+                for block, found in zip(blocks, pool.map(_verify_block, [(b, threshold) for b in blocks]), strict=True):
+                    yield [tuple(p) for p in block.tolist()], found  # type: ignore[misc]
+            return
+        for block in blocks:
+            chunk = [(int(i), int(j)) for i, j in block.tolist()]
+            yield chunk, [compare(feats[i], feats[j], threshold=threshold) for i, j in chunk]
 
     def _evidence(
         self, batch: Sequence[Article], feats: Sequence[Features], pairs: Sequence[tuple[int, int]]

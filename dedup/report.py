@@ -14,7 +14,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -48,6 +50,35 @@ _TEMPLATE_ROWS = 10
 CSV_COLUMNS = ("story", "id", "account", "published_at", "title", "original", "score", "kind")
 
 
+@lru_cache(maxsize=1)
+def _width_classes() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Patterns of double-width and zero-width characters, built once on first use."""
+    wide: list[str] = []
+    zero: list[str] = []
+    # The BMP character by character; beyond it, the wide blocks (CJK extensions,
+    # emoji) by range, which is what east_asian_width says of them.
+    for cp in [*range(0xD800), *range(0xE000, 0x10000), *range(0x1F300, 0x1FAFF), *range(0x20000, 0x20010)]:
+        ch = chr(cp)
+        if unicodedata.combining(ch):
+            zero.append(ch)
+        elif unicodedata.east_asian_width(ch) in ("W", "F"):
+            wide.append(ch)
+    extensions = f"{chr(0x20000)}-{chr(0x3FFFD)}"
+    return re.compile(f"[{_ranges(wide)}{extensions}]"), re.compile(f"[{_ranges(zero)}]")
+
+
+def _ranges(chars: list[str]) -> str:
+    parts: list[str] = []
+    start = prev = ord(chars[0])
+    for ch in chars[1:] + [chr(0x10FFFF)]:
+        cp = ord(ch)
+        if cp != prev + 1:
+            parts.append(re.escape(chr(start)) if start == prev else f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+            start = cp
+        prev = cp
+    return "".join(parts)
+
+
 def display_width(text: str) -> int:
     """Terminal columns ``text`` takes: CJK and full-width characters count twice.
 
@@ -56,12 +87,10 @@ def display_width(text: str) -> int:
     >>> display_width("abc"), display_width("社区"), display_width("A社")
     (3, 4, 3)
     """
-    width = 0
-    for ch in text:
-        if unicodedata.combining(ch):
-            continue
-        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-    return width
+    if text.isascii():
+        return len(text)
+    wide, zero = _width_classes()
+    return len(text) + len(wide.findall(text)) - len(zero.findall(text))
 
 
 def _clip(text: str, width: int) -> str:

@@ -37,7 +37,9 @@ MIN_AGREEMENT = 0.6
 #: Specifics needed on the smaller side before agreement is judged.
 MIN_SPECIFICS = 3
 # Sequence similarity is computed when containment is at least this share of threshold.
-_SEQUENCE_ZONE = 0.5
+_SEQUENCE_ZONE = 0.8
+# Specifics agreement is computed when the score is at least this share of threshold.
+_AGREEMENT_ZONE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +54,12 @@ class Verdict:
         ``None`` when the pair is below ``threshold``.
     jaccard, containment, sequence : float
         The underlying signals, each in [0, 1]. ``sequence`` is only computed when it
-        can change the outcome (containment below the threshold but at least half of
-        it); otherwise it is 0.
+        can change the outcome (containment below the threshold but at least 0.8 of
+        it) and is 0 otherwise, or when it falls under the threshold.
     agreement : float or None
         Share of the smaller post's specifics found in the other; ``None`` when there
-        are too few specifics to judge.
+        are too few specifics to judge, or when the score is under half the threshold
+        (too far apart for it to matter).
     """
 
     score: float
@@ -78,9 +81,9 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> int:
         return 0
     if len(a) > len(b):
         a, b = b, a
-    idx = np.searchsorted(b, a)
-    idx[idx == len(b)] = 0
-    return int(np.count_nonzero(b[idx] == a))
+    # Where each value of a would sit in b; a value past b's end is clipped onto b's
+    # last (smaller) value, so it never counts as equal.
+    return int(np.count_nonzero(b.take(np.searchsorted(b, a), mode="clip") == a))
 
 
 def specifics_agreement(a: Collection[str], b: Collection[str]) -> float | None:
@@ -137,13 +140,22 @@ def compare(a: Features, b: Features, *, threshold: float) -> Verdict:
     if small < MIN_CONTAINED_SHINGLES:
         containment = jaccard
     sequence = 0.0
+    la, lb = len(a.sequence), len(b.sequence)
     # Cheapest test first: the order-aware word-sequence similarity can only change the
-    # outcome when shingle containment alone falls short of the threshold but not far.
-    if threshold * _SEQUENCE_ZONE <= containment < threshold and len(a.sequence) and len(b.sequence):
+    # outcome when shingle containment alone falls short of the threshold but not far,
+    # and when the lengths allow it (2 * LCS / (la + lb) <= 2 * min / (la + lb)).
+    if (
+        threshold * _SEQUENCE_ZONE <= containment < threshold
+        and la
+        and lb
+        and 2 * min(la, lb) >= threshold * (la + lb)
+    ):
         # Lists of ints are RapidFuzz's fastest path for non-string sequences.
-        sequence = Indel.normalized_similarity(a.sequence.tolist(), b.sequence.tolist())
+        sequence = Indel.normalized_similarity(a.sequence.tolist(), b.sequence.tolist(), score_cutoff=threshold)
     score = max(containment, sequence)
-    agreement = specifics_agreement(a.specifics, b.specifics)
+    # Specifics only matter for pairs that could join a story (see the pipeline's support
+    # factor); far apart posts need no agreement figure.
+    agreement = specifics_agreement(a.specifics, b.specifics) if score >= threshold * _AGREEMENT_ZONE else None
     kind: MatchKind | None = None
     if score >= threshold:
         if agreement is not None and agreement < MIN_AGREEMENT:
