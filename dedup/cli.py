@@ -121,7 +121,12 @@ def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
         help="input format (default: by extension; needed for some standard input)",
     )
     check.add_argument("--encoding", help="input encoding, e.g. gb18030 (default: detected per file)")
-    check.add_argument("--skip-bad", action="store_true", help="skip unreadable records (counted on stderr)")
+    check.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip unreadable records and files that cannot be read to the end (listed on stderr "
+        'and, with --format json, under "skipped")',
+    )
     check.add_argument("--user-dict", metavar="PATH", help="jieba user dictionary of local names")
     check.add_argument("--workers", type=_positive, default=1, help="processes to use (default: 1)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when duplicates are found")
@@ -179,8 +184,10 @@ def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], s
             stderr.write(f"dedup: skipped {record}\n")
     if reader.skipped:
         stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
+    elif not articles and not args.quiet:
+        stderr.write("dedup: no articles in the input\n")
     result = Deduplicator(config).check(articles, skipped=len(reader.skipped))
-    text = render(result, args.format)
+    text = render(result, args.format, skipped=reader.skipped)
     if args.format == "csv":
         text = "\ufeff" + text  # BOM: Excel opens UTF-8 CSV correctly only with it
     _write(text, args.output, stdout)

@@ -1,7 +1,8 @@
 """Rendering a :class:`~dedup.models.DedupResult`: table, JSON, JSON lines, CSV.
 
 ``table`` is for people (columns aligned for Chinese double-width characters);
-``json`` is one object ``{"stories": [...], "template_pairs": [...], "summary": {...}}``;
+``json`` is one object ``{"stories": [...], "template_pairs": [...], "summary": {...}}``
+(plus ``"skipped": [...]``, the records the reader left out, when they are given);
 ``jsonl`` is one story per line; ``csv`` is one row per post with its story number.
 JSON is written with ``ensure_ascii=False``.
 """
@@ -12,7 +13,8 @@ import csv
 import io
 import json
 import unicodedata
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
 
 from dedup.models import DedupResult, PairMatch, Story, Summary
 
@@ -24,6 +26,10 @@ FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv")
 _TEMPLATE_ROWS = 10
 
 CSV_COLUMNS = ("story", "id", "account", "published_at", "title", "original", "score", "kind")
+
+
+class _SkippedLike(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 def display_width(text: str) -> int:
@@ -159,7 +165,12 @@ def _csv(result: DedupResult) -> str:
     return buffer.getvalue()
 
 
-def render(result: DedupResult, output_format: OutputFormat = "table") -> str:
+def render(
+    result: DedupResult,
+    output_format: OutputFormat = "table",
+    *,
+    skipped: Sequence[_SkippedLike] | None = None,
+) -> str:
     """Render ``result`` as text in one of the output formats.
 
     Parameters
@@ -168,6 +179,10 @@ def render(result: DedupResult, output_format: OutputFormat = "table") -> str:
         What :meth:`dedup.Deduplicator.check` returned.
     output_format : {"table", "json", "jsonl", "csv"}
         The format.
+    skipped : sequence of SkippedRecord, optional
+        Records the reader left out (:attr:`dedup.ArticleReader.skipped`). In ``json``
+        they are listed under ``"skipped"`` (path, lineno, field, reason, id), so that
+        every input record is accounted for; the other formats leave them to stderr.
 
     Returns
     -------
@@ -181,7 +196,10 @@ def render(result: DedupResult, output_format: OutputFormat = "table") -> str:
     {"stories": [], "template_pairs": [], "summary": {"articles": 1, ...}}
     """
     if output_format == "json":
-        return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+        doc = result.to_dict()
+        if skipped is not None:
+            doc["skipped"] = [record.to_dict() for record in skipped]
+        return json.dumps(doc, ensure_ascii=False) + "\n"
     if output_format == "jsonl":
         return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in result.stories)
     if output_format == "csv":
