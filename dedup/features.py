@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ from dedup.config import DedupConfig
 from dedup.models import Article
 from dedup.normalize import normalize_text
 from dedup.signature import TokenHasher, shingle_hashes
-from dedup.specifics import extract_specifics
+from dedup.specifics import specific_form
 from dedup.tokenizer import CharNgramTokenizer, JiebaTokenizer, is_word
 
 __all__ = ["FeatureExtractor", "Features", "clean_title"]
@@ -62,12 +63,15 @@ class Features:
         Content words of the body.
     digest : bytes
         Hash of the normalized body: equal digests mean an ``exact`` copy.
-    shingles : ndarray of uint64
-        Sorted distinct word-shingle hashes of the body.
-    lead : ndarray of uint64
-        Shingle hashes of the body's first :data:`LEAD_WORDS` content words.
-    specifics : frozenset of str
-        Numbers, dates, names and places of title and body (account-name words removed).
+    shingles : ndarray of uint32 (uint64 for the ``affine64`` scheme)
+        Sorted distinct word-shingle hashes of the body, at the width the MinHash
+        scheme hashes.
+    lead : ndarray of uint32 (uint64 for ``affine64``)
+        Hashes of the distinct words among the body's first :data:`LEAD_WORDS` content
+        words (single words: robust to the light edits of a truncated repost).
+    specifics : tuple of str
+        Numbers, dates, names and places of title and body (account-name words
+        removed), sorted and distinct. A tuple rather than a set: a third of the memory.
     sequence : ndarray of uint32
         The body's content words in order, as 32-bit token ids (for order-aware fuzzy
         verification without keeping the words themselves).
@@ -79,9 +83,9 @@ class Features:
     length: int
     n_words: int
     digest: bytes
-    shingles: NDArray[np.uint64]
-    lead: NDArray[np.uint64]
-    specifics: frozenset[str]
+    shingles: NDArray[np.unsignedinteger]
+    lead: NDArray[np.unsignedinteger]
+    specifics: tuple[str, ...]
     sequence: NDArray[np.uint32]
 
 
@@ -111,12 +115,9 @@ class FeatureExtractor:
             )
         else:
             self.tokenizer = CharNgramTokenizer(n=2)
-        self._word_tokenizer: JiebaTokenizer | None = (
-            self.tokenizer if isinstance(self.tokenizer, JiebaTokenizer) else None
-        )
         self._hasher = TokenHasher()
+        self._vocab: _Vocabulary | None = None
         self._account_words: dict[str, frozenset[str]] = {}
-        self._tag: Callable[[str], str] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         return {"config": self.config}
@@ -126,20 +127,37 @@ class FeatureExtractor:
         assert isinstance(config, DedupConfig)
         self.__init__(config)  # type: ignore[misc]
 
+    def warm_up(self) -> FeatureExtractor:
+        """Load the tokenizer's dictionary and the normalization tables now."""
+        if isinstance(self.tokenizer, JiebaTokenizer):
+            self.tokenizer.initialize()
+            if self._vocab is None:
+                self._vocab = _Vocabulary(self.tokenizer)
+        normalize_text("Ａ", self.config.normalize)
+        return self
+
     def normalize(self, article: Article) -> tuple[str, str]:
         """Return the normalized ``(title, body)`` of ``article``."""
         ncfg = self.config.normalize
         return clean_title(normalize_text(article.title, ncfg)), normalize_text(article.text, ncfg)
 
-    def _words(self, text: str) -> list[str]:
-        if self._word_tokenizer is not None:
-            return self._word_tokenizer.tokenize(text)
-        return self.tokenizer.tokenize(text)
+    def _encode(self, text: str) -> tuple[NDArray[np.uint64], set[str]]:
+        """Token ids of the content words of ``text`` and the specifics among them."""
+        if isinstance(self.tokenizer, CharNgramTokenizer):
+            grams = self.tokenizer.tokenize(text)
+            ids = self._hasher.ids(grams)
+            return ids, {g for g in grams if any(c.isdigit() for c in g)}
+        if self._vocab is None:
+            self._vocab = _Vocabulary(self.tokenizer)
+        return self._vocab.encode(self.tokenizer.segment(text))
 
     def _account_stop(self, account: str) -> frozenset[str]:
         words = self._account_words.get(account)
         if words is None:
-            words = frozenset(self._words(normalize_text(account, self.config.normalize))) if account else frozenset()
+            if account and isinstance(self.tokenizer, JiebaTokenizer):
+                words = frozenset(self.tokenizer.tokenize(normalize_text(account, self.config.normalize)))
+            else:
+                words = frozenset()
             self._account_words[account] = words
         return words
 
@@ -171,36 +189,97 @@ class FeatureExtractor:
             ntitle, nbody = self.normalize(article)
             body = nbody if body is None else body
             title = ntitle if title is None else title
-        words = self._words(body)
-        title_words = self._words(title) if title else []
-        ids = self._hasher.ids(words)
-        shingles = shingle_hashes(ids, ngram_size=self.config.ngram_size)
-        lead = shingle_hashes(ids[:LEAD_WORDS], ngram_size=self.config.ngram_size)
-        if self._word_tokenizer is not None:
-            if self._tag is None:
-                self._tag = self._word_tokenizer.tagger()
-            specifics = extract_specifics(
-                [*title_words, *words], self._tag, exclude=self._account_stop(article.account)
-            )
-        else:
-            specifics = frozenset(w for w in words if any(ch.isdigit() for ch in w))
+        ids, specifics = self._encode(body)
+        if title:
+            specifics |= self._encode(title)[1]
+        specifics -= self._account_stop(article.account)
+        bits = 32 if self.config.scheme == "affine32" else 64
+        shingles = shingle_hashes(ids, ngram_size=self.config.ngram_size, bits=bits)
+        # Single words: a truncated or lightly edited lead keeps most of them.
+        lead = shingle_hashes(ids[:LEAD_WORDS], ngram_size=1, bits=bits)
         digest = hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         return Features(
             index=index,
             id=article.id,
             account=article.account,
             length=len(body),
-            n_words=len(words),
+            n_words=len(ids),
             digest=digest,
             shingles=shingles,
             lead=lead,
-            specifics=specifics,
+            specifics=tuple(sorted(specifics)),
             sequence=(ids ^ (ids >> np.uint64(32))).astype(np.uint32),
         )
 
     def extract_many(self, articles: Sequence[Article], *, start: int = 0) -> list[Features]:
         """Compute features for consecutive articles (``index`` counts from ``start``)."""
         return [self.extract(a, index=start + i) for i, a in enumerate(articles)]
+
+
+class _Vocabulary:
+    """Per-extractor cache of what each distinct raw token stands for.
+
+    Every distinct token is re-split, filtered (punctuation, stop words), hashed and
+    checked for specifics once. A post is then encoded with C-level iteration (a
+    ``dict`` lookup per token inside ``numpy.fromiter``), which keeps tokenizing close
+    to the speed of the segmenter itself.
+
+    ``ids[token]`` is the token's word id (a positive 63-bit integer), ``0`` when the
+    token carries no content, or ``-k`` when it splits into several words
+    (``self._multi[k]``, rare: runs of letters and digits).
+    """
+
+    # Bound on cached tokens; the cache is emptied when it grows past it.
+    MAX_ENTRIES = 2_000_000
+
+    def __init__(self, tokenizer: JiebaTokenizer) -> None:
+        self._tokenizer = tokenizer
+        self._stop = tokenizer.stopwords
+        self._tag = tokenizer.tagger()
+        self._hasher = TokenHasher()
+        self._ids: dict[str, int] = {}
+        self._specs: dict[str, tuple[str, ...]] = {}
+        self._multi: list[list[int]] = [[]]
+
+    def _learn(self, token: str) -> None:
+        words = []
+        specs = []
+        for word in self._tokenizer.resplit(token):
+            if word in self._stop or not is_word(word):
+                continue
+            words.append(self._hasher.token_id(word))
+            spec = specific_form(word, self._tag)
+            if spec is not None:
+                # Interned so that the specifics of many posts share one string object.
+                specs.append(sys.intern(spec))
+        if len(self._ids) >= self.MAX_ENTRIES:
+            self._ids.clear()
+            self._specs.clear()
+            self._multi = [[]]
+        if len(words) == 1:
+            self._ids[token] = words[0]
+        elif not words:
+            self._ids[token] = 0
+        else:
+            self._multi.append(words)
+            self._ids[token] = -(len(self._multi) - 1)
+        if specs:
+            self._specs[token] = tuple(specs)
+
+    def encode(self, tokens: list[str]) -> tuple[NDArray[np.uint64], set[str]]:
+        distinct = set(tokens)
+        for token in distinct.difference(self._ids):
+            self._learn(token)
+        ids = np.fromiter(map(self._ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        # Loop over the post's distinct tokens (hundreds), never over the cache.
+        get_specs = self._specs.get
+        specs = {spec for token in distinct if (found := get_specs(token)) for spec in found}
+        if (ids < 0).any():
+            parts = [self._multi[-v] if v < 0 else [v] for v in ids.tolist() if v != 0]
+            ids = np.fromiter((w for part in parts for w in part), dtype=np.int64)
+        else:
+            ids = ids[ids != 0]
+        return ids.view(np.uint64), specs
 
 
 def content_words(tokens: Iterable[str]) -> list[str]:

@@ -8,14 +8,16 @@ least one LSH band: the candidate pairs that verification then checks.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from dedup.exceptions import ConfigError, DuplicateIdError
+from dedup.signature import minhash_signatures
 
-__all__ = ["LSHIndex", "candidate_pairs"]
+__all__ = ["LSHIndex", "candidate_pairs", "lsh_params"]
 
 
 class LSHIndex:
@@ -124,15 +126,55 @@ class LSHIndex:
         return self._count
 
 
+@lru_cache(maxsize=32)
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``(b, r)``: the bands and rows per band datasketch's ``MinHashLSH`` picks.
+
+    Examples
+    --------
+    >>> lsh_params(0.5, 128)
+    (25, 5)
+    """
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(lsh.b), int(lsh.r)
+
+
+def _band_keys(band: NDArray[np.unsignedinteger]) -> NDArray[np.intp]:
+    """Bucket number of each row of one band: equal rows, equal buckets."""
+    band = np.ascontiguousarray(band)
+    width = band.shape[1] * band.itemsize
+    if width == 8:
+        view = band.view(np.uint64).ravel()
+    elif width == 4:
+        view = band.view(np.uint32).ravel()
+    else:
+        view = band.view(np.dtype((np.void, width))).ravel()
+    _, inverse = np.unique(view, return_inverse=True)
+    return inverse.ravel()
+
+
+def _bucket_pairs(members: NDArray[np.int64], max_bucket: int) -> NDArray[np.int64]:
+    """All pairs of one oversized bucket's members would be quadratic: pair each member
+    with the ``max_bucket`` members that follow it instead."""
+    parts = [np.stack((members[:-k], members[k:]), axis=1) for k in range(1, min(max_bucket, len(members)))]
+    return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
+
+
 def candidate_pairs(
     signatures: NDArray[np.unsignedinteger],
     *,
     threshold: float,
-    seed: int = 1,
-    scheme: Literal["affine32", "affine64"] = "affine32",
-    subset: Iterable[int] | None = None,
-) -> set[tuple[int, int]]:
-    """All pairs ``(i, j)``, ``i < j``, of rows that collide in an LSH band.
+    subset: Iterable[int] | NDArray[np.integer] | None = None,
+    max_bucket: int = 1000,
+) -> NDArray[np.int64]:
+    """All pairs of rows that collide in at least one LSH band, for a whole batch.
+
+    The bands are datasketch's (:func:`lsh_params`), and two rows collide in a band when
+    their values there are equal, exactly as in ``MinHashLSH``: the pairs are those
+    ``MinHashLSH.query`` would return for every row, computed with numpy sorting instead
+    of one dict lookup per row and band.
 
     Parameters
     ----------
@@ -140,25 +182,49 @@ def candidate_pairs(
         One row per document.
     threshold : float
         Jaccard similarity the banding is tuned for.
-    seed, scheme
-        As the signatures were made.
     subset : iterable of int, optional
         Only these rows take part (e.g. articles long enough to compare).
+    max_bucket : int
+        A band bucket with more members than this (thousands of near-identical
+        posts) pairs each member with the next ``max_bucket`` members in row order
+        rather than with all of them, which bounds the work at ``O(n * max_bucket)``.
 
     Returns
     -------
-    set of (int, int)
-        Row positions; independent of row order.
+    ndarray of int64, shape (k, 2)
+        Row pairs ``i < j``, sorted; independent of row order.
+
+    Examples
+    --------
+    >>> sets = [np.arange(100, dtype=np.uint64), np.arange(10, 110, dtype=np.uint64), np.arange(500, 600, dtype=np.uint64)]
+    >>> candidate_pairs(minhash_signatures(sets, num_perm=128), threshold=0.5).tolist()
+    [[0, 1]]
     """
-    rows = sorted(set(subset)) if subset is not None else list(range(len(signatures)))
+    n = len(signatures)
+    rows = np.arange(n, dtype=np.int64) if subset is None else np.unique(np.fromiter(subset, dtype=np.int64))
     if len(rows) < 2:
-        return set()
-    index = LSHIndex(threshold=threshold, num_perm=signatures.shape[1], seed=seed, scheme=scheme)
-    index.add_many([str(r) for r in rows], signatures[rows])
-    pairs: set[tuple[int, int]] = set()
-    for r in rows:
-        for key in index.query(signatures[r]):
-            other = int(key)
-            if other != r:
-                pairs.add((r, other) if r < other else (other, r))
-    return pairs
+        return np.zeros((0, 2), dtype=np.int64)
+    b, r = lsh_params(threshold, signatures.shape[1])
+    sig = signatures[rows]
+    codes: list[NDArray[np.int64]] = []
+    for band in range(b):
+        keys = _band_keys(sig[:, band * r : (band + 1) * r])
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, len(sorted_keys)])
+        for size in np.unique(sizes[sizes > 1]):
+            group_starts = starts[sizes == size]
+            members = rows[order[group_starts[:, None] + np.arange(size)[None, :]]]
+            if size > max_bucket:
+                pairs = np.concatenate([_bucket_pairs(np.sort(m), max_bucket) for m in members])
+            else:
+                iu, ju = np.triu_indices(int(size), k=1)
+                pairs = np.stack((members[:, iu].ravel(), members[:, ju].ravel()), axis=1)
+            lo = np.minimum(pairs[:, 0], pairs[:, 1])
+            hi = np.maximum(pairs[:, 0], pairs[:, 1])
+            codes.append(lo * n + hi)
+    if not codes:
+        return np.zeros((0, 2), dtype=np.int64)
+    unique = np.unique(np.concatenate(codes))
+    return np.stack((unique // n, unique % n), axis=1)

@@ -100,3 +100,20 @@ def test_duplicate_ids_and_long_articles_are_errors(dedup: Deduplicator) -> None
 def test_empty_batch() -> None:
     result = find_duplicates([])
     assert result.stories == () and result.summary.articles == 0
+
+
+def test_workers_give_identical_results(news: list[Article], monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.pipeline
+
+    serial = Deduplicator(DedupConfig(workers=1)).check(news)
+    monkeypatch.setattr(dedup.pipeline, "_PARALLEL_MIN", 1)
+    monkeypatch.setattr(dedup.pipeline, "_CHUNK", 3)
+    parallel = Deduplicator(DedupConfig(workers=2)).check(news)
+    assert parallel == serial
+
+
+def test_progress_reports_every_stage(news: list[Article]) -> None:
+    seen: list[str] = []
+    Deduplicator(DedupConfig()).check(news, progress=lambda stage, done, total: seen.append(stage))
+    for stage in ("normalize", "tokenize", "candidates", "verify", "cluster", "evidence"):
+        assert stage in seen
