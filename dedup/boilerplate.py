@@ -63,13 +63,18 @@ class AccountBoilerplate:
     def fit(self, accounts: Sequence[str], bodies: Iterable[str]) -> AccountBoilerplate:
         """Learn each account's recurring sentences from normalized bodies.
 
-        Posts without an account learn nothing. Returns ``self``.
+        Posts without an account learn nothing; identical bodies of one account count
+        once, so that an account posting the same article three times does not turn the
+        article into its own boilerplate (and the copies into empty posts). Returns
+        ``self``.
         """
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         posts: Counter[str] = Counter()
+        seen: set[tuple[str, str]] = set()
         for account, body in zip(accounts, bodies, strict=True):
-            if not account:
+            if not account or (account, body) in seen:
                 continue
+            seen.add((account, body))
             posts[account] += 1
             counts[account].update({s for s in split_sentences(body) if len(s) >= _MIN_SENTENCE})
         learned: dict[str, frozenset[str]] = {}
