@@ -156,6 +156,14 @@ def _bomless_utf16(sample: bytes) -> str | None:
         return "utf-16-le"
     if even > 0.3 and odd < 0.05:
         return "utf-16-be"
+    # Chinese text has few zero bytes, but its line breaks are 0A 00 (LE) or 00 0A (BE)
+    # at even offsets, while zero bytes at the other parity stay rare.
+    le_breaks = sum(1 for i in range(0, len(head) - 1, 2) if head[i] == 0x0A and head[i + 1] == 0)
+    be_breaks = sum(1 for i in range(0, len(head) - 1, 2) if head[i] == 0 and head[i + 1] == 0x0A)
+    if le_breaks and even < 0.05 and 0x0A not in head[1::2]:
+        return "utf-16-le"
+    if be_breaks and odd < 0.05 and 0x0A not in head[0::2]:
+        return "utf-16-be"
     return None
 
 
