@@ -474,7 +474,7 @@ class ArticleReader:
             return
         if not path.exists():
             raise InputError("no such file or directory", path=source)
-        fmt = self.input_format
+        fmt: str = self.input_format
         if fmt == "auto":
             fmt = _format_from_name(path.name)
         try:
@@ -495,8 +495,8 @@ class ArticleReader:
             wide: IO[bytes] = io.BufferedReader(_ToUtf8(_Prefixed(head, raw), encoding))
             try:
                 head = wide.read(_SNIFF_BYTES)
-            except UnicodeDecodeError as exc:
-                msg = f"not valid {encoding} ({exc.reason})"
+            except UnicodeError as exc:  # UnicodeDecodeError, or a missing UTF-16/32 BOM
+                msg = f"not valid {encoding} ({_unicode_reason(exc)})"
                 raise InputError(msg, path=name, lineno=1) from None
             raw, encoding = wide, "utf-8"
         if fmt == "auto":  # standard input, or an unknown extension
@@ -710,6 +710,9 @@ class ArticleReader:
                 reason = f"byte 0x{data[exc.start]:02x} is not valid {encoding} (use --encoding)"
                 self._bad(InputError(reason, path=name, lineno=lineno), rel)
                 continue
+            except UnicodeError as exc:  # e.g. UTF-16 without a BOM
+                self._bad(InputError(f"not valid {encoding} ({exc})", path=name, lineno=1), rel)
+                continue
             title = ""
             if path.suffix.lower() in (".html", ".htm"):
                 m = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
@@ -831,6 +834,10 @@ def _gzip_reason(exc: BaseException) -> str:
     return str(exc)
 
 
+def _unicode_reason(exc: UnicodeError) -> str:
+    return exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+
+
 class _Line(NamedTuple):
     """One physical line: ``text`` is None when it was too long to read."""
 
@@ -855,8 +862,8 @@ def _decoded_lines(
     first = True
 
     def failed(exc: BaseException) -> InputError:
-        if isinstance(exc, UnicodeDecodeError):
-            reason = f"not valid {encoding} ({exc.reason})"
+        if isinstance(exc, UnicodeError):
+            reason = f"not valid {encoding} ({_unicode_reason(exc)})"
         else:
             reason = _gzip_reason(exc)
         msg = f"{reason}; the file cannot be read from this line on"
@@ -865,7 +872,7 @@ def _decoded_lines(
     while True:
         try:
             line = rest.readline() if max_line is None else rest.readline(max_line + 1)
-        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        except (OSError, EOFError, zlib.error, UnicodeError) as exc:
             raise failed(exc) from None
         if not line:
             return
@@ -877,7 +884,7 @@ def _decoded_lines(
                     size += len(chunk)
                     if chunk.endswith(b"\n"):
                         break
-            except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+            except (OSError, EOFError, zlib.error, UnicodeError) as exc:
                 raise failed(exc) from None
             reason = f"line is {size:,} bytes, more than the limit of {max_line:,} bytes (see max_length)"
             yield _Line(lineno, None, InputError(reason, path=name, lineno=lineno))
@@ -923,7 +930,7 @@ class _Prefixed(io.RawIOBase):
 class _ToUtf8(io.RawIOBase):
     """A raw stream of UTF-8 bytes decoded incrementally from a UTF-16/32 stream.
 
-    A decoding error surfaces as :class:`UnicodeDecodeError` from ``read``.
+    A decoding error surfaces as :class:`UnicodeError` from ``read``.
     """
 
     def __init__(self, raw: io.RawIOBase, encoding: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from dedup import Article, ArticleReader, Deduplicator, InputError, read_articles
+from dedup import Article, ArticleReader, Deduplicator, InputError, normalize_text, read_articles
 from dedup.cli import main
 from dedup.io import max_line_bytes
 
@@ -165,7 +165,7 @@ def test_duplicate_ids_within_and_across_files(tmp_path: Path) -> None:
     b = write_lines(tmp_path / "b.jsonl", [jline(id="1", text=S[2]), jline(id=3, text=S[0])])
     code, _, err = run("check", a, b)
     assert_one_line_error(code, err, f"{b}:1: field id: duplicate id '1' (first seen at {a}:1)")
-    code, doc, _ = check_json(a, b, "--skip-bad")
+    _, doc, _ = check_json(a, b, "--skip-bad")
     assert groups(doc) == [["1", "3"]]  # the first record with the id is the one kept
     assert [(s["path"], s["lineno"], s["id"]) for s in doc["skipped"]] == [(str(b), 1, "1")]
 
@@ -218,7 +218,10 @@ def test_csv_ragged_rows_are_named_and_skippable(tmp_path: Path) -> None:
 def test_csv_embedded_newlines_crlf_and_bom(tmp_path: Path) -> None:
     p = tmp_path / "a.csv"
     body = S[0].replace("，", "，\r\n", 1)
-    p.write_bytes(codecs.BOM_UTF8 + f'"id","title","text"\r\na,标题,"{body}"\r\nb,"带""引号""的标题",{S[0]}\r\n'.encode())
+    p.write_bytes(
+        codecs.BOM_UTF8
+        + f'"id","title","text"\r\na,标题,"{body}"\r\nb,"带""引号""的标题",{S[0]}\r\n'.encode()
+    )
     a, b = read_articles(p)
     assert (a.id, a.text, a.lineno) == ("a", body.replace("\r\n", "\n"), 2)  # line ends read as \n
     assert (b.id, b.title, b.lineno) == ("b", '带"引号"的标题', 4)
@@ -249,10 +252,12 @@ def test_csv_stray_quote_is_an_error_and_the_next_records_are_read(tmp_path: Pat
 
 def test_csv_undecodable_byte_names_the_column_and_skip_bad_continues(tmp_path: Path) -> None:
     p = tmp_path / "a.csv"
-    p.write_bytes(b"id,title,text\n" + f"a,t,{S[0]}\n".encode() + b"b,\xff\xfe,x\n" + f"c,t,{S[0]}\n".encode())
+    p.write_bytes(
+        b"id,title,text\n" + f"a,t,{S[0]}\n".encode() + b"b,\xff\xfe,x\n" + f"c,t,{S[0]}\n".encode()
+    )
     with pytest.raises(InputError, match=r"a.csv:3: field title: byte 0xff at column 3 is not valid utf-8"):
         read_articles(p)
-    code, doc, _ = check_json(p, "--skip-bad")
+    _, doc, _ = check_json(p, "--skip-bad")
     assert groups(doc) == [["a", "c"]]
     assert [(s["lineno"], s["field"], s["id"]) for s in doc["skipped"]] == [(3, "title", "b")]
 
@@ -271,7 +276,9 @@ def test_csv_field_longer_than_csv_default_limit(tmp_path: Path) -> None:
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "big5", "utf-8-sig", "utf-16", "utf-16-le"])
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "txt"])
 def test_chinese_encodings_are_detected_per_file(tmp_path: Path, encoding: str, fmt: str) -> None:
-    texts = [TRADITIONAL_S0, "臺灣新聞報導，居民參與志願服務。"] if encoding == "big5" else [S[0], S[1] + "㐀"]
+    texts = (
+        [TRADITIONAL_S0, "臺灣新聞報導，居民參與志願服務。"] if encoding == "big5" else [S[0], S[1] + "㐀"]
+    )
     if encoding == "gbk":
         texts[1] = S[1]  # 㐀 needs GB18030's four-byte form
     if fmt == "jsonl":
@@ -309,7 +316,9 @@ def test_gbk_after_a_long_ascii_start_asks_for_encoding(tmp_path: Path) -> None:
     ascii_lines = [jline(id=f"en{i}", text="community news " * 8) for i in range(800)]  # > 64 KiB
     p = tmp_path / "a.jsonl"
     p.write_bytes(("\n".join(ascii_lines) + "\n").encode() + (jline(id="zh", text=S[0]) + "\n").encode("gbk"))
-    with pytest.raises(InputError, match=r"a.jsonl:801: field text: byte 0x\w\w at column \d+ is not valid utf-8"):
+    with pytest.raises(
+        InputError, match=r"a.jsonl:801: field text: byte 0x\w\w at column \d+ is not valid utf-8"
+    ):
         read_articles(p)
     assert read_articles(p, encoding="gb18030")[-1].text == S[0]
 
@@ -352,7 +361,10 @@ def test_nul_bytes_do_not_stop_a_copy_from_matching(tmp_path: Path) -> None:
 
 def test_a_5mb_article_is_a_clear_error_and_skippable(tmp_path: Path) -> None:
     huge = "社区新闻" * 437_000  # 1,748,000 characters, 5,244,000 bytes of UTF-8
-    p = write_lines(tmp_path / "a.jsonl", [jline(id="a", text=S[0]), jline(id="huge", text=huge), jline(id="b", text=S[0])])
+    p = write_lines(
+        tmp_path / "a.jsonl",
+        [jline(id="a", text=S[0]), jline(id="huge", text=huge), jline(id="b", text=S[0])],
+    )
     c = tmp_path / "a.csv"
     c.write_text(f"id,text\nhuge2,{huge}\nc,{S[0]}\n", encoding="utf-8")
     limit = "more than the limit of 1,000,000"
@@ -362,14 +374,25 @@ def test_a_5mb_article_is_a_clear_error_and_skippable(tmp_path: Path) -> None:
     assert_one_line_error(code, err, f"{c}:2: field text: text is 1,748,000 characters, {limit}")
     code, doc, err = check_json(p, c, "--skip-bad")
     assert groups(doc) == [["a", "b", "c"]]
-    assert [(s["lineno"], s["field"], s["id"]) for s in doc["skipped"]] == [(2, "text", "huge"), (2, "text", "huge2")]
+    assert [(s["lineno"], s["field"], s["id"]) for s in doc["skipped"]] == [
+        (2, "text", "huge"),
+        (2, "text", "huge2"),
+    ]
 
 
 def test_an_overlong_line_is_not_read_into_memory(tmp_path: Path) -> None:
     limit = max_line_bytes(10)
     p = tmp_path / "a.jsonl"
-    p.write_bytes(b'{"id": "big", "text": "' + b"x" * (2 * limit) + b'"}\n' + jline(id="a", text="短文").encode() + b"\n")
-    with pytest.raises(InputError, match=rf"a.jsonl:1: line is {2 * limit + 26:,} bytes, more than the limit"):
+    p.write_bytes(
+        b'{"id": "big", "text": "'
+        + b"x" * (2 * limit)
+        + b'"}\n'
+        + jline(id="a", text="短文").encode()
+        + b"\n"
+    )
+    with pytest.raises(
+        InputError, match=rf"a.jsonl:1: line is {2 * limit + 26:,} bytes, more than the limit"
+    ):
         list(ArticleReader(p, max_length=10))
     reader = ArticleReader(p, max_length=10, skip_bad=True)
     assert [a.id for a in reader] == ["a"] and [s.lineno for s in reader.skipped] == [1]
@@ -383,7 +406,9 @@ def test_an_overlong_line_is_not_read_into_memory(tmp_path: Path) -> None:
 def test_a_long_article_and_its_copy_are_one_story(dedup: Deduplicator) -> None:
     long_text = "\n".join(f"第{i}段：{S[i % 4]}" for i in range(2000))  # ~110,000 characters
     other = "11月5日，天心区举办社区运动会，拔河、跳绳和趣味接力等项目吸引300多名居民报名参加。"
-    result = dedup.check([Article(id="a", text=long_text), Article(id="b", text=long_text), Article(id="c", text=other)])
+    result = dedup.check(
+        [Article(id="a", text=long_text), Article(id="b", text=long_text), Article(id="c", text=other)]
+    )
     assert [list(s.ids) for s in result.stories] == [["a", "b"]]
 
 
@@ -423,7 +448,9 @@ def test_emoji_zero_width_fullwidth_and_traditional_copies_group(dedup: Deduplic
         Article(id="other", text=S[1] + "👍"),
     ]
     result = dedup.check(posts)
-    assert [sorted(s.ids) for s in result.stories] == [sorted(["plain", "zero-width", "full-width", "traditional", "emoji🎉"])]
+    assert [sorted(s.ids) for s in result.stories] == [
+        sorted(["plain", "zero-width", "full-width", "traditional", "emoji🎉"])
+    ]
 
 
 def test_html_scripts_and_styles_are_not_text(dedup: Deduplicator) -> None:
@@ -443,6 +470,9 @@ def test_html_scripts_and_styles_are_not_text(dedup: Deduplicator) -> None:
     ]
     result = dedup.check(posts)
     assert [sorted(s.ids) for s in result.stories] == [["page", "s0", "unclosed"]]
+    # An unclosed script runs to the end, as in a browser: its code is not text.
+    assert "document" not in normalize_text(unclosed)
+    assert normalize_text("<p>正文</p><!-- 注释没有结束 <p>隐藏</p>") == "正文"
 
 
 # ---------------------------------------------------------------------------
