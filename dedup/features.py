@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +29,28 @@ __all__ = ["FeatureExtractor", "Features", "clean_title"]
 
 #: Content words of the body's lead used for the lead signature (truncated reposts).
 LEAD_WORDS = 40
+
+#: Paragraphs shorter than this many words have no paragraph lead.
+MIN_PARAGRAPH_WORDS = 8
+#: Paragraph leads kept per post at most.
+MAX_PARAGRAPHS = 12
+
+
+def _paragraph_leads(
+    ids: NDArray[np.uint64], starts: NDArray[np.int64], bits: Literal[32, 64]
+) -> tuple[NDArray[np.unsignedinteger], NDArray[np.uint32]]:
+    edges = [0, *[int(s) for s in starts if 0 < s < len(ids)], len(ids)]
+    parts = []
+    for a, b in zip(edges, edges[1:], strict=False):
+        if b - a >= MIN_PARAGRAPH_WORDS:
+            parts.append(shingle_hashes(ids[a : min(b, a + LEAD_WORDS)], ngram_size=1, bits=bits))
+            if len(parts) == MAX_PARAGRAPHS:
+                break
+    bounds = np.cumsum([0] + [len(p) for p in parts]).astype(np.uint32)
+    dtype = np.uint32 if bits == 32 else np.uint64
+    flat = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+    return flat, bounds
+
 
 # Column labels editors prepend to a reposted title: 【基层风采】, [工作动态], 聚焦|, 关注:
 _TITLE_PREFIX = re.compile(r"^(?:[\[【〔(（][^\]】〕)）]{1,12}[\]】〕)）]\s*|[^|｜:：\s]{1,6}\s*[|｜]\s*)+")
@@ -75,6 +98,12 @@ class Features:
     sequence : ndarray of uint32
         The body's content words in order, as 32-bit token ids (for order-aware fuzzy
         verification without keeping the words themselves).
+    paragraphs, paragraph_bounds : ndarray
+        The lead of each paragraph (distinct words of its first :data:`LEAD_WORDS`
+        words, paragraphs of at least :data:`MIN_PARAGRAPH_WORDS` words, at most
+        :data:`MAX_PARAGRAPHS`), concatenated; paragraph ``k`` is
+        ``paragraphs[bounds[k]:bounds[k + 1]]``. An excerpt or a truncated copy of
+        reordered paragraphs starts where one of these paragraphs starts.
     """
 
     index: int
@@ -87,6 +116,13 @@ class Features:
     lead: NDArray[np.unsignedinteger]
     specifics: tuple[str, ...]
     sequence: NDArray[np.uint32]
+    paragraphs: NDArray[np.unsignedinteger]
+    paragraph_bounds: NDArray[np.uint32]
+
+    def paragraph_leads(self) -> list[NDArray[np.unsignedinteger]]:
+        """The word-hash sets of the paragraph leads, one array per paragraph."""
+        b = self.paragraph_bounds.tolist()
+        return [self.paragraphs[b[k] : b[k + 1]] for k in range(len(b) - 1)]
 
 
 class FeatureExtractor:
@@ -141,12 +177,14 @@ class FeatureExtractor:
         ncfg = self.config.normalize
         return clean_title(normalize_text(article.title, ncfg)), normalize_text(article.text, ncfg)
 
-    def _encode(self, text: str) -> tuple[NDArray[np.uint64], set[str]]:
-        """Token ids of the content words of ``text`` and the specifics among them."""
+    def _encode(self, text: str) -> tuple[NDArray[np.uint64], set[str], NDArray[np.int64]]:
+        """Token ids of the content words of ``text``, the specifics among them, and the
+        word positions where paragraphs start."""
         if isinstance(self.tokenizer, CharNgramTokenizer):
-            grams = self.tokenizer.tokenize(text)
-            ids = self._hasher.ids(grams)
-            return ids, {g for g in grams if any(c.isdigit() for c in g)}
+            lines = [self.tokenizer.tokenize(line) for line in text.split("\n")]
+            grams = [g for line in lines for g in line]
+            starts = np.cumsum([0] + [len(line) for line in lines[:-1]])
+            return self._hasher.ids(grams), {g for g in grams if any(c.isdigit() for c in g)}, starts
         if self._vocab is None:
             self._vocab = _Vocabulary(self.tokenizer)
         return self._vocab.encode(self.tokenizer.segment(text))
@@ -189,7 +227,7 @@ class FeatureExtractor:
             ntitle, nbody = self.normalize(article)
             body = nbody if body is None else body
             title = ntitle if title is None else title
-        ids, specifics = self._encode(body)
+        ids, specifics, starts = self._encode(body)
         if title:
             specifics |= self._encode(title)[1]
         specifics -= self._account_stop(article.account)
@@ -197,6 +235,7 @@ class FeatureExtractor:
         shingles = shingle_hashes(ids, ngram_size=self.config.ngram_size, bits=bits)
         # Single words: a truncated or lightly edited lead keeps most of them.
         lead = shingle_hashes(ids[:LEAD_WORDS], ngram_size=1, bits=bits)
+        paragraphs, bounds = _paragraph_leads(ids, starts, bits)
         digest = hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         return Features(
             index=index,
@@ -209,11 +248,17 @@ class FeatureExtractor:
             lead=lead,
             specifics=tuple(sorted(specifics)),
             sequence=(ids ^ (ids >> np.uint64(32))).astype(np.uint32),
+            paragraphs=paragraphs,
+            paragraph_bounds=bounds,
         )
 
     def extract_many(self, articles: Sequence[Article], *, start: int = 0) -> list[Features]:
         """Compute features for consecutive articles (``index`` counts from ``start``)."""
         return [self.extract(a, index=start + i) for i, a in enumerate(articles)]
+
+
+# Vocabulary code of a line break (paragraph boundary); never a word id or a -k index.
+_NEWLINE = -(2**62)
 
 
 class _Vocabulary:
@@ -256,7 +301,9 @@ class _Vocabulary:
             self._ids.clear()
             self._specs.clear()
             self._multi = [[]]
-        if len(words) == 1:
+        if "\n" in token:
+            self._ids[token] = _NEWLINE
+        elif len(words) == 1:
             self._ids[token] = words[0]
         elif not words:
             self._ids[token] = 0
@@ -266,7 +313,8 @@ class _Vocabulary:
         if specs:
             self._specs[token] = tuple(specs)
 
-    def encode(self, tokens: list[str]) -> tuple[NDArray[np.uint64], set[str]]:
+    def encode(self, tokens: list[str]) -> tuple[NDArray[np.uint64], set[str], NDArray[np.int64]]:
+        """Word ids, specifics, and the word positions where paragraphs start."""
         distinct = set(tokens)
         for token in distinct.difference(self._ids):
             self._learn(token)
@@ -274,12 +322,18 @@ class _Vocabulary:
         # Loop over the post's distinct tokens (hundreds), never over the cache.
         get_specs = self._specs.get
         specs = {spec for token in distinct if (found := get_specs(token)) for spec in found}
-        if (ids < 0).any():
-            parts = [self._multi[-v] if v < 0 else [v] for v in ids.tolist() if v != 0]
-            ids = np.fromiter((w for part in parts for w in part), dtype=np.int64)
-        else:
-            ids = ids[ids != 0]
-        return ids.view(np.uint64), specs
+        if (ids < 0).any() and (ids[ids < 0] != _NEWLINE).any():
+            expanded: list[int] = []
+            for v in ids.tolist():
+                if v == _NEWLINE or v > 0:
+                    expanded.append(v)
+                elif v < 0:
+                    expanded.extend(self._multi[-v])
+            ids = np.array(expanded, dtype=np.int64)
+        words = ids > 0
+        # A paragraph starts at the number of words seen before each line break.
+        starts = np.unique(np.cumsum(words)[ids == _NEWLINE]) if len(ids) else np.zeros(0, dtype=np.int64)
+        return ids[words].view(np.uint64), specs, starts
 
 
 def content_words(tokens: Iterable[str]) -> list[str]:

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -39,6 +40,9 @@ _CST = timezone(timedelta(hours=8))
 # Cross pairs at this share of the threshold still support a group merge (a truncated
 # copy and a copy with sentences dropped may share little, yet both match the original).
 _SUPPORT_FACTOR = 0.6
+# Signature length for leads and paragraph leads: ~40 distinct words each, compared at
+# lead_threshold (0.5), need far fewer permutations than whole posts.
+_LEAD_PERM = 32
 # Below this many articles, worker processes cost more than they save.
 _PARALLEL_MIN = 2000
 # Articles per task sent to a worker process.
@@ -84,19 +88,54 @@ def _task_articles(task: _Task) -> Sequence[Article]:
     return _WORKER_BATCH[start:end]
 
 
+@dataclass(frozen=True, slots=True)
+class _Signatures:
+    """MinHash signatures of a batch: whole posts, leads, and paragraph leads."""
+
+    full: NDArray[np.unsignedinteger]  # (n, num_perm)
+    lead: NDArray[np.unsignedinteger]  # (n, _LEAD_PERM)
+    paragraphs: NDArray[np.unsignedinteger]  # (m, _LEAD_PERM)
+    owners: NDArray[np.int64]  # (m,) position of each paragraph's post
+
+    @staticmethod
+    def join(parts: Sequence[_Signatures]) -> _Signatures:
+        return _Signatures(
+            full=np.concatenate([p.full for p in parts]),
+            lead=np.concatenate([p.lead for p in parts]),
+            paragraphs=np.concatenate([p.paragraphs for p in parts]),
+            owners=np.concatenate([p.owners for p in parts]),
+        )
+
+
+def _sign(feats: Sequence[Features], config: DedupConfig) -> _Signatures:
+    kw: dict[str, Any] = {"seed": config.seed, "scheme": config.scheme}
+    paragraph_sets = [p for f in feats for p in f.paragraph_leads()]
+    owners = np.repeat(
+        np.fromiter((f.index for f in feats), dtype=np.int64, count=len(feats)),
+        [len(f.paragraph_bounds) - 1 for f in feats],
+    )
+    return _Signatures(
+        full=minhash_signatures([f.shingles for f in feats], num_perm=config.num_perm, **kw),
+        lead=minhash_signatures([f.lead for f in feats], num_perm=_LEAD_PERM, **kw),
+        paragraphs=minhash_signatures(paragraph_sets, num_perm=_LEAD_PERM, **kw),
+        owners=owners.astype(np.int64),
+    )
+
+
 def _normalize_chunk(task: _Task) -> list[tuple[str, str]]:
     assert _WORKER is not None
     return [_WORKER.normalize(a) for a in _task_articles(task)]
 
 
-def _extract_chunk(task: _Task) -> list[Features]:
+def _extract_chunk(task: _Task) -> tuple[list[Features], _Signatures]:
     assert _WORKER is not None
     start, _, _, titles, bodies = task
     assert titles is not None and bodies is not None
-    return [
+    feats = [
         _WORKER.extract(a, index=start + k, body=body, title=title)
         for k, (a, title, body) in enumerate(zip(_task_articles(task), titles, bodies, strict=True))
     ]
+    return feats, _sign(feats, _WORKER.config)
 
 
 def _pool(config: DedupConfig, extractor: FeatureExtractor, batch: Sequence[Article]) -> tuple[ProcessPoolExecutor, bool]:
@@ -197,6 +236,12 @@ class Deduplicator:
         Uses ``config.workers`` processes for large batches; the features are the same
         whatever the number of workers.
         """
+        return self._prepare(articles, progress=progress)[0]
+
+    def _prepare(
+        self, articles: Sequence[Article], *, progress: ProgressCallback | None = None
+    ) -> tuple[list[Features], _Signatures]:
+        # Features and their signatures, computed chunk by chunk (in the workers).
         n = len(articles)
         parallel = self.config.workers > 1 and n >= _PARALLEL_MIN
         pool, shared = _pool(self.config, self._extractor, articles) if parallel else (None, False)
@@ -222,20 +267,22 @@ class Deduplicator:
                 learned = AccountBoilerplate().fit([a.account for a in articles], bodies)
                 bodies = [learned.strip(a.account, body) for a, body in zip(articles, bodies, strict=True)]
             out: list[Features] = []
+            signed: list[_Signatures] = [_sign([], self.config)]
             if pool is not None:
                 tasks = [(s, e, None if shared else articles[s:e], titles[s:e], bodies[s:e]) for s, e in spans]
-                for part in pool.map(_extract_chunk, tasks):
+                for part, sigs in pool.map(_extract_chunk, tasks):
                     out.extend(part)
+                    signed.append(sigs)
                     if progress:
                         progress("tokenize", len(out), n)
             else:
                 for s, e in spans:
-                    out.extend(
-                        fx.extract(articles[i], index=i, body=bodies[i], title=titles[i]) for i in range(s, e)
-                    )
+                    part = [fx.extract(articles[i], index=i, body=bodies[i], title=titles[i]) for i in range(s, e)]
+                    out.extend(part)
+                    signed.append(_sign(part, self.config))
                     if progress:
                         progress("tokenize", len(out), n)
-            return out
+            return out, _Signatures.join(signed)
         finally:
             if pool is not None:
                 pool.shutdown()
@@ -267,7 +314,7 @@ class Deduplicator:
         Parameters
         ----------
         feats : sequence of Features
-            The batch.
+            The batch (``feats[i].index == i``).
         subset : sequence of int, optional
             Positions to consider (all comparable articles by default).
 
@@ -276,23 +323,32 @@ class Deduplicator:
         ndarray of int64, shape (k, 2)
             Sorted pairs ``i < j``.
         """
+        return self._candidates(feats, _sign(feats, self.config), subset)
+
+    def _candidates(
+        self, feats: Sequence[Features], sigs: _Signatures, subset: Sequence[int] | None = None
+    ) -> NDArray[np.int64]:
         cfg = self.config
         if subset is None:
             subset = [f.index for f in feats if f.length >= cfg.min_length and f.n_words > 0]
         if len(subset) < 2:
             return np.zeros((0, 2), dtype=np.int64)
-        kw: dict[str, Any] = {"num_perm": cfg.num_perm, "seed": cfg.seed, "scheme": cfg.scheme}
-        chosen = [feats[i] for i in subset]
         local = np.asarray(subset, dtype=np.int64)
-        full = minhash_signatures([f.shingles for f in chosen], **kw)
-        lead = minhash_signatures([f.lead for f in chosen], **kw)
-        pairs = np.concatenate(
-            (
-                candidate_pairs(full, threshold=cfg.lsh_threshold),
-                candidate_pairs(lead, threshold=cfg.lead_threshold),
-            )
-        )
-        pairs = local[np.unique(pairs, axis=0)] if len(pairs) else pairs
+        pairs = local[candidate_pairs(sigs.full[local], threshold=cfg.lsh_threshold)]
+        # Leads against paragraph leads: a truncated copy, an excerpt or a copy with
+        # paragraphs reordered starts where some paragraph of the other post starts.
+        taking = np.zeros(len(feats), dtype=bool)
+        taking[local] = True
+        keep = taking[sigs.owners]
+        owners = np.concatenate((local, sigs.owners[keep]))
+        rows = candidate_pairs(np.concatenate((sigs.lead[local], sigs.paragraphs[keep])), threshold=cfg.lead_threshold)
+        # Keep pairs with at least one post's own lead, between two different posts.
+        rows = rows[rows[:, 0] < len(local)]
+        lead_pairs = owners[rows]
+        lead_pairs = lead_pairs[lead_pairs[:, 0] != lead_pairs[:, 1]]
+        lead_pairs.sort(axis=1)
+        pairs = np.concatenate((pairs, lead_pairs))
+        pairs = np.unique(pairs, axis=0) if len(pairs) else pairs
         if cfg.cross_account_only and len(pairs):
             keep = [not _same_account(feats[i], feats[j]) for i, j in pairs.tolist()]
             pairs = pairs[np.asarray(keep, dtype=bool)]
@@ -333,7 +389,7 @@ class Deduplicator:
         self._validate(batch)
         cfg = self.config
         ids = [a.id for a in batch]
-        feats = self.features(batch, progress=progress)
+        feats, sigs = self._prepare(batch, progress=progress)
 
         verdicts: dict[tuple[int, int], Verdict] = {}
         exact = self.exact_groups(feats, ids)
@@ -349,7 +405,8 @@ class Deduplicator:
         comparable = [
             f.index for f in feats if f.length >= cfg.min_length and f.n_words > 0 and f.index not in in_exact
         ]
-        pairs = self.candidates(feats, comparable)
+        pairs = self._candidates(feats, sigs, comparable)
+        del sigs
         if progress:
             progress("candidates", len(pairs), len(pairs))
 
@@ -358,7 +415,10 @@ class Deduplicator:
             v = verdicts.get(key)
             if v is None:
                 v = compare(feats[key[0]], feats[key[1]], threshold=cfg.threshold)
-                verdicts[key] = v
+                # Only matches and template pairs are kept (for stories and reports); the
+                # rest, most candidates, are cheap to compare again if clustering asks.
+                if v.kind is not None:
+                    verdicts[key] = v
             return v
 
         edges: list[tuple[int, int, float]] = []

@@ -117,3 +117,19 @@ def test_progress_reports_every_stage(news: list[Article]) -> None:
     Deduplicator(DedupConfig()).check(news, progress=lambda stage, done, total: seen.append(stage))
     for stage in ("normalize", "tokenize", "candidates", "verify", "cluster", "evidence"):
         assert stage in seen
+
+
+def test_excerpt_of_a_later_paragraph_is_found() -> None:
+    paragraphs = [
+        "3月21日，莲花镇在镇中心小学组织开展消防安全应急疏散演练，镇应急办、派出所和消防救援站共60余人参加，全镇师生积极配合。",
+        "演练模拟教学楼二楼突发火情，警报响起后，1200余名师生在老师的指挥下用湿毛巾捂住口鼻、弯腰低姿，沿疏散通道有序撤离。",
+        "随后，消防救援站队员李志强现场讲解了灭火器的使用方法和火场逃生要点，并邀请师生代表上台实操体验，现场气氛热烈。",
+        "莲花镇党委副书记周敏表示，全镇将以此次演练为契机，在4月底前完成对辖区15所学校、8家养老机构的消防安全隐患排查。",
+    ]
+    original = Article(id="full", text="\n".join(paragraphs), account="莲花镇")
+    # a digest that starts with the third paragraph and stops mid-way
+    excerpt = Article(id="excerpt", text=paragraphs[2][:45] + "…", account="岳麓区教育局")
+    other = Article(id="other", text="7月10日，望城区图书馆暑期少儿阅读季正式启动，活动将持续至8月31日，设置绘本共读等12项体验项目。", account="望城区图书馆")
+    result = find_duplicates([original, other, excerpt])
+    assert [sorted(s.ids) for s in result.stories] == [["excerpt", "full"]]
+    assert result.stories[0].pairs[0].kind == "contained"
