@@ -66,7 +66,7 @@ _CSV_FIELD_CAP = 2**31 - 1
 def max_line_bytes(max_length: int) -> int:
     r"""Longest input line (or directory file) read, in bytes, for a ``max_length``.
 
-    Generous enough for a ``max_length`` text written as JSON ``\\uXXXX`` escapes
+    Generous enough for a ``max_length`` text written as JSON ``\uXXXX`` escapes
     (up to 12 bytes per character for an escaped surrogate pair) plus other fields.
 
     Examples
