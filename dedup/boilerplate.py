@@ -18,6 +18,8 @@ __all__ = ["AccountBoilerplate", "PostKeys", "post_keys", "sentence_key", "split
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；…])|\n")
 _MIN_SENTENCE = 4
+# Share of a post that must remain after stripping learned boilerplate.
+_MIN_KEPT = 0.5
 
 
 def split_sentences(text: str) -> list[str]:
@@ -138,4 +140,10 @@ class AccountBoilerplate:
             parts = [s for s in split_sentences(line) if sentence_key(s) not in learned]
             if parts:
                 out_lines.append("".join(parts))
-        return "\n".join(out_lines)
+        stripped = "\n".join(out_lines)
+        # Boilerplate wraps a post; it is not most of it. When learned sentences would
+        # take most of a post, the account posted near copies of one article (which
+        # must still be found), so the post is left whole.
+        if len(stripped) < _MIN_KEPT * len(body):
+            return body
+        return stripped

@@ -47,6 +47,12 @@ _LEAD_PERM = 32
 _PARALLEL_MIN = 2000
 # Articles per task sent to a worker process.
 _CHUNK = 500
+# Candidates kept per post and per index (full text, leads), the most similar first: a
+# story posted on more accounts than this still forms one group through its members,
+# while a batch of one-line notices from one template stays linear.
+_MAX_CANDIDATES = 100
+# Template pairs listed in a result at most (the strongest); the summary counts them all.
+_MAX_TEMPLATE_PAIRS = 1000
 # Candidate pairs per verification task.
 _VERIFY_CHUNK = 20000
 
@@ -368,14 +374,18 @@ class Deduplicator:
         if len(subset) < 2:
             return np.zeros((0, 2), dtype=np.int64)
         local = np.asarray(subset, dtype=np.int64)
-        pairs = local[candidate_pairs(sigs.full[local], threshold=cfg.lsh_threshold)]
+        pairs = local[candidate_pairs(sigs.full[local], threshold=cfg.lsh_threshold, max_per_row=_MAX_CANDIDATES)]
         # Leads against paragraph leads: a truncated copy, an excerpt or a copy with
         # paragraphs reordered starts where some paragraph of the other post starts.
         taking = np.zeros(len(feats), dtype=bool)
         taking[local] = True
         keep = taking[sigs.owners]
         owners = np.concatenate((local, sigs.owners[keep]))
-        rows = candidate_pairs(np.concatenate((sigs.lead[local], sigs.paragraphs[keep])), threshold=cfg.lead_threshold)
+        rows = candidate_pairs(
+            np.concatenate((sigs.lead[local], sigs.paragraphs[keep])),
+            threshold=cfg.lead_threshold,
+            max_per_row=_MAX_CANDIDATES,
+        )
         # Keep pairs with at least one post's own lead, between two different posts.
         rows = rows[rows[:, 0] < len(local)]
         lead_pairs = owners[rows]
@@ -506,6 +516,10 @@ class Deduplicator:
                 inside.setdefault(gi, []).append((i, j))  # type: ignore[arg-type]
             elif v.kind == "template" and not same:
                 templates.append((i, j))
+        template_total = len(templates)
+        if template_total > _MAX_TEMPLATE_PAIRS:
+            strongest = sorted(templates, key=lambda p: (-verdicts[p].score, ids[p[0]], ids[p[1]]))
+            templates = sorted(strongest[:_MAX_TEMPLATE_PAIRS])
         evidence: dict[tuple[int, int], Evidence] = {}
         if cfg.evidence:
             wanted = [p for g in inside.values() for p in g] + templates
@@ -526,7 +540,7 @@ class Deduplicator:
             stories=len(stories),
             copies=copies,
             cross_account_stories=sum(1 for s in stories if len(s.accounts) > 1),
-            template_pairs=len(template_pairs),
+            template_pairs=template_total,
             skipped=skipped,
             too_short=sum(1 for f in feats if f.length < cfg.min_length or f.n_words == 0),
         )
