@@ -76,10 +76,10 @@ class AccountBoilerplate:
     Examples
     --------
     >>> bp = AccountBoilerplate(min_posts=2, min_share=0.0)
-    >>> bp.fit(["甲", "甲", "乙"], ["新闻一.本号编辑部出品.", "新闻二.本号编辑部出品.", "新闻三."])
+    >>> bp.fit(["甲", "甲", "乙"], ["社区新闻一的正文.本号出品.", "社区新闻二的正文.本号出品.", "新闻三."])
     AccountBoilerplate(1 sentences, 1 accounts)
-    >>> bp.strip("甲", "新闻一.本号编辑部出品.")
-    '新闻一.'
+    >>> bp.strip("甲", "社区新闻一的正文.本号出品.")
+    '社区新闻一的正文.'
     """
 
     def __init__(self, *, min_posts: int = 3, min_share: float = 0.05) -> None:
