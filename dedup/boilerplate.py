@@ -9,14 +9,17 @@ and a repost is not kept apart from its original by the reposting account's wrap
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-__all__ = ["AccountBoilerplate", "split_sentences"]
+__all__ = ["AccountBoilerplate", "PostKeys", "post_keys", "sentence_key", "split_sentences"]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；…])|\n")
 _MIN_SENTENCE = 4
+# Share of a post that must remain after stripping learned boilerplate.
+_MIN_KEPT = 0.5
 
 
 def split_sentences(text: str) -> list[str]:
@@ -28,6 +31,34 @@ def split_sentences(text: str) -> list[str]:
     ['第一句.', '第二句!', '第三句']
     """
     return [s for s in (part.strip() for part in _SENTENCE_END.split(text)) if s]
+
+
+def sentence_key(sentence: str) -> int:
+    """A stable 64-bit key of one sentence (the same in every process).
+
+    Examples
+    --------
+    >>> sentence_key("本号编辑部出品.") == sentence_key("本号编辑部出品.")
+    True
+    """
+    return int.from_bytes(hashlib.blake2b(sentence.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+#: What learning needs to know of one post: a key of the whole body (identical posts of
+#: an account count once) and the keys of its sentences.
+PostKeys = tuple[int, frozenset[int]]
+
+
+def post_keys(body: str) -> PostKeys:
+    """The :data:`PostKeys` of a normalized body (computed where the body is, e.g. a worker).
+
+    Examples
+    --------
+    >>> digest, keys = post_keys("新闻一.本号编辑部出品.")
+    >>> len(keys)
+    2
+    """
+    return sentence_key(body), frozenset(sentence_key(s) for s in split_sentences(body) if len(s) >= _MIN_SENTENCE)
 
 
 class AccountBoilerplate:
@@ -45,54 +76,74 @@ class AccountBoilerplate:
     Examples
     --------
     >>> bp = AccountBoilerplate(min_posts=2, min_share=0.0)
-    >>> bp.fit(["甲", "甲", "乙"], ["新闻一.本号编辑部出品.", "新闻二.本号编辑部出品.", "新闻三."])
+    >>> bp.fit(["甲", "甲", "乙"], ["社区新闻一的正文.本号出品.", "社区新闻二的正文.本号出品.", "新闻三."])
     AccountBoilerplate(1 sentences, 1 accounts)
-    >>> bp.strip("甲", "新闻一.本号编辑部出品.")
-    '新闻一.'
+    >>> bp.strip("甲", "社区新闻一的正文.本号出品.")
+    '社区新闻一的正文.'
     """
 
     def __init__(self, *, min_posts: int = 3, min_share: float = 0.05) -> None:
         self.min_posts = min_posts
         self.min_share = min_share
-        self._sentences: dict[str, frozenset[str]] = {}
+        self._keys: dict[str, frozenset[int]] = {}
 
     def __repr__(self) -> str:
-        n = sum(len(s) for s in self._sentences.values())
-        return f"AccountBoilerplate({n} sentences, {len(self._sentences)} accounts)"
+        n = sum(len(s) for s in self._keys.values())
+        return f"AccountBoilerplate({n} sentences, {len(self._keys)} accounts)"
 
     def fit(self, accounts: Sequence[str], bodies: Iterable[str]) -> AccountBoilerplate:
         """Learn each account's recurring sentences from normalized bodies.
 
-        Posts without an account learn nothing. Returns ``self``.
+        Posts without an account learn nothing; identical bodies of one account count
+        once, so that an account posting the same article three times does not turn the
+        article into its own boilerplate (and the copies into empty posts). Returns
+        ``self``.
         """
-        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        return self.fit_keys(accounts, (post_keys(body) for body in bodies))
+
+    def fit_keys(self, accounts: Sequence[str], keys: Iterable[PostKeys]) -> AccountBoilerplate:
+        """Learn from :func:`post_keys` of each post instead of the bodies themselves."""
+        counts: dict[str, Counter[int]] = defaultdict(Counter)
         posts: Counter[str] = Counter()
-        for account, body in zip(accounts, bodies, strict=True):
-            if not account:
+        seen: set[tuple[str, int]] = set()
+        for account, (digest, sentence_keys) in zip(accounts, keys, strict=True):
+            if not account or (account, digest) in seen:
                 continue
+            seen.add((account, digest))
             posts[account] += 1
-            counts[account].update({s for s in split_sentences(body) if len(s) >= _MIN_SENTENCE})
-        learned: dict[str, frozenset[str]] = {}
+            counts[account].update(sentence_keys)
+        learned: dict[str, frozenset[int]] = {}
         for account, counter in counts.items():
             need = max(self.min_posts, self.min_share * posts[account])
-            common = frozenset(s for s, c in counter.items() if c >= need)
+            common = frozenset(k for k, c in counter.items() if c >= need)
             if common:
                 learned[account] = common
-        self._sentences = learned
+        self._keys = learned
         return self
 
-    def sentences(self, account: str) -> frozenset[str]:
-        """The learned boilerplate sentences of ``account``."""
-        return self._sentences.get(account, frozenset())
+    def count(self, account: str) -> int:
+        """How many boilerplate sentences were learned for ``account``."""
+        return len(self._keys.get(account, ()))
+
+    def is_boilerplate(self, account: str, sentence: str) -> bool:
+        """Tell whether ``sentence`` (as :func:`split_sentences` gives it) is learned boilerplate."""
+        learned = self._keys.get(account)
+        return bool(learned) and sentence_key(sentence) in learned  # type: ignore[operator]
 
     def strip(self, account: str, body: str) -> str:
         """Remove ``account``'s boilerplate sentences from a normalized body."""
-        learned = self._sentences.get(account)
+        learned = self._keys.get(account)
         if not learned:
             return body
         out_lines = []
         for line in body.split("\n"):
-            parts = [s for s in split_sentences(line) if s not in learned]
+            parts = [s for s in split_sentences(line) if sentence_key(s) not in learned]
             if parts:
                 out_lines.append("".join(parts))
-        return "\n".join(out_lines)
+        stripped = "\n".join(out_lines)
+        # Boilerplate wraps a post; it is not most of it. When learned sentences would
+        # take most of a post, the account posted near copies of one article (which
+        # must still be found), so the post is left whole.
+        if len(stripped) < _MIN_KEPT * len(body):
+            return body
+        return stripped

@@ -20,7 +20,7 @@ from dedup import __version__
 from dedup.accounts import account_pairs, account_stats
 from dedup.config import DedupConfig
 from dedup.exceptions import DedupError
-from dedup.io import ArticleReader
+from dedup.io import ArticleReader, SkippedRecord
 from dedup.models import Article, DedupResult
 from dedup.pipeline import Deduplicator
 from dedup.report import (
@@ -142,7 +142,12 @@ def _add_batch_options(parser: argparse.ArgumentParser, *, formats: Sequence[str
         help="input format (default: by extension; needed for some standard input)",
     )
     add("--encoding", help="input encoding, e.g. gb18030 (default: detected per file)")
-    add("--skip-bad", action="store_true", help="skip unreadable records (counted on stderr)")
+    add(
+        "--skip-bad",
+        action="store_true",
+        help="skip unreadable records and files that cannot be read to the end (listed on stderr "
+        'and, with --format json, under "skipped")',
+    )
     add("--user-dict", metavar="PATH", help="jieba user dictionary of local names")
     add(
         "--workers",
@@ -251,8 +256,14 @@ def _output_encoding(args: argparse.Namespace, stderr: IO[str]) -> OutputEncodin
 
 
 def _render_check(
-    args: argparse.Namespace, config: DedupConfig, articles: list[Article], result: DedupResult
+    args: argparse.Namespace,
+    config: DedupConfig,
+    articles: list[Article],
+    result: DedupResult,
+    skipped: Sequence[SkippedRecord] = (),
 ) -> str:
+    if args.format == "json":
+        return render(result, args.format, skipped=skipped)
     if args.format != "html":
         return render(result, args.format)
     from dedup.html import render_html
@@ -264,7 +275,7 @@ def _render_check(
 
 def _load_batch(
     args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[str], *, evidence: bool
-) -> tuple[DedupConfig, list[Article], DedupResult] | None:
+) -> tuple[DedupConfig, list[Article], DedupResult, list[SkippedRecord]] | None:
     """Read and check the batch the arguments name; None (after a message) when none is given."""
     files: list[str] = list(args.files)
     if args.sample:
@@ -296,13 +307,15 @@ def _load_batch(
             stderr.write(f"dedup: skipped {record}\n")
     if reader.skipped:
         stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
+    elif not articles and not args.quiet:
+        stderr.write("dedup: no articles in the input\n")
     bar = Progress(stderr) if not args.quiet and _isatty(stderr) else None
     try:
         result = Deduplicator(config).check(articles, skipped=len(reader.skipped), progress=bar)
     finally:
         if bar is not None:
             bar.close()
-    return config, articles, result
+    return config, articles, result, reader.skipped
 
 
 def _accounts(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], stderr: IO[str]) -> int:
@@ -313,7 +326,7 @@ def _accounts(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str]
     batch = _load_batch(args, stdin, stderr, evidence=False)
     if batch is None:
         return EXIT_ERROR
-    _, articles, result = batch
+    _, articles, result, _ = batch
     stats = account_stats(articles, result)
     pairs = account_pairs(result)
     text = render_accounts(stats, pairs, args.format, pairs_only=args.pairs)
@@ -339,8 +352,8 @@ def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], s
     batch = _load_batch(args, stdin, stderr, evidence=args.format in _EVIDENCE_FORMATS)
     if batch is None:
         return EXIT_ERROR
-    config, articles, result = batch
-    _write(_render_check(args, config, articles, result), args.output, stdout, encoding=encoding)
+    config, articles, result, skipped = batch
+    _write(_render_check(args, config, articles, result, skipped), args.output, stdout, encoding=encoding)
     if not args.quiet and (args.format != "table" or args.output):
         elapsed = time.perf_counter() - started
         stderr.write(f"dedup: {summary_line(result.summary)} ({elapsed:.1f}s)\n")

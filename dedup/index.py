@@ -177,7 +177,8 @@ def candidate_pairs(
     *,
     threshold: float,
     subset: Iterable[int] | NDArray[np.integer] | None = None,
-    max_bucket: int = 1000,
+    max_bucket: int = 200,
+    max_per_row: int | None = None,
 ) -> NDArray[np.int64]:
     """All pairs of rows that collide in at least one LSH band, for a whole batch.
 
@@ -199,6 +200,10 @@ def candidate_pairs(
         A band bucket with more members than this (thousands of near-identical
         posts) pairs each member with the next ``max_bucket`` members in row order
         rather than with all of them, which bounds the work at ``O(n * max_bucket)``.
+    max_per_row : int, optional
+        Keep for each row only this many partners, those sharing the most bands (a
+        batch of thousands of notices from one template would otherwise make nearly
+        every pair a candidate). ``None`` keeps all.
 
     Returns
     -------
@@ -237,7 +242,39 @@ def candidate_pairs(
             codes.append(lo * n + hi)
     if not codes:
         return np.zeros((0, 2), dtype=np.int64)
-    return decode_pairs(_sorted_unique(np.concatenate(codes)), n)
+    all_codes = np.sort(np.concatenate(codes))
+    firsts = np.flatnonzero(np.r_[True, all_codes[1:] != all_codes[:-1]])
+    unique = all_codes[firsts]
+    if max_per_row is None:
+        return decode_pairs(unique, n)
+    # Bands shared by each pair: the more, the more similar the two rows.
+    shared = np.diff(np.r_[firsts, len(all_codes)])
+    return _cap_per_row(decode_pairs(unique, n), shared, signatures, max_per_row)
+
+
+def _cap_per_row(
+    pairs: NDArray[np.int64],
+    shared: NDArray[np.int64],
+    signatures: NDArray[np.unsignedinteger],
+    limit: int,
+) -> NDArray[np.int64]:
+    """Keep, for every row, its ``limit`` partners sharing the most bands (a pair stays
+    when either of its rows keeps it). Ties go by the partner's signature, not by its
+    position, so the choice does not depend on input order."""
+    degree = np.bincount(pairs.ravel(), minlength=len(signatures))
+    if not len(pairs) or degree.max() <= limit:
+        return pairs
+    src = np.concatenate((pairs[:, 0], pairs[:, 1]))
+    dst = np.concatenate((pairs[:, 1], pairs[:, 0]))
+    strength = np.concatenate((shared, shared))
+    tie = signatures[dst, 0].astype(np.int64)
+    order = np.lexsort((tie, -strength, src))
+    src_sorted = src[order]
+    group_start = np.flatnonzero(np.r_[True, src_sorted[1:] != src_sorted[:-1]])
+    rank = np.arange(len(order)) - np.repeat(group_start, np.diff(np.r_[group_start, len(order)]))
+    kept = np.zeros(len(pairs), dtype=bool)
+    kept[order[rank < limit] % len(pairs)] = True
+    return pairs[kept]
 
 
 def _sorted_unique(values: NDArray[np.int64]) -> NDArray[np.int64]:

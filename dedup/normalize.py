@@ -47,7 +47,11 @@ _DEFAULT = NormalizeConfig()
 # patterns
 
 _ESCAPED_NEWLINE = re.compile(r"\\r\\n|\\n|\\r")
-_HTML_DROP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+# An unclosed <script>, <style> or comment runs to the end, as in a browser (and a
+# match that may end at the end keeps the scan linear on many unclosed tags).
+_HTML_DROP = re.compile(
+    r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)", re.IGNORECASE | re.DOTALL
+)
 _HTML_BLOCK = re.compile(
     r"</?(?:p|br|div|li|ul|ol|h[1-6]|tr|table|section|article|blockquote|header|footer|hr)\b[^>]*>",
     re.IGNORECASE,
@@ -56,8 +60,11 @@ _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
 _LOOKS_HTML = re.compile(r"</?[A-Za-z][^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z]+);")
 
-# Zero-width, BOM, soft hyphen and C0/C1 controls other than tab and newline.
-_INVISIBLE = re.compile("[\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Zero-width, BOM, soft hyphen, C0/C1 controls other than tab and newline, and lone
+# surrogates (not valid Unicode: no tokenizer or encoder accepts them).
+_INVISIBLE = re.compile(
+    "[\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]"
+)
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_OR_PUNCT = _CJK + "\u3000-\u303f\uff00-\uffef…、,.;:!?()\"'"

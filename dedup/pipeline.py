@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from dedup.boilerplate import AccountBoilerplate
+from dedup.boilerplate import AccountBoilerplate, PostKeys, post_keys
 from dedup.cluster import Link, cluster_pairs
 from dedup.config import DedupConfig, NormalizeConfig
 from dedup.exceptions import DuplicateIdError, InputError
@@ -47,6 +47,12 @@ _LEAD_PERM = 32
 _PARALLEL_MIN = 2000
 # Articles per task sent to a worker process.
 _CHUNK = 500
+# Candidates kept per post and per index (full text, leads), the most similar first: a
+# story posted on more accounts than this still forms one group through its members,
+# while a batch of one-line notices from one template stays linear.
+_MAX_CANDIDATES = 100
+# Template pairs listed in a result at most (the strongest); the summary counts them all.
+_MAX_TEMPLATE_PAIRS = 1000
 # Candidate pairs per verification task.
 _VERIFY_CHUNK = 20000
 
@@ -79,12 +85,15 @@ def _init_worker(config: DedupConfig) -> None:
     _WORKER_BATCH = _FORK_STATE.get("batch")
 
 
-# A task: (start, end, the articles when the worker does not have the batch, titles, bodies)
-_Task = tuple[int, int, Sequence[Article] | None, Sequence[str] | None, Sequence[str] | None]
+# A task: (start, end, the articles when the worker does not have the batch, titles,
+# bodies, the learned account boilerplate to strip from the bodies)
+_Task = tuple[
+    int, int, Sequence[Article] | None, Sequence[str] | None, Sequence[str] | None, AccountBoilerplate | None
+]
 
 
 def _task_articles(task: _Task) -> Sequence[Article]:
-    start, end, articles, _, _ = task
+    start, end, articles = task[0], task[1], task[2]
     if articles is not None:
         return articles
     assert _WORKER_BATCH is not None
@@ -125,6 +134,14 @@ def _sign(feats: Sequence[Features], config: DedupConfig) -> _Signatures:
     )
 
 
+def _normalized_with_keys(fx: FeatureExtractor, articles: Sequence[Article]) -> list[tuple[str, str, PostKeys]]:
+    out = []
+    for a in articles:
+        title, body = fx.normalize(a)
+        out.append((title, body, post_keys(body)))
+    return out
+
+
 def _verify_block(task: tuple[NDArray[np.int64], float]) -> list[Verdict]:
     block, threshold = task
     feats = _FORK_FEATS
@@ -132,19 +149,24 @@ def _verify_block(task: tuple[NDArray[np.int64], float]) -> list[Verdict]:
     return [compare(feats[i], feats[j], threshold=threshold) for i, j in block.tolist()]
 
 
-def _normalize_chunk(task: _Task) -> list[tuple[str, str]]:
+def _normalize_chunk(task: _Task) -> list[tuple[str, str, PostKeys]]:
     assert _WORKER is not None
-    return [_WORKER.normalize(a) for a in _task_articles(task)]
+    out = []
+    for a in _task_articles(task):
+        title, body = _WORKER.normalize(a)
+        out.append((title, body, post_keys(body)))
+    return out
 
 
 def _extract_chunk(task: _Task) -> tuple[list[Features], _Signatures]:
     assert _WORKER is not None
-    start, _, _, titles, bodies = task
+    start, _, _, titles, bodies, learned = task
     assert titles is not None and bodies is not None
-    feats = [
-        _WORKER.extract(a, index=start + k, body=body, title=title)
-        for k, (a, title, body) in enumerate(zip(_task_articles(task), titles, bodies, strict=True))
-    ]
+    feats = []
+    for k, (a, title, body) in enumerate(zip(_task_articles(task), titles, bodies, strict=True)):
+        if learned is not None:
+            body = learned.strip(a.account, body)
+        feats.append(_WORKER.extract(a, index=start + k, body=body, title=title))
     return feats, _sign(feats, _WORKER.config)
 
 
@@ -258,28 +280,28 @@ class Deduplicator:
         try:
             fx = self._extractor
             spans = _chunks(n, _CHUNK)
-            normalized: list[tuple[str, str]] = []
+            normalized: list[tuple[str, str, PostKeys]] = []
             if pool is not None:
-                tasks: list[_Task] = [(s, e, None if shared else articles[s:e], None, None) for s, e in spans]
+                tasks: list[_Task] = [(s, e, None if shared else articles[s:e], None, None, None) for s, e in spans]
                 for part in pool.map(_normalize_chunk, tasks):
                     normalized.extend(part)
                     if progress:
                         progress("normalize", len(normalized), n)
             else:
                 for s, e in spans:
-                    normalized.extend(fx.normalize(a) for a in articles[s:e])
+                    normalized.extend(_normalized_with_keys(fx, articles[s:e]))
                     if progress:
                         progress("normalize", len(normalized), n)
-            titles = [t for t, _ in normalized]
-            bodies = [b for _, b in normalized]
-            del normalized
+            titles = [t for t, _, _ in normalized]
+            bodies = [b for _, b, _ in normalized]
+            learned = None
             if self.config.learn_boilerplate:
-                learned = AccountBoilerplate().fit([a.account for a in articles], bodies)
-                bodies = [learned.strip(a.account, body) for a, body in zip(articles, bodies, strict=True)]
+                learned = AccountBoilerplate().fit_keys([a.account for a in articles], [k for _, _, k in normalized])
+            del normalized
             out: list[Features] = []
             signed: list[_Signatures] = [_sign([], self.config)]
             if pool is not None:
-                tasks = [(s, e, None if shared else articles[s:e], titles[s:e], bodies[s:e]) for s, e in spans]
+                tasks = [(s, e, None if shared else articles[s:e], titles[s:e], bodies[s:e], learned) for s, e in spans]
                 for part, sigs in pool.map(_extract_chunk, tasks):
                     out.extend(part)
                     signed.append(sigs)
@@ -287,7 +309,15 @@ class Deduplicator:
                         progress("tokenize", len(out), n)
             else:
                 for s, e in spans:
-                    part = [fx.extract(articles[i], index=i, body=bodies[i], title=titles[i]) for i in range(s, e)]
+                    part = [
+                        fx.extract(
+                            articles[i],
+                            index=i,
+                            body=learned.strip(articles[i].account, bodies[i]) if learned else bodies[i],
+                            title=titles[i],
+                        )
+                        for i in range(s, e)
+                    ]
                     out.extend(part)
                     signed.append(_sign(part, self.config))
                     if progress:
@@ -344,14 +374,18 @@ class Deduplicator:
         if len(subset) < 2:
             return np.zeros((0, 2), dtype=np.int64)
         local = np.asarray(subset, dtype=np.int64)
-        pairs = local[candidate_pairs(sigs.full[local], threshold=cfg.lsh_threshold)]
+        pairs = local[candidate_pairs(sigs.full[local], threshold=cfg.lsh_threshold, max_per_row=_MAX_CANDIDATES)]
         # Leads against paragraph leads: a truncated copy, an excerpt or a copy with
         # paragraphs reordered starts where some paragraph of the other post starts.
         taking = np.zeros(len(feats), dtype=bool)
         taking[local] = True
         keep = taking[sigs.owners]
         owners = np.concatenate((local, sigs.owners[keep]))
-        rows = candidate_pairs(np.concatenate((sigs.lead[local], sigs.paragraphs[keep])), threshold=cfg.lead_threshold)
+        rows = candidate_pairs(
+            np.concatenate((sigs.lead[local], sigs.paragraphs[keep])),
+            threshold=cfg.lead_threshold,
+            max_per_row=_MAX_CANDIDATES,
+        )
         # Keep pairs with at least one post's own lead, between two different posts.
         rows = rows[rows[:, 0] < len(local)]
         lead_pairs = owners[rows]
@@ -482,6 +516,10 @@ class Deduplicator:
                 inside.setdefault(gi, []).append((i, j))  # type: ignore[arg-type]
             elif v.kind == "template" and not same:
                 templates.append((i, j))
+        template_total = len(templates)
+        if template_total > _MAX_TEMPLATE_PAIRS:
+            strongest = sorted(templates, key=lambda p: (-verdicts[p].score, ids[p[0]], ids[p[1]]))
+            templates = sorted(strongest[:_MAX_TEMPLATE_PAIRS])
         evidence: dict[tuple[int, int], Evidence] = {}
         if cfg.evidence:
             wanted = [p for g in inside.values() for p in g] + templates
@@ -502,7 +540,7 @@ class Deduplicator:
             stories=len(stories),
             copies=copies,
             cross_account_stories=sum(1 for s in stories if len(s.accounts) > 1),
-            template_pairs=len(template_pairs),
+            template_pairs=template_total,
             skipped=skipped,
             too_short=sum(1 for f in feats if f.length < cfg.min_length or f.n_words == 0),
         )

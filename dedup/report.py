@@ -1,7 +1,8 @@
 """Rendering a :class:`~dedup.models.DedupResult`: table, JSON, JSON lines, CSV, HTML.
 
 ``table`` is for people (columns aligned for Chinese double-width characters);
-``json`` is one object ``{"stories": [...], "template_pairs": [...], "summary": {...}}``;
+``json`` is one object ``{"stories": [...], "template_pairs": [...], "summary": {...}}``
+(plus ``"skipped": [...]``, the records the reader left out, when they are given);
 ``jsonl`` is one story per line; ``csv`` is one row per post with its story number;
 ``html`` is the self-contained page of :mod:`dedup.html` (it needs the articles).
 JSON is written with ``ensure_ascii=False``. :func:`render_accounts` renders the
@@ -18,7 +19,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 from dedup.accounts import AccountPair, AccountStats
 from dedup.models import Article, DedupResult, PairMatch, Story, Summary
@@ -210,11 +211,16 @@ def _csv(result: DedupResult) -> str:
     return buffer.getvalue()
 
 
+class _SkippedLike(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
 def render(
     result: DedupResult,
     output_format: OutputFormat = "table",
     *,
     articles: Sequence[Article] | None = None,
+    skipped: Sequence[_SkippedLike] | None = None,
 ) -> str:
     """Render ``result`` as text in one of the output formats.
 
@@ -226,6 +232,10 @@ def render(
         The format.
     articles : sequence of Article, optional
         The checked batch; required for ``html`` (the page shows the texts).
+    skipped : sequence of SkippedRecord, optional
+        Records the reader left out (:attr:`dedup.ArticleReader.skipped`). In ``json``
+        they are listed under ``"skipped"`` (path, lineno, field, reason, id), so that
+        every input record is accounted for; the other formats leave them to stderr.
 
     Returns
     -------
@@ -245,7 +255,10 @@ def render(
     {"stories": [], "template_pairs": [], "summary": {"articles": 1, ...}}
     """
     if output_format == "json":
-        return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+        doc = result.to_dict()
+        if skipped is not None:
+            doc["skipped"] = [record.to_dict() for record in skipped]
+        return json.dumps(doc, ensure_ascii=False) + "\n"
     if output_format == "jsonl":
         return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in result.stories)
     if output_format == "csv":

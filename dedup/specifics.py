@@ -129,7 +129,10 @@ def specific_form(word: str, tag: Callable[[str], str]) -> str | None:
         if len(word) > 1 or word in ("十", "百", "千"):
             return normalize_number(word)
         return None
+    # Single characters tagged as numerals or times (第, 日, 时) are grammar, not specifics.
+    if len(word) < 2:
+        return None
     t = tag(word)
-    if t in SPECIFIC_TAGS or (t == "unk" and len(word) > 1 and _ALL_HAN.match(word)):
+    if t in SPECIFIC_TAGS or (t == "unk" and _ALL_HAN.match(word)):
         return word
     return None

@@ -133,3 +133,21 @@ def test_excerpt_of_a_later_paragraph_is_found() -> None:
     result = find_duplicates([original, other, excerpt])
     assert [sorted(s.ids) for s in result.stories] == [["excerpt", "full"]]
     assert result.stories[0].pairs[0].kind == "contained"
+
+
+def test_template_batches_stay_bounded() -> None:
+    # 300 one-line notices from one template: nearly every pair looks alike.
+    posts = [
+        Article(id=str(k), text=f"{k}号楼{k % 7 + 1}单元于6月{k % 28 + 1}日{k % 12 + 8}时停水，请住户{k}提前储水。", account=f"社区{k % 9}")
+        for k in range(300)
+    ]
+    result = find_duplicates(posts, min_length=10)
+    assert len(result.template_pairs) <= 1000
+    assert result.summary.template_pairs >= len(result.template_pairs)
+
+
+def test_near_copies_from_one_account_form_a_story() -> None:
+    base = "6月12日上午，荷叶塘社区联合岳麓区城管局在社区文化广场开展垃圾分类主题宣传活动，社区党委书记王建华、30余名志愿者和200多名居民参加。志愿者通过展板讲解、有奖问答和分类游戏等形式向居民介绍分类标准。"
+    posts = [Article(id=str(k), text=base + f"（第{k}版）", account="荷叶塘社区") for k in range(3)]
+    result = find_duplicates(posts)
+    assert [sorted(s.ids) for s in result.stories] == [["0", "1", "2"]]
