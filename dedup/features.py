@@ -48,7 +48,7 @@ def _paragraph_leads(
                 break
     bounds = np.cumsum([0] + [len(p) for p in parts]).astype(np.uint32)
     dtype = np.uint32 if bits == 32 else np.uint64
-    flat = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+    flat: NDArray[np.unsignedinteger] = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
     return flat, bounds
 
 
@@ -231,7 +231,7 @@ class FeatureExtractor:
         if title:
             specifics |= self._encode(title)[1]
         specifics -= self._account_stop(article.account)
-        bits = 32 if self.config.scheme == "affine32" else 64
+        bits: Literal[32, 64] = 32 if self.config.scheme == "affine32" else 64
         shingles = shingle_hashes(ids, ngram_size=self.config.ngram_size, bits=bits)
         # Single words: a truncated or lightly edited lead keeps most of them.
         lead = shingle_hashes(ids[:LEAD_WORDS], ngram_size=1, bits=bits)

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Literal, NamedTuple
+from typing import IO, Any, Literal, NamedTuple, cast
 
 from dedup.exceptions import DuplicateIdError, InputError
 from dedup.models import Article
@@ -478,7 +478,7 @@ class ArticleReader:
         if fmt == "auto":
             fmt = _format_from_name(path.name)
         try:
-            raw: IO[bytes] = gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+            raw: IO[bytes] = cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz") else path.open("rb")
         except OSError as exc:
             raise InputError(f"cannot open: {exc.strerror}", path=source) from None
         with raw:

@@ -342,7 +342,8 @@ def _nfkc(text: str, offsets: _Offsets) -> tuple[str, _Offsets]:
 
     assert piece_offsets is not None
     mapped: list[int] = [0] * len(whole)
-    for tag, s1, _e1, s2, e2 in Indel.opcodes(piece_text, whole):
+    for op in Indel.opcodes(piece_text, whole):
+        tag, s1, s2, e2 = op.tag, int(op.src_start), int(op.dest_start), int(op.dest_end)
         for k in range(s2, e2):
             src = s1 + (k - s2) if tag == "equal" else min(s1, len(piece_offsets) - 1)
             mapped[k] = piece_offsets[max(src, 0)] if piece_offsets else 0

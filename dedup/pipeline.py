@@ -302,14 +302,14 @@ class Deduplicator:
             signed: list[_Signatures] = [_sign([], self.config)]
             if pool is not None:
                 tasks = [(s, e, None if shared else articles[s:e], titles[s:e], bodies[s:e], learned) for s, e in spans]
-                for part, sigs in pool.map(_extract_chunk, tasks):
-                    out.extend(part)
+                for extracted, sigs in pool.map(_extract_chunk, tasks):
+                    out.extend(extracted)
                     signed.append(sigs)
                     if progress:
                         progress("tokenize", len(out), n)
             else:
                 for s, e in spans:
-                    part = [
+                    chunk = [
                         fx.extract(
                             articles[i],
                             index=i,
@@ -318,8 +318,8 @@ class Deduplicator:
                         )
                         for i in range(s, e)
                     ]
-                    out.extend(part)
-                    signed.append(_sign(part, self.config))
+                    out.extend(chunk)
+                    signed.append(_sign(chunk, self.config))
                     if progress:
                         progress("tokenize", len(out), n)
             return out, _Signatures.join(signed)
@@ -393,8 +393,8 @@ class Deduplicator:
         lead_pairs.sort(axis=1)
         pairs = unique_pairs(np.concatenate((pairs, lead_pairs)), len(feats))
         if cfg.cross_account_only and len(pairs):
-            keep = [not _same_account(feats[i], feats[j]) for i, j in pairs.tolist()]
-            pairs = pairs[np.asarray(keep, dtype=bool)]
+            across = [not _same_account(feats[i], feats[j]) for i, j in pairs.tolist()]
+            pairs = pairs[np.asarray(across, dtype=bool)]
         return pairs
 
     # -- the whole check ---------------------------------------------------------------
@@ -568,7 +568,7 @@ class Deduplicator:
                 _FORK_FEATS = None
             with pool:
                 for block, found in zip(blocks, pool.map(_verify_block, [(b, threshold) for b in blocks]), strict=True):
-                    yield [tuple(p) for p in block.tolist()], found  # type: ignore[misc]
+                    yield [(int(i), int(j)) for i, j in block.tolist()], found
             return
         for block in blocks:
             chunk = [(int(i), int(j)) for i, j in block.tolist()]

@@ -142,7 +142,7 @@ def shingle_hashes(
 
 def _fold32(h: NDArray[np.unsignedinteger]) -> NDArray[np.uint32]:
     if h.dtype == np.uint32:
-        return h  # type: ignore[return-value]
+        return h
     return (h ^ (h >> _U64(32))).astype(np.uint32)
 
 

@@ -278,11 +278,11 @@ def shared_passages(
     matched: dict[int, int] = {}
     rest: list[int] = []
     for i, (piece, _) in enumerate(a.sentences):
-        j = where_b.get(piece)
-        if j is None:
+        found = where_b.get(piece)
+        if found is None:
             rest.append(i)
         else:
-            matched[i] = j
+            matched[i] = found
     if rest:
         texts_b = [piece for piece, _ in b.sentences]
         scores = process.cdist(
