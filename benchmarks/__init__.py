@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m benchmarks.<name>`` (data read from ../shared by default)."""

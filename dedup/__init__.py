@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.metadata as _metadata
 
+from dedup.accounts import AccountPair, AccountStats, account_pairs, account_stats
 from dedup.boilerplate import AccountBoilerplate
 from dedup.cluster import UnionFind, cluster_pairs, connected_components
 from dedup.config import DedupConfig, NormalizeConfig
@@ -29,12 +30,13 @@ from dedup.exceptions import (
     UnknownIdError,
 )
 from dedup.features import FeatureExtractor, Features
+from dedup.html import render_html
 from dedup.index import LSHIndex, candidate_pairs
 from dedup.io import ArticleReader, SkippedRecord, read_articles
 from dedup.models import Article, DedupResult, Evidence, MatchKind, PairMatch, Post, Story, Summary
 from dedup.normalize import NormalizedText, normalize_text, normalize_with_offsets
 from dedup.pipeline import Deduplicator, find_duplicates
-from dedup.report import render
+from dedup.report import render, render_accounts
 from dedup.signature import minhash_signatures, shingle_hashes
 from dedup.specifics import extract_specifics
 from dedup.store import DedupIndex, IndexMatch
@@ -48,6 +50,8 @@ except _metadata.PackageNotFoundError:  # running from a source tree without ins
 
 __all__ = [
     "AccountBoilerplate",
+    "AccountPair",
+    "AccountStats",
     "Article",
     "ArticleReader",
     "CharNgramTokenizer",
@@ -80,6 +84,8 @@ __all__ = [
     "UnknownIdError",
     "Verdict",
     "__version__",
+    "account_pairs",
+    "account_stats",
     "candidate_pairs",
     "cluster_pairs",
     "compare",
@@ -91,5 +97,7 @@ __all__ = [
     "normalize_with_offsets",
     "read_articles",
     "render",
+    "render_accounts",
+    "render_html",
     "shingle_hashes",
 ]

@@ -9,14 +9,17 @@ and a repost is not kept apart from its original by the reposting account's wrap
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 
-__all__ = ["AccountBoilerplate", "countable_sentences", "split_sentences", "strip_sentences"]
+__all__ = ["AccountBoilerplate", "PostKeys", "post_keys", "sentence_key", "split_sentences", "strip_keys"]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；…])|\n")
 _MIN_SENTENCE = 4
+# Share of a post that must remain after stripping learned boilerplate.
+_MIN_KEPT = 0.5
 
 
 def split_sentences(text: str) -> list[str]:
@@ -30,35 +33,32 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in (part.strip() for part in _SENTENCE_END.split(text)) if s]
 
 
-def countable_sentences(body: str) -> set[str]:
-    """Return the distinct sentences of a normalized body that count towards boilerplate.
+def sentence_key(sentence: str) -> int:
+    """A stable 64-bit key of one sentence (the same in every process).
 
     Examples
     --------
-    >>> sorted(countable_sentences("本号编辑部出品.短.本号编辑部出品."))
-    ['本号编辑部出品.']
+    >>> sentence_key("本号编辑部出品.") == sentence_key("本号编辑部出品.")
+    True
     """
-    return {s for s in split_sentences(body) if len(s) >= _MIN_SENTENCE}
+    return int.from_bytes(hashlib.blake2b(sentence.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
-def strip_sentences(body: str, is_boilerplate: Callable[[str], bool]) -> str:
-    r"""Drop the sentences ``is_boilerplate`` accepts, line by line.
+#: What learning needs to know of one post: a key of the whole body (identical posts of
+#: an account count once) and the keys of its sentences.
+PostKeys = tuple[int, frozenset[int]]
 
-    What :meth:`AccountBoilerplate.strip` does once an account has learned sentences:
-    each line is split into sentences, the boilerplate ones dropped and the rest joined
-    again; lines left empty disappear.
+
+def post_keys(body: str) -> PostKeys:
+    """The :data:`PostKeys` of a normalized body (computed where the body is, e.g. a worker).
 
     Examples
     --------
-    >>> strip_sentences("新闻一.本号编辑部出品.\n本号编辑部出品.", lambda s: s == "本号编辑部出品.")
-    '新闻一.'
+    >>> digest, keys = post_keys("新闻一.本号编辑部出品.")
+    >>> len(keys)
+    2
     """
-    out_lines = []
-    for line in body.split("\n"):
-        parts = [s for s in split_sentences(line) if not is_boilerplate(s)]
-        if parts:
-            out_lines.append("".join(parts))
-    return "\n".join(out_lines)
+    return sentence_key(body), frozenset(sentence_key(s) for s in split_sentences(body) if len(s) >= _MIN_SENTENCE)
 
 
 class AccountBoilerplate:
@@ -76,46 +76,56 @@ class AccountBoilerplate:
     Examples
     --------
     >>> bp = AccountBoilerplate(min_posts=2, min_share=0.0)
-    >>> bp.fit(["甲", "甲", "乙"], ["新闻一.本号编辑部出品.", "新闻二.本号编辑部出品.", "新闻三."])
+    >>> bp.fit(["甲", "甲", "乙"], ["社区新闻一的正文.本号出品.", "社区新闻二的正文.本号出品.", "新闻三."])
     AccountBoilerplate(1 sentences, 1 accounts)
-    >>> bp.strip("甲", "新闻一.本号编辑部出品.")
-    '新闻一.'
+    >>> bp.strip("甲", "社区新闻一的正文.本号出品.")
+    '社区新闻一的正文.'
     """
 
     def __init__(self, *, min_posts: int = 3, min_share: float = 0.05) -> None:
         self.min_posts = min_posts
         self.min_share = min_share
-        self._sentences: dict[str, frozenset[str]] = {}
+        self._keys: dict[str, frozenset[int]] = {}
 
     def __repr__(self) -> str:
-        n = sum(len(s) for s in self._sentences.values())
-        return f"AccountBoilerplate({n} sentences, {len(self._sentences)} accounts)"
+        n = sum(len(s) for s in self._keys.values())
+        return f"AccountBoilerplate({n} sentences, {len(self._keys)} accounts)"
 
     def fit(self, accounts: Sequence[str], bodies: Iterable[str]) -> AccountBoilerplate:
         """Learn each account's recurring sentences from normalized bodies.
 
-        Posts without an account learn nothing. Returns ``self``.
+        Posts without an account learn nothing; identical bodies of one account count
+        once, so that an account posting the same article three times does not turn the
+        article into its own boilerplate (and the copies into empty posts). Returns
+        ``self``.
         """
-        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        return self.fit_keys(accounts, (post_keys(body) for body in bodies))
+
+    def fit_keys(self, accounts: Sequence[str], keys: Iterable[PostKeys]) -> AccountBoilerplate:
+        """Learn from :func:`post_keys` of each post instead of the bodies themselves."""
+        counts: dict[str, Counter[int]] = defaultdict(Counter)
         posts: Counter[str] = Counter()
-        for account, body in zip(accounts, bodies, strict=True):
-            if not account:
+        seen: set[tuple[str, int]] = set()
+        for account, (digest, sentence_keys) in zip(accounts, keys, strict=True):
+            if not account or (account, digest) in seen:
                 continue
+            seen.add((account, digest))
             posts[account] += 1
-            counts[account].update(countable_sentences(body))
-        learned: dict[str, frozenset[str]] = {}
+            counts[account].update(sentence_keys)
+        learned: dict[str, frozenset[int]] = {}
         for account, counter in counts.items():
             need = self.min_count(posts[account])
-            common = frozenset(s for s, c in counter.items() if c >= need)
+            common = frozenset(k for k, c in counter.items() if c >= need)
             if common:
                 learned[account] = common
-        self._sentences = learned
+        self._keys = learned
         return self
 
     def min_count(self, posts: int) -> float:
         """Return how many posts must contain a sentence for it to be boilerplate.
 
-        For an account with ``posts`` posts: at least ``min_posts`` and ``min_share`` of them.
+        For an account with ``posts`` distinct posts: at least ``min_posts`` of them and
+        ``min_share`` of them.
 
         Examples
         --------
@@ -124,13 +134,46 @@ class AccountBoilerplate:
         """
         return max(self.min_posts, self.min_share * posts)
 
-    def sentences(self, account: str) -> frozenset[str]:
-        """The learned boilerplate sentences of ``account``."""
-        return self._sentences.get(account, frozenset())
+    def count(self, account: str) -> int:
+        """How many boilerplate sentences were learned for ``account``."""
+        return len(self._keys.get(account, ()))
+
+    def is_boilerplate(self, account: str, sentence: str) -> bool:
+        """Tell whether ``sentence`` (as :func:`split_sentences` gives it) is learned boilerplate."""
+        learned = self._keys.get(account)
+        return bool(learned) and sentence_key(sentence) in learned  # type: ignore[operator]
 
     def strip(self, account: str, body: str) -> str:
         """Remove ``account``'s boilerplate sentences from a normalized body."""
-        learned = self._sentences.get(account)
+        learned = self._keys.get(account)
         if not learned:
             return body
-        return strip_sentences(body, learned.__contains__)
+        return strip_keys(body, learned)
+
+
+def strip_keys(body: str, learned: Container[int]) -> str:
+    r"""Remove the sentences whose :func:`sentence_key` is in ``learned`` from a normalized body.
+
+    What :meth:`AccountBoilerplate.strip` does for an account that has learned
+    sentences (it leaves the bodies of other accounts alone): each line is split into
+    sentences, the learned ones are dropped and the rest joined again; lines left empty
+    disappear. A post that would lose most of its text is left whole.
+
+    Examples
+    --------
+    >>> body = "社区新闻一的正文内容.本号出品.\n第二段正文.本号出品."
+    >>> strip_keys(body, {sentence_key("本号出品.")})
+    '社区新闻一的正文内容.\n第二段正文.'
+    """
+    out_lines = []
+    for line in body.split("\n"):
+        parts = [s for s in split_sentences(line) if sentence_key(s) not in learned]
+        if parts:
+            out_lines.append("".join(parts))
+    stripped = "\n".join(out_lines)
+    # Boilerplate wraps a post; it is not most of it. When learned sentences would
+    # take most of a post, the account posted near copies of one article (which
+    # must still be found), so the post is left whole.
+    if len(stripped) < _MIN_KEPT * len(body):
+        return body
+    return stripped

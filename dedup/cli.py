@@ -1,4 +1,4 @@
-"""Command line: ``dedup check FILE...`` (thin layer over the public API).
+"""Command line: ``dedup check FILE...``, ``dedup accounts FILE...`` (thin layer over the public API).
 
 Data goes to standard output, messages to standard error. Exit status: 0 no story
 with several posts, 1 duplicates found, 2 usage or input error (``--exit-zero``
@@ -18,11 +18,22 @@ from importlib import resources
 from typing import IO, Any
 
 from dedup import __version__
+from dedup.accounts import account_pairs, account_stats
 from dedup.config import DedupConfig
 from dedup.exceptions import ConfigError, DedupError
-from dedup.io import ArticleReader
+from dedup.io import ArticleReader, SkippedRecord
+from dedup.models import Article, DedupResult
 from dedup.pipeline import Deduplicator
-from dedup.report import FORMATS, render, summary_line
+from dedup.report import (
+    FORMATS,
+    OUTPUT_ENCODINGS,
+    OutputEncoding,
+    default_output_encoding,
+    encode_output,
+    render,
+    render_accounts,
+    summary_line,
+)
 
 __all__ = ["main"]
 
@@ -69,14 +80,6 @@ def _non_negative(value: str) -> int:
     return number
 
 
-def _positive(value: str) -> int:
-    number = _non_negative(value)
-    if number < 1:
-        msg = f"must be >= 1, got {value}"
-        raise argparse.ArgumentTypeError(msg)
-    return number
-
-
 def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
     """The ``dedup`` argument parser."""
     parser = _Parser(
@@ -92,79 +95,205 @@ def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
         description="Group a batch of articles into stories; report stories with several posts.",
         stderr=stderr,
     )
-    check.add_argument(
+    _add_batch_options(check, formats=FORMATS)
+    accounts = sub.add_parser(
+        "accounts",
+        help="per-account copy figures: posts, copies of other accounts' posts, who copies whom",
+        description="Check a batch, then report per account how many posts copy an earlier post of another "
+        "account, and which pairs of accounts share stories.",
+        stderr=stderr,
+    )
+    _add_batch_options(accounts, formats=("table", "json", "csv"))
+    accounts.add_argument(
+        "--pairs", action="store_true", help="table and csv: list every pair of accounts sharing stories"
+    )
+    _add_index_parser(sub, stderr)
+    return parser
+
+
+def _add_batch_options(parser: argparse.ArgumentParser, *, formats: Sequence[str]) -> None:
+    """The options of every command that checks a batch (check, accounts)."""
+    add = parser.add_argument
+    add(
         "files",
         nargs="*",
         metavar="FILE",
         help="JSONL (.jsonl, .jsonl.gz), CSV, TXT files or directories; - reads standard input",
     )
-    check.add_argument("--sample", action="store_true", help="check the bundled sample batch (made-up posts)")
-    check.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
-    check.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
-    check.add_argument(
+    add("--sample", action="store_true", help="use the bundled sample batch (made-up posts)")
+    add("--format", choices=formats, default="table", help="output format (default: table)")
+    add("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    add(
         "--threshold",
         type=_threshold,
         default=DedupConfig().threshold,
         help="similarity in [0, 1] from which two posts are one story (default: %(default)s); "
         "lower catches looser rewrites, higher only close copies",
     )
-    check.add_argument("--cross-account-only", action="store_true", help="only count pairs posted by different accounts")
-    check.add_argument(
+    add("--cross-account-only", action="store_true", help="only count pairs posted by different accounts")
+    add(
         "--min-length",
         type=_non_negative,
         default=DedupConfig().min_length,
         help="skip articles shorter than this many characters after cleaning (default: %(default)s)",
     )
-    check.add_argument(
+    add(
         "--input-format",
         choices=("auto", "jsonl", "csv", "txt", "dir"),
         default="auto",
         help="input format (default: by extension; needed for some standard input)",
     )
-    check.add_argument("--encoding", help="input encoding, e.g. gb18030 (default: detected per file)")
-    check.add_argument("--skip-bad", action="store_true", help="skip unreadable records (counted on stderr)")
-    check.add_argument("--user-dict", metavar="PATH", help="jieba user dictionary of local names")
-    check.add_argument("--workers", type=_positive, default=1, help="processes to use (default: 1)")
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when duplicates are found")
-    check.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
-    _add_index_parser(sub, stderr)
-    return parser
+    add("--encoding", help="input encoding, e.g. gb18030 (default: detected per file)")
+    add(
+        "--skip-bad",
+        action="store_true",
+        help="skip unreadable records and files that cannot be read to the end (listed on stderr "
+        'and, with --format json, under "skipped")',
+    )
+    add("--user-dict", metavar="PATH", help="jieba user dictionary of local names")
+    add(
+        "--workers",
+        type=_non_negative,
+        default=0,
+        help="processes to use; 0 = one per CPU core (default); results do not depend on it",
+    )
+    add("--exit-zero", action="store_true", help="exit 0 even when duplicates are found")
+    add("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
+    # Not --encoding: that already names the INPUT encoding.
+    add(
+        "--output-encoding",
+        choices=OUTPUT_ENCODINGS,
+        help="encoding of the report: utf-8-sig (UTF-8 with BOM, default for csv: Excel needs the BOM), "
+        "utf-8 (default otherwise), gb18030 (Excel in China); html is always UTF-8",
+    )
+
+
+_EVIDENCE_FORMATS = frozenset({"json", "jsonl", "html"})
+
+
+def _cpu_count() -> int:
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 32))
+    except AttributeError:  # not on Linux
+        return max(1, min(os.cpu_count() or 1, 32))
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """A one-line progress display on a terminal: stage, count, elapsed time.
+
+    It stays silent for the first second, so quick runs print nothing.
+    """
+
+    STAGES = ("normalize", "tokenize", "candidates", "verify", "cluster", "evidence")
+
+    def __init__(self, stream: IO[str], *, delay: float = 1.0, interval: float = 0.2) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.delay = delay
+        self.interval = interval
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.started < self.delay or (now - self._last < self.interval and done < total):
+            return
+        self._last = now
+        step = self.STAGES.index(stage) + 1 if stage in self.STAGES else 0
+        width = 24
+        filled = width * done // total if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        self.stream.write(
+            f"\r[{step}/{len(self.STAGES)}] {stage:<10} [{bar}] {done:,}/{total:,}  {now - self.started:5.1f}s"
+        )
+        self.stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        """Clear the line."""
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 def _sample_path() -> str:
     return str(resources.files("dedup").joinpath("data/sample.jsonl"))
 
 
-def _write(text: str, output: str | None, stdout: IO[str]) -> None:
+def _write(text: str, output: str | None, stdout: IO[str], *, encoding: OutputEncoding = "utf-8") -> None:
+    data = encode_output(text, encoding=encoding)
     if output is not None:
         tmp = f"{output}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, output)
         return
     buffer = getattr(stdout, "buffer", None)
     if buffer is not None:
         # Bytes, so Chinese survives a C/POSIX locale.
         stdout.flush()
-        buffer.write(text.encode("utf-8"))
+        buffer.write(data)
         buffer.flush()
-    else:
-        stdout.write(text)
+    else:  # a text stream (tests, embedding): the BOM, if any, as a character
+        stdout.write("\ufeff" + text if encoding == "utf-8-sig" else text)
 
 
-def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], stderr: IO[str]) -> int:
+def _output_encoding(args: argparse.Namespace, stderr: IO[str]) -> OutputEncoding | None:
+    """Return the chosen or default output encoding; None (after a message) when it does not apply."""
+    encoding: OutputEncoding = args.output_encoding or default_output_encoding(args.format)
+    if args.format == "html" and encoding == "gb18030":
+        stderr.write(
+            f"dedup {args.command}: error: the html report is always UTF-8; "
+            "--output-encoding gb18030 is for csv\n"
+        )
+        return None
+    return encoding
+
+
+def _render_check(
+    args: argparse.Namespace,
+    config: DedupConfig,
+    articles: list[Article],
+    result: DedupResult,
+    skipped: Sequence[SkippedRecord] = (),
+) -> str:
+    if args.format == "json":
+        return render(result, args.format, skipped=skipped)
+    if args.format != "html":
+        return render(result, args.format)
+    from dedup.html import render_html
+
+    names = [os.path.basename(f) if f != "-" else "standard input" for f in args.files] or ["sample"]
+    title = f"dedup report: {', '.join(names)}"
+    return render_html(result, articles, title=title, normalize=config.normalize)
+
+
+def _load_batch(
+    args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[str], *, evidence: bool
+) -> tuple[DedupConfig, list[Article], DedupResult, list[SkippedRecord]] | None:
+    """Read and check the batch the arguments name; None (after a message) when none is given."""
     files: list[str] = list(args.files)
     if args.sample:
         files.append(_sample_path())
     if not files:
-        stderr.write("dedup check: error: give at least one FILE (or - for standard input, or --sample)\n")
-        return EXIT_ERROR
+        stderr.write(
+            f"dedup {args.command}: error: give at least one FILE (or - for standard input, or --sample)\n"
+        )
+        return None
     config = DedupConfig(
         threshold=args.threshold,
         cross_account_only=args.cross_account_only,
         min_length=args.min_length,
         user_dict=args.user_dict,
-        workers=args.workers,
+        workers=args.workers or _cpu_count(),
+        evidence=evidence,
     )
     reader = ArticleReader(
         files,
@@ -174,18 +303,59 @@ def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], s
         max_length=config.max_length,
         stdin=stdin,
     )
-    started = time.perf_counter()
     articles = list(reader)
     for record in reader.skipped:
         if not args.quiet:
             stderr.write(f"dedup: skipped {record}\n")
     if reader.skipped:
         stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
-    result = Deduplicator(config).check(articles, skipped=len(reader.skipped))
-    text = render(result, args.format)
-    if args.format == "csv":
-        text = "\ufeff" + text  # BOM: Excel opens UTF-8 CSV correctly only with it
-    _write(text, args.output, stdout)
+    elif not articles and not args.quiet:
+        stderr.write("dedup: no articles in the input\n")
+    bar = Progress(stderr) if not args.quiet and _isatty(stderr) else None
+    try:
+        result = Deduplicator(config).check(articles, skipped=len(reader.skipped), progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    return config, articles, result, reader.skipped
+
+
+def _accounts(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], stderr: IO[str]) -> int:
+    encoding = _output_encoding(args, stderr)
+    if encoding is None:
+        return EXIT_ERROR
+    started = time.perf_counter()
+    batch = _load_batch(args, stdin, stderr, evidence=False)
+    if batch is None:
+        return EXIT_ERROR
+    _, articles, result, _ = batch
+    stats = account_stats(articles, result)
+    pairs = account_pairs(result)
+    text = render_accounts(stats, pairs, args.format, pairs_only=args.pairs)
+    _write(text, args.output, stdout, encoding=encoding)
+    if not args.quiet:
+        elapsed = time.perf_counter() - started
+        copying = sum(1 for s in stats if s.copies)
+        stderr.write(
+            f"dedup: {len(stats)} accounts, {copying} copy other accounts; "
+            f"{summary_line(result.summary)} ({elapsed:.1f}s)\n"
+        )
+    if result.has_duplicates and not args.exit_zero:
+        return EXIT_DUPLICATES
+    return EXIT_CLEAN
+
+
+def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], stderr: IO[str]) -> int:
+    encoding = _output_encoding(args, stderr)
+    if encoding is None:
+        return EXIT_ERROR
+    started = time.perf_counter()
+    # Evidence (shared passages, conflicting specifics) only where the output shows it.
+    batch = _load_batch(args, stdin, stderr, evidence=args.format in _EVIDENCE_FORMATS)
+    if batch is None:
+        return EXIT_ERROR
+    config, articles, result, skipped = batch
+    _write(_render_check(args, config, articles, result, skipped), args.output, stdout, encoding=encoding)
     if not args.quiet and (args.format != "table" or args.output):
         elapsed = time.perf_counter() - started
         stderr.write(f"dedup: {summary_line(result.summary)} ({elapsed:.1f}s)\n")
@@ -447,6 +617,8 @@ def main(
     try:
         if args.command == "index":
             return _index(args, stdin, out, err)
+        if args.command == "accounts":
+            return _accounts(args, stdin, out, err)
         return _check(args, stdin, out, err)
     except DedupError as exc:
         err.write(f"dedup: error: {exc}\n")

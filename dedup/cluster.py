@@ -85,6 +85,7 @@ def cluster_pairs(
     order_key: Callable[[int], Hashable] | None = None,
     min_support: float = 0.5,
     max_cross_pairs: int = 400,
+    initial: Iterable[Sequence[int]] = (),
 ) -> list[list[int]]:
     """Cluster ``0..n-1`` from scored edges, group against group.
 
@@ -105,6 +106,9 @@ def cluster_pairs(
     max_cross_pairs : int
         Cross pairs examined per merge at most (the members first in ``order_key``
         order); bounds the cost of merging large groups.
+    initial : iterable of sequences of int
+        Groups known to belong together before any edge (e.g. exact copies); they
+        start merged.
 
     Returns
     -------
@@ -121,6 +125,12 @@ def cluster_pairs(
     key: Callable[[int], Hashable] = order_key if order_key is not None else (lambda i: i)
     uf = UnionFind(n)
     members: dict[int, list[int]] = {}
+    for group in initial:
+        if len(group) < 2:
+            continue
+        for x in group[1:]:
+            uf.union(group[0], x)
+        members[uf.find(group[0])] = sorted(group, key=key)  # type: ignore[arg-type]
 
     def ordered(i: int, j: int) -> tuple[Hashable, Hashable]:
         ki, kj = key(i), key(j)

@@ -61,6 +61,8 @@ class NormalizeConfig:
         More regular expressions; a line that matches one entirely is dropped.
     traditional : bool
         Map traditional characters to simplified ones before comparing.
+    numbers : bool
+        Write dates given in Chinese numerals with digits (六月十二日 → 6月12日).
 
     Examples
     --------
@@ -74,6 +76,7 @@ class NormalizeConfig:
     boilerplate: bool = True
     extra_boilerplate: tuple[str, ...] = ()
     traditional: bool = True
+    numbers: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.extra_boilerplate, str) or not isinstance(self.extra_boilerplate, tuple):
@@ -99,6 +102,10 @@ class DedupConfig:
     lsh_threshold : float
         Jaccard similarity in (0, 1) of word shingles used to pick candidate pairs.
         Low, because rewritten copies often share only ~0.3 of their shingles.
+    lead_threshold : float
+        Jaccard similarity in (0, 1) of the shingles of two posts' leads (first words)
+        from which they are candidates too: a truncated copy shares its whole lead
+        with the original but only a small share of the original's full text.
     num_perm : int
         MinHash permutations (signature length), 16..1024.
     ngram_size : int
@@ -148,7 +155,8 @@ class DedupConfig:
     """
 
     threshold: float = 0.5
-    lsh_threshold: float = 0.2
+    lsh_threshold: float = 0.3
+    lead_threshold: float = 0.5
     num_perm: int = 128
     ngram_size: int = 2
     seed: int = 1
@@ -168,6 +176,7 @@ class DedupConfig:
     def __post_init__(self) -> None:
         _check_range("threshold", self.threshold, 0.0, 1.0)
         _check_range("lsh_threshold", self.lsh_threshold, 0.01, 0.99)
+        _check_range("lead_threshold", self.lead_threshold, 0.01, 0.99)
         _check_int("num_perm", self.num_perm, 16, 1024)
         _check_int("ngram_size", self.ngram_size, 1, 5)
         _check_int("seed", self.seed, 0, 2**32 - 1)

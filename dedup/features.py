@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,13 +22,35 @@ from dedup.config import DedupConfig
 from dedup.models import Article
 from dedup.normalize import normalize_text
 from dedup.signature import TokenHasher, shingle_hashes
-from dedup.specifics import extract_specifics
+from dedup.specifics import specific_form
 from dedup.tokenizer import CharNgramTokenizer, JiebaTokenizer, is_word
 
 __all__ = ["FeatureExtractor", "Features", "clean_title"]
 
 #: Content words of the body's lead used for the lead signature (truncated reposts).
 LEAD_WORDS = 40
+
+#: Paragraphs shorter than this many words have no paragraph lead.
+MIN_PARAGRAPH_WORDS = 8
+#: Paragraph leads kept per post at most.
+MAX_PARAGRAPHS = 12
+
+
+def _paragraph_leads(
+    ids: NDArray[np.uint64], starts: NDArray[np.int64], bits: Literal[32, 64]
+) -> tuple[NDArray[np.unsignedinteger], NDArray[np.uint32]]:
+    edges = [0, *[int(s) for s in starts if 0 < s < len(ids)], len(ids)]
+    parts = []
+    for a, b in zip(edges, edges[1:], strict=False):
+        if b - a >= MIN_PARAGRAPH_WORDS:
+            parts.append(shingle_hashes(ids[a : min(b, a + LEAD_WORDS)], ngram_size=1, bits=bits))
+            if len(parts) == MAX_PARAGRAPHS:
+                break
+    bounds = np.cumsum([0] + [len(p) for p in parts]).astype(np.uint32)
+    dtype = np.uint32 if bits == 32 else np.uint64
+    flat: NDArray[np.unsignedinteger] = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+    return flat, bounds
+
 
 # Column labels editors prepend to a reposted title: 【基层风采】, [工作动态], 聚焦|, 关注:
 _TITLE_PREFIX = re.compile(r"^(?:[\[【〔(（][^\]】〕)）]{1,12}[\]】〕)）]\s*|[^|｜:：\s]{1,6}\s*[|｜]\s*)+")
@@ -62,15 +86,24 @@ class Features:
         Content words of the body.
     digest : bytes
         Hash of the normalized body: equal digests mean an ``exact`` copy.
-    shingles : ndarray of uint64
-        Sorted distinct word-shingle hashes of the body.
-    lead : ndarray of uint64
-        Shingle hashes of the body's first :data:`LEAD_WORDS` content words.
-    specifics : frozenset of str
-        Numbers, dates, names and places of title and body (account-name words removed).
+    shingles : ndarray of uint32 (uint64 for the ``affine64`` scheme)
+        Sorted distinct word-shingle hashes of the body, at the width the MinHash
+        scheme hashes.
+    lead : ndarray of uint32 (uint64 for ``affine64``)
+        Hashes of the distinct words among the body's first :data:`LEAD_WORDS` content
+        words (single words: robust to the light edits of a truncated repost).
+    specifics : tuple of str
+        Numbers, dates, names and places of title and body (account-name words
+        removed), sorted and distinct. A tuple rather than a set: a third of the memory.
     sequence : ndarray of uint32
         The body's content words in order, as 32-bit token ids (for order-aware fuzzy
         verification without keeping the words themselves).
+    paragraphs, paragraph_bounds : ndarray
+        The lead of each paragraph (distinct words of its first :data:`LEAD_WORDS`
+        words, paragraphs of at least :data:`MIN_PARAGRAPH_WORDS` words, at most
+        :data:`MAX_PARAGRAPHS`), concatenated; paragraph ``k`` is
+        ``paragraphs[bounds[k]:bounds[k + 1]]``. An excerpt or a truncated copy of
+        reordered paragraphs starts where one of these paragraphs starts.
     """
 
     index: int
@@ -79,10 +112,17 @@ class Features:
     length: int
     n_words: int
     digest: bytes
-    shingles: NDArray[np.uint64]
-    lead: NDArray[np.uint64]
-    specifics: frozenset[str]
+    shingles: NDArray[np.unsignedinteger]
+    lead: NDArray[np.unsignedinteger]
+    specifics: tuple[str, ...]
     sequence: NDArray[np.uint32]
+    paragraphs: NDArray[np.unsignedinteger]
+    paragraph_bounds: NDArray[np.uint32]
+
+    def paragraph_leads(self) -> list[NDArray[np.unsignedinteger]]:
+        """The word-hash sets of the paragraph leads, one array per paragraph."""
+        b = self.paragraph_bounds.tolist()
+        return [self.paragraphs[b[k] : b[k + 1]] for k in range(len(b) - 1)]
 
 
 class FeatureExtractor:
@@ -111,12 +151,9 @@ class FeatureExtractor:
             )
         else:
             self.tokenizer = CharNgramTokenizer(n=2)
-        self._word_tokenizer: JiebaTokenizer | None = (
-            self.tokenizer if isinstance(self.tokenizer, JiebaTokenizer) else None
-        )
         self._hasher = TokenHasher()
+        self._vocab: _Vocabulary | None = None
         self._account_words: dict[str, frozenset[str]] = {}
-        self._tag: Callable[[str], str] | None = None
 
     def __getstate__(self) -> dict[str, object]:
         return {"config": self.config}
@@ -126,20 +163,39 @@ class FeatureExtractor:
         assert isinstance(config, DedupConfig)
         self.__init__(config)  # type: ignore[misc]
 
+    def warm_up(self) -> FeatureExtractor:
+        """Load the tokenizer's dictionary and the normalization tables now."""
+        if isinstance(self.tokenizer, JiebaTokenizer):
+            self.tokenizer.initialize()
+            if self._vocab is None:
+                self._vocab = _Vocabulary(self.tokenizer)
+        normalize_text("Ａ", self.config.normalize)
+        return self
+
     def normalize(self, article: Article) -> tuple[str, str]:
         """Return the normalized ``(title, body)`` of ``article``."""
         ncfg = self.config.normalize
         return clean_title(normalize_text(article.title, ncfg)), normalize_text(article.text, ncfg)
 
-    def _words(self, text: str) -> list[str]:
-        if self._word_tokenizer is not None:
-            return self._word_tokenizer.tokenize(text)
-        return self.tokenizer.tokenize(text)
+    def _encode(self, text: str) -> tuple[NDArray[np.uint64], set[str], NDArray[np.int64]]:
+        """Token ids of the content words of ``text``, the specifics among them, and the
+        word positions where paragraphs start."""
+        if isinstance(self.tokenizer, CharNgramTokenizer):
+            lines = [self.tokenizer.tokenize(line) for line in text.split("\n")]
+            grams = [g for line in lines for g in line]
+            starts = np.cumsum([0] + [len(line) for line in lines[:-1]])
+            return self._hasher.ids(grams), {g for g in grams if any(c.isdigit() for c in g)}, starts
+        if self._vocab is None:
+            self._vocab = _Vocabulary(self.tokenizer)
+        return self._vocab.encode(self.tokenizer.segment(text))
 
     def _account_stop(self, account: str) -> frozenset[str]:
         words = self._account_words.get(account)
         if words is None:
-            words = frozenset(self._words(normalize_text(account, self.config.normalize))) if account else frozenset()
+            if account and isinstance(self.tokenizer, JiebaTokenizer):
+                words = frozenset(self.tokenizer.tokenize(normalize_text(account, self.config.normalize)))
+            else:
+                words = frozenset()
             self._account_words[account] = words
         return words
 
@@ -171,36 +227,113 @@ class FeatureExtractor:
             ntitle, nbody = self.normalize(article)
             body = nbody if body is None else body
             title = ntitle if title is None else title
-        words = self._words(body)
-        title_words = self._words(title) if title else []
-        ids = self._hasher.ids(words)
-        shingles = shingle_hashes(ids, ngram_size=self.config.ngram_size)
-        lead = shingle_hashes(ids[:LEAD_WORDS], ngram_size=self.config.ngram_size)
-        if self._word_tokenizer is not None:
-            if self._tag is None:
-                self._tag = self._word_tokenizer.tagger()
-            specifics = extract_specifics(
-                [*title_words, *words], self._tag, exclude=self._account_stop(article.account)
-            )
-        else:
-            specifics = frozenset(w for w in words if any(ch.isdigit() for ch in w))
+        ids, specifics, starts = self._encode(body)
+        if title:
+            specifics |= self._encode(title)[1]
+        specifics -= self._account_stop(article.account)
+        bits: Literal[32, 64] = 32 if self.config.scheme == "affine32" else 64
+        shingles = shingle_hashes(ids, ngram_size=self.config.ngram_size, bits=bits)
+        # Single words: a truncated or lightly edited lead keeps most of them.
+        lead = shingle_hashes(ids[:LEAD_WORDS], ngram_size=1, bits=bits)
+        paragraphs, bounds = _paragraph_leads(ids, starts, bits)
         digest = hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         return Features(
             index=index,
             id=article.id,
             account=article.account,
             length=len(body),
-            n_words=len(words),
+            n_words=len(ids),
             digest=digest,
             shingles=shingles,
             lead=lead,
-            specifics=specifics,
+            specifics=tuple(sorted(specifics)),
             sequence=(ids ^ (ids >> np.uint64(32))).astype(np.uint32),
+            paragraphs=paragraphs,
+            paragraph_bounds=bounds,
         )
 
     def extract_many(self, articles: Sequence[Article], *, start: int = 0) -> list[Features]:
         """Compute features for consecutive articles (``index`` counts from ``start``)."""
         return [self.extract(a, index=start + i) for i, a in enumerate(articles)]
+
+
+# Vocabulary code of a line break (paragraph boundary); never a word id or a -k index.
+_NEWLINE = -(2**62)
+
+
+class _Vocabulary:
+    """Per-extractor cache of what each distinct raw token stands for.
+
+    Every distinct token is re-split, filtered (punctuation, stop words), hashed and
+    checked for specifics once. A post is then encoded with C-level iteration (a
+    ``dict`` lookup per token inside ``numpy.fromiter``), which keeps tokenizing close
+    to the speed of the segmenter itself.
+
+    ``ids[token]`` is the token's word id (a positive 63-bit integer), ``0`` when the
+    token carries no content, or ``-k`` when it splits into several words
+    (``self._multi[k]``, rare: runs of letters and digits).
+    """
+
+    # Bound on cached tokens; the cache is emptied when it grows past it.
+    MAX_ENTRIES = 2_000_000
+
+    def __init__(self, tokenizer: JiebaTokenizer) -> None:
+        self._tokenizer = tokenizer
+        self._stop = tokenizer.stopwords
+        self._tag = tokenizer.tagger()
+        self._hasher = TokenHasher()
+        self._ids: dict[str, int] = {}
+        self._specs: dict[str, tuple[str, ...]] = {}
+        self._multi: list[list[int]] = [[]]
+
+    def _learn(self, token: str) -> None:
+        words = []
+        specs = []
+        for word in self._tokenizer.resplit(token):
+            if word in self._stop or not is_word(word):
+                continue
+            words.append(self._hasher.token_id(word))
+            spec = specific_form(word, self._tag)
+            if spec is not None:
+                # Interned so that the specifics of many posts share one string object.
+                specs.append(sys.intern(spec))
+        if len(self._ids) >= self.MAX_ENTRIES:
+            self._ids.clear()
+            self._specs.clear()
+            self._multi = [[]]
+        if "\n" in token:
+            self._ids[token] = _NEWLINE
+        elif len(words) == 1:
+            self._ids[token] = words[0]
+        elif not words:
+            self._ids[token] = 0
+        else:
+            self._multi.append(words)
+            self._ids[token] = -(len(self._multi) - 1)
+        if specs:
+            self._specs[token] = tuple(specs)
+
+    def encode(self, tokens: list[str]) -> tuple[NDArray[np.uint64], set[str], NDArray[np.int64]]:
+        """Word ids, specifics, and the word positions where paragraphs start."""
+        distinct = set(tokens)
+        for token in distinct.difference(self._ids):
+            self._learn(token)
+        ids = np.fromiter(map(self._ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        # Loop over the post's distinct tokens (hundreds), never over the cache.
+        get_specs = self._specs.get
+        specs = {spec for token in distinct if (found := get_specs(token)) for spec in found}
+        if (ids < 0).any() and (ids[ids < 0] != _NEWLINE).any():
+            expanded: list[int] = []
+            for v in ids.tolist():
+                if v == _NEWLINE or v > 0:
+                    expanded.append(v)
+                elif v < 0:
+                    expanded.extend(self._multi[-v])
+            ids = np.array(expanded, dtype=np.int64)
+        words = ids > 0
+        # A paragraph starts at the number of words seen before each line break.
+        starts = np.unique(np.cumsum(words)[ids == _NEWLINE]) if len(ids) else np.zeros(0, dtype=np.int64)
+        return ids[words].view(np.uint64), specs, starts
 
 
 def content_words(tokens: Iterable[str]) -> list[str]:

@@ -248,7 +248,8 @@ class DedupResult:
     summary : Summary
         Batch-level figures.
     template_pairs : tuple of PairMatch
-        Pairs judged different events written from one template.
+        Pairs judged different events written from one template: the 1,000 strongest
+        at most (``summary.template_pairs`` counts them all).
     """
 
     stories: tuple[Story, ...]

@@ -14,7 +14,8 @@ Steps, in order:
 4. traditional characters to simplified ones (a character table derived from OpenCC);
 5. punctuation folded to one form (the half-width marks NFKC produces, ``。`` as
    ``.``, one quote style, one ellipsis); zero-width and control characters removed;
-6. whitespace collapsed, spaces between CJK characters removed, blank lines dropped;
+6. dates in Chinese numerals written with digits (二〇二四年六月十二日 → 2024年6月12日);
+   whitespace collapsed, spaces between CJK characters removed, blank lines dropped;
 7. WeChat/account boilerplate lines dropped (关注/二维码/编辑/审核/来源/供稿/END/往期推荐 ...)
    and ``XX讯（通讯员 XX）`` bylines removed.
 """
@@ -33,6 +34,7 @@ from dedup.config import NormalizeConfig
 
 __all__ = [
     "NormalizedText",
+    "canonical_characters",
     "is_boilerplate_line",
     "normalize_text",
     "normalize_with_offsets",
@@ -45,7 +47,11 @@ _DEFAULT = NormalizeConfig()
 # patterns
 
 _ESCAPED_NEWLINE = re.compile(r"\\r\\n|\\n|\\r")
-_HTML_DROP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+# An unclosed <script>, <style> or comment runs to the end, as in a browser (and a
+# match that may end at the end keeps the scan linear on many unclosed tags).
+_HTML_DROP = re.compile(
+    r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)", re.IGNORECASE | re.DOTALL
+)
 _HTML_BLOCK = re.compile(
     r"</?(?:p|br|div|li|ul|ol|h[1-6]|tr|table|section|article|blockquote|header|footer|hr)\b[^>]*>",
     re.IGNORECASE,
@@ -54,8 +60,11 @@ _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
 _LOOKS_HTML = re.compile(r"</?[A-Za-z][^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z]+);")
 
-# Zero-width, BOM, soft hyphen and C0/C1 controls other than tab and newline.
-_INVISIBLE = re.compile("[\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Zero-width, BOM, soft hyphen, C0/C1 controls other than tab and newline, and lone
+# surrogates (not valid Unicode: no tokenizer or encoder accepts them).
+_INVISIBLE = re.compile(
+    "[\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]"
+)
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_OR_PUNCT = _CJK + "\u3000-\u303f\uff00-\uffef…、,.;:!?()\"'"
@@ -95,9 +104,24 @@ _CHAR_FOLD: dict[int, str] = {
     }.items()
 }
 _ELLIPSIS = re.compile(r"\.{3,}|…+")
+# Dates written in Chinese numerals: 二〇二四年, 六月十二日. Months and days only next to
+# each other or a year, so that 一月 in prose ("一个月") is left alone.
+_CN_DIGIT = "零〇一二两三四五六七八九"
+_CN_DATE = re.compile(
+    f"(?=[{_CN_DIGIT}十])(?:(?P<y>[{_CN_DIGIT}]{{4}})年"
+    f"|(?P<m>[{_CN_DIGIT}十]{{1,3}})月(?P<d>[{_CN_DIGIT}十]{{1,3}})(?P<dd>[日号])"
+    f"|(?<=\\d年)(?P<m2>[{_CN_DIGIT}十]{{1,3}})月)"
+)
+# Cheap test for _CN_DATE: a Chinese numeral right before 年 or 月.
+_CN_DATE_HINT = re.compile(f"[{_CN_DIGIT}十][年月]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
-_CJK_SPACE = re.compile(f"(?<=[{_CJK_OR_PUNCT}]) (?=[{_CJK_OR_PUNCT}])|(?<=[{_CJK_OR_PUNCT}]) (?=[0-9A-Za-z])|(?<=[0-9A-Za-z]) (?=[{_CJK_OR_PUNCT}])")
-_LINE_EDGE_SPACE = re.compile(r"^ +| +$", re.MULTILINE)
+# A space next to Chinese text on one side and Chinese text, a letter or a digit on the
+# other. The leading (?= ) lets the engine skip every position that is not a space.
+_CJK_SPACE = re.compile(
+    f"(?= )(?:(?<=[{_CJK_OR_PUNCT}]) (?=[{_CJK_OR_PUNCT}0-9A-Za-z])|(?<=[0-9A-Za-z]) (?=[{_CJK_OR_PUNCT}]))"
+)
+# Spaces at the start or end of a line (the leading (?= ) skips non-space positions fast).
+_LINE_EDGE_SPACE = re.compile(r"(?= )(?:(?<![^\n]) +| +(?![^\n]))")
 _BLANK_LINES = re.compile(r"\n{2,}")
 _CRLF = re.compile(r"\r\n?")
 
@@ -141,6 +165,13 @@ def _t2s_table() -> dict[int, str]:
         if line and not line.startswith("#"):
             src, dst = line.split("\t")
             table[ord(src)] = dst
+    # Resolve chains (A -> B -> C) so that applying the table twice changes nothing.
+    for key, value in table.items():
+        seen = {key}
+        while ord(value) in table and ord(value) not in seen:
+            seen.add(ord(value))
+            value = table[ord(value)]
+        table[key] = value
     return table
 
 
@@ -152,6 +183,49 @@ def _translation_table(traditional: bool, punctuation: bool) -> dict[int, str]:
     if punctuation:
         table.update(_CHAR_FOLD)
     return table
+
+
+@lru_cache(maxsize=8)
+def _char_tables(nfkc: bool, traditional: bool, punctuation: bool) -> tuple[dict[int, str], re.Pattern[str] | None]:
+    """One character-to-character table for the fast path, and a pattern of its keys.
+
+    It folds, in one pass, what NFKC maps to a single character (full-width letters,
+    digits and punctuation), traditional characters and punctuation variants. Text that
+    is still not NFKC-normalized afterwards (characters that expand or combine) goes
+    through full NFKC.
+    """
+    fold = _translation_table(traditional, punctuation)
+    table: dict[int, str] = {}
+    one_to_one = _nfkc_tables()[0] if nfkc else {}
+    for cp in range(0x10000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        out = one_to_one.get(cp, ch)
+        out = fold.get(ord(out), out)
+        if out != ch:
+            table[cp] = out
+    if not table:
+        return table, None
+    keys = "".join(re.escape(chr(cp)) for cp in sorted(table))
+    return table, re.compile(f"[{keys}]+")
+
+
+def canonical_characters(text: str, config: NormalizeConfig = _DEFAULT) -> str:
+    """Fold ``text`` character by character the way normalization does, keeping its length.
+
+    Full-width forms, traditional characters and punctuation variants become what
+    :func:`normalize_text` makes of them, and nothing is removed, so an index into the
+    result is an index into ``text``: a passage of normalized text found here is found
+    in the original.
+
+    Examples
+    --------
+    >>> canonical_characters("社區（2024）")
+    '社区(2024)'
+    """
+    table, keys = _char_tables(config.nfkc, config.traditional, config.punctuation)
+    return keys.sub(lambda m: m.group(0).translate(table), text) if keys is not None else text
 
 
 def is_boilerplate_line(line: str, config: NormalizeConfig = _DEFAULT) -> bool:
@@ -194,14 +268,21 @@ _Repl = str | Callable[[re.Match[str]], str]
 def _sub(pattern: re.Pattern[str], repl: _Repl, text: str, offsets: _Offsets) -> tuple[str, _Offsets]:
     if offsets is None:
         return pattern.sub(repl, text), None
+    matches = list(pattern.finditer(text))
+    if not matches:
+        return text, offsets
+    literal = None if callable(repl) or "\\" in repl else repl
     parts: list[str] = []
     new_offsets: list[int] = []
     pos = 0
-    for m in pattern.finditer(text):
+    for m in matches:
         start, end = m.span()
         parts.append(text[pos:start])
         new_offsets.extend(offsets[pos:start])
-        piece = repl(m) if callable(repl) else m.expand(repl)
+        if literal is not None:
+            piece = literal
+        else:
+            piece = repl(m) if callable(repl) else m.expand(repl)
         parts.append(piece)
         if piece:
             span = max(end - start, 1)
@@ -217,37 +298,42 @@ def _sub(pattern: re.Pattern[str], repl: _Repl, text: str, offsets: _Offsets) ->
 
 
 @lru_cache(maxsize=1)
-def _nfkc_unstable() -> re.Pattern[str]:
-    # Characters NFKC changes on their own, or that may combine with a neighbour;
-    # computed once, on first use of the offset-tracking path.
+def _nfkc_tables() -> tuple[dict[int, str], re.Pattern[str]]:
+    """NFKC split for the offset-tracking path, built once on first use.
+
+    Returns a ``str.translate`` table for BMP characters that NFKC maps to exactly one
+    other character (full-width forms: offsets are unchanged), and a pattern matching
+    the characters that need NFKC run by run: BMP characters that expand, vanish or
+    combine, and everything outside the BMP (rare in news; checked individually).
+    """
+    table: dict[int, str] = {}
     ranges: list[tuple[int, int]] = []
-    for cp in range(0x110000):
+    for cp in range(0x10000):
         if 0xD800 <= cp <= 0xDFFF:
             continue
         ch = chr(cp)
-        if unicodedata.normalize("NFKC", ch) != ch or unicodedata.combining(ch) or _hangul_or_composable(ch):
-            if ranges and ranges[-1][1] == cp - 1:
-                ranges[-1] = (ranges[-1][0], cp)
-            else:
-                ranges.append((cp, cp))
+        out = unicodedata.normalize("NFKC", ch)
+        combining = unicodedata.combining(ch) or 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F
+        if out == ch and not combining:
+            continue
+        if len(out) == 1 and not combining and not unicodedata.combining(out):
+            table[cp] = out
+        elif ranges and ranges[-1][1] == cp - 1:
+            ranges[-1] = (ranges[-1][0], cp)
+        else:
+            ranges.append((cp, cp))
+    ranges.append((0x10000, 0x10FFFF))
     parts = [re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges]
-    return re.compile(f"[{''.join(parts)}]+")
-
-
-def _hangul_or_composable(ch: str) -> bool:
-    # Conjoining jamo and characters that take part in canonical composition.
-    cp = ord(ch)
-    return 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F or unicodedata.decomposition(ch) != ""
+    return table, re.compile(f"[{''.join(parts)}]+")
 
 
 def _nfkc(text: str, offsets: _Offsets) -> tuple[str, _Offsets]:
     whole = unicodedata.normalize("NFKC", text)
     if offsets is None:
         return whole, None
-    # Only runs of characters NFKC may change need a per-run normalization.
-    piece_text, piece_offsets = _sub(
-        _nfkc_unstable(), lambda m: unicodedata.normalize("NFKC", m.group(0)), text, offsets
-    )
+    table, runs = _nfkc_tables()
+    piece_text, piece_offsets = _sub(runs, lambda m: unicodedata.normalize("NFKC", m.group(0)), text, offsets)
+    piece_text = piece_text.translate(table)  # one character to one: offsets unchanged
     if piece_text == whole:
         return whole, piece_offsets
     # Composition across a run boundary (rare). Align the two forms so the offsets
@@ -256,11 +342,31 @@ def _nfkc(text: str, offsets: _Offsets) -> tuple[str, _Offsets]:
 
     assert piece_offsets is not None
     mapped: list[int] = [0] * len(whole)
-    for tag, s1, _e1, s2, e2 in Indel.opcodes(piece_text, whole):
+    for op in Indel.opcodes(piece_text, whole):
+        tag, s1, s2, e2 = op.tag, int(op.src_start), int(op.dest_start), int(op.dest_end)
         for k in range(s2, e2):
             src = s1 + (k - s2) if tag == "equal" else min(s1, len(piece_offsets) - 1)
             mapped[k] = piece_offsets[max(src, 0)] if piece_offsets else 0
     return whole, mapped
+
+
+def _cn_number(text: str) -> int | None:
+    from dedup.specifics import chinese_number
+
+    return chinese_number(text.replace("两", "二"))
+
+
+def _date_digits(m: re.Match[str]) -> str:
+    if m.group("y"):
+        year = _cn_number(m.group("y"))
+        return f"{year}年" if year is not None else m.group(0)
+    if m.group("m2"):
+        month = _cn_number(m.group("m2"))
+        return f"{month}月" if month is not None and 1 <= month <= 12 else m.group(0)
+    month, day = _cn_number(m.group("m")), _cn_number(m.group("d"))
+    if month is None or day is None or not (1 <= month <= 12 and 1 <= day <= 31):
+        return m.group(0)
+    return f"{month}月{day}{m.group('dd')}"
 
 
 def _unescape_entity(m: re.Match[str]) -> str:
@@ -289,32 +395,46 @@ def _drop_boilerplate_lines(text: str, offsets: _Offsets, config: NormalizeConfi
 
 
 def _pipeline(text: str, offsets: _Offsets, config: NormalizeConfig) -> tuple[str, _Offsets]:
-    text, offsets = _sub(_CRLF, "\n", text, offsets)
-    text, offsets = _sub(_ESCAPED_NEWLINE, "\n", text, offsets)
+    # Each step is skipped when a cheap substring test shows it cannot match: most posts
+    # need only NFKC, the character table and the boilerplate check.
+    if "\r" in text:
+        text, offsets = _sub(_CRLF, "\n", text, offsets)
+    if "\\" in text:
+        text, offsets = _sub(_ESCAPED_NEWLINE, "\n", text, offsets)
     if config.html and ("<" in text or "&" in text) and _LOOKS_HTML.search(text):
         text, offsets = _sub(_HTML_DROP, "", text, offsets)
         text, offsets = _sub(_HTML_BLOCK, "\n", text, offsets)
         text, offsets = _sub(_HTML_TAG, "", text, offsets)
         text, offsets = _sub(_HTML_ENTITY, _unescape_entity, text, offsets)
-    text, offsets = _sub(_INVISIBLE, "", text, offsets)
-    if config.nfkc:
-        text, offsets = _nfkc(text, offsets)
-        # NFKC can produce new invisibles (e.g. from compatibility forms).
+    if _INVISIBLE.search(text):
         text, offsets = _sub(_INVISIBLE, "", text, offsets)
-    table = _translation_table(config.traditional, config.punctuation)
-    if table:
-        # Every entry maps one character to one character: offsets are unchanged.
-        text = text.translate(table)
-    if config.punctuation:
+    table, keys = _char_tables(config.nfkc, config.traditional, config.punctuation)
+    if keys is not None:
+        # One character to one character: offsets are unchanged. Translating only the
+        # runs that need it is faster than str.translate over the whole text.
+        text = keys.sub(lambda m: m.group(0).translate(table), text) if offsets is None else text.translate(table)
+    if config.nfkc and not unicodedata.is_normalized("NFKC", text):
+        text, offsets = _nfkc(text, offsets)
+        # What NFKC expanded may need folding too, and may be invisible.
+        fold = _translation_table(config.traditional, config.punctuation)
+        if fold:
+            text = text.translate(fold)
+        if _INVISIBLE.search(text):
+            text, offsets = _sub(_INVISIBLE, "", text, offsets)
+    if config.punctuation and ("…" in text or "..." in text):
         text, offsets = _sub(_ELLIPSIS, "…", text, offsets)
+    if config.numbers and ("年" in text or "月" in text) and _CN_DATE_HINT.search(text):
+        text, offsets = _sub(_CN_DATE, _date_digits, text, offsets)
     if " " in text or "\t" in text or "\u00a0" in text or "\u3000" in text:
         text, offsets = _sub(_SPACES, " ", text, offsets)
         text, offsets = _sub(_CJK_SPACE, "", text, offsets)
         text, offsets = _sub(_LINE_EDGE_SPACE, "", text, offsets)
-    text, offsets = _sub(_BLANK_LINES, "\n", text, offsets)
+    if "\n\n" in text:
+        text, offsets = _sub(_BLANK_LINES, "\n", text, offsets)
     if config.boilerplate:
         text, offsets = _drop_boilerplate_lines(text, offsets, config)
-        text, offsets = _sub(_BYLINE_PREFIX, "", text, offsets)
+        if "讯" in text:
+            text, offsets = _sub(_BYLINE_PREFIX, "", text, offsets)
     # Leading/trailing line breaks.
     start = len(text) - len(text.lstrip("\n"))
     end = len(text.rstrip("\n"))

@@ -7,20 +7,26 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from dedup.boilerplate import AccountBoilerplate
+import numpy as np
+from numpy.typing import NDArray
+
+from dedup.boilerplate import AccountBoilerplate, PostKeys, post_keys
 from dedup.cluster import Link, cluster_pairs
-from dedup.config import DedupConfig
+from dedup.config import DedupConfig, NormalizeConfig
 from dedup.exceptions import DuplicateIdError, InputError
 from dedup.features import FeatureExtractor, Features
-from dedup.index import candidate_pairs
-from dedup.models import Article, DedupResult, PairMatch, Post, Story, Summary
-from dedup.normalize import NormalizedText, normalize_with_offsets
+from dedup.index import candidate_pairs, unique_pairs
+from dedup.models import Article, DedupResult, Evidence, PairMatch, Post, Story, Summary
 from dedup.signature import minhash_signatures
-from dedup.verify import MIN_AGREEMENT, Verdict, build_evidence, compare
+from dedup.verify import MIN_AGREEMENT, Passages, Verdict, build_evidence, compare, specifics_agreement
 
 __all__ = ["Deduplicator", "ProgressCallback", "find_duplicates"]
 
@@ -34,6 +40,21 @@ _CST = timezone(timedelta(hours=8))
 # Cross pairs at this share of the threshold still support a group merge (a truncated
 # copy and a copy with sentences dropped may share little, yet both match the original).
 _SUPPORT_FACTOR = 0.6
+# Signature length for leads and paragraph leads: ~40 distinct words each, compared at
+# lead_threshold (0.5), need far fewer permutations than whole posts.
+_LEAD_PERM = 32
+# Below this many articles, worker processes cost more than they save.
+_PARALLEL_MIN = 2000
+# Articles per task sent to a worker process.
+_CHUNK = 500
+# Candidates kept per post and per index (full text, leads), the most similar first: a
+# story posted on more accounts than this still forms one group through its members,
+# while a batch of one-line notices from one template stays linear.
+_MAX_CANDIDATES = 100
+# Template pairs listed in a result at most (the strongest); the summary counts them all.
+_MAX_TEMPLATE_PAIRS = 1000
+# Candidate pairs per verification task.
+_VERIFY_CHUNK = 20000
 
 
 def _time_key(when: datetime | None) -> float:
@@ -41,7 +62,141 @@ def _time_key(when: datetime | None) -> float:
         return float("inf")
     if when.tzinfo is None:
         when = when.replace(tzinfo=_CST)
-    return when.astimezone(UTC).timestamp()
+    return when.timestamp()
+
+
+# -- worker processes ---------------------------------------------------------------
+# Each worker has its own FeatureExtractor (its own tokenizer); the results do not
+# depend on which worker handles which chunk. Where processes are forked, workers start
+# with the parent's initialized extractor and the batch itself (copy-on-write), so a
+# task names a range of positions instead of carrying pickled articles.
+
+_WORKER: FeatureExtractor | None = None
+_WORKER_BATCH: Sequence[Article] | None = None
+_FORK_FEATS: Sequence[Features] | None = None
+# Set just before forking the workers and cleared right after.
+_FORK_STATE: dict[str, Any] = {}
+
+
+def _init_worker(config: DedupConfig) -> None:
+    global _WORKER, _WORKER_BATCH  # noqa: PLW0603 - per-process state of a pool worker, set once
+    inherited = _FORK_STATE.get("extractor")
+    _WORKER = inherited if inherited is not None and inherited.config == config else FeatureExtractor(config)
+    _WORKER_BATCH = _FORK_STATE.get("batch")
+
+
+# A task: (start, end, the articles when the worker does not have the batch, titles,
+# bodies, the learned account boilerplate to strip from the bodies)
+_Task = tuple[
+    int, int, Sequence[Article] | None, Sequence[str] | None, Sequence[str] | None, AccountBoilerplate | None
+]
+
+
+def _task_articles(task: _Task) -> Sequence[Article]:
+    start, end, articles = task[0], task[1], task[2]
+    if articles is not None:
+        return articles
+    assert _WORKER_BATCH is not None
+    return _WORKER_BATCH[start:end]
+
+
+@dataclass(frozen=True, slots=True)
+class _Signatures:
+    """MinHash signatures of a batch: whole posts, leads, and paragraph leads."""
+
+    full: NDArray[np.unsignedinteger]  # (n, num_perm)
+    lead: NDArray[np.unsignedinteger]  # (n, _LEAD_PERM)
+    paragraphs: NDArray[np.unsignedinteger]  # (m, _LEAD_PERM)
+    owners: NDArray[np.int64]  # (m,) position of each paragraph's post
+
+    @staticmethod
+    def join(parts: Sequence[_Signatures]) -> _Signatures:
+        return _Signatures(
+            full=np.concatenate([p.full for p in parts]),
+            lead=np.concatenate([p.lead for p in parts]),
+            paragraphs=np.concatenate([p.paragraphs for p in parts]),
+            owners=np.concatenate([p.owners for p in parts]),
+        )
+
+
+def _sign(feats: Sequence[Features], config: DedupConfig) -> _Signatures:
+    kw: dict[str, Any] = {"seed": config.seed, "scheme": config.scheme}
+    paragraph_sets = [p for f in feats for p in f.paragraph_leads()]
+    owners = np.repeat(
+        np.fromiter((f.index for f in feats), dtype=np.int64, count=len(feats)),
+        [len(f.paragraph_bounds) - 1 for f in feats],
+    )
+    return _Signatures(
+        full=minhash_signatures([f.shingles for f in feats], num_perm=config.num_perm, **kw),
+        lead=minhash_signatures([f.lead for f in feats], num_perm=_LEAD_PERM, **kw),
+        paragraphs=minhash_signatures(paragraph_sets, num_perm=_LEAD_PERM, **kw),
+        owners=owners.astype(np.int64),
+    )
+
+
+def _normalized_with_keys(fx: FeatureExtractor, articles: Sequence[Article]) -> list[tuple[str, str, PostKeys]]:
+    out = []
+    for a in articles:
+        title, body = fx.normalize(a)
+        out.append((title, body, post_keys(body)))
+    return out
+
+
+def _verify_block(task: tuple[NDArray[np.int64], float]) -> list[Verdict]:
+    block, threshold = task
+    feats = _FORK_FEATS
+    assert feats is not None
+    return [compare(feats[i], feats[j], threshold=threshold) for i, j in block.tolist()]
+
+
+def _normalize_chunk(task: _Task) -> list[tuple[str, str, PostKeys]]:
+    assert _WORKER is not None
+    out = []
+    for a in _task_articles(task):
+        title, body = _WORKER.normalize(a)
+        out.append((title, body, post_keys(body)))
+    return out
+
+
+def _extract_chunk(task: _Task) -> tuple[list[Features], _Signatures]:
+    assert _WORKER is not None
+    start, _, _, titles, bodies, learned = task
+    assert titles is not None and bodies is not None
+    feats = []
+    for k, (a, title, body) in enumerate(zip(_task_articles(task), titles, bodies, strict=True)):
+        if learned is not None:
+            body = learned.strip(a.account, body)
+        feats.append(_WORKER.extract(a, index=start + k, body=body, title=title))
+    return feats, _sign(feats, _WORKER.config)
+
+
+def _pool(config: DedupConfig, extractor: FeatureExtractor, batch: Sequence[Article]) -> tuple[ProcessPoolExecutor, bool]:
+    """A worker pool, and whether its workers hold the batch (forked)."""
+    methods = multiprocessing.get_all_start_methods()
+    # fork starts workers without re-importing, with the dictionary loaded and the batch
+    # in memory; spawn elsewhere (macOS, Windows), where each worker loads its own.
+    fork = "fork" in methods
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    if fork:
+        extractor.warm_up()
+        _FORK_STATE.update(extractor=extractor, batch=batch)
+    try:
+        pool = ProcessPoolExecutor(
+            max_workers=config.workers, mp_context=context, initializer=_init_worker, initargs=(config,)
+        )
+        # Start every worker now, while the state is handed over.
+        list(pool.map(_noop, range(config.workers)))
+    finally:
+        _FORK_STATE.clear()
+    return pool, fork
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(s, min(n, s + size)) for s in range(0, n, size)]
 
 
 class Deduplicator:
@@ -57,7 +212,8 @@ class Deduplicator:
     A Deduplicator keeps its tokenizer between calls (the dictionary loads once) and
     holds no per-batch state: ``check`` may be called repeatedly, and the result
     depends only on the set of articles and the config, not on their order (except
-    that ties between equally early posts go to the one given first).
+    that ties between equally early posts go to the one given first) nor on
+    ``workers``.
 
     Examples
     --------
@@ -107,38 +263,138 @@ class Deduplicator:
                 raise InputError(msg, path=a.source, lineno=a.lineno, field="text")
 
     def features(self, articles: Sequence[Article], *, progress: ProgressCallback | None = None) -> list[Features]:
-        """Normalize, strip learned boilerplate, tokenize and shingle every article."""
-        fx = self._extractor
-        normalized = [fx.normalize(a) for a in articles]
-        if progress:
-            progress("normalize", len(articles), len(articles))
-        bodies = [body for _, body in normalized]
-        if self.config.learn_boilerplate:
-            learned = AccountBoilerplate().fit([a.account for a in articles], bodies)
-            bodies = [learned.strip(a.account, body) for a, body in zip(articles, bodies, strict=True)]
-        out = []
-        for i, (a, (title, _), body) in enumerate(zip(articles, normalized, bodies, strict=True)):
-            out.append(fx.extract(a, index=i, body=body, title=title))
-            if progress and (i + 1) % 1000 == 0:
-                progress("tokenize", i + 1, len(articles))
-        if progress:
-            progress("tokenize", len(articles), len(articles))
-        return out
+        """Normalize, strip learned boilerplate, tokenize and shingle every article.
 
-    def candidates(self, feats: Sequence[Features]) -> set[tuple[int, int]]:
-        """Pairs of positions whose full text or lead collide in MinHash LSH."""
+        Uses ``config.workers`` processes for large batches; the features are the same
+        whatever the number of workers.
+        """
+        return self._prepare(articles, progress=progress)[0]
+
+    def _prepare(
+        self, articles: Sequence[Article], *, progress: ProgressCallback | None = None
+    ) -> tuple[list[Features], _Signatures]:
+        # Features and their signatures, computed chunk by chunk (in the workers).
+        n = len(articles)
+        parallel = self.config.workers > 1 and n >= _PARALLEL_MIN
+        pool, shared = _pool(self.config, self._extractor, articles) if parallel else (None, False)
+        try:
+            fx = self._extractor
+            spans = _chunks(n, _CHUNK)
+            normalized: list[tuple[str, str, PostKeys]] = []
+            if pool is not None:
+                tasks: list[_Task] = [(s, e, None if shared else articles[s:e], None, None, None) for s, e in spans]
+                for part in pool.map(_normalize_chunk, tasks):
+                    normalized.extend(part)
+                    if progress:
+                        progress("normalize", len(normalized), n)
+            else:
+                for s, e in spans:
+                    normalized.extend(_normalized_with_keys(fx, articles[s:e]))
+                    if progress:
+                        progress("normalize", len(normalized), n)
+            titles = [t for t, _, _ in normalized]
+            bodies = [b for _, b, _ in normalized]
+            learned = None
+            if self.config.learn_boilerplate:
+                learned = AccountBoilerplate().fit_keys([a.account for a in articles], [k for _, _, k in normalized])
+            del normalized
+            out: list[Features] = []
+            signed: list[_Signatures] = [_sign([], self.config)]
+            if pool is not None:
+                tasks = [(s, e, None if shared else articles[s:e], titles[s:e], bodies[s:e], learned) for s, e in spans]
+                for extracted, sigs in pool.map(_extract_chunk, tasks):
+                    out.extend(extracted)
+                    signed.append(sigs)
+                    if progress:
+                        progress("tokenize", len(out), n)
+            else:
+                for s, e in spans:
+                    chunk = [
+                        fx.extract(
+                            articles[i],
+                            index=i,
+                            body=learned.strip(articles[i].account, bodies[i]) if learned else bodies[i],
+                            title=titles[i],
+                        )
+                        for i in range(s, e)
+                    ]
+                    out.extend(chunk)
+                    signed.append(_sign(chunk, self.config))
+                    if progress:
+                        progress("tokenize", len(out), n)
+            return out, _Signatures.join(signed)
+        finally:
+            if pool is not None:
+                pool.shutdown()
+
+    def exact_groups(self, feats: Sequence[Features], ids: Sequence[str]) -> list[list[int]]:
+        """Groups of comparable articles whose normalized bodies are identical.
+
+        Each group is sorted by id; only groups of two or more are returned. Exact
+        copies are joined up front, so a thousand verbatim reposts cost one comparison
+        each rather than half a million.
+        """
         cfg = self.config
-        eligible = [f.index for f in feats if f.length >= cfg.min_length and f.n_words > 0]
-        if len(eligible) < 2:
-            return set()
-        kw: dict[str, Any] = {"num_perm": cfg.num_perm, "seed": cfg.seed, "scheme": cfg.scheme}
-        full = minhash_signatures([f.shingles for f in feats], **kw)
-        lead = minhash_signatures([f.lead for f in feats], **kw)
-        common: dict[str, Any] = {"threshold": cfg.lsh_threshold, "seed": cfg.seed, "scheme": cfg.scheme}
-        pairs = candidate_pairs(full, subset=eligible, **common)
-        pairs |= candidate_pairs(lead, subset=eligible, **common)
-        if cfg.cross_account_only:
-            pairs = {(i, j) for i, j in pairs if not _same_account(feats[i], feats[j])}
+        by_digest: dict[bytes, list[int]] = {}
+        for f in feats:
+            if f.length >= cfg.min_length and f.n_words > 0:
+                by_digest.setdefault(f.digest, []).append(f.index)
+        groups = []
+        for members in by_digest.values():
+            if len(members) < 2:
+                continue
+            if cfg.cross_account_only and len({feats[i].account for i in members}) < 2:
+                continue
+            groups.append(sorted(members, key=lambda i: ids[i]))
+        return groups
+
+    def candidates(self, feats: Sequence[Features], subset: Sequence[int] | None = None) -> NDArray[np.int64]:
+        """Pairs of positions whose full text or lead collide in MinHash LSH.
+
+        Parameters
+        ----------
+        feats : sequence of Features
+            The batch (``feats[i].index == i``).
+        subset : sequence of int, optional
+            Positions to consider (all comparable articles by default).
+
+        Returns
+        -------
+        ndarray of int64, shape (k, 2)
+            Sorted pairs ``i < j``.
+        """
+        return self._candidates(feats, _sign(feats, self.config), subset)
+
+    def _candidates(
+        self, feats: Sequence[Features], sigs: _Signatures, subset: Sequence[int] | None = None
+    ) -> NDArray[np.int64]:
+        cfg = self.config
+        if subset is None:
+            subset = [f.index for f in feats if f.length >= cfg.min_length and f.n_words > 0]
+        if len(subset) < 2:
+            return np.zeros((0, 2), dtype=np.int64)
+        local = np.asarray(subset, dtype=np.int64)
+        pairs = local[candidate_pairs(sigs.full[local], threshold=cfg.lsh_threshold, max_per_row=_MAX_CANDIDATES)]
+        # Leads against paragraph leads: a truncated copy, an excerpt or a copy with
+        # paragraphs reordered starts where some paragraph of the other post starts.
+        taking = np.zeros(len(feats), dtype=bool)
+        taking[local] = True
+        keep = taking[sigs.owners]
+        owners = np.concatenate((local, sigs.owners[keep]))
+        rows = candidate_pairs(
+            np.concatenate((sigs.lead[local], sigs.paragraphs[keep])),
+            threshold=cfg.lead_threshold,
+            max_per_row=_MAX_CANDIDATES,
+        )
+        # Keep pairs with at least one post's own lead, between two different posts.
+        rows = rows[rows[:, 0] < len(local)]
+        lead_pairs = owners[rows]
+        lead_pairs = lead_pairs[lead_pairs[:, 0] != lead_pairs[:, 1]]
+        lead_pairs.sort(axis=1)
+        pairs = unique_pairs(np.concatenate((pairs, lead_pairs)), len(feats))
+        if cfg.cross_account_only and len(pairs):
+            across = [not _same_account(feats[i], feats[j]) for i, j in pairs.tolist()]
+            pairs = pairs[np.asarray(across, dtype=bool)]
         return pairs
 
     # -- the whole check ---------------------------------------------------------------
@@ -175,128 +431,234 @@ class Deduplicator:
         batch = list(articles)
         self._validate(batch)
         cfg = self.config
-        feats = self.features(batch, progress=progress)
-        pairs = sorted(self.candidates(feats))
-        if progress:
-            progress("candidates", len(pairs), len(pairs))
+        ids = [a.id for a in batch]
+        feats, sigs = self._prepare(batch, progress=progress)
 
         verdicts: dict[tuple[int, int], Verdict] = {}
+        exact = self.exact_groups(feats, ids)
+        in_exact = set()
+        for group in exact:
+            head = group[0]
+            for other in group[1:]:
+                key = (head, other) if head < other else (other, head)
+                agreement = specifics_agreement(feats[head].specifics, feats[other].specifics)
+                verdicts[key] = Verdict(1.0, "exact", 1.0, 1.0, 1.0, agreement)
+                in_exact.add(other)
+        # One representative per exact group takes part in the search.
+        comparable = [
+            f.index for f in feats if f.length >= cfg.min_length and f.n_words > 0 and f.index not in in_exact
+        ]
+        pairs = self._candidates(feats, sigs, comparable)
+        del sigs
+        if progress:
+            progress("candidates", len(pairs), len(pairs))
 
         def judge(i: int, j: int) -> Verdict:
             key = (i, j) if i < j else (j, i)
             v = verdicts.get(key)
             if v is None:
                 v = compare(feats[key[0]], feats[key[1]], threshold=cfg.threshold)
-                verdicts[key] = v
+                # Only matches and template pairs are kept (for stories and reports); the
+                # rest, most candidates, are cheap to compare again if clustering asks.
+                if v.kind is not None:
+                    verdicts[key] = v
             return v
-
-        edges: list[tuple[int, int, float]] = []
-        for n, (i, j) in enumerate(pairs, 1):
-            v = judge(i, j)
-            if v.is_match:
-                edges.append((i, j, v.score))
-            if progress and n % 5000 == 0:
-                progress("verify", n, len(pairs))
-        if progress:
-            progress("verify", len(pairs), len(pairs))
 
         weak = cfg.threshold * _SUPPORT_FACTOR
 
-        def link(i: int, j: int) -> Link:
-            v = judge(i, j)
+        def as_link(v: Verdict) -> Link:
             conflict = v.kind == "template" or (
                 v.agreement is not None and v.agreement < MIN_AGREEMENT and v.score >= weak
             )
             return Link(support=v.score >= weak and not conflict, veto=conflict)
 
-        groups = cluster_pairs(len(batch), edges, link, order_key=lambda i: batch[i].id)
+        # What clustering needs to know of the candidates that are not matches (two
+        # flags each), so that it does not compare them again.
+        links: dict[tuple[int, int], Link] = {}
+        edges: list[tuple[int, int, float]] = []
+        total = len(pairs)
+        done = 0
+        for chunk, found in self._verify(feats, pairs):
+            for (i, j), v in zip(chunk, found, strict=True):
+                if v.kind is not None:
+                    verdicts[(i, j)] = v
+                if v.is_match:
+                    edges.append((i, j, v.score))
+                elif v.score >= weak:
+                    links[(i, j)] = as_link(v)
+            done += len(chunk)
+            if progress:
+                progress("verify", done, total)
+        if progress and not total:
+            progress("verify", 0, 0)
+
+        def link(i: int, j: int) -> Link:
+            key = (i, j) if i < j else (j, i)
+            found = links.get(key)
+            if found is None:
+                found = as_link(judge(i, j))
+                links[key] = found
+            return found
+
+        groups = cluster_pairs(len(batch), edges, link, order_key=ids.__getitem__, initial=exact)
+        if cfg.cross_account_only:
+            groups = [g for g in groups if len({feats[i].account for i in g}) > 1]
         if progress:
             progress("cluster", len(groups), len(groups))
 
-        stories = self._stories(batch, feats, groups, verdicts)
         in_story = {i: gi for gi, g in enumerate(groups) for i in g}
-        template_pairs = tuple(
-            self._pair(batch, feats, i, j, v, {})
-            for (i, j), v in sorted(verdicts.items())
-            if v.kind == "template" and not (i in in_story and in_story.get(j) == in_story[i])
-        )
+        inside: dict[int, list[tuple[int, int]]] = {}
+        templates: list[tuple[int, int]] = []
+        for (i, j), v in sorted(verdicts.items()):
+            gi = in_story.get(i)
+            same = gi is not None and gi == in_story.get(j)
+            if same and v.is_match:
+                inside.setdefault(gi, []).append((i, j))  # type: ignore[arg-type]
+            elif v.kind == "template" and not same:
+                templates.append((i, j))
+        template_total = len(templates)
+        if template_total > _MAX_TEMPLATE_PAIRS:
+            strongest = sorted(templates, key=lambda p: (-verdicts[p].score, ids[p[0]], ids[p[1]]))
+            templates = sorted(strongest[:_MAX_TEMPLATE_PAIRS])
+        evidence: dict[tuple[int, int], Evidence] = {}
+        if cfg.evidence:
+            wanted = [p for g in inside.values() for p in g] + templates
+            evidence = self._evidence(batch, feats, wanted)
+            if progress:
+                progress("evidence", len(wanted), len(wanted))
+
+        def pair(i: int, j: int) -> PairMatch:
+            v = verdicts[(i, j)]
+            assert v.kind is not None
+            return PairMatch(a=ids[i], b=ids[j], score=v.score, kind=v.kind, evidence=evidence.get((i, j)))
+
+        stories = self._stories(batch, groups, inside, pair)
+        template_pairs = tuple(pair(i, j) for i, j in templates)
         copies = sum(len(s.ids) - 1 for s in stories)
         summary = Summary(
             articles=len(batch),
             stories=len(stories),
             copies=copies,
             cross_account_stories=sum(1 for s in stories if len(s.accounts) > 1),
-            template_pairs=len(template_pairs),
+            template_pairs=template_total,
             skipped=skipped,
             too_short=sum(1 for f in feats if f.length < cfg.min_length or f.n_words == 0),
         )
         return DedupResult(stories=stories, summary=summary, template_pairs=template_pairs)
 
-    def _pair(
+    def _verify(
+        self, feats: Sequence[Features], pairs: NDArray[np.int64]
+    ) -> Iterator[tuple[list[tuple[int, int]], list[Verdict]]]:
+        """Compare the candidate pairs, chunk by chunk, in worker processes when it pays.
+
+        Workers are forked with the features in memory, so a task is a block of pairs.
+        """
+        threshold = self.config.threshold
+        blocks = [pairs[s : s + _VERIFY_CHUNK] for s in range(0, len(pairs), _VERIFY_CHUNK)]
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        if self.config.workers > 1 and fork and len(pairs) >= _PARALLEL_MIN * 10:
+            global _FORK_FEATS  # noqa: PLW0603 - read by the forked verify workers
+            _FORK_FEATS = feats
+            try:
+                pool = ProcessPoolExecutor(
+                    max_workers=self.config.workers, mp_context=multiprocessing.get_context("fork")
+                )
+                list(pool.map(_noop, range(self.config.workers)))
+            finally:
+                _FORK_FEATS = None
+            with pool:
+                for block, found in zip(blocks, pool.map(_verify_block, [(b, threshold) for b in blocks]), strict=True):
+                    yield [(int(i), int(j)) for i, j in block.tolist()], found
+            return
+        for block in blocks:
+            chunk = [(int(i), int(j)) for i, j in block.tolist()]
+            yield chunk, [compare(feats[i], feats[j], threshold=threshold) for i, j in chunk]
+
+    def _evidence(
+        self, batch: Sequence[Article], feats: Sequence[Features], pairs: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], Evidence]:
+        """Evidence for many pairs, grouped so each article's passages are found once."""
+        tasks: list[_EvidenceTask] = []
+        current: list[tuple[int, int]] = []
+        members: set[int] = set()
+        for i, j in pairs:
+            current.append((i, j))
+            members.update((i, j))
+            if len(members) >= _CHUNK:
+                tasks.append(self._evidence_task(batch, feats, current, members))
+                current, members = [], set()
+        if current:
+            tasks.append(self._evidence_task(batch, feats, current, members))
+        out: dict[tuple[int, int], Evidence] = {}
+        parallel = self.config.workers > 1 and len(pairs) >= _PARALLEL_MIN
+        if parallel:
+            with _plain_pool(self.config.workers) as pool:
+                results = list(pool.map(_evidence_chunk, tasks))
+        else:
+            results = [_evidence_chunk(t) for t in tasks]
+        for task, found in zip(tasks, results, strict=True):
+            out.update(zip(task[3], found, strict=True))
+        return out
+
+    def _evidence_task(
         self,
         batch: Sequence[Article],
         feats: Sequence[Features],
-        i: int,
-        j: int,
-        v: Verdict,
-        cache: dict[int, NormalizedText],
-    ) -> PairMatch:
-        assert v.kind is not None
-        evidence = None
-        if self.config.evidence:
-            for k in (i, j):
-                if k not in cache:
-                    cache[k] = normalize_with_offsets(batch[k].text, self.config.normalize)
-            evidence = build_evidence(cache[i], cache[j], feats[i].specifics, feats[j].specifics)
-        return PairMatch(a=batch[i].id, b=batch[j].id, score=v.score, kind=v.kind, evidence=evidence)
+        pairs: list[tuple[int, int]],
+        members: set[int],
+    ) -> _EvidenceTask:
+        return (
+            self.config.normalize,
+            {k: batch[k].text for k in members},
+            {k: feats[k].specifics for k in members},
+            pairs,
+        )
 
     def _stories(
         self,
         batch: Sequence[Article],
-        feats: Sequence[Features],
         groups: list[list[int]],
-        verdicts: dict[tuple[int, int], Verdict],
+        inside: dict[int, list[tuple[int, int]]],
+        pair: Callable[[int, int], PairMatch],
     ) -> tuple[Story, ...]:
         stories = []
-        cache: dict[int, NormalizedText] = {}
-        group_of = {i: gi for gi, g in enumerate(groups) for i in g}
-        inside: dict[int, list[tuple[int, int]]] = {}
-        for (i, j), v in sorted(verdicts.items()):
-            gi = group_of.get(i)
-            if gi is not None and gi == group_of.get(j) and v.is_match:
-                inside.setdefault(gi, []).append((i, j))
         for gi, group in enumerate(groups):
             members = sorted(group, key=lambda i: (_time_key(batch[i].published_at), i))
-            pairs = tuple(self._pair(batch, feats, i, j, verdicts[(i, j)], cache) for i, j in inside.get(gi, []))
             accounts: list[str] = []
             for i in members:
                 acc = batch[i].account
                 if acc and acc not in accounts:
                     accounts.append(acc)
             posts = tuple(
-                Post(
-                    id=batch[i].id,
-                    account=batch[i].account,
-                    published_at=batch[i].published_at,
-                    title=batch[i].title,
-                )
+                Post(id=batch[i].id, account=batch[i].account, published_at=batch[i].published_at, title=batch[i].title)
                 for i in members
             )
-            stories.append(
-                (
-                    members[0],
-                    Story(
-                        ids=tuple(batch[i].id for i in members),
-                        original=batch[members[0]].id,
-                        accounts=tuple(accounts),
-                        posts=posts,
-                        pairs=pairs,
-                    ),
-                )
+            story = Story(
+                ids=tuple(batch[i].id for i in members),
+                original=batch[members[0]].id,
+                accounts=tuple(accounts),
+                posts=posts,
+                pairs=tuple(pair(i, j) for i, j in inside.get(gi, [])),
             )
-            cache.clear()
+            stories.append((members[0], story))
         stories.sort(key=lambda s: s[0])
         return tuple(s for _, s in stories)
+
+
+# (normalize config, texts by position, specifics by position, pairs)
+_EvidenceTask = tuple[NormalizeConfig, dict[int, str], dict[int, tuple[str, ...]], list[tuple[int, int]]]
+
+
+def _evidence_chunk(task: _EvidenceTask) -> list[Evidence]:
+    config, texts, specifics, pairs = task
+    passages = {k: Passages(text, config) for k, text in texts.items()}
+    return [build_evidence(passages[i], passages[j], specifics[i], specifics[j]) for i, j in pairs]
+
+
+def _plain_pool(workers: int) -> ProcessPoolExecutor:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def _same_account(a: Features, b: Features) -> bool:

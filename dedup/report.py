@@ -1,9 +1,13 @@
-"""Rendering a :class:`~dedup.models.DedupResult`: table, JSON, JSON lines, CSV.
+"""Rendering a :class:`~dedup.models.DedupResult`: table, JSON, JSON lines, CSV, HTML.
 
 ``table`` is for people (columns aligned for Chinese double-width characters);
-``json`` is one object ``{"stories": [...], "template_pairs": [...], "summary": {...}}``;
-``jsonl`` is one story per line; ``csv`` is one row per post with its story number.
-JSON is written with ``ensure_ascii=False``.
+``json`` is one object ``{"stories": [...], "template_pairs": [...], "summary": {...}}``
+(plus ``"skipped": [...]``, the records the reader left out, when they are given);
+``jsonl`` is one story per line; ``csv`` is one row per post with its story number;
+``html`` is the self-contained page of :mod:`dedup.html` (it needs the articles).
+JSON is written with ``ensure_ascii=False``. :func:`render_accounts` renders the
+per-account figures of :mod:`dedup.accounts`; :func:`encode_output` turns a rendered
+document into bytes (CSV gets a BOM by default so Excel reads Chinese correctly).
 """
 
 from __future__ import annotations
@@ -11,19 +15,69 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
-from typing import Literal
+from functools import lru_cache
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, Protocol
 
-from dedup.models import DedupResult, PairMatch, Story, Summary
+from dedup.accounts import AccountPair, AccountStats
+from dedup.models import Article, DedupResult, PairMatch, Story, Summary
 
-__all__ = ["OutputFormat", "display_width", "render", "summary_line"]
+__all__ = [
+    "OUTPUT_ENCODINGS",
+    "OutputEncoding",
+    "OutputFormat",
+    "default_output_encoding",
+    "display_width",
+    "encode_output",
+    "render",
+    "render_accounts",
+    "summary_line",
+]
 
-OutputFormat = Literal["table", "json", "jsonl", "csv"]
-FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv")
+OutputFormat = Literal["table", "json", "jsonl", "csv", "html"]
+FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "html")
+
+#: How a report is written out. ``utf-8-sig`` is UTF-8 with a byte order mark: Excel
+#: needs the BOM to read a UTF-8 CSV as UTF-8 (without it, it guesses the ANSI code
+#: page and Chinese turns into mojibake). ``gb18030`` is what Excel in China reads
+#: natively, and it encodes every Unicode character, so nothing is lost.
+OutputEncoding = Literal["utf-8-sig", "utf-8", "gb18030"]
+OUTPUT_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "utf-8", "gb18030")
 
 _TEMPLATE_ROWS = 10
 
 CSV_COLUMNS = ("story", "id", "account", "published_at", "title", "original", "score", "kind")
+
+
+@lru_cache(maxsize=1)
+def _width_classes() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Patterns of double-width and zero-width characters, built once on first use."""
+    wide: list[str] = []
+    zero: list[str] = []
+    # The BMP character by character; beyond it, the wide blocks (CJK extensions,
+    # emoji) by range, which is what east_asian_width says of them.
+    for cp in [*range(0xD800), *range(0xE000, 0x10000), *range(0x1F300, 0x1FAFF), *range(0x20000, 0x20010)]:
+        ch = chr(cp)
+        if unicodedata.combining(ch):
+            zero.append(ch)
+        elif unicodedata.east_asian_width(ch) in ("W", "F"):
+            wide.append(ch)
+    extensions = f"{chr(0x20000)}-{chr(0x3FFFD)}"
+    return re.compile(f"[{_ranges(wide)}{extensions}]"), re.compile(f"[{_ranges(zero)}]")
+
+
+def _ranges(chars: list[str]) -> str:
+    parts: list[str] = []
+    start = prev = ord(chars[0])
+    for ch in chars[1:] + [chr(0x10FFFF)]:
+        cp = ord(ch)
+        if cp != prev + 1:
+            parts.append(re.escape(chr(start)) if start == prev else f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+            start = cp
+        prev = cp
+    return "".join(parts)
 
 
 def display_width(text: str) -> int:
@@ -34,12 +88,10 @@ def display_width(text: str) -> int:
     >>> display_width("abc"), display_width("社区"), display_width("A社")
     (3, 4, 3)
     """
-    width = 0
-    for ch in text:
-        if unicodedata.combining(ch):
-            continue
-        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-    return width
+    if text.isascii():
+        return len(text)
+    wide, zero = _width_classes()
+    return len(text) + len(wide.findall(text)) - len(zero.findall(text))
 
 
 def _clip(text: str, width: int) -> str:
@@ -159,20 +211,42 @@ def _csv(result: DedupResult) -> str:
     return buffer.getvalue()
 
 
-def render(result: DedupResult, output_format: OutputFormat = "table") -> str:
+class _SkippedLike(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def render(
+    result: DedupResult,
+    output_format: OutputFormat = "table",
+    *,
+    articles: Sequence[Article] | None = None,
+    skipped: Sequence[_SkippedLike] | None = None,
+) -> str:
     """Render ``result`` as text in one of the output formats.
 
     Parameters
     ----------
     result : DedupResult
         What :meth:`dedup.Deduplicator.check` returned.
-    output_format : {"table", "json", "jsonl", "csv"}
+    output_format : {"table", "json", "jsonl", "csv", "html"}
         The format.
+    articles : sequence of Article, optional
+        The checked batch; required for ``html`` (the page shows the texts).
+    skipped : sequence of SkippedRecord, optional
+        Records the reader left out (:attr:`dedup.ArticleReader.skipped`). In ``json``
+        they are listed under ``"skipped"`` (path, lineno, field, reason, id), so that
+        every input record is accounted for; the other formats leave them to stderr.
 
     Returns
     -------
     str
-        The whole document; CSV rows end in CRLF (what Excel expects).
+        The whole document; CSV rows end in CRLF (what Excel expects). No BOM: see
+        :func:`encode_output`.
+
+    Raises
+    ------
+    ValueError
+        Unknown format, or ``html`` without ``articles``.
 
     Examples
     --------
@@ -181,12 +255,214 @@ def render(result: DedupResult, output_format: OutputFormat = "table") -> str:
     {"stories": [], "template_pairs": [], "summary": {"articles": 1, ...}}
     """
     if output_format == "json":
-        return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+        doc = result.to_dict()
+        if skipped is not None:
+            doc["skipped"] = [record.to_dict() for record in skipped]
+        return json.dumps(doc, ensure_ascii=False) + "\n"
     if output_format == "jsonl":
         return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in result.stories)
     if output_format == "csv":
         return _csv(result)
     if output_format == "table":
         return _table(result)
+    if output_format == "html":
+        if articles is None:
+            msg = "the html format needs the articles that were checked: render(result, 'html', articles=...)"
+            raise ValueError(msg)
+        from dedup.html import render_html  # the page assets are read only when needed
+
+        return render_html(result, articles)
     msg = f"output format must be one of {', '.join(FORMATS)}, got {output_format!r}"
     raise ValueError(msg)
+
+
+def default_output_encoding(output_format: str) -> OutputEncoding:
+    """Return the encoding a format is written in unless the user chooses one.
+
+    CSV gets UTF-8 with a BOM (Excel); everything else plain UTF-8.
+
+    Examples
+    --------
+    >>> default_output_encoding("csv"), default_output_encoding("json")
+    ('utf-8-sig', 'utf-8')
+    """
+    return "utf-8-sig" if output_format == "csv" else "utf-8"
+
+
+def encode_output(text: str, *, encoding: OutputEncoding = "utf-8") -> bytes:
+    r"""Encode a rendered report for writing to a file or a byte stream.
+
+    Parameters
+    ----------
+    text : str
+        What :func:`render` or :func:`render_accounts` returned.
+    encoding : {"utf-8-sig", "utf-8", "gb18030"}
+        ``utf-8-sig`` prepends the UTF-8 byte order mark (Excel needs it for CSV).
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    ValueError
+        Unknown encoding.
+
+    Examples
+    --------
+    >>> encode_output("社区", encoding="utf-8-sig")
+    b'\xef\xbb\xbf\xe7\xa4\xbe\xe5\x8c\xba'
+    >>> encode_output("社区", encoding="gb18030")
+    b'\xc9\xe7\xc7\xf8'
+    """
+    if encoding not in OUTPUT_ENCODINGS:
+        msg = f"output encoding must be one of {', '.join(OUTPUT_ENCODINGS)}, got {encoding!r}"
+        raise ValueError(msg)
+    # Lone surrogates (possible in JSON input) cannot be encoded: write U+FFFD instead.
+    return text.encode(encoding, errors="replace")
+
+
+ACCOUNT_COLUMNS = (
+    "account",
+    "posts",
+    "in_stories",
+    "originals",
+    "copies",
+    "copy_share",
+    "repeats",
+    "copied_by",
+    "partners",
+    "shared_stories",
+)
+PAIR_COLUMNS = ("a", "b", "stories", "a_from_b", "b_from_a")
+_TOP_PAIRS = 10
+
+
+def _grid(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> list[str]:
+    right_cols = set(right)
+    widths = [min(max(display_width(r[c]) for r in rows), 30) for c in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        cells = []
+        for c, cell in enumerate(r):
+            text = _clip(cell, widths[c])
+            pad = " " * max(0, widths[c] - display_width(text))
+            cells.append(pad + text if c in right_cols else text + pad)
+        out.append("  " + "  ".join(cells).rstrip())
+    return out
+
+
+def _account_label(account: str) -> str:
+    return account or "(no account)"
+
+
+def render_accounts(
+    stats: Sequence[AccountStats],
+    pairs: Sequence[AccountPair],
+    output_format: Literal["table", "json", "csv"] = "table",
+    *,
+    pairs_only: bool = False,
+) -> str:
+    """Render per-account copy figures (``dedup accounts``).
+
+    Parameters
+    ----------
+    stats : sequence of AccountStats
+        From :func:`dedup.account_stats`.
+    pairs : sequence of AccountPair
+        From :func:`dedup.account_pairs`.
+    output_format : {"table", "json", "csv"}
+        ``json`` is ``{"accounts": [...], "pairs": [...]}``; ``csv`` one row per
+        account (or per account pair with ``pairs_only``); ``table`` the accounts and
+        the pairs sharing most stories.
+    pairs_only : bool
+        Table and CSV: list every account pair instead of the accounts.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        Unknown format.
+
+    Examples
+    --------
+    >>> from dedup import AccountStats
+    >>> s = AccountStats(account="岳麓街道", posts=4, in_stories=3, originals=1, copies=2,
+    ...                  repeats=0, copied_by=1, partners=2, shared_stories=3)
+    >>> render_accounts([s], [], "csv").splitlines()[1]
+    '岳麓街道,4,3,1,2,0.5000,0,1,2,3'
+    >>> print(render_accounts([s], [], "table"), end="")
+    Accounts: 1 (copies = posts that copy an earlier post of another account)
+      account   posts  copies  share  originals  copied by  repeats  partners
+      岳麓街道      4       2  50.0%          1          1        0         2
+    <BLANKLINE>
+    No two accounts share a story.
+    """
+    if output_format not in ("table", "json", "csv"):
+        msg = f"output format must be table, json or csv, got {output_format!r}"
+        raise ValueError(msg)
+    if output_format == "json":
+        doc = {"accounts": [s.to_dict() for s in stats], "pairs": [p.to_dict() for p in pairs]}
+        return json.dumps(doc, ensure_ascii=False) + "\n"
+    if output_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        if pairs_only:
+            writer.writerow(PAIR_COLUMNS)
+            for p in pairs:
+                writer.writerow((p.a, p.b, p.stories, p.a_from_b, p.b_from_a))
+        else:
+            writer.writerow(ACCOUNT_COLUMNS)
+            for s in stats:
+                writer.writerow(
+                    (
+                        s.account,
+                        s.posts,
+                        s.in_stories,
+                        s.originals,
+                        s.copies,
+                        f"{s.copy_share:.4f}",
+                        s.repeats,
+                        s.copied_by,
+                        s.partners,
+                        s.shared_stories,
+                    )
+                )
+        return buffer.getvalue()
+    lines: list[str] = []
+    shown_pairs = pairs if pairs_only else pairs[:_TOP_PAIRS]
+    if not pairs_only:
+        rows: list[tuple[str, ...]] = [
+            ("account", "posts", "copies", "share", "originals", "copied by", "repeats", "partners")
+        ]
+        rows += [
+            (
+                _account_label(s.account),
+                str(s.posts),
+                str(s.copies),
+                f"{100 * s.copy_share:.1f}%",
+                str(s.originals),
+                str(s.copied_by),
+                str(s.repeats),
+                str(s.partners),
+            )
+            for s in stats
+        ]
+        lines.append(f"Accounts: {len(stats)} (copies = posts that copy an earlier post of another account)")
+        lines += _grid(rows, right=range(1, 8))
+        lines.append("")
+    if shown_pairs:
+        top = f"Account pairs sharing most stories (top {len(shown_pairs)} of {len(pairs)})"
+        lines.append("Account pairs" if pairs_only else top)
+        pair_rows: list[tuple[str, ...]] = [("account a", "account b", "stories", "a copied b", "b copied a")]
+        pair_rows += [
+            (_account_label(p.a), _account_label(p.b), str(p.stories), str(p.a_from_b), str(p.b_from_a))
+            for p in shown_pairs
+        ]
+        lines += _grid(pair_rows, right=range(2, 5))
+    elif pairs_only or stats:
+        lines.append("No two accounts share a story.")
+    return "\n".join(lines) + "\n"

@@ -58,7 +58,7 @@ def _fmix32(h: NDArray[np.uint32]) -> NDArray[np.uint32]:
 
 
 class TokenHasher:
-    """Stable 64-bit ids for tokens, cached.
+    """Stable 63-bit ids for tokens (BLAKE2b of the UTF-8 bytes), cached.
 
     Examples
     --------
@@ -75,11 +75,12 @@ class TokenHasher:
         return len(self._cache)
 
     def token_id(self, token: str) -> int:
-        """Return the 64-bit id of one token."""
+        """Return the id of one token: a positive integer below 2**63."""
         value = self._cache.get(token)
         if value is None:
             digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-            value = int.from_bytes(digest, "little")
+            # 63 bits, never 0: ids fit a signed int64 and 0 can mean "no word".
+            value = (int.from_bytes(digest, "little") >> 1) or 1
             self._cache[token] = value
         return value
 
@@ -93,8 +94,10 @@ class TokenHasher:
         return np.array(out, dtype=np.uint64)
 
 
-def shingle_hashes(token_ids: NDArray[np.uint64], *, ngram_size: int) -> NDArray[np.uint64]:
-    """Return the distinct 64-bit hashes of the ``ngram_size``-token shingles.
+def shingle_hashes(
+    token_ids: NDArray[np.uint64], *, ngram_size: int, bits: Literal[32, 64] = 64
+) -> NDArray[np.unsignedinteger]:
+    """Return the distinct hashes of the ``ngram_size``-token shingles.
 
     A document shorter than ``ngram_size`` tokens gives one shingle of all its tokens;
     an empty one gives none.
@@ -105,10 +108,13 @@ def shingle_hashes(token_ids: NDArray[np.uint64], *, ngram_size: int) -> NDArray
         Token ids in document order (from :class:`TokenHasher`).
     ngram_size : int
         Tokens per shingle, >= 1.
+    bits : {32, 64}
+        Width of the hashes. 32 is what the ``affine32`` MinHash scheme hashes (the
+        64-bit value folded, as :func:`minhash_signatures` does), at half the memory.
 
     Returns
     -------
-    ndarray of uint64
+    ndarray of uint64 or uint32
         Sorted, distinct shingle hashes.
 
     Examples
@@ -129,7 +135,15 @@ def shingle_hashes(token_ids: NDArray[np.uint64], *, ngram_size: int) -> NDArray
     with np.errstate(over="ignore"):
         for i in range(1, n):
             h = _fmix64(h * _GOLDEN + token_ids[i : i + count])
+    if bits == 32:
+        return np.unique(_fold32(h))
     return np.unique(h)
+
+
+def _fold32(h: NDArray[np.unsignedinteger]) -> NDArray[np.uint32]:
+    if h.dtype == np.uint32:
+        return h
+    return (h ^ (h >> _U64(32))).astype(np.uint32)
 
 
 @lru_cache(maxsize=16)
@@ -152,16 +166,18 @@ def permutations(num_perm: int, seed: int, scheme: Scheme) -> tuple[NDArray[np.u
     return a, b
 
 
-def _input_hashes(shingles: NDArray[np.uint64], scheme: Scheme) -> NDArray[np.unsignedinteger]:
+def _input_hashes(shingles: NDArray[np.unsignedinteger], scheme: Scheme) -> NDArray[np.unsignedinteger]:
     """The value datasketch's ``hashfunc`` returns for each shingle, pre-mixed."""
     if scheme == "affine32":
-        folded = (shingles ^ (shingles >> _U64(32))).astype(np.uint32)
-        return _fmix32(folded)
+        return _fmix32(_fold32(shingles))
+    if shingles.dtype != np.uint64:
+        msg = "the affine64 scheme needs 64-bit shingle hashes (shingle_hashes(..., bits=64))"
+        raise ConfigError(msg)
     return _fmix64(shingles)
 
 
 def minhash_signatures(
-    shingle_sets: Sequence[NDArray[np.uint64]],
+    shingle_sets: Sequence[NDArray[np.unsignedinteger]],
     *,
     num_perm: int = 128,
     seed: int = 1,
@@ -239,7 +255,7 @@ def minhash_signatures(
 
 
 def datasketch_minhash(
-    shingles: NDArray[np.uint64], *, num_perm: int = 128, seed: int = 1, scheme: Scheme = "affine32"
+    shingles: NDArray[np.unsignedinteger], *, num_perm: int = 128, seed: int = 1, scheme: Scheme = "affine32"
 ) -> object:
     """Build the same signature with datasketch itself (slow; for checks and interop).
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-__all__ = ["SPECIFIC_TAGS", "chinese_number", "extract_specifics", "normalize_number"]
+__all__ = ["SPECIFIC_TAGS", "chinese_number", "extract_specifics", "normalize_number", "specific_form"]
 
 #: jieba part-of-speech tags whose words are event specifics.
 SPECIFIC_TAGS = frozenset({"ns", "nr", "nrt", "nrfg", "nt", "nz", "t", "m"})
@@ -105,15 +105,34 @@ def extract_specifics(
     skip = frozenset(exclude)
     out: set[str] = set()
     for w in words:
-        if w in skip or w in _GENERIC:
+        if w in skip:
             continue
-        if _DIGIT.search(w):
-            out.add(normalize_number(w))
-        elif chinese_number(w) is not None:
-            if len(w) > 1 or w in ("十", "百", "千"):
-                out.add(normalize_number(w))
-        else:
-            t = tag(w)
-            if t in SPECIFIC_TAGS or (t == "unk" and len(w) > 1 and _ALL_HAN.match(w)):
-                out.add(w)
+        found = specific_form(w, tag)
+        if found is not None:
+            out.add(found)
     return frozenset(out)
+
+
+def specific_form(word: str, tag: Callable[[str], str]) -> str | None:
+    """The canonical specific ``word`` stands for, or ``None`` if it is not one.
+
+    Examples
+    --------
+    >>> specific_form("十二", lambda w: "m"), specific_form("开展", lambda w: "v")
+    ('12', None)
+    """
+    if word in _GENERIC:
+        return None
+    if _DIGIT.search(word):
+        return normalize_number(word)
+    if chinese_number(word) is not None:
+        if len(word) > 1 or word in ("十", "百", "千"):
+            return normalize_number(word)
+        return None
+    # Single characters tagged as numerals or times (第, 日, 时) are grammar, not specifics.
+    if len(word) < 2:
+        return None
+    t = tag(word)
+    if t in SPECIFIC_TAGS or (t == "unk" and _ALL_HAN.match(word)):
+        return word
+    return None

@@ -2,33 +2,34 @@
 
 :class:`DedupIndex` answers, for one new post, what ``dedup check`` would answer for it
 against everything already indexed: the same normalization (including the account
-boilerplate learned from the indexed posts plus the query), candidates from the
-full-text **and** the lead MinHash LSH, the same verification and threshold. A query
-returns the verified pairs (:class:`IndexMatch`): the indexed posts that are the same
-story as the query. Template pairs (same wording, conflicting specifics: a different
-event) are left out unless asked for with ``templates=True``, when they come back with
-kind ``"template"``.
+boilerplate learned from the indexed posts plus the query), the same candidates (the
+full-text MinHash LSH, and leads against leads and paragraph leads), the same
+verification and threshold. A query returns the verified pairs (:class:`IndexMatch`):
+the indexed posts that are the same story as the query. Template pairs (same wording,
+conflicting specifics: a different event) are left out unless asked for with
+``templates=True``, when they come back with kind ``"template"``.
 
 Where the index lives:
 
 * in memory: ``DedupIndex(config)``; :meth:`DedupIndex.save` writes it to one file
   and :meth:`DedupIndex.load` reads it back;
 * in Redis: ``DedupIndex.connect("redis://host:6379/0?index=news")``. Several worker
-  processes share one index: one adds while the others query. The LSH is datasketch's
-  ``MinHashLSH`` with its Redis storage; features and articles are Redis hashes next
-  to it, under the key prefix ``dedup:<index>:``.
+  processes share one index: one adds while the others query. The LSH indexes are
+  datasketch's ``MinHashLSH`` with its Redis storage; features and articles are Redis
+  hashes next to them, under the key prefix ``dedup:<index>:``.
 
 File format (version :data:`FORMAT_VERSION`): a ZIP archive, like numpy's ``.npz``.
-``manifest.json`` holds the format name and version, the dedup version that wrote it
-and the config the index was built with (tokenizer, seed, hashing scheme, thresholds,
+``manifest.json`` holds the format name and version, the dedup version that wrote it,
+the config the index was built with (tokenizer, seed, hashing scheme, thresholds,
 normalization, learned-boilerplate rule, LSH bands) and the number of posts.
 ``posts.jsonl`` holds one line per post: id, account and specifics. The other members
-are numpy ``.npy`` arrays (never pickles): per-post lengths, word counts, digests and
-flags; concatenated arrays with ``*_offsets`` (post ``i`` is ``values[offsets[i]:offsets[i+1]]``)
-of shingle, lead, word-sequence and boilerplate-sentence hashes and of the articles
-(``docs``: zlib-compressed UTF-8 JSON with title, text and published_at); and the LSH
-band keys of the full text and the lead. ZIP's CRC-32 of each
-member catches corruption; a truncated file has no ZIP directory. Either gives an
+are numpy ``.npy`` arrays (never pickles): per-post lengths, word counts, digests, body
+keys and flags; concatenated arrays with ``*_offsets`` (post ``i`` is
+``values[offsets[i]:offsets[i+1]]``) of shingle, lead, word-sequence, paragraph-lead,
+paragraph-bound and boilerplate-sentence hashes and of the articles (``docs``:
+zlib-compressed UTF-8 JSON with title, text and published_at); and the LSH band keys of
+the full texts, the leads and the paragraph leads. ZIP's CRC-32 of each member catches
+corruption; a truncated file has no ZIP directory. Either gives an
 :class:`~dedup.exceptions.IndexFileError`.
 """
 
@@ -50,7 +51,7 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -59,7 +60,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 from numpy.typing import NDArray
 
-from dedup.boilerplate import AccountBoilerplate, countable_sentences, strip_sentences
+from dedup import features as _features
+from dedup.boilerplate import AccountBoilerplate, post_keys, strip_keys
 from dedup.config import DedupConfig, NormalizeConfig
 from dedup.exceptions import (
     ConfigError,
@@ -70,10 +72,11 @@ from dedup.exceptions import (
     UnknownIdError,
 )
 from dedup.features import FeatureExtractor, Features
+from dedup.index import lsh_params
 from dedup.models import Article, Evidence, MatchKind
-from dedup.normalize import normalize_with_offsets
+from dedup.pipeline import _LEAD_PERM  # the pipeline's lead signature length: must be the same
 from dedup.signature import minhash_signatures
-from dedup.verify import Verdict, build_evidence, compare
+from dedup.verify import Passages, Verdict, build_evidence, compare
 
 if TYPE_CHECKING:
     import redis
@@ -106,6 +109,7 @@ _RECORDED = (
     "ngram_size",
     "threshold",
     "lsh_threshold",
+    "lead_threshold",
     "min_length",
     "cross_account_only",
     "learn_boilerplate",
@@ -154,6 +158,14 @@ class IndexMatch:
 # config record
 
 
+@dataclass(frozen=True, slots=True)
+class _Bands:
+    """LSH bands ``(b, r)``: of whole posts, and of leads and paragraph leads."""
+
+    full: tuple[int, int]
+    lead: tuple[int, int]
+
+
 def _user_dict_digest(path: str | None) -> str | None:
     if path is None:
         return None
@@ -164,7 +176,15 @@ def _user_dict_digest(path: str | None) -> str | None:
         raise ConfigError(msg) from None
 
 
-def _config_record(config: DedupConfig, bands: tuple[int, int]) -> dict[str, Any]:
+def _lsh_bands(config: DedupConfig) -> _Bands:
+    """Return the bands ``dedup check`` uses for this config (datasketch's choice)."""
+    return _Bands(
+        full=lsh_params(config.lsh_threshold, config.num_perm),
+        lead=lsh_params(config.lead_threshold, _LEAD_PERM),
+    )
+
+
+def _config_record(config: DedupConfig, bands: _Bands) -> dict[str, Any]:
     """Record the config: everything a query's answer depends on."""
     rec: dict[str, Any] = {name: getattr(config, name) for name in _RECORDED}
     rec["user_dict_sha256"] = _user_dict_digest(config.user_dict)
@@ -174,8 +194,22 @@ def _config_record(config: DedupConfig, bands: tuple[int, int]) -> dict[str, Any
     }
     bp = AccountBoilerplate()
     rec["boilerplate"] = {"min_posts": bp.min_posts, "min_share": bp.min_share}
-    rec["lsh_bands"] = list(bands)
+    rec["features"] = {
+        "lead_words": _features.LEAD_WORDS,
+        "min_paragraph_words": _features.MIN_PARAGRAPH_WORDS,
+        "max_paragraphs": _features.MAX_PARAGRAPHS,
+        "lead_perm": _LEAD_PERM,
+    }
+    rec["lsh_bands"] = list(bands.full)
+    rec["lead_bands"] = list(bands.lead)
     return rec
+
+
+def _bands_of(rec: dict[str, Any]) -> _Bands:
+    return _Bands(
+        full=(int(rec["lsh_bands"][0]), int(rec["lsh_bands"][1])),
+        lead=(int(rec["lead_bands"][0]), int(rec["lead_bands"][1])),
+    )
 
 
 def _config_from_record(rec: dict[str, Any], base: DedupConfig | None) -> DedupConfig:
@@ -187,14 +221,6 @@ def _config_from_record(rec: dict[str, Any], base: DedupConfig | None) -> DedupC
         for name in ("backend", "cache_dir", "workers", "evidence", "max_length"):
             options[name] = getattr(base, name)
     return DedupConfig(**options)
-
-
-def _lsh_bands(config: DedupConfig) -> tuple[int, int]:
-    """``(b, r)`` that datasketch's MinHashLSH picks for the config (as ``dedup check`` uses)."""
-    from datasketch import MinHashLSH
-
-    lsh = MinHashLSH(threshold=config.lsh_threshold, num_perm=config.num_perm)
-    return int(lsh.b), int(lsh.r)
 
 
 def _check_record(recorded: dict[str, Any], wanted: dict[str, Any], where: str) -> None:
@@ -221,11 +247,12 @@ def _mix64(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
 
 
 def _band_keys(signatures: NDArray[np.unsignedinteger], *, b: int, r: int) -> NDArray[np.uint64]:
-    """One 64-bit key per LSH band: equal keys for equal band values (datasketch's buckets).
+    """One 64-bit key per LSH band and row: equal keys for equal bands (datasketch's buckets).
 
-    For the ``affine32`` scheme with two rows per band (the default: 28 bands of 2 for
-    ``lsh_threshold=0.2``) and for one row per band the key is the band itself, so
-    collisions are exactly datasketch's; otherwise it is a 64-bit mix of the band.
+    With one row per band, or two rows of 32 bits, the key is the band itself, so
+    collisions are exactly datasketch's; otherwise it is a 64-bit mix of the band
+    (two different bands then share a key with probability ~2**-64, which only adds a
+    candidate for verification to reject).
     """
     n = signatures.shape[0]
     s = signatures[:, : b * r].reshape(n, b, r)
@@ -238,11 +265,6 @@ def _band_keys(signatures: NDArray[np.unsignedinteger], *, b: int, r: int) -> ND
         for j in range(1, r):
             h = _mix64(h * _GOLDEN + s[:, :, j].astype(np.uint64))
     return np.ascontiguousarray(h)
-
-
-def _sentence_hash(sentence: str) -> int:
-    digest = hashlib.blake2b(sentence.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "little")
 
 
 def _bytes(value: Any) -> bytes:
@@ -258,8 +280,42 @@ def _account_key(account: str) -> str:
     return hashlib.blake2b(account.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
+def _u8(key: int) -> bytes:
+    return int(key).to_bytes(8, "little")
+
+
 # ---------------------------------------------------------------------------
 # stored records
+
+
+@dataclass(slots=True)
+class _Sigs:
+    """MinHash signatures of one post: whole text, lead, paragraph leads (one row each)."""
+
+    full: NDArray[Any]
+    lead: NDArray[Any]
+    paras: NDArray[Any]
+
+
+@dataclass(slots=True)
+class _Keys:
+    """LSH band keys of one post (see :func:`_band_keys`)."""
+
+    full: NDArray[np.uint64]
+    lead: NDArray[np.uint64]
+    paras: NDArray[np.uint64]  # (paragraphs, lead bands)
+
+    def collides(self, other: _Keys) -> bool:
+        """Tell whether ``dedup check`` makes the two posts a candidate pair.
+
+        Whole texts in one band, or a lead with the other's lead or one of its
+        paragraph leads (two paragraph leads alone do not count).
+        """
+        if (self.full == other.full).any() or (self.lead == other.lead).any():
+            return True
+        if len(other.paras) and (other.paras == self.lead[None, :]).any(axis=1).any():
+            return True
+        return bool(len(self.paras) and (self.paras == other.lead[None, :]).any(axis=1).any())
 
 
 @dataclass(slots=True)
@@ -271,11 +327,14 @@ class _Record:
     length: int
     n_words: int
     digest: bytes
-    shingles: NDArray[np.uint64]
-    lead: NDArray[np.uint64]
+    shingles: NDArray[Any]
+    lead: NDArray[Any]
     sequence: NDArray[np.uint32]
     specifics: str  # sorted, joined with NUL (one string: far smaller than a set of strings)
-    sentences: NDArray[np.uint64]  # sorted distinct hashes of countable sentences (boilerplate)
+    paragraphs: NDArray[Any]
+    paragraph_bounds: NDArray[np.uint32]
+    sentences: NDArray[np.uint64]  # sorted boilerplate sentence keys of the body
+    body_key: int  # key of the whole normalized body (identical posts learn once)
     flags: int
     doc: bytes  # zlib-compressed JSON: title, text, published_at
 
@@ -287,6 +346,13 @@ class _Record:
     def sensitive(self) -> bool:
         return bool(self.flags & _SENSITIVE)
 
+    @property
+    def n_paragraphs(self) -> int:
+        return max(len(self.paragraph_bounds) - 1, 0)
+
+    def specifics_tuple(self) -> tuple[str, ...]:
+        return tuple(self.specifics.split(_SEP)) if self.specifics else ()
+
     def features(self) -> Features:
         return Features(
             index=0,
@@ -297,12 +363,15 @@ class _Record:
             digest=self.digest,
             shingles=self.shingles,
             lead=self.lead,
-            specifics=frozenset(self.specifics_list()),
+            specifics=self.specifics_tuple(),
             sequence=self.sequence,
+            paragraphs=self.paragraphs,
+            paragraph_bounds=self.paragraph_bounds,
         )
 
-    def specifics_list(self) -> list[str]:
-        return self.specifics.split(_SEP) if self.specifics else []
+    def paragraph_leads(self) -> list[NDArray[Any]]:
+        b = self.paragraph_bounds.tolist()
+        return [self.paragraphs[b[k] : b[k + 1]] for k in range(len(b) - 1)]
 
     def article(self) -> Article:
         return _article_from_doc(self.id, self.account, self.doc)
@@ -329,13 +398,17 @@ def _article_from_doc(id_: str, account: str, doc: bytes) -> Article:
     )
 
 
-_BLOB_MAGIC = b"DXR1"
-_BLOB_HEAD = struct.Struct("<4sIIIIIIB16s")
+_BLOB_MAGIC = b"DXR2"
+# magic, length, n_words, shingles, lead, sequence, paragraphs, bounds, sentences,
+# flags, hash width (4 or 8 bytes), digest, body key
+_BLOB_HEAD = struct.Struct("<4sIIIIIIIIBB16sQ")
 
 
 def _pack_record(rec: _Record) -> bytes:
     """Binary form of a record's features (Redis values): fixed header, arrays, JSON tail."""
-    tail = json.dumps({"account": rec.account, "specifics": rec.specifics_list()}, ensure_ascii=False)
+    width = rec.shingles.dtype.itemsize if len(rec.shingles) else (8 if rec.lead.dtype.itemsize == 8 else 4)
+    hashes = f"<u{width}"
+    tail = json.dumps({"account": rec.account, "specifics": list(rec.specifics_tuple())}, ensure_ascii=False)
     head = _BLOB_HEAD.pack(
         _BLOB_MAGIC,
         rec.length,
@@ -343,16 +416,22 @@ def _pack_record(rec: _Record) -> bytes:
         len(rec.shingles),
         len(rec.lead),
         len(rec.sequence),
+        len(rec.paragraphs),
+        len(rec.paragraph_bounds),
         len(rec.sentences),
         rec.flags,
+        width,
         rec.digest,
+        rec.body_key,
     )
     return b"".join(
         (
             head,
-            rec.shingles.astype("<u8").tobytes(),
-            rec.lead.astype("<u8").tobytes(),
+            rec.shingles.astype(hashes).tobytes(),
+            rec.lead.astype(hashes).tobytes(),
             rec.sequence.astype("<u4").tobytes(),
+            rec.paragraphs.astype(hashes).tobytes(),
+            rec.paragraph_bounds.astype("<u4").tobytes(),
             rec.sentences.astype("<u8").tobytes(),
             tail.encode("utf-8", "surrogatepass"),
         )
@@ -361,25 +440,29 @@ def _pack_record(rec: _Record) -> bytes:
 
 def _unpack_record(id_: str, blob: bytes, doc: bytes = b"") -> _Record:
     if len(blob) < _BLOB_HEAD.size or blob[:4] != _BLOB_MAGIC:
-        msg = f"stored features of {id_!r} are not in dedup's format"
+        msg = f"stored features of {id_!r} are not in this dedup's format"
         raise IndexFileError(msg)
-    _, length, n_words, ns, nl, nq, nt, flags, digest = _BLOB_HEAD.unpack_from(blob)
+    _, length, n_words, ns, nl, nq, npar, nb, nt, flags, width, digest, body_key = _BLOB_HEAD.unpack_from(
+        blob
+    )
     pos = _BLOB_HEAD.size
 
     def take(count: int, dtype: str) -> NDArray[Any]:
         nonlocal pos
-        size = count * np.dtype(dtype).itemsize
         arr = np.frombuffer(blob, dtype=dtype, count=count, offset=pos)
-        pos += size
-        return arr.astype(dtype[1:] if dtype[0] == "<" else dtype)
+        pos += count * np.dtype(dtype).itemsize
+        return arr.astype(dtype[1:])
 
+    hashes = f"<u{width}"
     try:
-        shingles = take(ns, "<u8")
-        lead = take(nl, "<u8")
+        shingles = take(ns, hashes)
+        lead = take(nl, hashes)
         sequence = take(nq, "<u4")
+        paragraphs = take(npar, hashes)
+        bounds = take(nb, "<u4")
         sentences = take(nt, "<u8")
         tail = json.loads(blob[pos:].decode("utf-8", "surrogatepass"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, TypeError) as exc:
         msg = f"stored features of {id_!r} are corrupted ({exc})"
         raise IndexFileError(msg) from None
     return _Record(
@@ -392,7 +475,10 @@ def _unpack_record(id_: str, blob: bytes, doc: bytes = b"") -> _Record:
         lead=lead,
         sequence=sequence,
         specifics=_SEP.join(tail["specifics"]),
+        paragraphs=paragraphs,
+        paragraph_bounds=bounds,
         sentences=sentences,
+        body_key=body_key,
         flags=flags,
         doc=doc,
     )
@@ -488,18 +574,33 @@ class _BandTable:
 
 @dataclass(slots=True)
 class _AccountSentences:
-    """Boilerplate statistics of one account: which posts contain which sentences."""
+    """Boilerplate statistics of one account.
 
-    ids: set[str]
-    sensitive: set[str]
-    sentences: NDArray[np.uint64]  # sorted, one entry per (post, sentence)
-    owners: NDArray[np.int64]  # serial number of the post of each entry
+    Identical posts of an account count once (as in ``dedup check``): ``bodies`` maps a
+    body key to the ids of the posts with that body, and the sentence multiset holds
+    one entry per (distinct body, sentence), owned by the body key.
+    """
+
+    bodies: dict[int, set[str]] = field(default_factory=dict)
+    sensitive: set[str] = field(default_factory=set)
+    sentences: NDArray[np.uint64] = field(default_factory=lambda: _EMPTY_U64)  # sorted
+    owners: NDArray[np.uint64] = field(default_factory=lambda: _EMPTY_U64)  # body key of each entry
     learned: int = 0
 
     def counts(self, hashes: NDArray[np.uint64]) -> NDArray[np.int64]:
         left = np.searchsorted(self.sentences, hashes, side="left")
         right = np.searchsorted(self.sentences, hashes, side="right")
         return (right - left).astype(np.int64)
+
+
+@dataclass(slots=True)
+class _BpState:
+    """An account's boilerplate figures as stored (before a change)."""
+
+    posts: int  # distinct bodies
+    learned: int  # learned sentences
+    counts: dict[int, int]  # posts containing each asked sentence
+    copies: dict[int, int]  # posts with each asked body
 
 
 # ---------------------------------------------------------------------------
@@ -514,34 +615,38 @@ class _Backend(Protocol):
 
     def load_meta(self) -> dict[str, Any] | None: ...
     def store_meta(self, meta: dict[str, Any]) -> dict[str, Any]: ...
-    def setup(self, config: DedupConfig, bands: tuple[int, int]) -> None: ...
+    def setup(self, config: DedupConfig, bands: _Bands) -> None: ...
     def writing(self) -> contextlib.AbstractContextManager[None]: ...
     def count(self) -> int: ...
     def contains(self, ids: Sequence[str]) -> list[bool]: ...
     def records(self, ids: Sequence[str], *, docs: bool = False) -> list[_Record | None]: ...
     def docs(self, ids: Sequence[str]) -> list[bytes | None]: ...
-    def candidates(self, full: NDArray[Any], lead: NDArray[Any]) -> set[str]: ...
-    def bp_state(self, account: str, hashes: NDArray[np.uint64]) -> tuple[int, int, NDArray[np.int64]]: ...
+    def candidates(self, sigs: _Sigs, keys: _Keys) -> set[str]: ...
+    def bp_state(self, account: str, hashes: Sequence[int], bodies: Sequence[int]) -> _BpState: ...
     def bp_count_range(self, account: str, lo: int, hi: int) -> NDArray[np.uint64]: ...
     def bp_posts_with(self, account: str, hashes: NDArray[np.uint64]) -> set[str]: ...
     def bp_sensitive(self, account: str) -> set[str]: ...
     def write(
         self,
         *,
-        insert: Sequence[tuple[_Record, NDArray[Any], NDArray[Any]]],
-        replace: Sequence[tuple[_Record, NDArray[Any], NDArray[Any]]],
+        insert: Sequence[tuple[_Record, _Sigs, _Keys]],
+        replace: Sequence[tuple[_Record, _Sigs, _Keys]],
         delete: Sequence[_Record],
-        learned: dict[str, int],
+        changes: Sequence[_Change],
     ) -> None: ...
     def snapshot(self) -> Iterator[_Record]: ...
-    def band_rows(self, records: Sequence[_Record]) -> tuple[NDArray[Any], NDArray[Any]] | None: ...
+    def band_rows(self, records: Sequence[_Record]) -> list[_Keys] | None: ...
     def accounts(self) -> int: ...
     def clear(self) -> None: ...
     def close(self) -> None: ...
 
 
 class _MemoryBackend:
-    """Everything in this process: records in a dict, LSH in :class:`_BandTable`."""
+    """Everything in this process: records in a dict, LSH in :class:`_BandTable`.
+
+    Three tables share the slot numbering of posts: whole texts and leads (one row
+    per post), and paragraph leads (one row per paragraph, with its post's slot).
+    """
 
     kind = "memory"
 
@@ -549,15 +654,18 @@ class _MemoryBackend:
         self.location = location
         self._meta: dict[str, Any] | None = None
         self._records: dict[str, _Record] = {}
+        self._accounts: dict[str, _AccountSentences] = {}
+        self._bands = _Bands((1, 1), (1, 1))
+        self._reset_tables()
+
+    def _reset_tables(self) -> None:
+        self._full = _BandTable(self._bands.full[0])
+        self._lead = _BandTable(self._bands.lead[0])
+        self._para = _BandTable(self._bands.lead[0])
         self._slot_of: dict[str, int] = {}
         self._slot_ids: list[str | None] = []
-        self._serial_of: dict[str, int] = {}
-        self._serial_ids: dict[int, str] = {}
-        self._next_serial = 0
-        self._accounts: dict[str, _AccountSentences] = {}
-        self._bands = (1, 1)
-        self._full = _BandTable(1)
-        self._lead = _BandTable(1)
+        self._para_owner: list[int] = []  # paragraph slot -> post slot
+        self._paras_of: dict[int, range] = {}  # post slot -> its paragraph slots
 
     # -- setup -------------------------------------------------------------------
     def load_meta(self) -> dict[str, Any] | None:
@@ -567,10 +675,9 @@ class _MemoryBackend:
         self._meta = meta
         return meta
 
-    def setup(self, config: DedupConfig, bands: tuple[int, int]) -> None:
+    def setup(self, config: DedupConfig, bands: _Bands) -> None:
         self._bands = bands
-        self._full = _BandTable(bands[0])
-        self._lead = _BandTable(bands[0])
+        self._reset_tables()
 
     def writing(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
@@ -598,22 +705,32 @@ class _MemoryBackend:
             out.append(rec.doc if rec is not None else None)
         return out
 
-    def candidates(self, full: NDArray[Any], lead: NDArray[Any]) -> set[str]:
-        b, r = self._bands
-        keys = _band_keys(np.stack([full, lead]), b=b, r=r)
-        slots = np.union1d(self._full.query(keys[0]), self._lead.query(keys[1]))
+    def candidates(self, sigs: _Sigs, keys: _Keys) -> set[str]:
+        found = [self._full.query(keys.full), self._lead.query(keys.lead)]
+        paras = self._para.query(keys.lead)
+        if len(paras):
+            owners = np.asarray(self._para_owner, dtype=np.int64)
+            found.append(owners[paras])
+        for row in keys.paras:
+            found.append(self._lead.query(row))
         out = set()
-        for s in slots.tolist():
+        for s in np.unique(np.concatenate(found)).tolist():
             key = self._slot_ids[s]
             if key is not None:
                 out.add(key)
         return out
 
-    def bp_state(self, account: str, hashes: NDArray[np.uint64]) -> tuple[int, int, NDArray[np.int64]]:
+    def bp_state(self, account: str, hashes: Sequence[int], bodies: Sequence[int]) -> _BpState:
         acc = self._accounts.get(account)
         if acc is None:
-            return 0, 0, np.zeros(len(hashes), dtype=np.int64)
-        return len(acc.ids), acc.learned, acc.counts(hashes)
+            return _BpState(0, 0, dict.fromkeys(hashes, 0), dict.fromkeys(bodies, 0))
+        counts = acc.counts(np.asarray(hashes, dtype=np.uint64)).tolist() if len(hashes) else []
+        return _BpState(
+            posts=len(acc.bodies),
+            learned=acc.learned,
+            counts=dict(zip(hashes, counts, strict=True)),
+            copies={b: len(acc.bodies.get(b, ())) for b in bodies},
+        )
 
     def bp_count_range(self, account: str, lo: int, hi: int) -> NDArray[np.uint64]:
         acc = self._accounts.get(account)
@@ -626,22 +743,33 @@ class _MemoryBackend:
         acc = self._accounts.get(account)
         if acc is None or not len(hashes):
             return set()
-        owners = acc.owners[np.isin(acc.sentences, hashes)]
-        return {self._serial_ids[int(o)] for o in np.unique(owners)}
+        out: set[str] = set()
+        for body in np.unique(acc.owners[np.isin(acc.sentences, hashes)]).tolist():
+            out |= acc.bodies.get(body, set())
+        return out
 
     def bp_sensitive(self, account: str) -> set[str]:
         acc = self._accounts.get(account)
         return set(acc.sensitive) if acc is not None else set()
 
-    def band_rows(self, records: Sequence[_Record]) -> tuple[NDArray[Any], NDArray[Any]] | None:
-        b = self._bands[0]
-        full = np.zeros((len(records), b), dtype=np.uint64)
-        lead = np.zeros((len(records), b), dtype=np.uint64)
-        slots = np.array([self._slot_of.get(rec.id, -1) for rec in records], dtype=np.int64)
-        have = np.flatnonzero(slots >= 0)
-        full[have] = self._full.rows(slots[have])
-        lead[have] = self._lead.rows(slots[have])
-        return full, lead
+    def band_rows(self, records: Sequence[_Record]) -> list[_Keys] | None:
+        out = []
+        empty = np.zeros((0, self._bands.lead[0]), dtype=np.uint64)
+        for rec in records:
+            slot = self._slot_of.get(rec.id)
+            if slot is None:
+                out.append(
+                    _Keys(
+                        np.zeros(self._bands.full[0], dtype=np.uint64),
+                        np.zeros(self._bands.lead[0], dtype=np.uint64),
+                        empty,
+                    )
+                )
+                continue
+            one = np.array([slot], dtype=np.int64)
+            paras = np.asarray(self._paras_of[slot], dtype=np.int64)
+            out.append(_Keys(self._full.rows(one)[0], self._lead.rows(one)[0], self._para.rows(paras)))
+        return out
 
     def snapshot(self) -> Iterator[_Record]:
         yield from list(self._records.values())
@@ -652,71 +780,76 @@ class _MemoryBackend:
         if slot is not None:
             self._full.drop([slot])
             self._lead.drop([slot])
+            self._para.drop(self._paras_of.pop(slot, range(0)))
             self._slot_ids[slot] = None
 
     def _bp_remove(self, rec: _Record) -> None:
         acc = self._accounts.get(rec.account)
-        serial = self._serial_of.pop(rec.id, None)
-        if serial is not None:
-            del self._serial_ids[serial]
         if acc is None:
             return
-        acc.ids.discard(rec.id)
         acc.sensitive.discard(rec.id)
-        if serial is not None and len(acc.owners):
-            keep = acc.owners != serial
-            acc.sentences, acc.owners = acc.sentences[keep], acc.owners[keep]
-        if not acc.ids:
+        same = acc.bodies.get(rec.body_key)
+        if same is not None:
+            same.discard(rec.id)
+            if not same:
+                del acc.bodies[rec.body_key]
+                keep = acc.owners != np.uint64(rec.body_key)
+                acc.sentences, acc.owners = acc.sentences[keep], acc.owners[keep]
+        if not acc.bodies:
             del self._accounts[rec.account]
 
     def _bp_add(self, recs: Sequence[_Record]) -> None:
         by_account: dict[str, list[_Record]] = {}
         for rec in recs:
-            serial = self._next_serial
-            self._next_serial += 1
-            self._serial_of[rec.id] = serial
-            self._serial_ids[serial] = rec.id
             if rec.account:
                 by_account.setdefault(rec.account, []).append(rec)
         for account, group in by_account.items():
             acc = self._accounts.get(account)
             if acc is None:
-                acc = self._accounts[account] = _AccountSentences(set(), set(), _EMPTY_U64, _EMPTY_I64)
-            parts = [acc.sentences]
-            owners = [acc.owners]
+                acc = self._accounts[account] = _AccountSentences()
+            parts, owners = [acc.sentences], [acc.owners]
             for rec in group:
-                acc.ids.add(rec.id)
                 if rec.sensitive:
                     acc.sensitive.add(rec.id)
-                parts.append(rec.sentences)
-                owners.append(np.full(len(rec.sentences), self._serial_of[rec.id], dtype=np.int64))
-            sentences = np.concatenate(parts)
-            order = np.argsort(sentences, kind="stable")
-            acc.sentences = sentences[order]
-            acc.owners = np.concatenate(owners)[order]
+                same = acc.bodies.setdefault(rec.body_key, set())
+                if not same:  # a new body: its sentences count
+                    parts.append(rec.sentences)
+                    owners.append(np.full(len(rec.sentences), rec.body_key, dtype=np.uint64))
+                same.add(rec.id)
+            if len(parts) > 1:
+                sentences = np.concatenate(parts)
+                order = np.argsort(sentences, kind="stable")
+                acc.sentences = sentences[order]
+                acc.owners = np.concatenate(owners)[order]
 
-    def _index(self, items: Sequence[tuple[_Record, NDArray[Any], NDArray[Any]]]) -> None:
-        eligible = [(rec, f, ld) for rec, f, ld in items if rec.eligible]
+    def _index(self, items: Sequence[tuple[_Record, _Keys]], *, rebuild: bool = True) -> None:
+        eligible = [(rec, k) for rec, k in items if rec.eligible]
         if not eligible:
             return
         start = len(self._slot_ids)
         slots = np.arange(start, start + len(eligible), dtype=np.int64)
-        for rec, _, _ in eligible:
-            self._slot_of[rec.id] = len(self._slot_ids)
+        para_rows: list[NDArray[np.uint64]] = []
+        para_slots: list[int] = []
+        for slot, (rec, k) in zip(slots.tolist(), eligible, strict=True):
+            self._slot_of[rec.id] = slot
             self._slot_ids.append(rec.id)
-        b, r = self._bands
-        full = _band_keys(np.stack([f for _, f, _ in eligible]), b=b, r=r)
-        lead = _band_keys(np.stack([ld for _, _, ld in eligible]), b=b, r=r)
-        self._full.put(slots, full)
-        self._lead.put(slots, lead)
+            first = len(self._para_owner)
+            self._para_owner.extend([slot] * len(k.paras))
+            self._paras_of[slot] = range(first, first + len(k.paras))
+            para_slots.extend(self._paras_of[slot])
+            para_rows.append(k.paras)
+        self._full.put(slots, np.stack([k.full for _, k in eligible]), rebuild=rebuild)
+        self._lead.put(slots, np.stack([k.lead for _, k in eligible]), rebuild=rebuild)
+        if para_slots:
+            self._para.put(np.asarray(para_slots, dtype=np.int64), np.concatenate(para_rows), rebuild=rebuild)
 
     def write(
         self,
         *,
-        insert: Sequence[tuple[_Record, NDArray[Any], NDArray[Any]]],
-        replace: Sequence[tuple[_Record, NDArray[Any], NDArray[Any]]],
+        insert: Sequence[tuple[_Record, _Sigs, _Keys]],
+        replace: Sequence[tuple[_Record, _Sigs, _Keys]],
         delete: Sequence[_Record],
-        learned: dict[str, int],
+        changes: Sequence[_Change],
     ) -> None:
         for rec in delete:
             self._unindex(rec)
@@ -728,56 +861,41 @@ class _MemoryBackend:
         for rec, _, _ in insert:
             self._records[rec.id] = rec
         self._bp_add([rec for rec, _, _ in insert])
-        for account, n in learned.items():
-            acc = self._accounts.get(account)
+        for ch in changes:
+            acc = self._accounts.get(ch.account)
             if acc is not None:
-                acc.learned = n
-        self._index([*replace, *insert])
+                acc.learned = ch.learned
+        self._index([(rec, k) for rec, _, k in [*replace, *insert]])
         self._maybe_compact()
 
-    def load_bulk(self, records: list[_Record], full: NDArray[np.uint64], lead: NDArray[np.uint64]) -> None:
+    def load_bulk(self, records: list[_Record], keys: list[_Keys]) -> None:
         """Fill an empty backend from a file (band keys already computed)."""
         self._records = {rec.id: rec for rec in records}
         self._bp_add(records)
-        for account, acc in self._accounts.items():
-            need = AccountBoilerplate().min_count(len(acc.ids))
+        bp = AccountBoilerplate()
+        for acc in self._accounts.values():
             _, counts = np.unique(acc.sentences, return_counts=True)
-            acc.learned = int((counts >= need).sum())
-            del account
-        mask = np.array([rec.eligible for rec in records], dtype=bool)
-        idx = np.flatnonzero(mask)
-        slots = np.arange(len(idx), dtype=np.int64)
-        self._slot_ids = [records[i].id for i in idx]
-        self._slot_of = {records[i].id: int(s) for s, i in zip(slots, idx, strict=True)}
-        self._full.put(slots, full[idx], rebuild=False)
-        self._lead.put(slots, lead[idx], rebuild=False)
-        self._full.rebuild()
-        self._lead.rebuild()
+            acc.learned = int((counts >= bp.min_count(len(acc.bodies))).sum())
+        self._index(list(zip(records, keys, strict=True)), rebuild=False)
+        for table in (self._full, self._lead, self._para):
+            table.rebuild()
 
     def _maybe_compact(self) -> None:
         live = len(self._slot_of)
         if len(self._slot_ids) <= 2 * live + 65536:
             return
-        old = np.array(sorted(self._slot_of.values()), dtype=np.int64)
-        full_rows = self._full.rows(old)
-        lead_rows = self._lead.rows(old)
-        ids = [self._slot_ids[s] for s in old.tolist()]
-        self._full = _BandTable(self._bands[0])
-        self._lead = _BandTable(self._bands[0])
-        slots = np.arange(len(old), dtype=np.int64)
-        self._slot_ids = list(ids)
-        self._slot_of = {i: int(s) for s, i in zip(slots, ids, strict=True) if i is not None}
-        self._full.put(slots, full_rows, rebuild=False)
-        self._lead.put(slots, lead_rows, rebuild=False)
-        self._full.rebuild()
-        self._lead.rebuild()
+        recs = [self._records[i] for i in self._slot_of]
+        keys = self.band_rows(recs)
+        assert keys is not None
+        self._reset_tables()
+        self._index(list(zip(recs, keys, strict=True)), rebuild=False)
+        for table in (self._full, self._lead, self._para):
+            table.rebuild()
 
     def clear(self) -> None:
-        meta, bands = self._meta, self._bands
-        self.__init__(self.location)  # type: ignore[misc]
-        self._meta, self._bands = meta, bands
-        self._full = _BandTable(bands[0])
-        self._lead = _BandTable(bands[0])
+        self._records = {}
+        self._accounts = {}
+        self._reset_tables()
 
 
 class _RedisBackend:
@@ -785,11 +903,12 @@ class _RedisBackend:
 
     Keys, all under ``dedup:<index>:``: ``meta`` (JSON manifest), ``feat``, ``doc`` and
     ``sent`` (hashes id -> packed features / compressed article / boilerplate sentence
-    hashes), ``acct:learned`` (hash
-    account -> learned sentence count), per account ``acct:<h>:ids``, ``acct:<h>:sens``
-    (sets of ids) and ``acct:<h>:sents`` (hash sentence -> posts containing it), and the
-    two LSH indexes ``lsh:full`` and ``lsh:lead`` (datasketch ``basename``). Writers
-    serialize on the lock ``lock``; readers never block.
+    keys), ``acct:learned`` (hash account -> learned sentence count), per account
+    ``acct:<h>:ids`` and ``acct:<h>:sens`` (sets of ids), ``acct:<h>:bodies`` (hash body
+    key -> posts with that body) and ``acct:<h>:sents`` (hash sentence key -> distinct
+    bodies containing it), and three LSH indexes (datasketch ``basename``):
+    ``lsh:full`` and ``lsh:lead`` keyed by id, ``lsh:para`` keyed by id, NUL and the
+    paragraph's number. Writers serialize on the lock ``lock``; readers never block.
     """
 
     kind = "redis"
@@ -813,9 +932,8 @@ class _RedisBackend:
             self._client.close()
             msg = f"cannot reach Redis at {_redact(url)}: {exc}"
             raise IndexConnectionError(msg) from None
-        self._bands = (1, 1)
         self._config: DedupConfig | None = None
-        self._lsh: tuple[Any, Any] | None = None
+        self._lsh: dict[str, Any] = {}
 
     def _k(self, suffix: str) -> str:
         return self.prefix + suffix
@@ -829,7 +947,7 @@ class _RedisBackend:
         if raw is None:
             return None
         try:
-            meta = json.loads(raw)
+            meta = json.loads(_bytes(raw))
         except ValueError:
             msg = f"{_redact(self.location)}: the index manifest is not valid JSON"
             raise IndexFileError(msg) from None
@@ -845,24 +963,28 @@ class _RedisBackend:
         assert stored is not None
         return stored
 
-    def setup(self, config: DedupConfig, bands: tuple[int, int]) -> None:
+    def setup(self, config: DedupConfig, bands: _Bands) -> None:
         from datasketch import MinHashLSH
 
-        self._bands = bands
         self._config = config
         # Buffered writes (insertion sessions) go out as plain pipelines: a query may see
         # part of an add either way, and MULTI/EXEC doubles the replies to parse.
         storage = {"type": "redis", "redis": dict(self._kwargs), "redis_buffer": {"transaction": False}}
-        self._lsh = tuple(
-            MinHashLSH(
-                threshold=config.lsh_threshold,
-                num_perm=config.num_perm,
-                params=bands,
+        shapes = {
+            "full": (config.lsh_threshold, config.num_perm, bands.full),
+            "lead": (config.lead_threshold, _LEAD_PERM, bands.lead),
+            "para": (config.lead_threshold, _LEAD_PERM, bands.lead),
+        }
+        self._lsh = {
+            part: MinHashLSH(
+                threshold=threshold,
+                num_perm=num_perm,
+                params=params,
                 storage_config={**storage, "basename": self._k(f"lsh:{part}").encode()},
                 prepickle=False,
             )
-            for part in ("full", "lead")
-        )
+            for part, (threshold, num_perm, params) in shapes.items()
+        }
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -909,35 +1031,49 @@ class _RedisBackend:
             return []
         return [_bytes(d) if d is not None else None for d in self._client.hmget(self._k("doc"), list(ids))]
 
-    def _minhash(self, signature: NDArray[np.unsignedinteger]) -> Any:
+    def _minhash(self, signature: NDArray[Any]) -> Any:
         from datasketch import LeanMinHash
 
         assert self._config is not None
         return LeanMinHash(seed=self._config.seed, hashvalues=signature, scheme=self._config.scheme)
 
-    def candidates(self, full: NDArray[Any], lead: NDArray[Any]) -> set[str]:
-        assert self._lsh is not None
-        # What MinHashLSH.query reads (one SMEMBERS per band), for both indexes in one
-        # pipelined round trip instead of one round trip per band.
+    def candidates(self, sigs: _Sigs, keys: _Keys) -> set[str]:
+        # What MinHashLSH.query reads (one SMEMBERS per band) for every lookup a query
+        # makes, in one pipelined round trip instead of one round trip per band.
         pipe = self._client.pipeline(transaction=False)
-        for lsh, sig in zip(self._lsh, (full, lead), strict=True):
+        lookups = [("full", sigs.full), ("lead", sigs.lead), ("para", sigs.lead)]
+        lookups += [("lead", row) for row in sigs.paras]
+        parts = []
+        for part, sig in lookups:
+            lsh = self._lsh[part]
             hashvalues = self._minhash(sig).hashvalues
             for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
                 pipe.smembers(table.redis_key(lsh._H(hashvalues[start:end])))
-        keys: set[bytes] = set()
-        for members in pipe.execute():
-            keys.update(members)
-        return {_text(k) for k in keys}
+                parts.append(part)
+        out: set[str] = set()
+        for part, members in zip(parts, pipe.execute(), strict=True):
+            for key in members:
+                key = _bytes(key)
+                out.add(_text(key.rsplit(b"\x00", 1)[0] if part == "para" else key))
+        return out
 
-    def bp_state(self, account: str, hashes: NDArray[np.uint64]) -> tuple[int, int, NDArray[np.int64]]:
+    def bp_state(self, account: str, hashes: Sequence[int], bodies: Sequence[int]) -> _BpState:
         pipe = self._client.pipeline(transaction=False)
-        pipe.scard(self._acct(account, "ids"))
+        pipe.hlen(self._acct(account, "bodies"))
         pipe.hget(self._k("acct:learned"), _account_key(account))
-        if len(hashes):
-            pipe.hmget(self._acct(account, "sents"), [int(h).to_bytes(8, "little") for h in hashes])
+        if hashes:
+            pipe.hmget(self._acct(account, "sents"), [_u8(h) for h in hashes])
+        if bodies:
+            pipe.hmget(self._acct(account, "bodies"), [_u8(b) for b in bodies])
         res = pipe.execute()
-        counts = np.array([int(c or 0) for c in res[2]], dtype=np.int64) if len(hashes) else _EMPTY_I64
-        return int(res[0]), int(res[1] or 0), counts
+        counts = [int(c or 0) for c in res[2]] if hashes else []
+        copies = [int(c or 0) for c in res[-1]] if bodies else []
+        return _BpState(
+            posts=int(res[0]),
+            learned=int(res[1] or 0),
+            counts=dict(zip(hashes, counts, strict=True)),
+            copies=dict(zip(bodies, copies, strict=True)),
+        )
 
     def bp_count_range(self, account: str, lo: int, hi: int) -> NDArray[np.uint64]:
         out = [
@@ -962,7 +1098,7 @@ class _RedisBackend:
     def bp_sensitive(self, account: str) -> set[str]:
         return {_text(i) for i in self._client.smembers(self._acct(account, "sens"))}
 
-    def band_rows(self, records: Sequence[_Record]) -> tuple[NDArray[Any], NDArray[Any]] | None:
+    def band_rows(self, records: Sequence[_Record]) -> list[_Keys] | None:
         return None
 
     def snapshot(self) -> Iterator[_Record]:
@@ -986,17 +1122,19 @@ class _RedisBackend:
     def write(
         self,
         *,
-        insert: Sequence[tuple[_Record, NDArray[Any], NDArray[Any]]],
-        replace: Sequence[tuple[_Record, NDArray[Any], NDArray[Any]]],
+        insert: Sequence[tuple[_Record, _Sigs, _Keys]],
+        replace: Sequence[tuple[_Record, _Sigs, _Keys]],
         delete: Sequence[_Record],
-        learned: dict[str, int],
+        changes: Sequence[_Change],
     ) -> None:
-        assert self._lsh is not None
         # LSH entries go first on removal and last on insertion, so a concurrent
         # query never gets a candidate whose features are missing.
         gone = [rec.id.encode("utf-8", "surrogatepass") for rec in [*delete, *(r for r, _, _ in replace)]]
-        for lsh in self._lsh:
-            self._lsh_remove(lsh, gone)
+        self._lsh_remove(self._lsh["full"], gone)
+        self._lsh_remove(self._lsh["lead"], gone)
+        self._lsh_remove(
+            self._lsh["para"], [key + b"\x00%d" % k for key in gone for k in range(_features.MAX_PARAGRAPHS)]
+        )
         pipe = self._client.pipeline(transaction=True)
         for rec in delete:
             pipe.hdel(self._k("feat"), rec.id)
@@ -1005,8 +1143,6 @@ class _RedisBackend:
             if rec.account:
                 pipe.srem(self._acct(rec.account, "ids"), rec.id)
                 pipe.srem(self._acct(rec.account, "sens"), rec.id)
-                for h in rec.sentences.tolist():
-                    pipe.hincrby(self._acct(rec.account, "sents"), h.to_bytes(8, "little"), -1)
         for rec, _, _ in replace:
             pipe.hset(self._k("feat"), rec.id, _pack_record(rec))
         for rec, _, _ in insert:
@@ -1017,29 +1153,41 @@ class _RedisBackend:
                 pipe.sadd(self._acct(rec.account, "ids"), rec.id)
                 if rec.sensitive:
                     pipe.sadd(self._acct(rec.account, "sens"), rec.id)
-                for h in rec.sentences.tolist():
-                    pipe.hincrby(self._acct(rec.account, "sents"), h.to_bytes(8, "little"), 1)
-        for account, n in learned.items():
-            pipe.hset(self._k("acct:learned"), _account_key(account), n)
+        # Boilerplate figures: the new values, computed under the writer lock.
+        for ch in changes:
+            for what, values in (("bodies", ch.copies_after), ("sents", ch.counts_after)):
+                key = self._acct(ch.account, what)
+                for k, v in values.items():
+                    if v > 0:
+                        pipe.hset(key, _u8(k), v)
+                    else:
+                        pipe.hdel(key, _u8(k))
+            if ch.posts_after > 0:
+                pipe.hset(self._k("acct:learned"), _account_key(ch.account), ch.learned)
+            else:
+                pipe.hdel(self._k("acct:learned"), _account_key(ch.account))
         pipe.execute()
-        self._tidy_accounts({rec.account for rec in delete if rec.account})
-        items = [(r, f, ld) for r, f, ld in [*replace, *insert] if r.eligible]
+        items = [(r, s) for r, s, _ in [*replace, *insert] if r.eligible]
         if items:
-            for lsh, col in zip(self._lsh, (1, 2), strict=True):
-                with lsh.insertion_session(buffer_size=10000) as session:
-                    for rec, full, lead in items:
-                        session.insert(
-                            rec.id.encode("utf-8", "surrogatepass"),
-                            self._minhash(full if col == 1 else lead),
-                            check_duplication=False,
-                        )
+            for part in ("full", "lead", "para"):
+                with self._lsh[part].insertion_session(buffer_size=10000) as session:
+                    for rec, sigs in items:
+                        id_key = rec.id.encode("utf-8", "surrogatepass")
+                        if part == "para":
+                            for k, row in enumerate(sigs.paras):
+                                session.insert(
+                                    id_key + b"\x00%d" % k, self._minhash(row), check_duplication=False
+                                )
+                        else:
+                            sig = sigs.full if part == "full" else sigs.lead
+                            session.insert(id_key, self._minhash(sig), check_duplication=False)
 
     def _lsh_remove(self, lsh: Any, keys: list[bytes]) -> None:
         """``MinHashLSH.remove`` for many keys, in four pipelined round trips.
 
         The same changes datasketch makes (take the key out of its bucket in every band,
         drop buckets left empty from the band's registry, forget the key), without one
-        round trip per band and key.
+        round trip per band and key; keys that are not indexed are skipped.
         """
         if not keys:
             return
@@ -1068,32 +1216,17 @@ class _RedisBackend:
         if present:
             lsh.keys.remove(*present)
 
-    def _tidy_accounts(self, accounts: set[str]) -> None:
-        """Drop zero counts and the statistics of accounts left without posts."""
-        for account in accounts:
-            sents = self._acct(account, "sents")
-            zero = [k for k, v in self._client.hgetall(sents).items() if int(v) <= 0]
-            if zero:
-                self._client.hdel(sents, *zero)
-            if not self._client.scard(self._acct(account, "ids")):
-                self._client.delete(sents, self._acct(account, "ids"), self._acct(account, "sens"))
-                self._client.hdel(self._k("acct:learned"), _account_key(account))
-
     def clear(self) -> None:
         keep = self._k("meta").encode()
         batch: list[bytes] = []
         for key in self._client.scan_iter(match=self.prefix + "*", count=1000):
-            if key != keep:
-                batch.append(key)
+            if _bytes(key) != keep:
+                batch.append(_bytes(key))
             if len(batch) >= 1000:
                 self._client.delete(*batch)
                 batch = []
         if batch:
             self._client.delete(*batch)
-
-    def drop(self) -> None:
-        self.clear()
-        self._client.delete(self._k("meta"))
 
 
 def _redact(url: str) -> str:
@@ -1149,13 +1282,13 @@ def is_redis_url(location: str | os.PathLike[str]) -> bool:
 
 @dataclass(slots=True)
 class _Prepared:
-    """An article normalized, with its boilerplate-countable sentences."""
+    """An article normalized, with what learned boilerplate needs to know of it."""
 
     article: Article
     title: str
     body: str
+    body_key: int
     sentences: NDArray[np.uint64]
-    by_hash: dict[int, str]
     sensitive: bool
 
 
@@ -1163,10 +1296,11 @@ class _Prepared:
 class _Change:
     """How one account's learned boilerplate changes when posts come and go.
 
-    ``deltas`` are the pending changes in sentence counts; ``need`` the posts a sentence
-    must then appear in; ``flipped`` the sentences already in the index whose status
+    ``deltas`` are the changes in sentence counts; ``need`` the posts a sentence must
+    then appear in; ``flipped`` the sentences already in the index whose status
     changes; ``before``/``after`` whether the account has any learned sentence;
-    ``learned`` how many it has afterwards.
+    ``learned`` how many it has afterwards; ``counts_after``, ``copies_after`` and
+    ``posts_after`` the stored figures afterwards (for the Redis backend).
     """
 
     account: str
@@ -1176,6 +1310,9 @@ class _Change:
     before: bool
     after: bool
     learned: int
+    counts_after: dict[int, int]
+    copies_after: dict[int, int]
+    posts_after: int
 
 
 class DedupIndex:
@@ -1189,22 +1326,25 @@ class DedupIndex:
     Notes
     -----
     **What a query answers.** ``index.query(article)`` returns the indexed posts that
-    ``dedup check`` run on *the indexed posts plus this article* would pair with it as
-    one story: same normalization and learned account boilerplate, candidates from the
-    full-text and the lead LSH, the same verification (score, kind) and threshold,
-    ``min_length`` and ``cross_account_only``. These are verified pairs; the grouping
-    step of ``dedup check`` (which may leave one of two conflicting pairs out of a
-    story) is not applied. If the article's id is already indexed, the query stands
-    for that post: it is compared with the *other* indexed posts. Posts of one query
-    batch are not compared with each other.
+    ``dedup check`` run on *the indexed posts plus this article* pairs with it as one
+    story: same normalization and learned account boilerplate, the same candidates
+    (whole texts in the full-text LSH; leads against leads and paragraph leads), the
+    same verification (score, kind) and threshold, ``min_length`` and
+    ``cross_account_only``. These are verified pairs; the grouping step of
+    ``dedup check`` (which may leave one of two conflicting pairs out of a story) is not
+    applied, nor are its caps for huge batches (at most 100 candidates per post, 200
+    posts per LSH bucket): a query checks every candidate. If the article's id is
+    already indexed, the query stands for that post: it is compared with the *other*
+    indexed posts. Posts of one query batch are not compared with each other.
 
     **Learned boilerplate.** Sentences recurring in many posts of one account are
-    ignored, as in ``dedup check``. Adding or removing posts can change what an
-    account has learned; the affected indexed posts are then re-extracted, so the
-    stored features always equal those ``dedup check`` would compute for the whole
-    indexed set. A query whose own post would change what its account learned (say,
-    the third post with a new footer) compares against those posts as re-extracted for
-    it; such queries are slower, the index is not changed.
+    ignored, as in ``dedup check`` (identical posts of an account count once). Adding
+    or removing posts can change what an account has learned; the affected indexed
+    posts are then re-extracted, so the stored features always equal those
+    ``dedup check`` would compute for the whole indexed set. A query whose own post
+    would change what its account learned (say, the third post with a new footer)
+    compares against those posts as re-extracted for it; such queries are slower, the
+    index is not changed.
 
     **Threads.** Every method takes one lock, so an index object may be shared by
     threads: each ``add`` step (up to 1,000 articles), ``remove``, ``query`` and
@@ -1238,34 +1378,33 @@ class DedupIndex:
         meta = backend.load_meta()
         if meta is None:
             if not create:
-                msg = f"no index at {backend.location}"
+                msg = f"no index at {_redact(backend.location)}"
                 raise IndexFileError(msg)
             cfg: object = config if config is not None else DedupConfig()
             if not isinstance(cfg, DedupConfig):
                 msg = f"config must be a DedupConfig, got {type(cfg).__name__}"
                 raise TypeError(msg)
-            bands = _lsh_bands(cfg)
-            meta = backend.store_meta(_manifest(cfg, bands))
+            meta = backend.store_meta(_manifest(cfg, _lsh_bands(cfg)))
         self._meta = meta
         recorded = _validate_manifest(meta, _redact(backend.location))
-        bands = (int(recorded["lsh_bands"][0]), int(recorded["lsh_bands"][1]))
+        bands = _bands_of(recorded)
         if config is not None:
             _check_record(recorded, _config_record(config, bands), _redact(backend.location))
             self.config = config
         else:
             self.config = _config_from_record(recorded, None)
-            digest = _user_dict_digest(self.config.user_dict)
-            if digest != recorded["user_dict_sha256"]:
+            if _user_dict_digest(self.config.user_dict) != recorded["user_dict_sha256"]:
                 msg = (
                     f"{_redact(backend.location)} was built with a different config (user_dict_sha256: "
                     f"the user dictionary {self.config.user_dict!r} has changed since)"
                 )
                 raise ConfigError(msg)
+            _check_record(recorded, _config_record(self.config, bands), _redact(backend.location))
         current = _lsh_bands(self.config)
         if current != bands:
             msg = (
-                f"{_redact(backend.location)} was built with LSH bands {bands}, but this datasketch "
-                f"picks {current} for lsh_threshold={self.config.lsh_threshold}"
+                f"{_redact(backend.location)} was built with LSH bands {bands}, but this dedup "
+                f"and datasketch pick {current}"
             )
             raise ConfigError(msg)
         self._bands = bands
@@ -1424,7 +1563,8 @@ class DedupIndex:
         backend.store_meta(meta)
         self = cls.__new__(cls)
         self._setup(backend, config, create=False)
-        b = self._bands[0]
+        bf, bl = self._bands.full[0], self._bands.lead[0]
+        width = "uint32" if self.config.scheme == "affine32" else "uint64"
 
         def array(member: str, dtype: str, shape: tuple[int, ...] | None = None) -> NDArray[Any]:
             with zf.open(member + ".npy") as fh:
@@ -1445,27 +1585,40 @@ class DedupIndex:
         if not isinstance(n, int) or n < 0:
             msg = f"{name}: the manifest's count is not a number of posts: {n!r}"
             raise IndexFileError(msg)
-        length = array("length", "int64", (n,))
-        n_words = array("n_words", "int64", (n,))
-        digest = array("digest", "uint8", (n, 16))
-        flags = array("flags", "uint8", (n,))
+
+        def offsets(member: str, total: int) -> list[int]:
+            off = array(member + "_offsets", "int64", (n + 1,))
+            if off[0] != 0 or off[-1] != total or (np.diff(off) < 0).any():
+                msg = f"{name}: offsets of {member} do not match its values"
+                raise IndexFileError(msg)
+            return [int(x) for x in off]
 
         def ragged(member: str, dtype: str) -> list[NDArray[Any]]:
             values = array(member, dtype)
-            offsets = array(member + "_offsets", "int64", (n + 1,))
-            if n + 1 and (offsets[0] != 0 or offsets[-1] != len(values) or (np.diff(offsets) < 0).any()):
-                msg = f"{name}: offsets of {member} do not match its values"
-                raise IndexFileError(msg)
-            return [values[offsets[i] : offsets[i + 1]] for i in range(n)]
+            off = offsets(member, len(values))
+            return [values[off[i] : off[i + 1]] for i in range(n)]
 
-        shingles = ragged("shingles", "uint64")
-        lead = ragged("lead", "uint64")
+        length = array("length", "int64", (n,))
+        n_words = array("n_words", "int64", (n,))
+        digest = array("digest", "uint8", (n, 16))
+        body_keys = array("body_keys", "uint64", (n,))
+        flags = array("flags", "uint8", (n,))
+        shingles = ragged("shingles", width)
+        lead = ragged("lead", width)
         sequence = ragged("sequence", "uint32")
+        paragraphs = ragged("paragraphs", width)
+        bounds = ragged("paragraph_bounds", "uint32")
         sentences = ragged("sentences", "uint64")
-        full_bands = array("full_bands", "uint64", (n, b))
-        lead_bands = array("lead_bands", "uint64", (n, b))
         docs = ragged("docs", "uint8")
+        full_bands = array("full_bands", "uint64", (n, bf))
+        lead_bands = array("lead_bands", "uint64", (n, bl))
+        para_bands = array("para_bands", "uint64")
+        if para_bands.ndim != 2 or para_bands.shape[1] != bl:
+            msg = f"{name}: member para_bands.npy has shape {para_bands.shape}, expected (*, {bl})"
+            raise IndexFileError(msg)
+        para_off = offsets("para_bands", len(para_bands))
         records: list[_Record] = []
+        keys: list[_Keys] = []
         seen: set[str] = set()
         with zf.open("posts.jsonl") as fh:
             for lineno, line in enumerate(io.TextIOWrapper(fh, encoding="utf-8", errors="surrogatepass"), 1):
@@ -1486,27 +1639,36 @@ class DedupIndex:
                     raise IndexFileError(msg)
                 seen.add(id_)
                 i = lineno - 1
-                records.append(
-                    _Record(
-                        id=id_,
-                        account=sys.intern(account),
-                        length=int(length[i]),
-                        n_words=int(n_words[i]),
-                        digest=digest[i].tobytes(),
-                        shingles=shingles[i],
-                        lead=lead[i],
-                        sequence=sequence[i],
-                        specifics=specifics,
-                        sentences=sentences[i],
-                        flags=int(flags[i]),
-                        doc=docs[i].tobytes(),
-                    )
+                rec = _Record(
+                    id=id_,
+                    account=sys.intern(account),
+                    length=int(length[i]),
+                    n_words=int(n_words[i]),
+                    digest=digest[i].tobytes(),
+                    shingles=shingles[i],
+                    lead=lead[i],
+                    sequence=sequence[i],
+                    specifics=specifics,
+                    paragraphs=paragraphs[i],
+                    paragraph_bounds=bounds[i],
+                    sentences=sentences[i],
+                    body_key=int(body_keys[i]),
+                    flags=int(flags[i]),
+                    doc=docs[i].tobytes(),
                 )
+                rows = para_bands[para_off[i] : para_off[i + 1]]
+                if rec.eligible and len(rows) != rec.n_paragraphs:
+                    msg = (
+                        f"{name}: post {id_!r} has {rec.n_paragraphs} paragraph leads, {len(rows)} band rows"
+                    )
+                    raise IndexFileError(msg)
+                records.append(rec)
+                keys.append(_Keys(full_bands[i], lead_bands[i], rows))
         if len(records) != n:
             msg = f"{name}: posts.jsonl has {len(records)} posts, the manifest says {n}"
             raise IndexFileError(msg)
         assert isinstance(self._backend, _MemoryBackend)
-        self._backend.load_bulk(records, full_bands, lead_bands)
+        self._backend.load_bulk(records, keys)
         return self
 
     # -- properties ------------------------------------------------------------------
@@ -1566,33 +1728,25 @@ class DedupIndex:
     # -- feature extraction ----------------------------------------------------------
     def _prepare(self, article: Article) -> _Prepared:
         title, body = self._extractor.normalize(article)
-        by_hash: dict[int, str] = {}
-        if self.config.learn_boilerplate and article.account:
-            by_hash = {_sentence_hash(s): s for s in countable_sentences(body)}
-        sentences = np.array(sorted(by_hash), dtype=np.uint64)
+        if not (self.config.learn_boilerplate and article.account):
+            return _Prepared(article, title, body, 0, _EMPTY_U64, False)
+        body_key, keys = post_keys(body)
         # Once its account has learned boilerplate, a post's lines are split into
         # sentences and joined again; "sensitive" posts come out different.
-        sensitive = (
-            self.config.learn_boilerplate
-            and bool(article.account)
-            and strip_sentences(body, lambda s: False) != body
-        )
-        return _Prepared(article, title, body, sentences, by_hash, sensitive)
+        sensitive = strip_keys(body, ()) != body
+        return _Prepared(article, title, body, body_key, np.array(sorted(keys), dtype=np.uint64), sensitive)
 
     def _extract(self, p: _Prepared, change: _Change | None, *, keep_doc: bool = True) -> _Record:
         body = p.body
         if change is not None and change.after:
-            learned: set[str] = set()
+            learned: set[int] = set()
             if len(p.sentences):
-                _, _, counts = self._backend.bp_state(change.account, p.sentences)
-                for h, c in zip(p.sentences.tolist(), counts.tolist(), strict=True):
-                    if c + change.deltas.get(h, 0) >= change.need:
-                        learned.add(p.by_hash[h])
-            body = strip_sentences(body, learned.__contains__)
+                keys = p.sentences.tolist()
+                counts = self._backend.bp_state(change.account, keys, ()).counts
+                learned = {k for k in keys if counts[k] + change.deltas.get(k, 0) >= change.need}
+            body = strip_keys(body, learned)
         f = self._extractor.extract(p.article, index=0, body=body, title=p.title)
-        flags = (_SENSITIVE if p.sensitive else 0) | (
-            _ELIGIBLE if f.length >= self.config.min_length and f.n_words > 0 else 0
-        )
+        eligible = f.length >= self.config.min_length and f.n_words > 0
         return _Record(
             id=p.article.id,
             account=sys.intern(p.article.account),
@@ -1602,74 +1756,115 @@ class DedupIndex:
             shingles=f.shingles,
             lead=f.lead,
             sequence=f.sequence,
-            specifics=_SEP.join(sorted(f.specifics)),
+            specifics=_SEP.join(f.specifics),
+            paragraphs=f.paragraphs,
+            paragraph_bounds=f.paragraph_bounds,
             sentences=p.sentences,
-            flags=flags,
+            body_key=p.body_key,
+            flags=(_SENSITIVE if p.sensitive else 0) | (_ELIGIBLE if eligible else 0),
             doc=_doc_bytes(p.article) if keep_doc else b"",
         )
 
-    def _signatures(self, records: Sequence[_Record]) -> tuple[NDArray[Any], NDArray[Any]]:
+    def _signatures(self, records: Sequence[_Record]) -> list[_Sigs]:
+        """Signatures as ``dedup check`` computes them (one batch call per length)."""
         cfg = self.config
-        kw: dict[str, Any] = {"num_perm": cfg.num_perm, "seed": cfg.seed, "scheme": cfg.scheme}
-        # One call for both: the batch path amortizes its setup.
-        both = minhash_signatures([r.shingles for r in records] + [r.lead for r in records], **kw)
-        return both[: len(records)], both[len(records) :]
+        kw: dict[str, Any] = {"seed": cfg.seed, "scheme": cfg.scheme}
+        full = minhash_signatures([r.shingles for r in records], num_perm=cfg.num_perm, **kw)
+        paras = [r.paragraph_leads() for r in records]
+        short = minhash_signatures(
+            [r.lead for r in records] + [p for ps in paras for p in ps], num_perm=_LEAD_PERM, **kw
+        )
+        out = []
+        pos = len(records)
+        for i, ps in enumerate(paras):
+            out.append(_Sigs(full[i], short[i], short[pos : pos + len(ps)]))
+            pos += len(ps)
+        return out
+
+    def _keys(self, sigs: _Sigs) -> _Keys:
+        (bf, rf), (bl, rl) = self._bands.full, self._bands.lead
+        return _Keys(
+            _band_keys(sigs.full[None, :], b=bf, r=rf)[0],
+            _band_keys(sigs.lead[None, :], b=bl, r=rl)[0],
+            _band_keys(sigs.paras, b=bl, r=rl) if len(sigs.paras) else np.zeros((0, bl), dtype=np.uint64),
+        )
 
     # -- learned boilerplate -------------------------------------------------------
     def _changes(
         self,
-        added: Sequence[tuple[str, NDArray[np.uint64]]],
-        removed: Sequence[tuple[str, NDArray[np.uint64]]],
+        added: Sequence[tuple[str, int, NDArray[np.uint64]]],
+        removed: Sequence[tuple[str, int, NDArray[np.uint64]]],
     ) -> dict[str, _Change]:
-        """Per account, how learned boilerplate changes when ``added`` come and ``removed`` go."""
+        """Per account, how learned boilerplate changes when ``added`` come and ``removed`` go.
+
+        Each post is ``(account, body key, sentence keys)``; identical bodies of one
+        account count once, so only a body's first copy in or last copy out counts.
+        """
         if not self.config.learn_boilerplate:
             return {}
-        posts: Counter[str] = Counter()
-        deltas: dict[str, Counter[int]] = {}
+        copies: dict[str, Counter[int]] = {}
+        sentences_of: dict[str, dict[int, NDArray[np.uint64]]] = {}
         for sign, group in ((1, added), (-1, removed)):
-            for account, sentences in group:
+            for account, body_key, sentences in group:
                 if not account:
                     continue
-                posts[account] += sign
-                d = deltas.setdefault(account, Counter())
-                for h in sentences.tolist():
-                    d[h] += sign
-        out = {}
-        for account, d in deltas.items():
-            out[account] = self._change(account, posts[account], d)
-        return out
+                copies.setdefault(account, Counter())[body_key] += sign
+                sentences_of.setdefault(account, {})[body_key] = sentences
+        return {account: self._change(account, copies[account], sentences_of[account]) for account in copies}
 
-    def _change(self, account: str, dposts: int, deltas: Counter[int]) -> _Change:
-        keys = np.array(sorted(deltas), dtype=np.uint64)
-        p0, learned0, c0 = self._backend.bp_state(account, keys)
-        p1 = p0 + dposts
+    def _change(
+        self, account: str, copies: Counter[int], sentences_of: dict[int, NDArray[np.uint64]]
+    ) -> _Change:
+        bodies = sorted(copies)
+        involved = sorted({int(k) for b in bodies for k in sentences_of[b].tolist()})
+        state = self._backend.bp_state(account, involved, bodies)
+        dposts = 0
+        deltas: Counter[int] = Counter()
+        copies_after = {}
+        for body in bodies:
+            before = state.copies[body]
+            after = before + copies[body]
+            copies_after[body] = after
+            sign = 1 if before == 0 < after else -1 if before > 0 == after else 0
+            if sign:
+                dposts += sign
+                for k in sentences_of[body].tolist():
+                    deltas[k] += sign
+        p0, p1 = state.posts, state.posts + dposts
         need0 = self._boilerplate.min_count(p0)
         need1 = self._boilerplate.min_count(p1)
-        d = np.array([deltas[int(k)] for k in keys], dtype=np.int64)
-        c1 = c0 + d
+        keys = sorted(k for k, d in deltas.items() if d)
+        c0 = np.array([state.counts[k] for k in keys], dtype=np.int64)
+        c1 = c0 + np.array([deltas[k] for k in keys], dtype=np.int64)
         st0 = (c0 >= need0) & (c0 > 0)
         st1 = (c1 >= need1) & (c1 > 0)
-        flipped = [keys[(st0 != st1) & (c0 > 0)]]
+        karr = np.array(keys, dtype=np.uint64)
+        flipped = [karr[(st0 != st1) & (c0 > 0)]]
         gained = int((~st0 & st1).sum())
         lost = int((st0 & ~st1).sum())
         lo, hi = math.ceil(min(need0, need1)), math.ceil(max(need0, need1))
         if lo != hi and p0 > 0:
+            # The share rule moved: sentences whose count lies between the two needs
+            # change status although no post with them came or went.
             others = self._backend.bp_count_range(account, max(lo, 1), hi)
-            others = others[~np.isin(others, keys)]
+            others = others[~np.isin(others, karr)]
             flipped.append(others)
             if need1 > need0:
                 lost += len(others)
             else:
                 gained += len(others)
-        learned1 = learned0 + gained - lost
+        learned1 = state.learned + gained - lost
         return _Change(
             account=account,
             need=need1,
             deltas=deltas,
             flipped=np.concatenate(flipped),
-            before=learned0 > 0,
+            before=state.learned > 0,
             after=learned1 > 0,
             learned=learned1,
+            counts_after={k: int(c) for k, c in zip(keys, c1.tolist(), strict=True)},
+            copies_after=copies_after,
+            posts_after=p1,
         )
 
     def _affected(self, changes: dict[str, _Change]) -> dict[str, str]:
@@ -1716,6 +1911,7 @@ class DedupIndex:
         """
         batch = list(articles)
         seen: set[str] = set()
+        limit = self.config.max_length
         for a in batch:
             if not isinstance(cast(object, a), Article):
                 msg = f"expected Article, got {type(a).__name__}"
@@ -1724,10 +1920,8 @@ class DedupIndex:
                 msg = f"duplicate id {a.id!r} in the batch"
                 raise DuplicateIdError(msg, path=a.source, lineno=a.lineno, field="id")
             seen.add(a.id)
-            if len(a.text) > self.config.max_length:
-                msg = (
-                    f"article is {len(a.text):,} characters, more than max_length {self.config.max_length:,}"
-                )
+            if len(a.text) > limit:
+                msg = f"article is {len(a.text):,} characters, more than max_length {limit:,}"
                 raise InputError(msg, path=a.source, lineno=a.lineno, field="text")
         with self._lock:
             self._check_new(batch)
@@ -1747,7 +1941,7 @@ class DedupIndex:
 
     def _add_chunk(self, batch: Sequence[Article]) -> None:
         prepared = [self._prepare(a) for a in batch]
-        changes = self._changes([(p.article.account, p.sentences) for p in prepared], [])
+        changes = self._changes([(p.article.account, p.body_key, p.sentences) for p in prepared], [])
         affected = self._affected(changes)
         new = [self._extract(p, changes.get(p.article.account)) for p in prepared]
         redone = self._reextract(sorted(affected), changes)
@@ -1762,13 +1956,13 @@ class DedupIndex:
         changes: dict[str, _Change],
     ) -> None:
         todo = [*insert, *replace]
-        full, lead = self._signatures(todo)
-        items = [(rec, full[i], lead[i]) for i, rec in enumerate(todo)]
+        sigs = self._signatures(todo)
+        items = [(rec, s, self._keys(s)) for rec, s in zip(todo, sigs, strict=True)]
         self._backend.write(
             insert=items[: len(insert)],
             replace=items[len(insert) :],
             delete=delete,
-            learned={a: ch.learned for a, ch in changes.items()},
+            changes=list(changes.values()),
         )
 
     def remove(self, ids: Iterable[str], *, missing_ok: bool = False) -> int:
@@ -1802,7 +1996,7 @@ class DedupIndex:
             gone = [rec for rec in records if rec is not None]
             if not gone:
                 return 0
-            changes = self._changes([], [(r.account, r.sentences) for r in gone])
+            changes = self._changes([], [(r.account, r.body_key, r.sentences) for r in gone])
             affected = self._affected(changes)
             for rec in gone:
                 affected.pop(rec.id, None)
@@ -1861,13 +2055,14 @@ class DedupIndex:
         cfg = self.config
         p = self._prepare(article)
         old = self._backend.records([article.id])[0]
-        removed = [(old.account, old.sentences)] if old is not None else []
-        changes = self._changes([(article.account, p.sentences)], removed)
+        removed = [(old.account, old.body_key, old.sentences)] if old is not None else []
+        changes = self._changes([(article.account, p.body_key, p.sentences)], removed)
         rec = self._extract(p, changes.get(article.account), keep_doc=False)
         if not rec.eligible:
             return []
-        full, lead = self._signatures([rec])
-        candidates = self._backend.candidates(full[0], lead[0])
+        sigs = self._signatures([rec])[0]
+        keys = self._keys(sigs)
+        candidates = self._backend.candidates(sigs, keys)
         candidates.discard(article.id)
         affected = self._affected(changes)
         affected.pop(article.id, None)
@@ -1879,16 +2074,10 @@ class DedupIndex:
             # query with them as dedup check would see them, not as stored.
             candidates -= set(affected)
             redone = [r for r in self._reextract(sorted(affected), changes) if r.eligible]
-            if redone:
-                b, r = self._bands
-                rfull, rlead = self._signatures(redone)
-                qkeys = _band_keys(np.concatenate([full, lead]), b=b, r=r)
-                rkeys_full = _band_keys(rfull, b=b, r=r)
-                rkeys_lead = _band_keys(rlead, b=b, r=r)
-                hit = (rkeys_full == qkeys[0]).any(axis=1) | (rkeys_lead == qkeys[1]).any(axis=1)
-                others = [x for x, h in zip(redone, hit.tolist(), strict=True) if h]
-        ids = sorted(candidates)
-        stored = [x for x in self._backend.records(ids) if x is not None and x.eligible]
+            for other, osigs in zip(redone, self._signatures(redone), strict=True):
+                if keys.collides(self._keys(osigs)):
+                    others.append(other)
+        stored = [x for x in self._backend.records(sorted(candidates)) if x is not None and x.eligible]
         qf = rec.features()
         scored: list[tuple[_Record, Verdict]] = []
         for other in [*stored, *others]:
@@ -1901,20 +2090,16 @@ class DedupIndex:
         if k is not None:
             scored = scored[:k]
         docs = self._backend.docs([o.id for o, _ in scored]) if evidence and scored else []
+        mine = Passages(article.text, cfg.normalize) if evidence and scored else None
         out = []
-        qnorm = normalize_with_offsets(article.text, cfg.normalize) if evidence and scored else None
         for n, (other, v) in enumerate(scored):
             ev = None
-            if qnorm is not None:
-                doc = docs[n] or other.doc
-                if doc:
-                    text = _article_from_doc(other.id, other.account, doc).text
-                    ev = build_evidence(
-                        qnorm,
-                        normalize_with_offsets(text, cfg.normalize),
-                        qf.specifics,
-                        frozenset(other.specifics_list()),
-                    )
+            doc = docs[n] or other.doc if mine is not None else None
+            if mine is not None and doc:
+                text = _article_from_doc(other.id, other.account, doc).text
+                ev = build_evidence(
+                    mine, Passages(text, cfg.normalize), qf.specifics, other.specifics_tuple()
+                )
             assert v.kind is not None
             out.append(
                 IndexMatch(id=other.id, score=v.score, kind=v.kind, account=other.account, evidence=ev)
@@ -1938,18 +2123,16 @@ class DedupIndex:
         directory = os.path.dirname(os.path.abspath(target))
         with self._lock:
             records = list(self._backend.snapshot())
-            bands = self._backend.band_rows(records)
-            if bands is None:
-                full, lead = self._signatures(records)
-                b, r = self._bands
-                bands = (_band_keys(full, b=b, r=r), _band_keys(lead, b=b, r=r))
+            keys = self._backend.band_rows(records)
+            if keys is None:
+                keys = [self._keys(s) for s in self._signatures(records)]
             meta = dict(self._meta)
             meta["count"] = len(records)
             meta["dedup_version"] = _dedup_version()
             fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    _write_zip(fh, meta, records, bands)
+                    _write_zip(fh, meta, records, keys, self._bands)
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.replace(tmp, target)
@@ -1970,7 +2153,7 @@ def _dedup_version() -> str:
     return __version__
 
 
-def _manifest(config: DedupConfig, bands: tuple[int, int]) -> dict[str, Any]:
+def _manifest(config: DedupConfig, bands: _Bands) -> dict[str, Any]:
     return {
         "format": _FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -1995,9 +2178,17 @@ def _validate_manifest(meta: dict[str, Any], where: str) -> dict[str, Any]:
         )
         raise IndexFileError(msg)
     config = meta.get("config")
-    required = (*_RECORDED, "normalize", "lsh_bands", "boilerplate", "user_dict_sha256")
+    required = (
+        *_RECORDED,
+        "normalize",
+        "lsh_bands",
+        "lead_bands",
+        "boilerplate",
+        "features",
+        "user_dict_sha256",
+    )
     if not isinstance(config, dict) or any(key not in config for key in required):
-        msg = f"{where}: the index manifest lacks the recorded config"
+        msg = f"{where}: the index manifest lacks the recorded config (written by another dedup version?)"
         raise IndexFileError(msg)
     return config
 
@@ -2018,12 +2209,11 @@ def _npy(arr: NDArray[Any]) -> bytes:
 
 
 def _write_zip(
-    fh: Any,
-    meta: dict[str, Any],
-    records: Sequence[_Record],
-    bands: tuple[NDArray[np.uint64], NDArray[np.uint64]],
+    fh: Any, meta: dict[str, Any], records: Sequence[_Record], keys: Sequence[_Keys], bands: _Bands
 ) -> None:
-    def ragged(arrays: list[NDArray[Any]], dtype: str) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    width = np.dtype(np.uint32 if meta["config"]["scheme"] == "affine32" else np.uint64)
+
+    def ragged(arrays: list[NDArray[Any]], dtype: Any) -> tuple[NDArray[Any], NDArray[np.int64]]:
         offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
         if arrays:
             offsets[1:] = np.cumsum([len(a) for a in arrays])
@@ -2034,28 +2224,37 @@ def _write_zip(
         zf.writestr("manifest.json", json.dumps(meta, ensure_ascii=False, indent=1))
         lines = [
             json.dumps(
-                {"id": r.id, "account": r.account, "specifics": r.specifics_list()}, ensure_ascii=False
+                {"id": r.id, "account": r.account, "specifics": list(r.specifics_tuple())}, ensure_ascii=False
             )
             for r in records
         ]
         data = ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8", "surrogatepass")
         zf.writestr("posts.jsonl", data, compress_type=zipfile.ZIP_DEFLATED)
+        bf, bl = bands.full[0], bands.lead[0]
         columns: dict[str, NDArray[Any]] = {
             "length": np.array([r.length for r in records], dtype=np.int64),
             "n_words": np.array([r.n_words for r in records], dtype=np.int64),
             "digest": np.frombuffer(b"".join(r.digest for r in records), dtype=np.uint8).reshape(
                 len(records), 16
             ),
+            "body_keys": np.array([r.body_key for r in records], dtype=np.uint64),
             "flags": np.array([r.flags for r in records], dtype=np.uint8),
-            "full_bands": bands[0],
-            "lead_bands": bands[1],
+            "full_bands": np.stack([k.full for k in keys]) if keys else np.zeros((0, bf), dtype=np.uint64),
+            "lead_bands": np.stack([k.lead for k in keys]) if keys else np.zeros((0, bl), dtype=np.uint64),
         }
+        paras = [k.paras if r.eligible else k.paras[:0] for r, k in zip(records, keys, strict=True)]
+        para_off = np.zeros(len(paras) + 1, dtype=np.int64)
+        para_off[1:] = np.cumsum([len(p) for p in paras])
+        columns["para_bands"] = np.concatenate(paras) if paras else np.zeros((0, bl), dtype=np.uint64)
+        columns["para_bands_offsets"] = para_off
         for member, attr, dtype in (
-            ("shingles", "shingles", "uint64"),
-            ("lead", "lead", "uint64"),
-            ("sequence", "sequence", "uint32"),
-            ("sentences", "sentences", "uint64"),
-            ("docs", "doc", "uint8"),
+            ("shingles", "shingles", width),
+            ("lead", "lead", width),
+            ("sequence", "sequence", np.dtype(np.uint32)),
+            ("paragraphs", "paragraphs", width),
+            ("paragraph_bounds", "paragraph_bounds", np.dtype(np.uint32)),
+            ("sentences", "sentences", np.dtype(np.uint64)),
+            ("docs", "doc", np.dtype(np.uint8)),
         ):
             arrays = [getattr(r, attr) for r in records]
             if attr == "doc":

@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -334,26 +334,57 @@ class JiebaTokenizer:
         >>> JiebaTokenizer().cut("见www.gov.cn, 6.5%")
         ['见', 'www', '.', 'gov', '.', 'cn', ',', ' ', '6.5%']
         """
+        tokens = self.segment(text)
+        if self._backend == "jieba":
+            return tokens
+        out: list[str] = []
+        append, extend, resplit = out.append, out.extend, self.resplit
+        for tok in tokens:
+            # Only a token that starts with a non-Han character can need re-splitting.
+            if len(tok) > 1 and not "\u4e00" <= tok[0] <= "\u9fd5":
+                extend(resplit(tok))
+            else:
+                append(tok)
+        return out
+
+    def segment(self, text: str) -> list[str]:
+        """The backend's raw tokens; :meth:`resplit` each to get jieba's words.
+
+        For the ``jieba`` backend these are already jieba's words. For ``rjieba`` a run
+        of non-Chinese characters may still need :meth:`resplit`. Callers that cache
+        per distinct token (as :class:`~dedup.FeatureExtractor` does) re-split each
+        distinct token once instead of once per occurrence.
+        """
         self.initialize()
         if self._backend == "jieba":
             return list(self._segmenter.lcut(text, HMM=self.hmm))
         tokens: list[str] = self._segmenter.cut(text, self.hmm)
-        return list(self._split_ascii_runs(tokens))
+        return tokens
 
-    def _split_ascii_runs(self, tokens: list[str]) -> Iterator[str]:
-        # jieba-rs keeps a non-Chinese run such as "www.gov.cn" whole; jieba's finalseg
-        # splits it on letter/digit groups. Re-split unless it is a dictionary word.
+    def resplit(self, token: str) -> list[str]:
+        """jieba's words for one raw token of :meth:`segment`.
+
+        jieba-rs keeps a non-Chinese run such as ``www.gov.cn`` whole where jieba's
+        finalseg splits it on letter/digit groups; re-split such a run unless it is a
+        dictionary word.
+
+        Examples
+        --------
+        >>> JiebaTokenizer().resplit("www.gov.cn")
+        ['www', '.', 'gov', '.', 'cn']
+        """
+        self.initialize()
         lexicon = self._lexicon
         assert lexicon is not None
-        for tok in tokens:
-            if (
-                len(tok) > 1
-                and not _HAS_HAN.search(tok)
-                and not (lexicon.freq.get(tok) or self._user_freq.get(tok))
-            ):
-                yield from (piece for piece in _JIEBA_SKIP.split(tok) if piece)
-            else:
-                yield tok
+        if (
+            self._backend == "jieba"
+            or len(token) < 2
+            or _HAS_HAN.search(token)
+            or lexicon.freq.get(token)
+            or self._user_freq.get(token)
+        ):
+            return [token]
+        return [piece for piece in _JIEBA_SKIP.split(token) if piece]
 
     def tokenize(self, text: str) -> list[str]:
         """Return the content words of ``text``: no punctuation, whitespace or stop words.

@@ -7,17 +7,18 @@ from dedup.boilerplate import split_sentences
 def test_learns_recurring_sentences_per_account() -> None:
     accounts = ["甲"] * 4 + ["乙"] * 2
     bodies = [
-        "[甲局]\n新闻一的内容在这里.甲局高度重视此项工作.",
-        "[甲局]\n新闻二的内容不一样.甲局高度重视此项工作.",
-        "[甲局]\n新闻三的内容也不同.甲局高度重视此项工作.",
+        "[甲局]\n新闻一的内容在这里,这是一段足够长的正文,讲述了本次活动的时间地点和参加人员.甲局高度重视此项工作.",
+        "[甲局]\n新闻二的内容不一样,这是一段足够长的正文,讲述了本次活动的时间地点和参加人员.甲局高度重视此项工作.",
+        "[甲局]\n新闻三的内容也不同,这是一段足够长的正文,讲述了本次活动的时间地点和参加人员.甲局高度重视此项工作.",
         "新闻四没有页眉.",
         "乙的新闻一.[甲局]",
         "乙的新闻二.",
     ]
     bp = AccountBoilerplate(min_posts=3, min_share=0.0).fit(accounts, bodies)
-    assert bp.sentences("甲") == frozenset({"[甲局]", "甲局高度重视此项工作."})
-    assert bp.sentences("乙") == frozenset()
-    assert bp.strip("甲", bodies[0]) == "新闻一的内容在这里."
+    assert bp.count("甲") == 2 and bp.count("乙") == 0
+    assert bp.is_boilerplate("甲", "[甲局]") and bp.is_boilerplate("甲", "甲局高度重视此项工作.")
+    assert not bp.is_boilerplate("甲", "新闻四没有页眉.")
+    assert bp.strip("甲", bodies[0]) == "新闻一的内容在这里,这是一段足够长的正文,讲述了本次活动的时间地点和参加人员."
     # another account's text is untouched
     assert bp.strip("乙", bodies[4]) == bodies[4]
 
@@ -29,3 +30,27 @@ def test_posts_without_account_learn_nothing() -> None:
 
 def test_split_sentences() -> None:
     assert split_sentences("一.二!三?\n四…五") == ["一.", "二!", "三?", "四…", "五"]
+
+
+def test_identical_posts_of_one_account_count_once() -> None:
+    bp = AccountBoilerplate(min_posts=3, min_share=0.0).fit(["甲"] * 3, ["同一篇新闻的正文."] * 3)
+    assert bp.count("甲") == 0
+
+
+def test_learning_from_keys_equals_learning_from_bodies() -> None:
+    from dedup.boilerplate import post_keys
+
+    accounts = ["甲"] * 4
+    long = "的正文足够长,讲述了活动的时间地点和参加人员."
+    bodies = [f"一{long}页脚文字.", f"二{long}页脚文字.", f"三{long}页脚文字.", f"四{long}"]
+    a = AccountBoilerplate(min_posts=3, min_share=0.0).fit(accounts, bodies)
+    b = AccountBoilerplate(min_posts=3, min_share=0.0).fit_keys(accounts, [post_keys(x) for x in bodies])
+    assert [a.strip("甲", x) for x in bodies] == [b.strip("甲", x) for x in bodies] == [f"一{long}", f"二{long}", f"三{long}", f"四{long}"]
+
+
+def test_near_copies_of_one_account_are_not_stripped_away() -> None:
+    story = "6月12日上午荷叶塘社区开展垃圾分类宣传活动.志愿者向居民讲解分类知识.发放宣传资料200余份."
+    bodies = [story + "第一版结尾.", story + "第二版结尾.", story + "第三版结尾."]
+    bp = AccountBoilerplate(min_posts=3, min_share=0.0).fit(["甲"] * 3, bodies)
+    assert bp.count("甲") == 3
+    assert [bp.strip("甲", b) for b in bodies] == bodies

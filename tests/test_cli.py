@@ -136,3 +136,20 @@ def test_help_and_version_exit_0(flag: str) -> None:
     out = subprocess.run([sys.executable, "-m", "dedup", flag], capture_output=True, text=True, check=False)
     assert out.returncode == 0
     assert "dedup" in out.stdout
+
+
+def test_progress_bar_only_on_a_terminal(news_path: Path) -> None:
+    from dedup.cli import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Tty()
+    bar = Progress(out, delay=0.0, interval=0.0)
+    bar("tokenize", 5, 10)
+    bar.close()
+    assert "tokenize" in out.getvalue() and "5/10" in out.getvalue()
+    s = Streams()  # StringIO is not a terminal: no bar
+    s.run("check", str(news_path), "--format", "json")
+    assert "\r" not in s.stderr.getvalue()

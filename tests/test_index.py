@@ -49,6 +49,38 @@ def test_wrong_shapes_and_thresholds(signatures: np.ndarray) -> None:
 
 
 def test_candidate_pairs_and_subset(signatures: np.ndarray) -> None:
-    assert candidate_pairs(signatures, threshold=0.5) == {(0, 1), (2, 3)}
-    assert candidate_pairs(signatures, threshold=0.5, subset=[0, 2, 3]) == {(2, 3)}
-    assert candidate_pairs(signatures[:1], threshold=0.5) == set()
+    assert candidate_pairs(signatures, threshold=0.5).tolist() == [[0, 1], [2, 3]]
+    assert candidate_pairs(signatures, threshold=0.5, subset=[0, 2, 3]).tolist() == [[2, 3]]
+    assert candidate_pairs(signatures[:1], threshold=0.5).shape == (0, 2)
+
+
+@pytest.mark.parametrize("threshold", [0.2, 0.5, 0.8])
+def test_candidate_pairs_equal_minhash_lsh_queries(threshold: float) -> None:
+    rng = np.random.default_rng(0)
+    sets = []
+    for _ in range(300):
+        base = np.unique(rng.integers(0, 2**40, size=200, dtype=np.uint64))
+        keep = int(rng.integers(20, 200))
+        sets.append(base)
+        sets.append(np.unique(np.concatenate([base[:keep], rng.integers(0, 2**40, size=200 - keep, dtype=np.uint64)])))
+    sig = minhash_signatures(sets, num_perm=128)
+    index = LSHIndex(threshold=threshold, num_perm=128)
+    index.add_many([str(i) for i in range(len(sets))], sig)
+    expected = set()
+    for i in range(len(sets)):
+        for key in index.query(sig[i]):
+            if int(key) != i:
+                expected.add((min(i, int(key)), max(i, int(key))))
+    got = {tuple(p) for p in candidate_pairs(sig, threshold=threshold).tolist()}
+    assert got == expected
+
+
+def test_oversized_buckets_are_bounded() -> None:
+    same = np.arange(50, dtype=np.uint64)
+    sig = minhash_signatures([same] * 30, num_perm=64)
+    full = candidate_pairs(sig, threshold=0.5)
+    assert len(full) == 30 * 29 // 2
+    capped = candidate_pairs(sig, threshold=0.5, max_bucket=3)
+    assert len(capped) == 29 + 28  # each row with the next two
+    # every row is still connected to the others
+    assert set(capped.ravel().tolist()) == set(range(30))

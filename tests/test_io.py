@@ -80,7 +80,7 @@ def test_duplicate_across_files_names_the_first_file(tmp_path: Path) -> None:
 def test_undecodable_bytes(tmp_path: Path) -> None:
     p = tmp_path / "a.jsonl"
     p.write_bytes('{"id": 1, "text": "好"}\n'.encode() + b'{"id": 2, "text": "\xff\xfe"}\n' + '{"id": 3, "text": "好"}\n'.encode())
-    with pytest.raises(InputError, match=r"a.jsonl:2: byte 0xff at column \d+ is not valid utf-8"):
+    with pytest.raises(InputError, match=r"a.jsonl:2: field text: byte 0xff at column \d+ is not valid utf-8"):
         read_articles(p)
     reader = ArticleReader(p, skip_bad=True)
     assert [a.id for a in reader] == ["1", "3"]

@@ -102,3 +102,20 @@ def test_original_span_maps_a_passage() -> None:
 
 def test_strip_html_only_removes_markup() -> None:
     assert strip_html("<div>ＡＢ<br>社區</div>") == "ＡＢ\n社區"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("二〇二四年六月十二日上午", "2024年6月12日上午"),
+        ("2024年六月十二日", "2024年6月12日"),
+        ("十二月三十一号", "12月31号"),
+        ("2024年十月", "2024年10月"),
+        ("一个月后", "一个月后"),  # prose, not a date
+        ("十三月五日", "十三月五日"),  # no such month
+    ],
+)
+def test_chinese_numeral_dates_become_digits(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+    assert normalize_with_offsets(raw).text == expected
+    assert normalize_text(raw, NormalizeConfig(numbers=False)) == raw

@@ -100,3 +100,54 @@ def test_duplicate_ids_and_long_articles_are_errors(dedup: Deduplicator) -> None
 def test_empty_batch() -> None:
     result = find_duplicates([])
     assert result.stories == () and result.summary.articles == 0
+
+
+def test_workers_give_identical_results(news: list[Article], monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.pipeline
+
+    serial = Deduplicator(DedupConfig(workers=1)).check(news)
+    monkeypatch.setattr(dedup.pipeline, "_PARALLEL_MIN", 1)
+    monkeypatch.setattr(dedup.pipeline, "_CHUNK", 3)
+    parallel = Deduplicator(DedupConfig(workers=2)).check(news)
+    assert parallel == serial
+
+
+def test_progress_reports_every_stage(news: list[Article]) -> None:
+    seen: list[str] = []
+    Deduplicator(DedupConfig()).check(news, progress=lambda stage, done, total: seen.append(stage))
+    for stage in ("normalize", "tokenize", "candidates", "verify", "cluster", "evidence"):
+        assert stage in seen
+
+
+def test_excerpt_of_a_later_paragraph_is_found() -> None:
+    paragraphs = [
+        "3月21日，莲花镇在镇中心小学组织开展消防安全应急疏散演练，镇应急办、派出所和消防救援站共60余人参加，全镇师生积极配合。",
+        "演练模拟教学楼二楼突发火情，警报响起后，1200余名师生在老师的指挥下用湿毛巾捂住口鼻、弯腰低姿，沿疏散通道有序撤离。",
+        "随后，消防救援站队员李志强现场讲解了灭火器的使用方法和火场逃生要点，并邀请师生代表上台实操体验，现场气氛热烈。",
+        "莲花镇党委副书记周敏表示，全镇将以此次演练为契机，在4月底前完成对辖区15所学校、8家养老机构的消防安全隐患排查。",
+    ]
+    original = Article(id="full", text="\n".join(paragraphs), account="莲花镇")
+    # a digest that starts with the third paragraph and stops mid-way
+    excerpt = Article(id="excerpt", text=paragraphs[2][:45] + "…", account="岳麓区教育局")
+    other = Article(id="other", text="7月10日，望城区图书馆暑期少儿阅读季正式启动，活动将持续至8月31日，设置绘本共读等12项体验项目。", account="望城区图书馆")
+    result = find_duplicates([original, other, excerpt])
+    assert [sorted(s.ids) for s in result.stories] == [["excerpt", "full"]]
+    assert result.stories[0].pairs[0].kind == "contained"
+
+
+def test_template_batches_stay_bounded() -> None:
+    # 300 one-line notices from one template: nearly every pair looks alike.
+    posts = [
+        Article(id=str(k), text=f"{k}号楼{k % 7 + 1}单元于6月{k % 28 + 1}日{k % 12 + 8}时停水，请住户{k}提前储水。", account=f"社区{k % 9}")
+        for k in range(300)
+    ]
+    result = find_duplicates(posts, min_length=10)
+    assert len(result.template_pairs) <= 1000
+    assert result.summary.template_pairs >= len(result.template_pairs)
+
+
+def test_near_copies_from_one_account_form_a_story() -> None:
+    base = "6月12日上午，荷叶塘社区联合岳麓区城管局在社区文化广场开展垃圾分类主题宣传活动，社区党委书记王建华、30余名志愿者和200多名居民参加。志愿者通过展板讲解、有奖问答和分类游戏等形式向居民介绍分类标准。"
+    posts = [Article(id=str(k), text=base + f"（第{k}版）", account="荷叶塘社区") for k in range(3)]
+    result = find_duplicates(posts)
+    assert [sorted(s.ids) for s in result.stories] == [["0", "1", "2"]]

@@ -66,3 +66,55 @@ def test_unknown_format(result) -> None:  # type: ignore[no-untyped-def]
 
 def test_display_width() -> None:
     assert display_width("社区ab") == 6
+
+
+# -- output encodings (CSV for Excel) ------------------------------------------------------
+
+
+def test_encode_output() -> None:
+    from dedup.report import OUTPUT_ENCODINGS, default_output_encoding, encode_output
+
+    assert encode_output("社区,1\r\n", encoding="utf-8-sig") == b"\xef\xbb\xbf" + "社区,1\r\n".encode()
+    assert encode_output("社区", encoding="utf-8") == "社区".encode()
+    # GB18030 covers all of Unicode, astral characters included
+    assert encode_output("社区𠮷", encoding="gb18030").decode("gb18030") == "社区𠮷"
+    assert encode_output("a\ud800b", encoding="utf-8") == b"a?b"  # a lone surrogate cannot crash the write
+    assert set(OUTPUT_ENCODINGS) == {"utf-8-sig", "utf-8", "gb18030"}
+    assert [default_output_encoding(f) for f in ("csv", "table", "json", "jsonl", "html")] == [
+        "utf-8-sig",
+        "utf-8",
+        "utf-8",
+        "utf-8",
+        "utf-8",
+    ]
+    with pytest.raises(ValueError, match="must be one of utf-8-sig, utf-8, gb18030, got 'latin-1'"):
+        encode_output("x", encoding="latin-1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("flag", "prefix", "encoding"),
+    [
+        ([], b"\xef\xbb\xbfstory,id,", "utf-8-sig"),
+        (["--output-encoding", "utf-8"], b"story,id,", "utf-8"),
+        (["--output-encoding", "gb18030"], b"story,id,", "gb18030"),
+    ],
+)
+def test_cli_csv_encodings(news_path, tmp_path, flag, prefix, encoding) -> None:  # type: ignore[no-untyped-def]
+    from dedup.cli import main
+
+    target = tmp_path / "stories.csv"
+    argv = ["check", str(news_path), "--format", "csv", "-q", "-o", str(target), *flag]
+    assert main(argv, stdout=io.StringIO(), stderr=io.StringIO()) == 1
+    raw = target.read_bytes()
+    assert raw.startswith(prefix)
+    rows = list(csv.DictReader(io.StringIO(raw.decode(encoding))))
+    assert any(r["account"] == "荷叶塘社区" for r in rows)
+
+
+def test_cli_json_can_carry_a_bom(news_path) -> None:  # type: ignore[no-untyped-def]
+    from dedup.cli import main
+
+    out = io.StringIO()
+    argv = ["check", str(news_path), "--format", "json", "-q", "--output-encoding", "utf-8-sig"]
+    assert main(argv, stdout=out) == 1
+    assert out.getvalue().startswith('\ufeff{"stories"')

@@ -36,21 +36,28 @@ Answer = dict[str, tuple[float, str]]
 
 ACCOUNT = "示范街道"
 HEADER = "【示范街道】\n"
-FOOTER = (
-    "示范街道党工委高度重视此项工作，将持续推进各项任务落实落地。"
-    "欢迎广大居民积极参与监督，并提出宝贵意见建议。"
-)
+FOOTER = "示范街道党工委高度重视此项工作。欢迎广大居民积极参与监督并提出宝贵意见。"
+# Bodies are longer than header and footer: dedup check strips learned boilerplate only
+# when most of a post remains.
 BODIES = {
-    "a1": "6月3日上午，示范街道组织辖区志愿者清理南湖河道垃圾，共清运杂物两车。",
-    "a2": "6月5日，示范街道联合社区卫生服务中心为辖区老人开展义诊，测量血压八十余人次。",
-    "a3": "6月8日，示范街道举办消防安全培训，邀请消防员讲解灭火器使用方法。",
+    "a1": "6月3日上午，示范街道组织辖区志愿者四十余人来到南湖河道，沿岸清理塑料袋、"
+    "枯枝和建筑垃圾，共清运杂物两车。活动结束后，志愿者还向沿河商户发放了保护水环境倡议书。",
+    "a2": "6月5日，示范街道联合社区卫生服务中心在文化广场为辖区老人开展义诊，医生为老人"
+    "测量血压八十余人次，讲解高血压和糖尿病的日常防治知识，并为行动不便的老人上门服务。",
+    "a3": "6月8日，示范街道在会议中心举办消防安全培训，邀请消防员讲解灭火器和消防栓的"
+    "使用方法，并组织各小区物业人员进行现场实操演练，参训人员共计一百二十人。",
     # " ★ ... ★ " keeps spaces after normalization: the post changes once its account's
     # sentences are split and joined again (a "sensitive" post).
-    "a4": "6月9日，示范街道召开安全生产工作会议。 ★ 安全无小事 ★ 会上通报了近期辖区安全隐患排查整改情况。",
-    "a5": "6月12日，示范街道开展防汛应急演练，检验抢险队伍快速反应能力。",
+    "a4": "6月9日，示范街道召开安全生产工作会议。 ★ 安全无小事 ★ 会上通报了近期辖区安全隐患"
+    "排查整改情况，部署了汛期前的重点检查任务，要求各部门压实责任，确保不发生安全事故。",
+    "a5": "6月12日，示范街道开展防汛应急演练，模拟河堤管涌险情，检验抢险队伍快速反应能力。"
+    "演练共出动抢险人员六十人，冲锋舟两艘，各环节衔接顺畅，达到了预期效果。",
 }
 # Sensitive too, without the header and footer: only the account's learning at all changes it.
-NOTICE = "6月15日，示范街道发布停水通知。 ★ 温馨提示 ★ 请辖区居民提前做好储水准备。"
+NOTICE = (
+    "6月15日，示范街道发布停水通知。 ★ 温馨提示 ★ 因供水管网改造，辖区部分小区将于6月18日"
+    "停水十二小时，请居民提前做好储水准备。"
+)
 
 
 def street_posts() -> list[Article]:
@@ -61,15 +68,20 @@ def street_posts() -> list[Article]:
         Article(id="n1", text=BODIES["a2"]),
         Article(id="a6", text=NOTICE, account=ACCOUNT),
         Article(id="b3", text=NOTICE, account="友邻社区"),
-        # The account reposting a1: as the third post with the footer, querying it makes
+        # The account reposting a1 (a line added): as the third post with the footer, querying it makes
         # the footer boilerplate, for the indexed a1 too (only queried, never added below).
-        Article(id="a7", text=HEADER + BODIES["a1"] + "\n" + FOOTER, account=ACCOUNT),
+        Article(id="a7", text=HEADER + BODIES["a1"] + "志愿者表示将长期坚持。\n" + FOOTER, account=ACCOUNT),
+        # The account posting a2 twice: identical posts count once towards boilerplate.
+        Article(id="a8", text=HEADER + BODIES["a2"] + "\n" + FOOTER, account=ACCOUNT),
     ]
     return posts
 
 
 def big_account_posts(n: int = 62) -> list[Article]:
-    """``n`` posts of one account; a closing sentence appears in exactly three of them."""
+    """``n`` posts of one account; a closing sentence appears in exactly three of them.
+
+    ``big-00`` and ``big-01`` are two write-ups of one event; ``big-02`` another event.
+    """
     villages = [
         "东岭",
         "西坪",
@@ -84,23 +96,20 @@ def big_account_posts(n: int = 62) -> list[Article]:
         "梅溪",
         "荷塘",
     ]
-    acts = [
-        "春耕备耕技术培训",
-        "防诈骗知识宣讲",
-        "环境卫生大扫除",
-        "老年人健康体检",
-        "垃圾分类入户宣传",
-    ]
+    acts = ["春耕备耕技术培训", "防诈骗知识宣讲", "环境卫生大扫除", "老年人健康体检", "垃圾分类入户宣传"]
     posts = []
     for i in range(n):
         village = villages[i % len(villages)]
         act = acts[i % len(acts)]
         text = (
             f"{1 + i % 12}月{1 + i % 28}日，大河镇{village}村开展{act}活动，"
-            f"第{i + 1}期共有{20 + 3 * i}名村民参加。{village}村党支部书记作动员讲话。"
+            f"第{i + 1}期共有{20 + 3 * i}名村民参加。{village}村党支部书记作动员讲话，"
+            f"驻村工作队{i % 7 + 2}名队员参与组织，现场发放资料{100 + 7 * i}份。"
         )
+        if i == 1:  # the same event as big-00, retold
+            text = posts[0].text.replace("作动员讲话", "在会上作了动员讲话")
         if i < 3:
-            text += "本期活动由大河镇农业服务中心全程提供技术指导和物资保障。"
+            text += "本期活动由镇农业服务中心全程提供技术指导和物资保障。"
         posts.append(Article(id=f"big-{i:02d}", text=text, account="大河镇"))
     return posts
 
@@ -117,7 +126,7 @@ def reference(config: DedupConfig, indexed: Sequence[Article], query: Article) -
     feats = d.features(batch)
     qi = len(batch) - 1
     out: Answer = {}
-    for i, j in d.candidates(feats):
+    for i, j in d.candidates(feats).tolist():
         if qi in (i, j):
             v = compare(feats[i], feats[j], threshold=config.threshold)
             if v.is_match:
@@ -184,7 +193,8 @@ def test_query_matches_dedup_check_as_boilerplate_is_learned(config: DedupConfig
     index = DedupIndex(config)
     indexed: list[Article] = []
     compared = 0
-    for post in [posts[5], posts[6], posts[9], posts[8], *posts[:5], posts[7]]:  # b1 b2 b3 a6 a1..a5 n1
+    by_id = {a.id: a for a in posts}
+    for post in [by_id[i] for i in ("b1", "b2", "b3", "a6", "a1", "a2", "a8", "a3", "a4", "a5", "n1")]:
         compared += assert_like_check(index, indexed, posts)
         index.add([post])
         indexed.append(post)
@@ -199,7 +209,10 @@ def test_query_matches_dedup_check_when_the_share_rule_moves(config: DedupConfig
     posts = big_account_posts(62)
     index = DedupIndex(config)
     index.add(posts[:60])  # the closing sentence is in 3 of 60 posts: boilerplate
-    queries = [posts[0], posts[1], posts[60], posts[61]]
+    # big-00 again, without the closing sentence, from another account
+    retold = Article(id="other", text=posts[0].text.split("本期活动")[0], account="别的号")
+    queries = [posts[0], posts[1], posts[60], posts[61], retold]
+    assert reference(config, posts[:60], retold) != reference(config, posts[:61], retold)
     assert_like_check(index, posts[:60], queries)
     index.add([posts[60]])  # 61 posts need 3.05: the sentence is no longer boilerplate
     assert_like_check(index, posts[:61], queries)

@@ -1,0 +1,259 @@
+"""Speed and scale of ``dedup check``, measured against a naive pipeline and the floor.
+
+    python -m benchmarks.speed                      # 1K / 10K / 100K, 3 runs each
+    python -m benchmarks.speed --sizes 10000 --repeat 5
+
+In one run, on the same input:
+
+* **ours**: ``dedup check BATCH --format table --workers W`` in a subprocess (the command
+  a user runs; wall time and peak RSS of the whole process tree, workers included);
+* **naive** (at ``--naive-size`` posts): the pipeline a user would write with the same
+  libraries: ``jieba.lcut`` words, one ``datasketch.MinHash(num_perm=128)`` per post with
+  the default hashing (``update_batch`` of UTF-8 words), ``MinHashLSH(threshold=0.5)``,
+  connected components;
+* **floor**: reading the batch (``json.loads`` per line) and segmenting every text with
+  the fastest jieba-compatible tokenizer (rjieba, same words as jieba), in one process
+  and in ``W`` processes: what any jieba-based tool must spend at least;
+* **quality**: ours on ``../shared/bench/dev.jsonl.gz`` scored with
+  ``../shared/tools/score.py``, to show speed did not cost quality.
+
+Batches are built by :mod:`benchmarks.batch` from ``../shared`` (paths are arguments)
+and cached under ``benchmarks/results/`` (git-ignored). Times are medians of
+``--repeat`` runs; ratios are taken between medians of the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from benchmarks.batch import DEFAULT_CORPUS, DEFAULT_DEV, build_batch, story_units, write_batch
+
+RESULTS = Path(__file__).parent / "results"
+SCORER = "../shared/tools/score.py"
+
+
+# -- measuring a command ------------------------------------------------------------------
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc (Linux)."""
+    total = 0
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
+                    stack.extend(int(c) for c in fh.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def run_command(argv: Sequence[str]) -> tuple[float, float]:
+    """Run ``argv``; return (wall seconds, peak RSS of the process tree in MiB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def poll() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.05)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    poller.join()
+    if proc.returncode not in (0, 1):
+        msg = f"{' '.join(argv)} failed ({proc.returncode}): {err.decode(errors='replace')[-500:]}"
+        raise SystemExit(msg)
+    return wall, peak / 1024
+
+
+def median_of(n: int, fn: Callable[[], tuple[float, float]]) -> tuple[float, float, list[float]]:
+    runs = [fn() for _ in range(n)]
+    walls = [w for w, _ in runs]
+    return statistics.median(walls), max(m for _, m in runs), walls
+
+
+# -- the comparison pipelines -----------------------------------------------------------
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def naive_pipeline(path: Path) -> tuple[float, float]:
+    """jieba words -> MinHash(128, default hashing) -> MinHashLSH(0.5) -> components."""
+    import logging
+
+    import jieba
+    from datasketch import MinHash, MinHashLSH
+
+    jieba.setLogLevel(logging.WARNING)
+    start = time.perf_counter()
+    tok = jieba.Tokenizer()
+    posts = _read(path)
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    hashes = []
+    for i, post in enumerate(posts):
+        words = {w for w in tok.lcut(post["text"]) if w.strip()}
+        m = MinHash(num_perm=128)
+        m.update_batch([w.encode("utf-8") for w in words])
+        lsh.insert(i, m)
+        hashes.append(m)
+    parent = list(range(len(posts)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, m in enumerate(hashes):
+        for j in lsh.query(m):
+            parent[find(i)] = find(j)
+    return time.perf_counter() - start, 0.0
+
+
+def _segment_chunk(texts: list[str]) -> int:
+    import rjieba
+
+    seg = rjieba.Jieba()
+    return sum(len(seg.cut(t)) for t in texts)
+
+
+def floor_pipeline(path: Path, workers: int) -> tuple[float, float]:
+    """Read the batch and segment every text with rjieba, in ``workers`` processes."""
+    start = time.perf_counter()
+    texts = [p["text"] for p in _read(path)]
+    if workers == 1:
+        _segment_chunk(texts)
+    else:
+        size = max(1, len(texts) // (workers * 8))
+        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            sum(pool.map(_segment_chunk, chunks))
+    return time.perf_counter() - start, 0.0
+
+
+def dev_quality(dev: str, workers: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "stories.json"
+        subprocess.run(
+            [sys.executable, "-m", "dedup", "check", dev, "--format", "json", "-o", str(out), "--exit-zero", "-q",
+             "--workers", str(workers)],
+            check=True,
+        )
+        res = subprocess.run([sys.executable, SCORER, dev, str(out), "--json"], capture_output=True, text=True, check=True)
+    return json.loads(res.stdout)
+
+
+# -- main -------------------------------------------------------------------------------------
+
+
+def batch_file(n: int, dev: str, corpus: Sequence[str], units: list[Any] | None) -> tuple[Path, list[Any] | None]:
+    path = RESULTS / f"batch-{n}.jsonl.gz"
+    if not path.exists():
+        units = units if units is not None else story_units(dev, corpus)
+        write_batch(build_batch(n, units), path)
+    return path, units
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--naive-size", type=int, default=10000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--dev", default=DEFAULT_DEV)
+    parser.add_argument("--corpus", nargs="+", default=list(DEFAULT_CORPUS))
+    parser.add_argument("--no-naive", action="store_true", help="skip the (slow) naive pipeline")
+    args = parser.parse_args(argv)
+    RESULTS.mkdir(exist_ok=True)
+
+    units = None
+    rows: list[dict[str, Any]] = []
+    sizes = sorted(set(args.sizes) | ({args.naive_size} if not args.no_naive else set()))
+    files: dict[int, Path] = {}
+    for n in sizes:
+        files[n], units = batch_file(n, args.dev, args.corpus, units)
+
+    def ours(n: int) -> tuple[float, float]:
+        return run_command(
+            [sys.executable, "-m", "dedup", "check", str(files[n]), "--format", "table", "--exit-zero", "-q",
+             "--workers", str(args.workers)]
+        )
+
+    for n in sizes:
+        if n not in args.sizes:
+            continue
+        wall, rss, walls = median_of(args.repeat, lambda n=n: ours(n))  # type: ignore[misc]
+        floor1, _, _ = median_of(args.repeat, lambda n=n: floor_pipeline(files[n], 1))  # type: ignore[misc]
+        floorw, _, _ = median_of(args.repeat, lambda n=n: floor_pipeline(files[n], args.workers))  # type: ignore[misc]
+        row = {
+            "posts": n,
+            "ours_s": round(wall, 2),
+            "ours_runs": [round(w, 2) for w in walls],
+            "peak_rss_mib": round(rss),
+            "floor_1proc_s": round(floor1, 2),
+            f"floor_{args.workers}proc_s": round(floorw, 2),
+            "ours_over_floor_1proc": round(wall / floor1, 2),
+            f"ours_over_floor_{args.workers}proc": round(wall / floorw, 2),
+        }
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    naive: dict[str, Any] = {}
+    if not args.no_naive:
+        n = args.naive_size
+        nwall, _, nwalls = median_of(args.repeat, lambda: naive_pipeline(files[n]))
+        owall, _, _ = median_of(args.repeat, lambda: ours(n))
+        naive = {"posts": n, "naive_s": round(nwall, 2), "naive_runs": [round(w, 2) for w in nwalls],
+                 "ours_s": round(owall, 2), "naive_over_ours": round(nwall / owall, 1)}
+        print(json.dumps(naive), flush=True)
+    by_n = {r["posts"]: r["ours_s"] for r in rows}
+    scaling = round(by_n[100000] / by_n[10000], 2) if 100000 in by_n and 10000 in by_n else None
+    quality = dev_quality(args.dev, args.workers)
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "workers": args.workers,
+        "repeat": args.repeat,
+        "rows": rows,
+        "naive": naive,
+        "scaling_100k_over_10k": scaling,
+        "dev_quality": {k: quality[k] for k in ("pair_precision", "pair_recall", "pair_f1", "ari", "template_merged")},
+    }
+    out = RESULTS / "speed.json"
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(json.dumps({k: report[k] for k in ("scaling_100k_over_10k", "dev_quality")}))
+    print(f"written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
