@@ -49,6 +49,7 @@ import tempfile
 import threading
 import zipfile
 import zlib
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
@@ -506,7 +507,7 @@ class _BandTable:
         self._keys: NDArray[np.uint64] = np.zeros((b, 0), dtype=np.uint64)
         self._slots: NDArray[np.int32] = np.zeros((b, 0), dtype=np.int32)
         self._pending: list[int] = []
-        self._pending_rows: NDArray[np.uint64] | None = None
+        self._pending_cache: tuple[NDArray[np.int64], NDArray[np.uint64]] | None = None
 
     def _grow(self, size: int) -> None:
         if size <= len(self._live):
@@ -525,7 +526,7 @@ class _BandTable:
         self._rows[slots] = keys
         self._live[slots] = True
         self._pending.extend(int(s) for s in slots)
-        self._pending_rows = None
+        self._pending_cache = None
         if rebuild and len(self._pending) > max(self._MIN_PENDING, self._keys.shape[1] // 16):
             self.rebuild()
 
@@ -548,23 +549,33 @@ class _BandTable:
             slots[band] = live[order]
         self._keys, self._slots = keys, slots
         self._pending = []
-        self._pending_rows = None
+        self._pending_cache = None
 
     def query(self, keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+        """Slots sharing a band key with ``keys``: one row of ``b`` keys, or several rows."""
+        queries = keys.reshape(-1, self.b)
+        if not len(queries):
+            return _EMPTY_I64
         found: list[NDArray[Any]] = []
         if self._keys.shape[1]:
             for band in range(self.b):
                 row = self._keys[band]
-                key = keys[band]
-                lo = int(np.searchsorted(row, key, side="left"))
-                if lo < len(row) and row[lo] == key:
-                    hi = int(np.searchsorted(row, key, side="right"))
-                    found.append(self._slots[band, lo:hi])
+                wanted = queries[:, band]
+                lo = np.searchsorted(row, wanted, side="left")
+                inside = lo < len(row)
+                inside[inside] = row[lo[inside]] == wanted[inside]
+                if inside.any():
+                    hi = np.searchsorted(row, wanted[inside], side="right")
+                    for a, z in zip(lo[inside].tolist(), hi.tolist(), strict=True):
+                        found.append(self._slots[band, a:z])
         if self._pending:
-            pending = np.asarray(self._pending, dtype=np.int64)
-            if self._pending_rows is None:
-                self._pending_rows = self._rows[pending]
-            hit = (self._pending_rows == keys[None, :]).any(axis=1)
+            if self._pending_cache is None:
+                pending = np.asarray(self._pending, dtype=np.int64)
+                self._pending_cache = (pending, self._rows[pending])
+            pending, rows = self._pending_cache
+            hit = np.zeros(len(pending), dtype=bool)
+            for q in queries:
+                hit |= (rows == q[None, :]).any(axis=1)
             found.append(pending[hit])
         if not found:
             return _EMPTY_I64
@@ -664,7 +675,8 @@ class _MemoryBackend:
         self._para = _BandTable(self._bands.lead[0])
         self._slot_of: dict[str, int] = {}
         self._slot_ids: list[str | None] = []
-        self._para_owner: list[int] = []  # paragraph slot -> post slot
+        self._para_owner = array("q")  # paragraph slot -> post slot
+        self._para_owner_array: NDArray[np.int64] | None = None
         self._paras_of: dict[int, range] = {}  # post slot -> its paragraph slots
 
     # -- setup -------------------------------------------------------------------
@@ -709,10 +721,11 @@ class _MemoryBackend:
         found = [self._full.query(keys.full), self._lead.query(keys.lead)]
         paras = self._para.query(keys.lead)
         if len(paras):
-            owners = np.asarray(self._para_owner, dtype=np.int64)
-            found.append(owners[paras])
-        for row in keys.paras:
-            found.append(self._lead.query(row))
+            if self._para_owner_array is None or len(self._para_owner_array) != len(self._para_owner):
+                self._para_owner_array = np.array(self._para_owner, dtype=np.int64)
+            found.append(self._para_owner_array[paras])
+        if len(keys.paras):
+            found.append(self._lead.query(keys.paras))
         out = set()
         for s in np.unique(np.concatenate(found)).tolist():
             key = self._slot_ids[s]
