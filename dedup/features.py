@@ -37,19 +37,20 @@ MAX_PARAGRAPHS = 12
 
 
 def _paragraph_leads(
-    ids: NDArray[np.uint64], starts: NDArray[np.int64], bits: Literal[32, 64]
+    words: NDArray[np.unsignedinteger], starts: NDArray[np.int64]
 ) -> tuple[NDArray[np.unsignedinteger], NDArray[np.uint32]]:
-    edges = [0, *[int(s) for s in starts if 0 < s < len(ids)], len(ids)]
-    parts = []
-    for a, b in zip(edges, edges[1:], strict=False):
-        if b - a >= MIN_PARAGRAPH_WORDS:
-            parts.append(shingle_hashes(ids[a : min(b, a + LEAD_WORDS)], ngram_size=1, bits=bits))
-            if len(parts) == MAX_PARAGRAPHS:
-                break
-    bounds = np.cumsum([0] + [len(p) for p in parts]).astype(np.uint32)
-    dtype = np.uint32 if bits == 32 else np.uint64
-    flat: NDArray[np.unsignedinteger] = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
-    return flat, bounds
+    """The first words of each long enough paragraph, concatenated, and their bounds.
+
+    The words are kept as they come (repeats included): a MinHash signature of a list
+    is that of its set, so no per-paragraph deduplication is needed.
+    """
+    edges = [0, *[int(s) for s in starts if 0 < s < len(words)], len(words)]
+    spans = [(a, min(b, a + LEAD_WORDS)) for a, b in zip(edges, edges[1:], strict=False) if b - a >= MIN_PARAGRAPH_WORDS]
+    spans = spans[:MAX_PARAGRAPHS]
+    bounds = np.cumsum([0] + [b - a for a, b in spans]).astype(np.uint32)
+    if not spans:
+        return words[:0].copy(), bounds
+    return np.concatenate([words[a:b] for a, b in spans]), bounds
 
 
 # Column labels editors prepend to a reposted title: 【基层风采】, [工作动态], 聚焦|, 关注:
@@ -90,8 +91,8 @@ class Features:
         Sorted distinct word-shingle hashes of the body, at the width the MinHash
         scheme hashes.
     lead : ndarray of uint32 (uint64 for ``affine64``)
-        Hashes of the distinct words among the body's first :data:`LEAD_WORDS` content
-        words (single words: robust to the light edits of a truncated repost).
+        Hashes of the body's first :data:`LEAD_WORDS` content words, single words
+        (robust to the light edits of a truncated repost), repeats included.
     specifics : tuple of str
         Numbers, dates, names and places of title and body (account-name words
         removed), sorted and distinct. A tuple rather than a set: a third of the memory.
@@ -99,7 +100,7 @@ class Features:
         The body's content words in order, as 32-bit token ids (for order-aware fuzzy
         verification without keeping the words themselves).
     paragraphs, paragraph_bounds : ndarray
-        The lead of each paragraph (distinct words of its first :data:`LEAD_WORDS`
+        The lead of each paragraph (word hashes of its first :data:`LEAD_WORDS`
         words, paragraphs of at least :data:`MIN_PARAGRAPH_WORDS` words, at most
         :data:`MAX_PARAGRAPHS`), concatenated; paragraph ``k`` is
         ``paragraphs[bounds[k]:bounds[k + 1]]``. An excerpt or a truncated copy of
@@ -233,9 +234,12 @@ class FeatureExtractor:
         specifics -= self._account_stop(article.account)
         bits: Literal[32, 64] = 32 if self.config.scheme == "affine32" else 64
         shingles = shingle_hashes(ids, ngram_size=self.config.ngram_size, bits=bits)
-        # Single words: a truncated or lightly edited lead keeps most of them.
-        lead = shingle_hashes(ids[:LEAD_WORDS], ngram_size=1, bits=bits)
-        paragraphs, bounds = _paragraph_leads(ids, starts, bits)
+        sequence = (ids ^ (ids >> np.uint64(32))).astype(np.uint32)
+        # Single words (what the affine32 scheme hashes: the folded ids, i.e. the
+        # sequence): a truncated or lightly edited lead keeps most of them.
+        words = sequence if bits == 32 else ids
+        lead = words[:LEAD_WORDS].copy()
+        paragraphs, bounds = _paragraph_leads(words, starts)
         digest = hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         return Features(
             index=index,
@@ -247,7 +251,7 @@ class FeatureExtractor:
             shingles=shingles,
             lead=lead,
             specifics=tuple(sorted(specifics)),
-            sequence=(ids ^ (ids >> np.uint64(32))).astype(np.uint32),
+            sequence=sequence,
             paragraphs=paragraphs,
             paragraph_bounds=bounds,
         )
