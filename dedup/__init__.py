@@ -20,7 +20,15 @@ from dedup.accounts import AccountPair, AccountStats, account_pairs, account_sta
 from dedup.boilerplate import AccountBoilerplate
 from dedup.cluster import UnionFind, cluster_pairs, connected_components
 from dedup.config import DedupConfig, NormalizeConfig
-from dedup.exceptions import ConfigError, DedupError, DuplicateIdError, InputError
+from dedup.exceptions import (
+    ConfigError,
+    DedupError,
+    DuplicateIdError,
+    IndexConnectionError,
+    IndexFileError,
+    InputError,
+    UnknownIdError,
+)
 from dedup.features import FeatureExtractor, Features
 from dedup.html import render_html
 from dedup.index import LSHIndex, candidate_pairs
@@ -31,6 +39,7 @@ from dedup.pipeline import Deduplicator, find_duplicates
 from dedup.report import render, render_accounts
 from dedup.signature import minhash_signatures, shingle_hashes
 from dedup.specifics import extract_specifics
+from dedup.store import DedupIndex, IndexMatch
 from dedup.tokenizer import CharNgramTokenizer, JiebaTokenizer, Tokenizer
 from dedup.verify import Verdict, compare
 
@@ -49,12 +58,16 @@ __all__ = [
     "ConfigError",
     "DedupConfig",
     "DedupError",
+    "DedupIndex",
     "DedupResult",
     "Deduplicator",
     "DuplicateIdError",
     "Evidence",
     "FeatureExtractor",
     "Features",
+    "IndexConnectionError",
+    "IndexFileError",
+    "IndexMatch",
     "InputError",
     "JiebaTokenizer",
     "LSHIndex",
@@ -68,6 +81,7 @@ __all__ = [
     "Summary",
     "Tokenizer",
     "UnionFind",
+    "UnknownIdError",
     "Verdict",
     "__version__",
     "account_pairs",

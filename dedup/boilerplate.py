@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 
-__all__ = ["AccountBoilerplate", "PostKeys", "post_keys", "sentence_key", "split_sentences"]
+__all__ = ["AccountBoilerplate", "PostKeys", "post_keys", "sentence_key", "split_sentences", "strip_keys"]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；…])|\n")
 _MIN_SENTENCE = 4
@@ -114,12 +114,25 @@ class AccountBoilerplate:
             counts[account].update(sentence_keys)
         learned: dict[str, frozenset[int]] = {}
         for account, counter in counts.items():
-            need = max(self.min_posts, self.min_share * posts[account])
+            need = self.min_count(posts[account])
             common = frozenset(k for k, c in counter.items() if c >= need)
             if common:
                 learned[account] = common
         self._keys = learned
         return self
+
+    def min_count(self, posts: int) -> float:
+        """Return how many posts must contain a sentence for it to be boilerplate.
+
+        For an account with ``posts`` distinct posts: at least ``min_posts`` of them and
+        ``min_share`` of them.
+
+        Examples
+        --------
+        >>> AccountBoilerplate(min_posts=3, min_share=0.05).min_count(100)
+        5.0
+        """
+        return max(self.min_posts, self.min_share * posts)
 
     def count(self, account: str) -> int:
         """How many boilerplate sentences were learned for ``account``."""
@@ -135,15 +148,32 @@ class AccountBoilerplate:
         learned = self._keys.get(account)
         if not learned:
             return body
-        out_lines = []
-        for line in body.split("\n"):
-            parts = [s for s in split_sentences(line) if sentence_key(s) not in learned]
-            if parts:
-                out_lines.append("".join(parts))
-        stripped = "\n".join(out_lines)
-        # Boilerplate wraps a post; it is not most of it. When learned sentences would
-        # take most of a post, the account posted near copies of one article (which
-        # must still be found), so the post is left whole.
-        if len(stripped) < _MIN_KEPT * len(body):
-            return body
-        return stripped
+        return strip_keys(body, learned)
+
+
+def strip_keys(body: str, learned: Container[int]) -> str:
+    r"""Remove the sentences whose :func:`sentence_key` is in ``learned`` from a normalized body.
+
+    What :meth:`AccountBoilerplate.strip` does for an account that has learned
+    sentences (it leaves the bodies of other accounts alone): each line is split into
+    sentences, the learned ones are dropped and the rest joined again; lines left empty
+    disappear. A post that would lose most of its text is left whole.
+
+    Examples
+    --------
+    >>> body = "社区新闻一的正文内容.本号出品.\n第二段正文.本号出品."
+    >>> strip_keys(body, {sentence_key("本号出品.")})
+    '社区新闻一的正文内容.\n第二段正文.'
+    """
+    out_lines = []
+    for line in body.split("\n"):
+        parts = [s for s in split_sentences(line) if sentence_key(s) not in learned]
+        if parts:
+            out_lines.append("".join(parts))
+    stripped = "\n".join(out_lines)
+    # Boilerplate wraps a post; it is not most of it. When learned sentences would
+    # take most of a post, the account posted near copies of one article (which
+    # must still be found), so the post is left whole.
+    if len(stripped) < _MIN_KEPT * len(body):
+        return body
+    return stripped

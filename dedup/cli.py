@@ -8,18 +8,19 @@ turns 1 into 0).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Sequence
 from importlib import resources
-from typing import IO
+from typing import IO, Any
 
 from dedup import __version__
 from dedup.accounts import account_pairs, account_stats
 from dedup.config import DedupConfig
-from dedup.exceptions import DedupError
+from dedup.exceptions import ConfigError, DedupError
 from dedup.io import ArticleReader, SkippedRecord
 from dedup.models import Article, DedupResult
 from dedup.pipeline import Deduplicator
@@ -106,6 +107,7 @@ def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
     accounts.add_argument(
         "--pairs", action="store_true", help="table and csv: list every pair of accounts sharing stories"
     )
+    _add_index_parser(sub, stderr)
     return parser
 
 
@@ -362,6 +364,221 @@ def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], s
     return EXIT_CLEAN
 
 
+# ---------------------------------------------------------------------------
+# dedup index add | query | remove | info
+
+
+def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
+    index = sub.add_parser(
+        "index",
+        help="a persistent index of published posts: add, query, remove, info",
+        description="Keep published posts in an index (a file, or Redis shared by several workers) "
+        "and check new posts against it. INDEX is a file path or a redis:// URL "
+        "(redis://host:6379/0?index=NAME).",
+        stderr=stderr,
+    )
+    actions = index.add_subparsers(
+        dest="index_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+
+    def inputs(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--input-format",
+            choices=("auto", "jsonl", "csv", "txt", "dir"),
+            default="auto",
+            help="input format (default: by extension)",
+        )
+        p.add_argument("--encoding", help="input encoding, e.g. gb18030 (default: detected per file)")
+        p.add_argument("--skip-bad", action="store_true", help="skip unreadable records (listed on stderr)")
+        p.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+
+    add = actions.add_parser(
+        "add",
+        help="add posts to the index (a missing index file is created)",
+        description="Add posts to the index. Options below set the config of a new index; "
+        "for an existing one they must match the recorded config.",
+        stderr=stderr,
+    )
+    add.add_argument("index", metavar="INDEX", help="index file or redis:// URL")
+    add.add_argument(
+        "files", nargs="+", metavar="FILE", help="JSONL, CSV, TXT files or directories; - for stdin"
+    )
+    add.add_argument("--threshold", type=_threshold, help="pair score in [0, 1] for one story (new index)")
+    add.add_argument(
+        "--cross-account-only",
+        action="store_true",
+        default=None,
+        help="only match other accounts (new index)",
+    )
+    add.add_argument(
+        "--min-length", type=_non_negative, help="shortest article compared, in characters (new index)"
+    )
+    add.add_argument("--user-dict", metavar="PATH", help="jieba user dictionary (new index)")
+    inputs(add)
+
+    query = actions.add_parser(
+        "query",
+        help="find the indexed posts each post is the same story as",
+        description="Check posts against the index (they are not added). Exit 1 when any matched.",
+        stderr=stderr,
+    )
+    query.add_argument("index", metavar="INDEX", help="index file or redis:// URL")
+    query.add_argument("files", nargs="+", metavar="FILE", help="posts to check; - for stdin")
+    query.add_argument(
+        "--format", choices=("table", "json"), default="table", help="output format (default: table)"
+    )
+    query.add_argument(
+        "-k",
+        "--top",
+        type=_non_negative,
+        default=10,
+        help="at most this many matches per post (default 10; 0: all)",
+    )
+    query.add_argument(
+        "--templates", action="store_true", help="also list template pairs (same wording, other event)"
+    )
+    query.add_argument("--exit-zero", action="store_true", help="exit 0 even when posts matched")
+    inputs(query)
+
+    remove = actions.add_parser("remove", help="remove posts by id", stderr=stderr)
+    remove.add_argument("index", metavar="INDEX", help="index file or redis:// URL")
+    remove.add_argument("ids", nargs="+", metavar="ID", help="ids of indexed posts")
+    remove.add_argument("--missing-ok", action="store_true", help="ignore ids that are not indexed")
+    remove.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+
+    info = actions.add_parser("info", help="show the size and config of the index", stderr=stderr)
+    info.add_argument("index", metavar="INDEX", help="index file or redis:// URL")
+    info.add_argument(
+        "--format", choices=("table", "json"), default="table", help="output format (default: table)"
+    )
+
+
+def _index_config_options(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("threshold", "cross_account_only", "min_length", "user_dict")
+    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+
+
+def _open_index(args: argparse.Namespace, *, create: bool) -> Any:
+    from dedup.store import DedupIndex
+
+    given = _index_config_options(args)
+    location: str = args.index
+    if create and not DedupIndex.exists(location):
+        return DedupIndex.open(location, config=DedupConfig(**given), create=True)
+    index = DedupIndex.open(location)
+    conflicts = [
+        f"--{n.replace('_', '-')} {v!r} (index has {getattr(index.config, n)!r})"
+        for n, v in given.items()
+        if getattr(index.config, n) != v
+    ]
+    if conflicts:
+        index.close()
+        shown = ", ".join(conflicts)
+        msg = f"{location} was built with another config: {shown} (options only set up a new index)"
+        raise ConfigError(msg)
+    return index
+
+
+def _read_posts(args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[str]) -> list[Any]:
+    reader = ArticleReader(
+        args.files,
+        input_format=args.input_format,
+        encoding=args.encoding,
+        skip_bad=args.skip_bad,
+        stdin=stdin,
+    )
+    articles = list(reader)
+    for record in reader.skipped:
+        if not args.quiet:
+            stderr.write(f"dedup: skipped {record}\n")
+    if reader.skipped:
+        stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
+    return articles
+
+
+def _index(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], stderr: IO[str]) -> int:
+    try:
+        return _index_action(args, stdin, stdout, stderr)
+    except OSError as exc:
+        stderr.write(f"dedup: error: {exc}\n")
+        return EXIT_ERROR
+
+
+def _index_action(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], stderr: IO[str]) -> int:
+    action = args.index_command
+    if action == "add":
+        articles = _read_posts(args, stdin, stderr)
+        with _open_index(args, create=True) as index:
+            added = index.add(articles)
+            if index.backend == "memory":
+                index.save(args.index)
+            if not args.quiet:
+                stderr.write(f"dedup: added {added} post(s); the index has {len(index)}\n")
+        return EXIT_CLEAN
+    if action == "remove":
+        with _open_index(args, create=False) as index:
+            removed = index.remove(args.ids, missing_ok=args.missing_ok)
+            if index.backend == "memory":
+                index.save(args.index)
+            if not args.quiet:
+                stderr.write(f"dedup: removed {removed} post(s); the index has {len(index)}\n")
+        return EXIT_CLEAN
+    if action == "info":
+        with _open_index(args, create=False) as index:
+            info = index.info()
+        _write(_render_index_info(info, args.format), None, stdout)
+        return EXIT_CLEAN
+    # query
+    articles = _read_posts(args, stdin, stderr)
+    with _open_index(args, create=False) as index:
+        k = args.top or None
+        results = [(a.id, index.query(a, k=k, evidence=False, templates=args.templates)) for a in articles]
+    matched = sum(1 for _, ms in results if any(m.kind != "template" for m in ms))
+    _write(_render_index_results(results, args.format), None, stdout)
+    if not args.quiet and (args.format != "table" or not results):
+        stderr.write(f"dedup: {matched} of {len(results)} post(s) matched indexed posts\n")
+    if matched and not args.exit_zero:
+        return EXIT_DUPLICATES
+    return EXIT_CLEAN
+
+
+def _render_index_results(results: list[tuple[str, list[Any]]], fmt: str) -> str:
+    if fmt == "json":
+        doc = {
+            "results": [
+                {"id": qid, "matches": [{"id": m.id, "score": round(m.score, 4), "kind": m.kind} for m in ms]}
+                for qid, ms in results
+            ]
+        }
+        return json.dumps(doc, ensure_ascii=False) + "\n"
+    lines = []
+    for qid, ms in results:
+        if not ms:
+            lines.append(f"{qid}: no match")
+            continue
+        lines.append(f"{qid}: {len(ms)} match{'es' if len(ms) != 1 else ''}")
+        for m in ms:
+            account = f"  {m.account}" if m.account else ""
+            lines.append(f"  {m.id}  {m.score:.4f}  {m.kind}{account}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _render_index_info(info: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(info, ensure_ascii=False, indent=2) + "\n"
+    config = info.get("config") or {}
+    shown = ", ".join(f"{k}={v}" for k, v in config.items() if not isinstance(v, dict | list))
+    lines = [
+        f"location: {info['location']}",
+        f"backend: {info['backend']}",
+        f"format: {info['format']} version {info['format_version']} (dedup {info['dedup_version']})",
+        f"posts: {info['posts']}",
+        f"accounts: {info['accounts']}",
+        f"config: {shown}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -398,6 +615,8 @@ def main(
     # The library never configures logging; the command line shows warnings only.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     try:
+        if args.command == "index":
+            return _index(args, stdin, out, err)
         if args.command == "accounts":
             return _accounts(args, stdin, out, err)
         return _check(args, stdin, out, err)

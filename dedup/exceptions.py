@@ -5,13 +5,24 @@ matches its meaning, so callers can catch either::
 
     DedupError(Exception)
     ├── ConfigError(DedupError, ValueError)       an option is out of range
-    └── InputError(DedupError, ValueError)        a record cannot be read
-        └── DuplicateIdError(InputError)          two records share an id
+    ├── InputError(DedupError, ValueError)        a record cannot be read
+    │   └── DuplicateIdError(InputError)          two records share an id
+    ├── IndexFileError(DedupError, ValueError)    a saved index is corrupted, truncated or too new
+    ├── UnknownIdError(DedupError, KeyError)      an id is not in the index
+    └── IndexConnectionError(DedupError, ConnectionError)  the index server cannot be reached
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DedupError", "DuplicateIdError", "InputError"]
+__all__ = [
+    "ConfigError",
+    "DedupError",
+    "DuplicateIdError",
+    "IndexConnectionError",
+    "IndexFileError",
+    "InputError",
+    "UnknownIdError",
+]
 
 
 class DedupError(Exception):
@@ -82,3 +93,31 @@ def _rebuild_input_error(
 
 class DuplicateIdError(InputError):
     """Two records of one batch carry the same id."""
+
+
+class IndexFileError(DedupError, ValueError):
+    """A saved index cannot be read: not an index, truncated, corrupted or a newer format.
+
+    Examples
+    --------
+    >>> str(IndexFileError("index.dedup: truncated"))
+    'index.dedup: truncated'
+    """
+
+
+class UnknownIdError(DedupError, KeyError):
+    """An id asked for is not in the index.
+
+    Examples
+    --------
+    >>> str(UnknownIdError("id 'x' is not in the index"))
+    "id 'x' is not in the index"
+    """
+
+    def __str__(self) -> str:
+        # KeyError quotes its argument; the message is already a sentence.
+        return str(self.args[0]) if self.args else ""
+
+
+class IndexConnectionError(DedupError, ConnectionError):
+    """The server holding a shared index (Redis) cannot be reached."""

@@ -1,0 +1,224 @@
+from __future__ import annotations
+
+import io
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from redis_server import redis_server_fixture, redis_url_fixture  # noqa: F401  (fixtures)
+
+from dedup import DedupIndex
+from dedup.cli import main
+
+
+class Streams:
+    def __init__(self, stdin: bytes = b"") -> None:
+        self.stdin = io.BytesIO(stdin)
+        self.stdout = io.StringIO()
+        self.stderr = io.StringIO()
+
+    def run(self, *argv: str) -> int:
+        return main(list(argv), stdin=self.stdin, stdout=self.stdout, stderr=self.stderr)
+
+
+@pytest.fixture
+def split(news_path: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """The fixture in two files: one post of each of four stories is held back for queries."""
+    lines = news_path.read_text(encoding="utf-8").splitlines()
+    held = {"hyt-05", "lhz-03", "yh-02", "wc-01"}
+    published = tmp_path / "published.jsonl"
+    new = tmp_path / "new.jsonl"
+    published.write_text(
+        "\n".join(x for x in lines if json.loads(x)["id"] not in held) + "\n", encoding="utf-8"
+    )
+    new.write_text("\n".join(x for x in lines if json.loads(x)["id"] in held) + "\n", encoding="utf-8")
+    return published, new
+
+
+def test_add_then_query_json(split: tuple[Path, Path], tmp_path: Path) -> None:
+    published, new = split
+    index = str(tmp_path / "posts.dedup")
+    s = Streams()
+    assert s.run("index", "add", index, str(published)) == 0
+    assert s.stdout.getvalue() == ""
+    assert "added 12 post(s); the index has 12" in s.stderr.getvalue()
+    q = Streams()
+    assert q.run("index", "query", index, str(new), "--format", "json", "-k", "0") == 1
+    doc = json.loads(q.stdout.getvalue())
+    assert list(doc) == ["results"]
+    assert [r["id"] for r in doc["results"]] == ["hyt-05", "lhz-03", "yh-02", "wc-01"]  # input order
+    by_id = {r["id"]: r["matches"] for r in doc["results"]}
+    assert {m["id"] for m in by_id["hyt-05"]} == {"hyt-01", "hyt-02", "hyt-03", "hyt-04"}
+    assert {m["id"] for m in by_id["lhz-03"]} == {"lhz-01", "lhz-02"}
+    assert {m["id"] for m in by_id["yh-02"]} == {"yh-01", "yh-03"}
+    assert by_id["wc-01"] == []
+    for r in doc["results"]:
+        for m in r["matches"]:
+            assert list(m) == ["id", "score", "kind"]
+            assert 0.0 <= m["score"] <= 1.0 and m["kind"] in ("exact", "near", "contained", "rewritten")
+    assert "3 of 4 post(s) matched" in q.stderr.getvalue()
+
+
+def test_query_answers_like_the_library(split: tuple[Path, Path], tmp_path: Path) -> None:
+    published, new = split
+    index = str(tmp_path / "posts.dedup")
+    assert Streams().run("index", "add", index, str(published), "-q") == 0
+    q = Streams()
+    q.run("index", "query", index, str(new), "--format", "json", "-k", "2")
+    loaded = DedupIndex.load(index)
+    from dedup import read_articles
+
+    for result, article in zip(json.loads(q.stdout.getvalue())["results"], read_articles(new), strict=True):
+        expected = [
+            {"id": m.id, "score": round(m.score, 4), "kind": m.kind} for m in loaded.query(article, k=2)
+        ]
+        assert result == {"id": article.id, "matches": expected}
+
+
+def test_query_table_and_exit_codes(split: tuple[Path, Path], tmp_path: Path) -> None:
+    published, new = split
+    index = str(tmp_path / "posts.dedup")
+    Streams().run("index", "add", index, str(published), "-q")
+    s = Streams()
+    assert s.run("index", "query", index, str(new)) == 1
+    out = s.stdout.getvalue()
+    assert "hyt-05: 4 matches" in out and "wc-01: no match" in out
+    assert "  hyt-01  1.0000  contained  荷叶塘社区" in out
+    assert Streams().run("index", "query", index, str(new), "--exit-zero") == 0
+    lonely = tmp_path / "lonely.jsonl"
+    lonely.write_text(
+        '{"id": "q", "text": "一篇关于社区开展消防演练活动的新闻稿件，内容与已发布文章无关。"}\n',
+        encoding="utf-8",
+    )
+    s = Streams()
+    assert s.run("index", "query", index, str(lonely), "--format", "json") == 0
+    assert json.loads(s.stdout.getvalue()) == {"results": [{"id": "q", "matches": []}]}
+
+
+def test_templates_are_listed_only_on_request(news_path: Path, tmp_path: Path) -> None:
+    lines = news_path.read_text(encoding="utf-8").splitlines()
+    index = str(tmp_path / "posts.dedup")
+    ssw = tmp_path / "ssw.jsonl"
+    ssw.write_text("\n".join(x for x in lines if json.loads(x)["id"] == "ssw-01") + "\n", encoding="utf-8")
+    hyt = tmp_path / "hyt.jsonl"
+    hyt.write_text("\n".join(x for x in lines if json.loads(x)["id"] == "hyt-01") + "\n", encoding="utf-8")
+    Streams().run("index", "add", index, str(ssw), "-q")
+    plain = Streams()
+    assert plain.run("index", "query", index, str(hyt), "--format", "json") == 0
+    assert json.loads(plain.stdout.getvalue())["results"][0]["matches"] == []
+    s = Streams()
+    assert s.run("index", "query", index, str(hyt), "--format", "json", "--templates") == 0  # not a story
+    assert [m["kind"] for m in json.loads(s.stdout.getvalue())["results"][0]["matches"]] == ["template"]
+
+
+def test_query_from_stdin(split: tuple[Path, Path], tmp_path: Path) -> None:
+    published, new = split
+    index = str(tmp_path / "posts.dedup")
+    Streams().run("index", "add", index, str(published), "-q")
+    s = Streams(stdin=new.read_bytes())
+    assert s.run("index", "query", index, "-", "--format", "json") == 1
+    assert len(json.loads(s.stdout.getvalue())["results"]) == 4
+
+
+def test_remove_and_info(split: tuple[Path, Path], tmp_path: Path) -> None:
+    published, new = split
+    index = str(tmp_path / "posts.dedup")
+    Streams().run("index", "add", index, str(published), "-q")
+    s = Streams()
+    assert s.run("index", "remove", index, "lhz-01", "lhz-02") == 0
+    assert "removed 2 post(s); the index has 10" in s.stderr.getvalue()
+    q = Streams()
+    q.run("index", "query", index, str(new), "--format", "json")
+    assert {r["id"]: r["matches"] for r in json.loads(q.stdout.getvalue())["results"]}["lhz-03"] == []
+    bad = Streams()
+    assert bad.run("index", "remove", index, "hyt-01", "nope") == 2
+    assert bad.stderr.getvalue() == "dedup: error: 1 id(s) not in the index: 'nope'\n"
+    assert len(DedupIndex.load(index)) == 10  # nothing removed
+    assert Streams().run("index", "remove", index, "hyt-01", "nope", "--missing-ok", "-q") == 0
+    info = Streams()
+    assert info.run("index", "info", index) == 0
+    text = info.stdout.getvalue()
+    assert "backend: memory" in text and "posts: 9" in text and "seed=1" in text
+    js = Streams()
+    assert js.run("index", "info", index, "--format", "json") == 0
+    doc = json.loads(js.stdout.getvalue())
+    assert doc["posts"] == 9 and doc["format"] == "dedup-index" and doc["config"]["threshold"] == 0.5
+
+
+def test_options_set_up_a_new_index_only(split: tuple[Path, Path], tmp_path: Path) -> None:
+    published, _ = split
+    index = str(tmp_path / "posts.dedup")
+    assert (
+        Streams().run("index", "add", index, str(published), "--threshold", "0.7", "--min-length", "30", "-q")
+        == 0
+    )
+    assert DedupIndex.load(index).config.threshold == 0.7
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(
+        '{"id": "x1", "text": "又一篇新的社区新闻稿件，讲述志愿者服务活动。"}\n', encoding="utf-8"
+    )
+    s = Streams()
+    assert s.run("index", "add", index, str(extra), "--threshold", "0.6") == 2
+    assert "was built with another config: --threshold 0.6 (index has 0.7)" in s.stderr.getvalue()
+    assert Streams().run("index", "add", index, str(extra), "--threshold", "0.7", "-q") == 0
+    assert len(DedupIndex.load(index)) == 13
+
+
+def test_errors_exit_2(split: tuple[Path, Path], tmp_path: Path) -> None:
+    published, new = split
+    missing = str(tmp_path / "missing.dedup")
+    s = Streams()
+    assert s.run("index", "query", missing, str(new)) == 2
+    assert s.stderr.getvalue() == f"dedup: error: {missing}: no such index file\n"
+    assert Streams().run("index", "info", missing) == 2
+    broken = tmp_path / "broken.dedup"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    s = Streams()
+    assert s.run("index", "info", str(broken)) == 2
+    assert "not a dedup index, or the file is truncated" in s.stderr.getvalue()
+    index = str(tmp_path / "posts.dedup")
+    Streams().run("index", "add", index, str(published), "-q")
+    s = Streams()
+    assert s.run("index", "add", index, str(published)) == 2
+    assert "is already in the index" in s.stderr.getvalue()
+    usage = Streams()
+    assert usage.run("index") == 2
+    assert "the following arguments are required: ACTION" in usage.stderr.getvalue()
+    assert Streams().run("index", "query", index) == 2
+    nodir = str(tmp_path / "no" / "such" / "dir" / "x.dedup")
+    s = Streams()
+    assert s.run("index", "add", nodir, str(published), "-q") == 2
+    assert s.stderr.getvalue().startswith("dedup: error: ")
+
+
+def test_unreachable_redis_exit_2(split: tuple[Path, Path]) -> None:
+    _, new = split
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    s = Streams()
+    assert s.run("index", "query", f"redis://127.0.0.1:{port}/0", str(new)) == 2
+    assert s.stderr.getvalue().startswith(f"dedup: error: cannot reach Redis at redis://127.0.0.1:{port}/0")
+
+
+def test_redis_index_from_the_command_line(split: tuple[Path, Path], redis_url: str, tmp_path: Path) -> None:
+    published, new = split
+    s = Streams()
+    assert s.run("index", "add", redis_url, str(published)) == 0
+    assert "the index has 12" in s.stderr.getvalue()
+    shared = Streams()
+    assert shared.run("index", "query", redis_url, str(new), "--format", "json") == 1
+    local = str(tmp_path / "posts.dedup")
+    Streams().run("index", "add", local, str(published), "-q")
+    file_based = Streams()
+    file_based.run("index", "query", local, str(new), "--format", "json")
+    assert json.loads(shared.stdout.getvalue()) == json.loads(file_based.stdout.getvalue())
+    assert Streams().run("index", "remove", redis_url, "hyt-01", "-q") == 0
+    info = Streams()
+    assert info.run("index", "info", redis_url, "--format", "json") == 0
+    doc = json.loads(info.stdout.getvalue())
+    assert doc["backend"] == "redis" and doc["posts"] == 11
+    missing = Streams()
+    assert missing.run("index", "info", redis_url.replace("?index=", "?index=nothing-")) == 2
+    assert "no index at" in missing.stderr.getvalue()
