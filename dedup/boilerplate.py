@@ -143,6 +143,20 @@ class AccountBoilerplate:
         learned = self._keys.get(account)
         return bool(learned) and sentence_key(sentence) in learned  # type: ignore[operator]
 
+    def touches(self, account: str, keys: PostKeys) -> bool:
+        """Tell whether a post with these :func:`post_keys` has any of ``account``'s
+        boilerplate sentences (when not, :meth:`strip` leaves its body as it is).
+
+        Examples
+        --------
+        >>> bp = AccountBoilerplate(min_posts=2, min_share=0.0)
+        >>> bp = bp.fit(["甲", "甲"], ["新闻一的正文.本号出品.", "新闻二的正文.本号出品."])
+        >>> bp.touches("甲", post_keys("新闻三的正文.本号出品.")), bp.touches("甲", post_keys("新闻四."))
+        (True, False)
+        """
+        learned = self._keys.get(account)
+        return bool(learned) and not learned.isdisjoint(keys[1])  # type: ignore[union-attr]
+
     def strip(self, account: str, body: str) -> str:
         """Remove ``account``'s boilerplate sentences from a normalized body."""
         learned = self._keys.get(account)

@@ -324,8 +324,9 @@ class _Vocabulary:
             self._learn(token)
         ids = np.fromiter(map(self._ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
         # Loop over the post's distinct tokens (hundreds), never over the cache.
-        get_specs = self._specs.get
-        specs = {spec for token in distinct if (found := get_specs(token)) for spec in found}
+        # Few tokens carry specifics: intersect (C-level, over the post's tokens) first.
+        specs_of = self._specs
+        specs = {spec for token in specs_of.keys() & distinct for spec in specs_of[token]}
         if (ids < 0).any() and (ids[ids < 0] != _NEWLINE).any():
             expanded: list[int] = []
             for v in ids.tolist():

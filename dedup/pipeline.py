@@ -86,9 +86,15 @@ def _init_worker(config: DedupConfig) -> None:
 
 
 # A task: (start, end, the articles when the worker does not have the batch, titles,
-# bodies, the learned account boilerplate to strip from the bodies)
+# bodies, the learned account boilerplate to strip from the bodies and which bodies it
+# touches)
 _Task = tuple[
-    int, int, Sequence[Article] | None, Sequence[str] | None, Sequence[str] | None, AccountBoilerplate | None
+    int,
+    int,
+    Sequence[Article] | None,
+    Sequence[str] | None,
+    Sequence[str] | None,
+    tuple[AccountBoilerplate, Sequence[bool]] | None,
 ]
 
 
@@ -164,8 +170,8 @@ def _extract_chunk(task: _Task) -> tuple[list[Features], _Signatures]:
     assert titles is not None and bodies is not None
     feats = []
     for k, (a, title, body) in enumerate(zip(_task_articles(task), titles, bodies, strict=True)):
-        if learned is not None:
-            body = learned.strip(a.account, body)
+        if learned is not None and learned[1][k]:
+            body = learned[0].strip(a.account, body)
         feats.append(_WORKER.extract(a, index=start + k, body=body, title=title))
     return feats, _sign(feats, _WORKER.config)
 
@@ -295,13 +301,20 @@ class Deduplicator:
             titles = [t for t, _, _ in normalized]
             bodies = [b for _, b, _ in normalized]
             learned = None
+            touched: list[bool] = []
             if self.config.learn_boilerplate:
                 learned = AccountBoilerplate().fit_keys([a.account for a in articles], [k for _, _, k in normalized])
+                # Most posts carry none of their account's learned sentences: only the
+                # others are re-split and stripped.
+                touched = [learned.touches(a.account, k) for a, (_, _, k) in zip(articles, normalized, strict=True)]
             del normalized
             out: list[Features] = []
             signed: list[_Signatures] = [_sign([], self.config)]
             if pool is not None:
-                tasks = [(s, e, None if shared else articles[s:e], titles[s:e], bodies[s:e], learned) for s, e in spans]
+                tasks = [
+                    (s, e, None if shared else articles[s:e], titles[s:e], bodies[s:e], None if learned is None else (learned, touched[s:e]))
+                    for s, e in spans
+                ]
                 for extracted, sigs in pool.map(_extract_chunk, tasks):
                     out.extend(extracted)
                     signed.append(sigs)
@@ -313,7 +326,7 @@ class Deduplicator:
                         fx.extract(
                             articles[i],
                             index=i,
-                            body=learned.strip(articles[i].account, bodies[i]) if learned else bodies[i],
+                            body=learned.strip(articles[i].account, bodies[i]) if learned and touched[i] else bodies[i],
                             title=titles[i],
                         )
                         for i in range(s, e)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup import NormalizeConfig, normalize_text, normalize_with_offsets
 from dedup.normalize import is_boilerplate_line, strip_html
@@ -119,3 +121,20 @@ def test_chinese_numeral_dates_become_digits(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected
     assert normalize_with_offsets(raw).text == expected
     assert normalize_text(raw, NormalizeConfig(numbers=False)) == raw
+
+
+# Characters of the boilerplate patterns' fixed words and separators, plus ordinary text.
+_LINE_ALPHABET = "点击上方蓝字关注我们公众号长按扫描识别二维码责任编辑审核来源供稿图文摄影END完往期推荐阅读在看赞转发分享欢迎原侵权社区活动开展了:/|：-— 12"
+
+
+@given(st.text(alphabet=_LINE_ALPHABET, max_size=40))
+@settings(max_examples=400, deadline=None)
+def test_boilerplate_quick_rejection_never_changes_the_answer(line: str) -> None:
+    # A never-matching extra pattern turns the quick rejection off: the answers must agree.
+    full = NormalizeConfig(extra_boilerplate=("(?!x)x",))
+    assert is_boilerplate_line(line) == is_boilerplate_line(line, full)
+
+
+@pytest.mark.parametrize("line", ["点击上方蓝字关注我们", "往期推荐", "END", "编辑:张三", "欢迎转发", "如有侵权请联系删除", "二维码", "长按扫描关注", "阅读原文", "点赞"])
+def test_boilerplate_lines_pass_the_quick_rejection(line: str) -> None:
+    assert is_boilerplate_line(line)
