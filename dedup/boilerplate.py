@@ -18,6 +18,8 @@ __all__ = ["AccountBoilerplate", "PostKeys", "post_keys", "sentence_key", "split
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;。！？；…])|\n")
 _MIN_SENTENCE = 4
+# What splitting into sentences and joining them again can change: spaces, blank lines.
+_SPACE_OR_BLANK_LINE = re.compile(r"[^\S\n]|\n\n|\A\n|\n\Z")
 # Share of a post that must remain after stripping learned boilerplate.
 _MIN_KEPT = 0.5
 
@@ -157,12 +159,16 @@ class AccountBoilerplate:
         learned = self._keys.get(account)
         return bool(learned) and not learned.isdisjoint(keys[1])  # type: ignore[union-attr]
 
-    def strip(self, account: str, body: str) -> str:
-        """Remove ``account``'s boilerplate sentences from a normalized body."""
+    def strip(self, account: str, body: str, *, touched: bool | None = None) -> str:
+        """Remove ``account``'s boilerplate sentences from a normalized body.
+
+        ``touched=False`` says that :meth:`touches` is false for this post (known from
+        its :func:`post_keys`): the same result, without hashing its sentences again.
+        """
         learned = self._keys.get(account)
         if not learned:
             return body
-        return strip_keys(body, learned)
+        return strip_keys(body, () if touched is False else learned)
 
 
 def strip_keys(body: str, learned: Container[int]) -> str:
@@ -179,6 +185,9 @@ def strip_keys(body: str, learned: Container[int]) -> str:
     >>> strip_keys(body, {sentence_key("本号出品.")})
     '社区新闻一的正文内容.\n第二段正文.'
     """
+    if not learned and _SPACE_OR_BLANK_LINE.search(body) is None:
+        # Nothing to drop, and re-joining the sentences changes nothing either.
+        return body
     out_lines = []
     for line in body.split("\n"):
         parts = [s for s in split_sentences(line) if sentence_key(s) not in learned]

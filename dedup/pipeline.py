@@ -170,8 +170,8 @@ def _extract_chunk(task: _Task) -> tuple[list[Features], _Signatures]:
     assert titles is not None and bodies is not None
     feats = []
     for k, (a, title, body) in enumerate(zip(_task_articles(task), titles, bodies, strict=True)):
-        if learned is not None and learned[1][k]:
-            body = learned[0].strip(a.account, body)
+        if learned is not None:
+            body = learned[0].strip(a.account, body, touched=learned[1][k])
         feats.append(_WORKER.extract(a, index=start + k, body=body, title=title))
     return feats, _sign(feats, _WORKER.config)
 
@@ -304,8 +304,8 @@ class Deduplicator:
             touched: list[bool] = []
             if self.config.learn_boilerplate:
                 learned = AccountBoilerplate().fit_keys([a.account for a in articles], [k for _, _, k in normalized])
-                # Most posts carry none of their account's learned sentences: only the
-                # others are re-split and stripped.
+                # Most posts carry none of their account's learned sentences: their
+                # sentences need not be hashed again.
                 touched = [learned.touches(a.account, k) for a, (_, _, k) in zip(articles, normalized, strict=True)]
             del normalized
             out: list[Features] = []
@@ -326,7 +326,7 @@ class Deduplicator:
                         fx.extract(
                             articles[i],
                             index=i,
-                            body=learned.strip(articles[i].account, bodies[i]) if learned and touched[i] else bodies[i],
+                            body=learned.strip(articles[i].account, bodies[i], touched=touched[i]) if learned else bodies[i],
                             title=titles[i],
                         )
                         for i in range(s, e)

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dedup import AccountBoilerplate
-from dedup.boilerplate import split_sentences
+from dedup.boilerplate import post_keys, split_sentences, strip_keys
 
 
 def test_learns_recurring_sentences_per_account() -> None:
@@ -54,3 +57,22 @@ def test_near_copies_of_one_account_are_not_stripped_away() -> None:
     bp = AccountBoilerplate(min_posts=3, min_share=0.0).fit(["甲"] * 3, bodies)
     assert bp.count("甲") == 3
     assert [bp.strip("甲", b) for b in bodies] == bodies
+
+
+@given(st.text(alphabet="新闻正文.!; \n\t\u3000", max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_stripping_nothing_takes_a_shortcut_with_the_same_result(body: str) -> None:
+    # A learned key that no sentence has turns the shortcut off.
+    assert strip_keys(body, ()) == strip_keys(body, {0})
+
+
+def test_strip_with_touched_false_equals_full_strip() -> None:
+    accounts = ["甲"] * 3
+    bodies = [f"第{i}条新闻的正文内容. 本号编辑部出品." for i in range(3)]
+    bp = AccountBoilerplate(min_posts=2, min_share=0.0).fit(accounts, bodies)
+    for body in ["另一条新闻的正文. 没有页脚.", "另一条新闻的正文.没有页脚."]:
+        assert not bp.touches("甲", post_keys(body))
+        assert bp.strip("甲", body, touched=False) == bp.strip("甲", body)
+    footer = "又一条新闻的正文内容. 本号编辑部出品."
+    assert bp.touches("甲", post_keys(footer))
+    assert bp.strip("甲", footer) == "又一条新闻的正文内容."
