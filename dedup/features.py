@@ -190,6 +190,12 @@ class FeatureExtractor:
             self._vocab = _Vocabulary(self.tokenizer)
         return self._vocab.encode(self.tokenizer.segment(text))
 
+    def _specifics(self, text: str) -> set[str]:
+        """The specifics of ``text`` alone (a title: no ids, no paragraphs needed)."""
+        if isinstance(self.tokenizer, CharNgramTokenizer) or self._vocab is None:
+            return self._encode(text)[1]
+        return self._vocab.specifics(self.tokenizer.segment(text))
+
     def _account_stop(self, account: str) -> frozenset[str]:
         words = self._account_words.get(account)
         if words is None:
@@ -230,7 +236,7 @@ class FeatureExtractor:
             title = ntitle if title is None else title
         ids, specifics, starts = self._encode(body)
         if title:
-            specifics |= self._encode(title)[1]
+            specifics |= self._specifics(title)
         specifics -= self._account_stop(article.account)
         bits: Literal[32, 64] = 32 if self.config.scheme == "affine32" else 64
         shingles = shingle_hashes(ids, ngram_size=self.config.ngram_size, bits=bits)
@@ -317,16 +323,20 @@ class _Vocabulary:
         if specs:
             self._specs[token] = tuple(specs)
 
-    def encode(self, tokens: list[str]) -> tuple[NDArray[np.uint64], set[str], NDArray[np.int64]]:
-        """Word ids, specifics, and the word positions where paragraphs start."""
+    def specifics(self, tokens: list[str]) -> set[str]:
+        """The specifics among ``tokens``."""
         distinct = set(tokens)
         for token in distinct.difference(self._ids):
             self._learn(token)
-        ids = np.fromiter(map(self._ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-        # Loop over the post's distinct tokens (hundreds), never over the cache.
-        # Few tokens carry specifics: intersect (C-level, over the post's tokens) first.
+        # Few tokens carry specifics: intersect (C-level, over the post's tokens) first,
+        # never looping over the cache.
         specs_of = self._specs
-        specs = {spec for token in specs_of.keys() & distinct for spec in specs_of[token]}
+        return {spec for token in specs_of.keys() & distinct for spec in specs_of[token]}
+
+    def encode(self, tokens: list[str]) -> tuple[NDArray[np.uint64], set[str], NDArray[np.int64]]:
+        """Word ids, specifics, and the word positions where paragraphs start."""
+        specs = self.specifics(tokens)
+        ids = np.fromiter(map(self._ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
         if (ids < 0).any() and (ids[ids < 0] != _NEWLINE).any():
             expanded: list[int] = []
             for v in ids.tolist():
@@ -337,7 +347,9 @@ class _Vocabulary:
             ids = np.array(expanded, dtype=np.int64)
         words = ids > 0
         # A paragraph starts at the number of words seen before each line break.
-        starts = np.unique(np.cumsum(words)[ids == _NEWLINE]) if len(ids) else np.zeros(0, dtype=np.int64)
+        # (cumsum is non-decreasing: dropping repeats of the previous value = unique)
+        starts = np.cumsum(words)[ids == _NEWLINE]
+        starts = starts[np.r_[True, starts[1:] != starts[:-1]]] if len(starts) else starts.astype(np.int64)
         return ids[words].view(np.uint64), specs, starts
 
 

@@ -74,15 +74,19 @@ def _time_key(when: datetime | None) -> float:
 _WORKER: FeatureExtractor | None = None
 _WORKER_BATCH: Sequence[Article] | None = None
 _FORK_FEATS: Sequence[Features] | None = None
+# Normalized titles and bodies, learned boilerplate and which posts it touches.
+_Texts = tuple[Sequence[str], Sequence[str], AccountBoilerplate | None, Sequence[bool]]
+_WORKER_TEXTS: _Texts | None = None
 # Set just before forking the workers and cleared right after.
 _FORK_STATE: dict[str, Any] = {}
 
 
 def _init_worker(config: DedupConfig) -> None:
-    global _WORKER, _WORKER_BATCH  # noqa: PLW0603 - per-process state of a pool worker, set once
+    global _WORKER, _WORKER_BATCH, _WORKER_TEXTS  # noqa: PLW0603 - per-process state of a pool worker, set once
     inherited = _FORK_STATE.get("extractor")
     _WORKER = inherited if inherited is not None and inherited.config == config else FeatureExtractor(config)
     _WORKER_BATCH = _FORK_STATE.get("batch")
+    _WORKER_TEXTS = _FORK_STATE.get("texts")
 
 
 # A task: (start, end, the articles when the worker does not have the batch, titles,
@@ -166,8 +170,13 @@ def _normalize_chunk(task: _Task) -> list[tuple[str, str, PostKeys]]:
 
 def _extract_chunk(task: _Task) -> tuple[list[Features], _Signatures]:
     assert _WORKER is not None
-    start, _, _, titles, bodies, learned = task
-    assert titles is not None and bodies is not None
+    start, end, _, titles, bodies, learned = task
+    if titles is None or bodies is None:
+        # A forked worker holds the normalized texts: the task is just a range.
+        assert _WORKER_TEXTS is not None
+        all_titles, all_bodies, boilerplate, touched = _WORKER_TEXTS
+        titles, bodies = all_titles[start:end], all_bodies[start:end]
+        learned = None if boilerplate is None else (boilerplate, touched[start:end])
     feats = []
     for k, (a, title, body) in enumerate(zip(_task_articles(task), titles, bodies, strict=True)):
         if learned is not None:
@@ -176,8 +185,10 @@ def _extract_chunk(task: _Task) -> tuple[list[Features], _Signatures]:
     return feats, _sign(feats, _WORKER.config)
 
 
-def _pool(config: DedupConfig, extractor: FeatureExtractor, batch: Sequence[Article]) -> tuple[ProcessPoolExecutor, bool]:
-    """A worker pool, and whether its workers hold the batch (forked)."""
+def _pool(
+    config: DedupConfig, extractor: FeatureExtractor, batch: Sequence[Article], texts: _Texts | None = None
+) -> tuple[ProcessPoolExecutor, bool]:
+    """A worker pool, and whether its workers hold the batch and ``texts`` (forked)."""
     methods = multiprocessing.get_all_start_methods()
     # fork starts workers without re-importing, with the dictionary loaded and the batch
     # in memory; spawn elsewhere (macOS, Windows), where each worker loads its own.
@@ -185,7 +196,7 @@ def _pool(config: DedupConfig, extractor: FeatureExtractor, batch: Sequence[Arti
     context = multiprocessing.get_context("fork" if fork else "spawn")
     if fork:
         extractor.warm_up()
-        _FORK_STATE.update(extractor=extractor, batch=batch)
+        _FORK_STATE.update(extractor=extractor, batch=batch, texts=texts)
     try:
         pool = ProcessPoolExecutor(
             max_workers=config.workers, mp_context=context, initializer=_init_worker, initargs=(config,)
@@ -282,63 +293,68 @@ class Deduplicator:
         # Features and their signatures, computed chunk by chunk (in the workers).
         n = len(articles)
         parallel = self.config.workers > 1 and n >= _PARALLEL_MIN
-        pool, shared = _pool(self.config, self._extractor, articles) if parallel else (None, False)
-        try:
-            fx = self._extractor
-            spans = _chunks(n, _CHUNK)
-            normalized: list[tuple[str, str, PostKeys]] = []
-            if pool is not None:
+        fx = self._extractor
+        spans = _chunks(n, _CHUNK)
+        normalized: list[tuple[str, str, PostKeys]] = []
+        if parallel:
+            pool, shared = _pool(self.config, fx, articles)
+            with pool:
                 tasks: list[_Task] = [(s, e, None if shared else articles[s:e], None, None, None) for s, e in spans]
                 for part in pool.map(_normalize_chunk, tasks):
                     normalized.extend(part)
                     if progress:
                         progress("normalize", len(normalized), n)
-            else:
-                for s, e in spans:
-                    normalized.extend(_normalized_with_keys(fx, articles[s:e]))
-                    if progress:
-                        progress("normalize", len(normalized), n)
-            titles = [t for t, _, _ in normalized]
-            bodies = [b for _, b, _ in normalized]
-            learned = None
-            touched: list[bool] = []
-            if self.config.learn_boilerplate:
-                learned = AccountBoilerplate().fit_keys([a.account for a in articles], [k for _, _, k in normalized])
-                # Most posts carry none of their account's learned sentences: their
-                # sentences need not be hashed again.
-                touched = [learned.touches(a.account, k) for a, (_, _, k) in zip(articles, normalized, strict=True)]
-            del normalized
-            out: list[Features] = []
-            signed: list[_Signatures] = [_sign([], self.config)]
-            if pool is not None:
-                tasks = [
-                    (s, e, None if shared else articles[s:e], titles[s:e], bodies[s:e], None if learned is None else (learned, touched[s:e]))
-                    for s, e in spans
-                ]
+        else:
+            for s, e in spans:
+                normalized.extend(_normalized_with_keys(fx, articles[s:e]))
+                if progress:
+                    progress("normalize", len(normalized), n)
+        titles = [t for t, _, _ in normalized]
+        bodies = [b for _, b, _ in normalized]
+        learned = None
+        touched: list[bool] = []
+        if self.config.learn_boilerplate:
+            learned = AccountBoilerplate().fit_keys([a.account for a in articles], [k for _, _, k in normalized])
+            # Most posts carry none of their account's learned sentences: their
+            # sentences need not be hashed again.
+            touched = [learned.touches(a.account, k) for a, (_, _, k) in zip(articles, normalized, strict=True)]
+        del normalized
+        out: list[Features] = []
+        signed: list[_Signatures] = [_sign([], self.config)]
+        if parallel:
+            # Forked after normalizing, the workers hold the texts; the parent lets go
+            # of them, and the memory they took holds the features coming back.
+            pool, shared = _pool(self.config, fx, articles, (titles, bodies, learned, touched))
+            with pool:
+                if shared:
+                    tasks = [(s, e, None, None, None, None) for s, e in spans]
+                else:
+                    tasks = [
+                        (s, e, articles[s:e], titles[s:e], bodies[s:e], None if learned is None else (learned, touched[s:e]))
+                        for s, e in spans
+                    ]
+                del titles, bodies, touched
                 for extracted, sigs in pool.map(_extract_chunk, tasks):
                     out.extend(extracted)
                     signed.append(sigs)
                     if progress:
                         progress("tokenize", len(out), n)
-            else:
-                for s, e in spans:
-                    chunk = [
-                        fx.extract(
-                            articles[i],
-                            index=i,
-                            body=learned.strip(articles[i].account, bodies[i], touched=touched[i]) if learned else bodies[i],
-                            title=titles[i],
-                        )
-                        for i in range(s, e)
-                    ]
-                    out.extend(chunk)
-                    signed.append(_sign(chunk, self.config))
-                    if progress:
-                        progress("tokenize", len(out), n)
-            return out, _Signatures.join(signed)
-        finally:
-            if pool is not None:
-                pool.shutdown()
+        else:
+            for s, e in spans:
+                chunk = [
+                    fx.extract(
+                        articles[i],
+                        index=i,
+                        body=learned.strip(articles[i].account, bodies[i], touched=touched[i]) if learned else bodies[i],
+                        title=titles[i],
+                    )
+                    for i in range(s, e)
+                ]
+                out.extend(chunk)
+                signed.append(_sign(chunk, self.config))
+                if progress:
+                    progress("tokenize", len(out), n)
+        return out, _Signatures.join(signed)
 
     def exact_groups(self, feats: Sequence[Features], ids: Sequence[str]) -> list[list[int]]:
         """Groups of comparable articles whose normalized bodies are identical.
