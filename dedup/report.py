@@ -17,8 +17,8 @@ import io
 import json
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from collections.abc import Iterable, Sequence
 from typing import Any, Literal, Protocol
 
 from dedup.accounts import AccountPair, AccountStats
@@ -94,9 +94,9 @@ def display_width(text: str) -> int:
     return len(text) + len(wide.findall(text)) - len(zero.findall(text))
 
 
-def _clip(text: str, width: int) -> str:
+def _clip(text: str, width: int, measure: Callable[[str], int] = display_width) -> str:
     text = " ".join(text.split())
-    if display_width(text) <= width:
+    if measure(text) <= width:
         return text
     out, used = [], 0
     for ch in text:
@@ -108,8 +108,8 @@ def _clip(text: str, width: int) -> str:
     return "".join(out) + "…"
 
 
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - display_width(text))
+def _pad(text: str, width: int, measure: Callable[[str], int] = display_width) -> str:
+    return text + " " * max(0, width - measure(text))
 
 
 def summary_line(summary: Summary) -> str:
@@ -149,6 +149,8 @@ def _best_links(story: Story) -> dict[str, PairMatch]:
 
 def _table(result: DedupResult) -> str:
     lines: list[str] = []
+    # Accounts, kinds and dates repeat on every story: measure each distinct cell once.
+    measure = lru_cache(maxsize=1 << 16)(display_width)
     for n, story in enumerate(result.stories, 1):
         lines.append(
             f"Story {n}: {len(story.ids)} posts, {len(story.accounts)} account"
@@ -165,10 +167,10 @@ def _table(result: DedupResult) -> str:
                 score, kind = f"{link.score:.2f}", link.kind
             else:
                 score, kind = "-", "-"
-            rows.append((post.id, post.account or "-", when, score, kind, _clip(post.title or "-", 40)))
-        widths = [min(max(display_width(r[c]) for r in rows), 30) for c in range(5)]
+            rows.append((post.id, post.account or "-", when, score, kind, _clip(post.title or "-", 40, measure)))
+        widths = [min(max(measure(r[c]) for r in rows), 30) for c in range(5)]
         for r in rows:
-            cells = [_pad(_clip(r[c], widths[c]), widths[c]) for c in range(5)]
+            cells = [_pad(_clip(r[c], widths[c], measure), widths[c], measure) for c in range(5)]
             lines.append("  " + "  ".join([*cells, r[5]]).rstrip())
         lines.append("")
     if result.template_pairs:
