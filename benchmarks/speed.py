@@ -49,9 +49,15 @@ SCORER = "../shared/tools/score.py"
 # -- measuring a command ------------------------------------------------------------------
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Resident memory of a process and all its descendants, from /proc (Linux)."""
-    total = 0
+def _tree_memory_kb(root: int) -> tuple[int, int, int]:
+    """Memory of a process and all its descendants, from /proc (Linux), in KiB.
+
+    Returns (largest single RSS, sum of RSS, sum of PSS). Forked workers share the
+    parent's pages copy-on-write, so the RSS sum counts shared pages once per process
+    (an upper bound); PSS splits each shared page between its sharers, so the PSS sum
+    is the memory the job really occupies.
+    """
+    largest = rss_sum = pss_sum = 0
     stack = [root]
     while stack:
         pid = stack.pop()
@@ -59,27 +65,34 @@ def _tree_rss_kb(root: int) -> int:
             with open(f"/proc/{pid}/status", encoding="ascii") as fh:
                 for line in fh:
                     if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                        rss = int(line.split()[1])
+                        largest, rss_sum = max(largest, rss), rss_sum + rss
+                        break
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        pss_sum += int(line.split()[1])
                         break
             for task in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
                     stack.extend(int(c) for c in fh.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return total
+    return largest, rss_sum, pss_sum
 
 
-def run_command(argv: Sequence[str]) -> tuple[float, float]:
-    """Run ``argv``; return (wall seconds, peak RSS of the process tree in MiB)."""
+def run_command(argv: Sequence[str]) -> tuple[float, dict[str, float]]:
+    """Run ``argv``; return wall seconds and peak memory in MiB (see :func:`_tree_memory_kb`)."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
+    peak = [0, 0, 0]
     done = threading.Event()
 
     def poll() -> None:
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss_kb(proc.pid))
+            now = _tree_memory_kb(proc.pid)
+            for k in range(3):
+                peak[k] = max(peak[k], now[k])
             time.sleep(0.05)
 
     poller = threading.Thread(target=poll, daemon=True)
@@ -91,13 +104,17 @@ def run_command(argv: Sequence[str]) -> tuple[float, float]:
     if proc.returncode not in (0, 1):
         msg = f"{' '.join(argv)} failed ({proc.returncode}): {err.decode(errors='replace')[-500:]}"
         raise SystemExit(msg)
-    return wall, peak / 1024
+    names = ("largest_process_rss_mib", "tree_rss_sum_mib", "tree_pss_mib")
+    return wall, {name: round(kb / 1024) for name, kb in zip(names, peak, strict=True)}
 
 
-def median_of(n: int, fn: Callable[[], tuple[float, float]]) -> tuple[float, float, list[float]]:
+def median_of(n: int, fn: Callable[[], tuple[float, Any]]) -> tuple[float, Any, list[float]]:
+    """Median wall time of ``n`` runs, the memory figures of the run with the most memory, all walls."""
     runs = [fn() for _ in range(n)]
     walls = [w for w, _ in runs]
-    return statistics.median(walls), max(m for _, m in runs), walls
+    mems = [m for _, m in runs]
+    worst = max(mems, key=lambda m: m["tree_pss_mib"]) if isinstance(mems[0], dict) else mems[0]
+    return statistics.median(walls), worst, walls
 
 
 # -- the comparison pipelines -----------------------------------------------------------
@@ -108,7 +125,7 @@ def _read(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh]
 
 
-def naive_pipeline(path: Path) -> tuple[float, float]:
+def naive_pipeline(path: Path) -> tuple[float, None]:
     """jieba words -> MinHash(128, default hashing) -> MinHashLSH(0.5) -> components."""
     import logging
 
@@ -138,7 +155,7 @@ def naive_pipeline(path: Path) -> tuple[float, float]:
     for i, m in enumerate(hashes):
         for j in lsh.query(m):
             parent[find(i)] = find(j)
-    return time.perf_counter() - start, 0.0
+    return time.perf_counter() - start, None
 
 
 def _segment_chunk(texts: list[str]) -> int:
@@ -148,7 +165,7 @@ def _segment_chunk(texts: list[str]) -> int:
     return sum(len(seg.cut(t)) for t in texts)
 
 
-def floor_pipeline(path: Path, workers: int) -> tuple[float, float]:
+def floor_pipeline(path: Path, workers: int) -> tuple[float, None]:
     """Read the batch and segment every text with rjieba, in ``workers`` processes."""
     start = time.perf_counter()
     texts = [p["text"] for p in _read(path)]
@@ -159,7 +176,7 @@ def floor_pipeline(path: Path, workers: int) -> tuple[float, float]:
         chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
             sum(pool.map(_segment_chunk, chunks))
-    return time.perf_counter() - start, 0.0
+    return time.perf_counter() - start, None
 
 
 def dev_quality(dev: str, workers: int) -> dict[str, float]:
@@ -204,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for n in sizes:
         files[n], units = batch_file(n, args.dev, args.corpus, units)
 
-    def ours(n: int) -> tuple[float, float]:
+    def ours(n: int) -> tuple[float, dict[str, float]]:
         return run_command(
             [sys.executable, "-m", "dedup", "check", str(files[n]), "--format", "table", "--exit-zero", "-q",
              "--workers", str(args.workers)]
@@ -220,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "posts": n,
             "ours_s": round(wall, 2),
             "ours_runs": [round(w, 2) for w in walls],
-            "peak_rss_mib": round(rss),
+            **rss,
             "floor_1proc_s": round(floor1, 2),
             f"floor_{args.workers}proc_s": round(floorw, 2),
             "ours_over_floor_1proc": round(wall / floor1, 2),
