@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from dedup import Article, DedupConfig, FeatureExtractor
 from dedup.features import clean_title
 
@@ -36,3 +38,27 @@ def test_extractor_pickles() -> None:
     a = fx.extract(Article(id="1", text="社区开展活动"), index=0)
     b = copy.extract(Article(id="1", text="社区开展活动"), index=0)
     assert (a.shingles == b.shingles).all() and a.specifics == b.specifics
+
+
+def test_a_full_token_cache_is_emptied_without_changing_features(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dedup.features import _Vocabulary
+
+    posts = [
+        Article(id=str(i), text=text, account="荷叶塘社区")
+        for i, text in enumerate(
+            [
+                "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者发放宣传资料200余份。",
+                "6月15日，山水湾社区举办消防安全演练，邀请消防员讲解灭火器使用方法。\n居民踊跃参加。",
+                "湖光社区组织老年人参观红色教育基地，重温入党誓词，共有38名党员参加。",
+            ]
+        )
+    ]
+    expected = [FeatureExtractor(DedupConfig()).extract(a, index=i) for i, a in enumerate(posts)]
+    # A cache smaller than one post: emptied before every post, never in the middle of one.
+    monkeypatch.setattr(_Vocabulary, "MAX_ENTRIES", 10)
+    small = FeatureExtractor(DedupConfig())
+    for _ in range(2):
+        got = [small.extract(a, index=i) for i, a in enumerate(posts)]
+        for g, e in zip(got, expected, strict=True):
+            assert g.specifics == e.specifics and g.digest == e.digest
+            assert (g.shingles == e.shingles).all() and (g.sequence == e.sequence).all()
