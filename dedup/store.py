@@ -43,10 +43,12 @@ import logging
 import math
 import os
 import re
+import stat
 import struct
 import sys
 import tempfile
 import threading
+import time
 import zipfile
 import zlib
 from array import array
@@ -100,6 +102,8 @@ _EMPTY_I64: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 _SEP = "\x00"  # normalization removes control characters: never inside a specific
 _ELIGIBLE = 1
 _SENSITIVE = 2
+# A save's temporary file unwritten for this long, and not locked, is a killed save's leftover.
+_STALE_TEMP_AGE = 60.0
 
 # The options a query's answer depends on; any difference from the recorded value is an error.
 _RECORDED = (
@@ -2125,7 +2129,10 @@ class DedupIndex:
 
         The file is written under a temporary name in the same directory, flushed to
         disk, and renamed over ``path``: a crash or an error while saving leaves the
-        previous file (if any) as it was.
+        previous file (if any) as it was. A process killed while saving leaves its
+        temporary file (``.NAME.XXXXXXXX.tmp``) behind; the next save to ``path``
+        removes such leftovers once no process holds them (on POSIX systems, where
+        each save locks its temporary file) and they are a minute old.
 
         Parameters
         ----------
@@ -2134,6 +2141,7 @@ class DedupIndex:
         """
         target = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(target))
+        base = os.path.basename(target)
         with self._lock:
             records = list(self._backend.snapshot())
             keys = self._backend.band_rows(records)
@@ -2142,13 +2150,19 @@ class DedupIndex:
             meta = dict(self._meta)
             meta["count"] = len(records)
             meta["dedup_version"] = _dedup_version()
-            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+            fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
             try:
                 with os.fdopen(fd, "wb") as fh:
+                    # Locked until renamed: another save never takes this file for a leftover.
+                    locked = _lock_file(fh.fileno())
+                    _remove_stale_temps(directory, base, keep=tmp)
                     _write_zip(fh, meta, records, keys, self._bands)
                     fh.flush()
                     os.fsync(fh.fileno())
-                os.replace(tmp, target)
+                    if locked:  # POSIX: renaming an open file is fine
+                        os.replace(tmp, target)
+                if not locked:
+                    os.replace(tmp, target)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
@@ -2204,6 +2218,53 @@ def _validate_manifest(meta: dict[str, Any], where: str) -> dict[str, Any]:
         msg = f"{where}: the index manifest lacks the recorded config (written by another dedup version?)"
         raise IndexFileError(msg)
     return config
+
+
+def _lock_file(fd: int) -> bool:
+    """Take an exclusive ``flock`` on ``fd`` without waiting; False if held, failing or absent (Windows).
+
+    The kernel drops the lock when its process dies, however it dies: a temporary file
+    nobody holds locked is a leftover of a killed save.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _remove_stale_temps(directory: str, base: str, *, keep: str) -> None:
+    """Delete the temporary files that killed saves to ``base`` left in ``directory``.
+
+    Only names :meth:`DedupIndex.save` makes for this target (``.BASE.XXXXXXXX.tmp``),
+    only regular files, only when no process holds their lock (a save holds it until
+    its rename) and they have not been written for :data:`_STALE_TEMP_AGE` seconds (a
+    save writes its file all the time). Without ``flock`` (Windows) nothing is removed.
+    Errors are ignored: this is housekeeping, and the save goes on.
+    """
+    pattern = re.compile(rf"\.{re.escape(base)}\.[a-z0-9_]{{8}}\.tmp")
+    try:
+        names = [n for n in os.listdir(directory) if pattern.fullmatch(n)]
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        path = os.path.join(directory, name)
+        if os.path.abspath(path) == os.path.abspath(keep):
+            continue
+        with contextlib.suppress(OSError):
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            try:
+                st = os.fstat(fd)
+                if stat.S_ISREG(st.st_mode) and now - st.st_mtime > _STALE_TEMP_AGE and _lock_file(fd):
+                    os.unlink(path)
+                    logger.info("removed %s, left by a save that did not finish", path)
+            finally:
+                os.close(fd)
 
 
 def _fsync_dir(directory: str) -> None:
