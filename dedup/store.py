@@ -632,6 +632,7 @@ class _Backend(Protocol):
     def store_meta(self, meta: dict[str, Any]) -> dict[str, Any]: ...
     def setup(self, config: DedupConfig, bands: _Bands) -> None: ...
     def writing(self) -> contextlib.AbstractContextManager[None]: ...
+    def errors(self) -> contextlib.AbstractContextManager[None]: ...
     def count(self) -> int: ...
     def contains(self, ids: Sequence[str]) -> list[bool]: ...
     def records(self, ids: Sequence[str], *, docs: bool = False) -> list[_Record | None]: ...
@@ -696,6 +697,9 @@ class _MemoryBackend:
         self._reset_tables()
 
     def writing(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def errors(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
     def close(self) -> None:
@@ -951,6 +955,7 @@ class _RedisBackend:
             raise IndexConnectionError(msg) from None
         self._config: DedupConfig | None = None
         self._lsh: dict[str, Any] = {}
+        self._unreleased: Any = None  # this object's writer lock, if releasing it failed
 
     def _k(self, suffix: str) -> str:
         return self.prefix + suffix
@@ -1005,22 +1010,71 @@ class _RedisBackend:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        lock = self._client.lock(self._k("lock"), timeout=600, blocking_timeout=600)
-        if not lock.acquire():
-            msg = f"{_redact(self.location)}: another writer held the index lock for more than 600 s"
-            raise IndexConnectionError(msg)
+        lock = self._unreleased
+        if lock is not None and lock.owned():
+            # Still ours: a step's release failed (Redis went away and came back with
+            # its data). Take it up again rather than wait up to 600 s for it to expire.
+            lock.reacquire()
+        else:
+            # Not thread-local: the token must survive for the retry by another thread.
+            lock = self._client.lock(self._k("lock"), timeout=600, blocking_timeout=600, thread_local=False)
+            if not lock.acquire():
+                msg = f"{_redact(self.location)}: another writer held the index lock for more than 600 s"
+                raise IndexConnectionError(msg)
+        self._unreleased = None
         try:
+            self._check_present(bool(self._client.exists(self._k("meta"))))
             yield
         finally:
-            with contextlib.suppress(self._redis_mod.exceptions.LockError):
+            token = lock.local.token  # release() forgets it even when it fails
+            try:
                 lock.release()
+            except self._redis_mod.RedisError as exc:
+                # The step is written, or the error that ended it is on its way up: never
+                # mask that. The lock expires on its own, or this object takes it up again.
+                lock.local.token = token
+                self._unreleased = lock
+                logger.warning("%s: could not release the writer lock: %s", _redact(self.location), exc)
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """Turn the Redis client's errors into an :class:`IndexConnectionError` naming the server."""
+        try:
+            yield
+        except self._redis_mod.RedisError as exc:
+            where = _redact(self.location)
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            if isinstance(exc, (self._redis_mod.ConnectionError, self._redis_mod.TimeoutError)):
+                msg = f"lost the connection to Redis at {where}: {detail}"
+            else:
+                msg = f"Redis at {where} failed: {detail}"
+            raise IndexConnectionError(msg) from None
+
+    def _check_present(self, present: bool) -> None:
+        """Raise if the manifest is missing: the index was deleted, or Redis lost its data.
+
+        Checked by every read that could otherwise answer "nothing" (count, membership,
+        candidates, snapshot) and by every write step, in the same round trip where it
+        can be: a server that restarted empty must not look like an empty index.
+        """
+        if not present:
+            msg = (
+                f"{_redact(self.location)}: the index is gone (its keys were deleted, "
+                "or Redis restarted without its data)"
+            )
+            raise IndexFileError(msg)
 
     def close(self) -> None:
         self._client.close()
 
     # -- reads -------------------------------------------------------------------
     def count(self) -> int:
-        return int(self._client.hlen(self._k("feat")))
+        pipe = self._client.pipeline(transaction=False)
+        pipe.exists(self._k("meta"))
+        pipe.hlen(self._k("feat"))
+        present, n = pipe.execute()
+        self._check_present(bool(present))
+        return int(n)
 
     def accounts(self) -> int:
         return int(self._client.hlen(self._k("acct:learned")))
@@ -1029,9 +1083,12 @@ class _RedisBackend:
         if not ids:
             return []
         pipe = self._client.pipeline(transaction=False)
+        pipe.exists(self._k("meta"))
         for i in ids:
             pipe.hexists(self._k("feat"), i)
-        return [bool(x) for x in pipe.execute()]
+        present, *there = pipe.execute()
+        self._check_present(bool(present))
+        return [bool(x) for x in there]
 
     def records(self, ids: Sequence[str], *, docs: bool = False) -> list[_Record | None]:
         if not ids:
@@ -1058,6 +1115,7 @@ class _RedisBackend:
         # What MinHashLSH.query reads (one SMEMBERS per band) for every lookup a query
         # makes, in one pipelined round trip instead of one round trip per band.
         pipe = self._client.pipeline(transaction=False)
+        pipe.exists(self._k("meta"))
         lookups = [("full", sigs.full), ("lead", sigs.lead), ("para", sigs.lead)]
         lookups += [("lead", row) for row in sigs.paras]
         parts = []
@@ -1067,8 +1125,10 @@ class _RedisBackend:
             for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
                 pipe.smembers(table.redis_key(lsh._H(hashvalues[start:end])))
                 parts.append(part)
+        present, *replies = pipe.execute()
+        self._check_present(bool(present))
         out: set[str] = set()
-        for part, members in zip(parts, pipe.execute(), strict=True):
+        for part, members in zip(parts, replies, strict=True):
             for key in members:
                 key = _bytes(key)
                 out.add(_text(key.rsplit(b"\x00", 1)[0] if part == "para" else key))
@@ -1119,6 +1179,7 @@ class _RedisBackend:
         return None
 
     def snapshot(self) -> Iterator[_Record]:
+        self._check_present(bool(self._client.exists(self._k("meta"))))
         batch: list[tuple[str, bytes]] = []
         for key, blob in self._client.hscan_iter(self._k("feat"), count=1000):
             batch.append((_text(key), _bytes(blob)))
@@ -1372,6 +1433,12 @@ class DedupIndex:
     lock in Redis and run one at a time. Queries never wait: a query that runs while
     another process adds may see some of that add's posts and not others.
 
+    **Faults.** When Redis cannot be reached, or goes away mid-run, every method raises
+    :class:`~dedup.exceptions.IndexConnectionError` naming the server (an ``add``
+    that fails after some steps says how many posts were added); an index whose keys
+    are gone (say Redis restarted without its data) raises
+    :class:`~dedup.exceptions.IndexFileError` rather than answering as if empty.
+
     Examples
     --------
     >>> from dedup import Article, DedupIndex
@@ -1462,7 +1529,8 @@ class DedupIndex:
         self = cls.__new__(cls)
         backend = _RedisBackend(url)
         try:
-            self._setup(backend, config, create=create)
+            with backend.errors():
+                self._setup(backend, config, create=create)
         except BaseException:
             backend.close()
             raise
@@ -1560,7 +1628,8 @@ class DedupIndex:
         if is_redis_url(location):
             backend = _RedisBackend(str(location))
             try:
-                return backend.load_meta() is not None
+                with backend.errors():
+                    return backend.load_meta() is not None
             finally:
                 backend.close()
         return os.path.exists(location)
@@ -1700,13 +1769,13 @@ class DedupIndex:
         return self._backend.kind
 
     def __len__(self) -> int:
-        with self._lock:
+        with self._lock, self._backend.errors():
             return self._backend.count()
 
     def __contains__(self, id_: object) -> bool:
         if not isinstance(id_, str):
             return False
-        with self._lock:
+        with self._lock, self._backend.errors():
             return self._backend.contains([id_])[0]
 
     def __repr__(self) -> str:
@@ -1730,7 +1799,7 @@ class DedupIndex:
         >>> DedupIndex().info()["posts"]
         0
         """
-        with self._lock:
+        with self._lock, self._backend.errors():
             return {
                 "location": _redact(self.location),
                 "backend": self.backend,
@@ -1940,13 +2009,25 @@ class DedupIndex:
             if len(a.text) > limit:
                 msg = f"article is {len(a.text):,} characters, more than max_length {limit:,}"
                 raise InputError(msg, path=a.source, lineno=a.lineno, field="text")
-        with self._lock:
+        with self._lock, self._backend.errors():
             self._check_new(batch)
-        for start in range(0, len(batch), _CHUNK):
-            chunk = batch[start : start + _CHUNK]
-            with self._lock, self._backend.writing():
-                self._check_new(chunk)
-                self._add_chunk(chunk)
+        added = 0
+        try:
+            for start in range(0, len(batch), _CHUNK):
+                chunk = batch[start : start + _CHUNK]
+                with self._lock, self._backend.errors(), self._backend.writing():
+                    self._check_new(chunk)
+                    self._add_chunk(chunk)
+                added += len(chunk)
+        except IndexConnectionError as exc:
+            if not added:
+                raise
+            # Earlier steps are in the index: say which posts the caller must add again.
+            msg = (
+                f"{exc}; {added} of {len(batch)} post(s) were added, those from id {batch[added].id!r} "
+                f"on may be missing (each step of up to {_CHUNK:,} posts is added whole or not at all)"
+            )
+            raise IndexConnectionError(msg) from None
         return len(batch)
 
     def _check_new(self, batch: Sequence[Article]) -> None:
@@ -2003,7 +2084,7 @@ class DedupIndex:
             An id is not indexed (nothing is removed) and ``missing_ok`` is false.
         """
         wanted = list(dict.fromkeys(ids))
-        with self._lock, self._backend.writing():
+        with self._lock, self._backend.errors(), self._backend.writing():
             records = self._backend.records(wanted, docs=True)
             missing = [i for i, rec in zip(wanted, records, strict=True) if rec is None]
             if missing and not missing_ok:
@@ -2023,7 +2104,7 @@ class DedupIndex:
 
     def clear(self) -> None:
         """Remove every post; the index keeps its config."""
-        with self._lock, self._backend.writing():
+        with self._lock, self._backend.errors(), self._backend.writing():
             self._backend.clear()
 
     # -- queries ---------------------------------------------------------------------
@@ -2065,7 +2146,7 @@ class DedupIndex:
             msg = f"article is {len(article.text):,} characters, more than max_length {limit:,}"
             raise InputError(msg, path=article.source, lineno=article.lineno, field="text")
         want_evidence = self.config.evidence if evidence is None else evidence
-        with self._lock:
+        with self._lock, self._backend.errors():
             return self._query(article, k=k, evidence=want_evidence, templates=templates)
 
     def _query(self, article: Article, *, k: int | None, evidence: bool, templates: bool) -> list[IndexMatch]:
@@ -2142,7 +2223,7 @@ class DedupIndex:
         target = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(target))
         base = os.path.basename(target)
-        with self._lock:
+        with self._lock, self._backend.errors():
             records = list(self._backend.snapshot())
             keys = self._backend.band_rows(records)
             if keys is None:

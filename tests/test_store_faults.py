@@ -1,24 +1,30 @@
-"""Faults of DedupIndex (dedup/store.py): a save killed midway.
+"""Faults of DedupIndex (dedup/store.py): a save killed midway, Redis going away mid-run.
 
-The failures are real (a SIGKILLed process) and happen at a chosen moment: the killed
-save signals from inside the save.
+The failures are real (a SIGKILLed process, a redis-server shut down or killed) and
+happen at a chosen moment: the killed save signals from inside the save, and the Redis
+server is killed by a hook on redis-py's socket writes when a given command goes out.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import select
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+from redis_server import RedisProcess, private_redis_server
 
 import dedup.store
-from dedup import Article, DedupIndex, IndexFileError
+from dedup import Article, DedupIndex, IndexConnectionError, IndexFileError
+from dedup.cli import main
 
 Answer = dict[str, tuple[float, str]]
 
@@ -146,3 +152,168 @@ def test_a_save_removes_only_dead_saves_files(news: list[Article], tmp_path: Pat
     assert not dead.exists()
     assert fresh.exists() and live.exists() and other.exists() and unrelated.exists()
     assert len(DedupIndex.load(tmp_path / "posts.dedup")) == 3
+
+
+# ---------------------------------------------------------------------------
+# Redis going away
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RedisProcess]:
+    """A redis-server of this test's own (it gets killed), with an fsync'ed append-only file."""
+    yield from private_redis_server(tmp_path, persistent=True)
+
+
+def _one_line_naming(exc: BaseException, url: str) -> str:
+    msg = str(exc)
+    assert "\n" not in msg
+    assert url in msg, msg
+    return msg
+
+
+def test_redis_going_away_is_a_clear_error_for_every_call(
+    news: list[Article], server: RedisProcess, tmp_path: Path
+) -> None:
+    import redis
+
+    url = f"{server.url}?index=faults"
+    index = DedupIndex.connect(url)
+    index.add(news[:8])
+    assert len(index) == 8 and answer(index, news[8])  # a working index first
+    client = redis.Redis.from_url(server.url)
+    client.shutdown(nosave=True)
+    client.close()
+    assert server.proc is not None
+    server.proc.wait(timeout=10)
+    calls: dict[str, Callable[[], object]] = {
+        "len": lambda: len(index),
+        "in": lambda: news[0].id in index,
+        "query": lambda: index.query(news[8]),
+        "add": lambda: index.add(news[9:]),
+        "remove": lambda: index.remove([news[0].id]),
+        "clear": index.clear,
+        "info": index.info,
+        "save": lambda: index.save(tmp_path / "copy.dedup"),
+        "connect": lambda: DedupIndex.connect(url),
+        "exists": lambda: DedupIndex.exists(url),
+    }
+    for what, call in calls.items():
+        with pytest.raises(IndexConnectionError) as info:
+            call()
+        msg = _one_line_naming(info.value, server.url)
+        assert re.match(r"(lost the connection to|cannot reach) Redis at redis://", msg), (what, msg)
+    assert not (tmp_path / "copy.dedup").exists()
+    index.close()
+
+
+def test_redis_restarted_without_its_data_is_an_error_not_an_empty_index(
+    news: list[Article], server: RedisProcess
+) -> None:
+    url = f"{server.url}?index=faults"
+    index = DedupIndex.connect(url)
+    index.add(news[:8])
+    server.kill()
+    for aof in server.workdir.iterdir():  # the data is lost
+        if aof.is_dir():
+            for part in aof.iterdir():
+                part.unlink()
+            aof.rmdir()
+    server.start(required=True)
+    calls: dict[str, Callable[[], object]] = {
+        "len": lambda: len(index),
+        "in": lambda: news[0].id in index,
+        "query": lambda: index.query(news[1]),
+        "add": lambda: index.add(news[9:]),
+        "remove": lambda: index.remove([news[0].id], missing_ok=True),
+        "info": index.info,
+    }
+    for call in calls.values():
+        with pytest.raises(IndexFileError, match="the index is gone") as info:
+            call()
+        _one_line_naming(info.value, url)
+    index.close()
+
+
+class _KillOnSend:
+    """Kill the Redis server just before redis-py sends the first command matching ``wanted``.
+
+    A hook on redis-py's socket writes (``send_packed_command``), not on dedup: the
+    server goes away at that moment whatever dedup is doing.
+    """
+
+    def __init__(self, server: RedisProcess, wanted: Callable[[bytes], bool]) -> None:
+        self.server = server
+        self.wanted = wanted
+        self.fired = False
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from redis.connection import AbstractConnection
+
+        real: Callable[..., None] = AbstractConnection.send_packed_command
+
+        def send(conn: Any, command: Any, check_health: bool = True) -> None:
+            if not self.fired:
+                parts = [command] if isinstance(command, (bytes, str, memoryview)) else command
+                data = b"".join(p.encode() if isinstance(p, str) else bytes(p) for p in parts)
+                if self.wanted(data):
+                    self.fired = True
+                    self.server.kill()
+            real(conn, command, check_health)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", send)
+
+
+class Streams:
+    def __init__(self, stdin: bytes = b"") -> None:
+        self.stdin = io.BytesIO(stdin)
+        self.stdout = io.StringIO()
+        self.stderr = io.StringIO()
+
+    def run(self, *argv: str) -> int:
+        return main(list(argv), stdin=self.stdin, stdout=self.stdout, stderr=self.stderr)
+
+
+def test_cli_exits_2_when_redis_goes_away_mid_query(
+    news_path: Path, server: RedisProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"{server.url}?index=faults"
+    lines = news_path.read_text(encoding="utf-8").splitlines()
+    assert Streams(stdin=("\n".join(lines[:8]) + "\n").encode()).run("index", "add", url, "-", "-q") == 0
+    # The server dies as the third query looks up its candidates (SMEMBERS of LSH buckets).
+    lookups = 0
+
+    def third_lookup(data: bytes) -> bool:
+        nonlocal lookups
+        lookups += b"SMEMBERS" in data
+        return lookups == 3
+
+    _KillOnSend(server, third_lookup).install(monkeypatch)
+    s = Streams(stdin=("\n".join(lines[8:]) + "\n").encode())
+    assert s.run("index", "query", url, "-", "--format", "json") == 2
+    assert s.stdout.getvalue() == ""  # no answers for the first two: nothing partial
+    err = s.stderr.getvalue()
+    assert err.startswith(f"dedup: error: lost the connection to Redis at {url}: ")
+    assert err.count("\n") == 1 and err.endswith("\n")
+
+
+def test_a_failing_redis_command_is_a_clear_error(news: list[Article], server: RedisProcess) -> None:
+    import redis
+
+    url = f"{server.url}?index=faults"
+    index = DedupIndex.connect(url)
+    index.add(news[:4])
+    client = redis.Redis.from_url(server.url)
+    client.config_set("maxmemory", 1)  # every write is now refused (OOM)
+    try:
+        with pytest.raises(
+            IndexConnectionError, match=r"Redis at redis://\S+ failed: command not allowed when used memory"
+        ) as info:
+            index.add(news[4:8])
+        _one_line_naming(info.value, url)
+    finally:
+        client.config_set("maxmemory", 0)
+        client.close()
+    assert len(index) == 4
+    index.add(news[4:8])
+    assert len(index) == 8
+    index.close()
