@@ -14,6 +14,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -261,6 +262,50 @@ class _KillOnSend:
             real(conn, command, check_health)
 
         monkeypatch.setattr(AbstractConnection, "send_packed_command", send)
+
+
+def test_redis_going_away_during_an_add_leaves_whole_posts_only(
+    news: list[Article], server: RedisProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Steps of 4 posts; stories spread over the steps (-01 posts first, then -02 ...).
+    monkeypatch.setattr(dedup.store, "_CHUNK", 4)
+    posts = sorted(news, key=lambda a: (a.id.split("-")[1], a.id))
+    assert [a.id for a in posts[8:12]] == ["lhz-02", "ssw-02", "yh-02", "hyt-03"]
+    url = f"{server.url}?index=faults"
+    index = DedupIndex.connect(url)
+    # The server dies as the third step writes its LSH buckets (datasketch's "_bucket_"
+    # keys) for lhz-02: mid-step, after its matches were computed.
+    killer = _KillOnSend(server, lambda data: b"_bucket_" in data and b"lhz-02" in data)
+    killer.install(monkeypatch)
+    with pytest.raises(IndexConnectionError) as info:
+        index.add(posts)
+    assert killer.fired
+    msg = _one_line_naming(info.value, server.url)
+    assert "8 of 16 post(s) were added, those from id 'lhz-02' on may be missing" in msg
+    monkeypatch.undo()
+    # Back with every write Redis acknowledged: the index holds whole posts only, and
+    # answers exactly as an index of those posts does (no post counted but unfindable).
+    server.start(required=True)
+    with DedupIndex.connect(url) as again:
+        there = [a for a in posts if a.id in again]
+        assert [a.id for a in there] == [a.id for a in posts[:8]]
+        assert len(again) == 8
+        reference = memory_index(there)
+        answers = {q.id: answer(again, q) for q in news}
+        assert answers == {q.id: answer(reference, q) for q in news}
+        assert any(answers[q.id] for q in posts[8:12])
+    # The writer adds the rest at once: the writer lock it could not release is its own
+    # (another writer would wait for it to expire, up to 600 s).
+    added: list[int] = []
+    retry = threading.Thread(target=lambda: added.append(index.add(posts[8:])), daemon=True)
+    retry.start()
+    retry.join(timeout=60)
+    assert not retry.is_alive(), "the writer waited for its own lock"
+    assert added == [len(posts) - 8]
+    complete = memory_index(posts)
+    assert len(index) == len(news)
+    assert {q.id: answer(index, q) for q in news} == {q.id: answer(complete, q) for q in news}
+    index.close()
 
 
 class Streams:
