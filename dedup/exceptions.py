@@ -9,7 +9,7 @@ matches its meaning, so callers can catch either::
     │   └── DuplicateIdError(InputError)          two records share an id
     ├── IndexFileError(DedupError, ValueError)    a saved index is corrupted, truncated or too new
     ├── UnknownIdError(DedupError, KeyError)      an id is not in the index
-    └── IndexConnectionError(DedupError, ConnectionError)  the index server cannot be reached
+    └── IndexConnectionError(DedupError, ConnectionError)  the index server cannot be reached or fails
 """
 
 from __future__ import annotations
@@ -120,4 +120,7 @@ class UnknownIdError(DedupError, KeyError):
 
 
 class IndexConnectionError(DedupError, ConnectionError):
-    """The server holding a shared index (Redis) cannot be reached."""
+    """The server holding a shared index (Redis) cannot be reached, went away or failed.
+
+    The message names the server, on one line.
+    """

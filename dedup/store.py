@@ -43,10 +43,12 @@ import logging
 import math
 import os
 import re
+import stat
 import struct
 import sys
 import tempfile
 import threading
+import time
 import zipfile
 import zlib
 from array import array
@@ -100,6 +102,8 @@ _EMPTY_I64: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 _SEP = "\x00"  # normalization removes control characters: never inside a specific
 _ELIGIBLE = 1
 _SENSITIVE = 2
+# A save's temporary file unwritten for this long, and not locked, is a killed save's leftover.
+_STALE_TEMP_AGE = 60.0
 
 # The options a query's answer depends on; any difference from the recorded value is an error.
 _RECORDED = (
@@ -628,6 +632,7 @@ class _Backend(Protocol):
     def store_meta(self, meta: dict[str, Any]) -> dict[str, Any]: ...
     def setup(self, config: DedupConfig, bands: _Bands) -> None: ...
     def writing(self) -> contextlib.AbstractContextManager[None]: ...
+    def errors(self) -> contextlib.AbstractContextManager[None]: ...
     def count(self) -> int: ...
     def contains(self, ids: Sequence[str]) -> list[bool]: ...
     def records(self, ids: Sequence[str], *, docs: bool = False) -> list[_Record | None]: ...
@@ -692,6 +697,9 @@ class _MemoryBackend:
         self._reset_tables()
 
     def writing(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def errors(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
     def close(self) -> None:
@@ -947,6 +955,7 @@ class _RedisBackend:
             raise IndexConnectionError(msg) from None
         self._config: DedupConfig | None = None
         self._lsh: dict[str, Any] = {}
+        self._unreleased: Any = None  # this object's writer lock, if releasing it failed
 
     def _k(self, suffix: str) -> str:
         return self.prefix + suffix
@@ -1001,22 +1010,71 @@ class _RedisBackend:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        lock = self._client.lock(self._k("lock"), timeout=600, blocking_timeout=600)
-        if not lock.acquire():
-            msg = f"{_redact(self.location)}: another writer held the index lock for more than 600 s"
-            raise IndexConnectionError(msg)
+        lock = self._unreleased
+        if lock is not None and lock.owned():
+            # Still ours: a step's release failed (Redis went away and came back with
+            # its data). Take it up again rather than wait up to 600 s for it to expire.
+            lock.reacquire()
+        else:
+            # Not thread-local: the token must survive for the retry by another thread.
+            lock = self._client.lock(self._k("lock"), timeout=600, blocking_timeout=600, thread_local=False)
+            if not lock.acquire():
+                msg = f"{_redact(self.location)}: another writer held the index lock for more than 600 s"
+                raise IndexConnectionError(msg)
+        self._unreleased = None
         try:
+            self._check_present(bool(self._client.exists(self._k("meta"))))
             yield
         finally:
-            with contextlib.suppress(self._redis_mod.exceptions.LockError):
+            token = lock.local.token  # release() forgets it even when it fails
+            try:
                 lock.release()
+            except self._redis_mod.RedisError as exc:
+                # The step is written, or the error that ended it is on its way up: never
+                # mask that. The lock expires on its own, or this object takes it up again.
+                lock.local.token = token
+                self._unreleased = lock
+                logger.warning("%s: could not release the writer lock: %s", _redact(self.location), exc)
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """Turn the Redis client's errors into an :class:`IndexConnectionError` naming the server."""
+        try:
+            yield
+        except self._redis_mod.RedisError as exc:
+            where = _redact(self.location)
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            if isinstance(exc, (self._redis_mod.ConnectionError, self._redis_mod.TimeoutError)):
+                msg = f"lost the connection to Redis at {where}: {detail}"
+            else:
+                msg = f"Redis at {where} failed: {detail}"
+            raise IndexConnectionError(msg) from None
+
+    def _check_present(self, present: bool) -> None:
+        """Raise if the manifest is missing: the index was deleted, or Redis lost its data.
+
+        Checked by every read that could otherwise answer "nothing" (count, membership,
+        candidates, snapshot) and by every write step, in the same round trip where it
+        can be: a server that restarted empty must not look like an empty index.
+        """
+        if not present:
+            msg = (
+                f"{_redact(self.location)}: the index is gone (its keys were deleted, "
+                "or Redis restarted without its data)"
+            )
+            raise IndexFileError(msg)
 
     def close(self) -> None:
         self._client.close()
 
     # -- reads -------------------------------------------------------------------
     def count(self) -> int:
-        return int(self._client.hlen(self._k("feat")))
+        pipe = self._client.pipeline(transaction=False)
+        pipe.exists(self._k("meta"))
+        pipe.hlen(self._k("feat"))
+        present, n = pipe.execute()
+        self._check_present(bool(present))
+        return int(n)
 
     def accounts(self) -> int:
         return int(self._client.hlen(self._k("acct:learned")))
@@ -1025,9 +1083,12 @@ class _RedisBackend:
         if not ids:
             return []
         pipe = self._client.pipeline(transaction=False)
+        pipe.exists(self._k("meta"))
         for i in ids:
             pipe.hexists(self._k("feat"), i)
-        return [bool(x) for x in pipe.execute()]
+        present, *there = pipe.execute()
+        self._check_present(bool(present))
+        return [bool(x) for x in there]
 
     def records(self, ids: Sequence[str], *, docs: bool = False) -> list[_Record | None]:
         if not ids:
@@ -1054,6 +1115,7 @@ class _RedisBackend:
         # What MinHashLSH.query reads (one SMEMBERS per band) for every lookup a query
         # makes, in one pipelined round trip instead of one round trip per band.
         pipe = self._client.pipeline(transaction=False)
+        pipe.exists(self._k("meta"))
         lookups = [("full", sigs.full), ("lead", sigs.lead), ("para", sigs.lead)]
         lookups += [("lead", row) for row in sigs.paras]
         parts = []
@@ -1063,8 +1125,10 @@ class _RedisBackend:
             for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
                 pipe.smembers(table.redis_key(lsh._H(hashvalues[start:end])))
                 parts.append(part)
+        present, *replies = pipe.execute()
+        self._check_present(bool(present))
         out: set[str] = set()
-        for part, members in zip(parts, pipe.execute(), strict=True):
+        for part, members in zip(parts, replies, strict=True):
             for key in members:
                 key = _bytes(key)
                 out.add(_text(key.rsplit(b"\x00", 1)[0] if part == "para" else key))
@@ -1115,6 +1179,7 @@ class _RedisBackend:
         return None
 
     def snapshot(self) -> Iterator[_Record]:
+        self._check_present(bool(self._client.exists(self._k("meta"))))
         batch: list[tuple[str, bytes]] = []
         for key, blob in self._client.hscan_iter(self._k("feat"), count=1000):
             batch.append((_text(key), _bytes(blob)))
@@ -1140,15 +1205,25 @@ class _RedisBackend:
         delete: Sequence[_Record],
         changes: Sequence[_Change],
     ) -> None:
-        # LSH entries go first on removal and last on insertion, so a concurrent
-        # query never gets a candidate whose features are missing.
+        # One step is one MULTI/EXEC transaction: Redis applies all of it, or (when the
+        # connection, the server or this process goes away before EXEC) none of it. A
+        # failed step thus never leaves posts counted but missing from the LSH buckets,
+        # or old posts taken out of the buckets and not put back (a silently incomplete
+        # index). Concurrent queries see the index before or after the step. What the
+        # LSH removal must read (bucket of each band, bucket sizes) is read first: the
+        # writer lock keeps it valid until EXEC. Every command is idempotent (absolute
+        # values, sets, a list deleted before it is filled), as redis-py may send the
+        # transaction again when the connection breaks while EXEC's reply is on its way.
         gone = [rec.id.encode("utf-8", "surrogatepass") for rec in [*delete, *(r for r, _, _ in replace)]]
-        self._lsh_remove(self._lsh["full"], gone)
-        self._lsh_remove(self._lsh["lead"], gone)
-        self._lsh_remove(
-            self._lsh["para"], [key + b"\x00%d" % k for key in gone for k in range(_features.MAX_PARAGRAPHS)]
-        )
+        para_gone = [key + b"\x00%d" % k for key in gone for k in range(_features.MAX_PARAGRAPHS)]
+        removals = [
+            *self._lsh_removal(self._lsh["full"], gone),
+            *self._lsh_removal(self._lsh["lead"], gone),
+            *self._lsh_removal(self._lsh["para"], para_gone),
+        ]
         pipe = self._client.pipeline(transaction=True)
+        for command, args in removals:
+            getattr(pipe, command)(*args)
         for rec in delete:
             pipe.hdel(self._k("feat"), rec.id)
             pipe.hdel(self._k("doc"), rec.id)
@@ -1179,55 +1254,69 @@ class _RedisBackend:
                 pipe.hset(self._k("acct:learned"), _account_key(ch.account), ch.learned)
             else:
                 pipe.hdel(self._k("acct:learned"), _account_key(ch.account))
+        for rec, sigs, _ in [*replace, *insert]:
+            if not rec.eligible:
+                continue
+            id_key = rec.id.encode("utf-8", "surrogatepass")
+            self._lsh_insert(pipe, self._lsh["full"], id_key, sigs.full)
+            self._lsh_insert(pipe, self._lsh["lead"], id_key, sigs.lead)
+            for k, row in enumerate(sigs.paras):
+                self._lsh_insert(pipe, self._lsh["para"], id_key + b"\x00%d" % k, row)
         pipe.execute()
-        items = [(r, s) for r, s, _ in [*replace, *insert] if r.eligible]
-        if items:
-            for part in ("full", "lead", "para"):
-                with self._lsh[part].insertion_session(buffer_size=10000) as session:
-                    for rec, sigs in items:
-                        id_key = rec.id.encode("utf-8", "surrogatepass")
-                        if part == "para":
-                            for k, row in enumerate(sigs.paras):
-                                session.insert(
-                                    id_key + b"\x00%d" % k, self._minhash(row), check_duplication=False
-                                )
-                        else:
-                            sig = sigs.full if part == "full" else sigs.lead
-                            session.insert(id_key, self._minhash(sig), check_duplication=False)
 
-    def _lsh_remove(self, lsh: Any, keys: list[bytes]) -> None:
-        """``MinHashLSH.remove`` for many keys, in four pipelined round trips.
+    def _lsh_insert(self, pipe: Any, lsh: Any, key: bytes, signature: NDArray[Any]) -> None:
+        """Queue what ``MinHashLSH.insert`` writes to its Redis storage for one key.
+
+        datasketch's layout: the key's list of band hashes (``<basename>_keys``, with
+        its registry hash), and the key in the bucket set of each band (each band has a
+        registry hash of its buckets).
+        """
+        hashvalues = self._minhash(signature).hashvalues
+        hs = [lsh._H(hashvalues[start:end]) for start, end in lsh.hashranges]
+        listed = lsh.keys.redis_key(key)
+        pipe.hset(lsh.keys._name, key, listed)
+        pipe.delete(listed)  # a repeated transaction must not list the bands twice
+        pipe.rpush(listed, *hs)
+        for h, table in zip(hs, lsh.hashtables, strict=True):
+            bucket = table.redis_key(h)
+            pipe.hset(table._name, h, bucket)
+            pipe.sadd(bucket, key)
+
+    def _lsh_removal(self, lsh: Any, keys: list[bytes]) -> list[tuple[str, tuple[Any, ...]]]:
+        """Plan ``MinHashLSH.remove`` for many keys: read in two round trips, write later.
 
         The same changes datasketch makes (take the key out of its bucket in every band,
-        drop buckets left empty from the band's registry, forget the key), without one
-        round trip per band and key; keys that are not indexed are skipped.
+        drop buckets left empty from the band's registry, forget the key), as
+        ``(pipeline method, arguments)`` to queue in the step's transaction; keys that
+        are not indexed are skipped. A bucket is left empty when all its members are
+        among the removed keys (read under the writer lock, so still true at EXEC).
         """
         if not keys:
-            return
+            return []
         pipe = self._client.pipeline(transaction=False)
         for key in keys:
             pipe.lrange(lsh.keys.redis_key(key), 0, -1)
         bands = pipe.execute()
-        touched: list[tuple[Any, bytes]] = []
-        pipe = self._client.pipeline(transaction=False)
+        ops: list[tuple[str, tuple[Any, ...]]] = []
+        taken: Counter[tuple[int, bytes]] = Counter()
         for key, hs in zip(keys, bands, strict=True):
-            for h, table in zip(hs, lsh.hashtables, strict=False):
-                pipe.srem(table.redis_key(h), key)
-                touched.append((table, h))
-        pipe.execute()
-        if touched:
+            for band, (h, table) in enumerate(zip(hs, lsh.hashtables, strict=False)):
+                ops.append(("srem", (table.redis_key(h), key)))
+                taken[band, h] += 1
+        if taken:
+            touched = list(taken)
             pipe = self._client.pipeline(transaction=False)
-            for table, h in touched:
-                pipe.exists(table.redis_key(h))
-            alive = pipe.execute()
-            pipe = self._client.pipeline(transaction=False)
-            for (table, h), there in zip(touched, alive, strict=True):
-                if not there:
-                    pipe.hdel(table._name, h)  # the band's bucket registry (datasketch layout)
-            pipe.execute()
+            for band, h in touched:
+                pipe.scard(lsh.hashtables[band].redis_key(h))
+            for (band, h), size in zip(touched, pipe.execute(), strict=True):
+                if int(size) <= taken[band, h]:
+                    table = lsh.hashtables[band]
+                    ops.append(("hdel", (table._name, h)))  # the band's bucket registry
         present = [key for key, hs in zip(keys, bands, strict=True) if hs]
         if present:
-            lsh.keys.remove(*present)
+            ops.append(("hdel", (lsh.keys._name, *present)))
+            ops.append(("delete", tuple(lsh.keys.redis_key(key) for key in present)))
+        return ops
 
     def clear(self) -> None:
         keep = self._k("meta").encode()
@@ -1365,8 +1454,17 @@ class DedupIndex:
     after another. A long ``add`` lets queries in between its steps.
 
     **Processes (Redis).** Writers (``add`` steps, ``remove``) of all processes take a
-    lock in Redis and run one at a time. Queries never wait: a query that runs while
-    another process adds may see some of that add's posts and not others.
+    lock in Redis and run one at a time. Queries never take the lock: a query that runs
+    while another process adds may see some of that add's steps and not others. Each
+    step is written as one Redis transaction (MULTI/EXEC), whole or not at all, even
+    when Redis or the writer goes away; Redis answers queries before or after it (it
+    runs a 1,000-post step in a few tenths of a second on loopback).
+
+    **Faults.** When Redis cannot be reached, or goes away mid-run, every method raises
+    :class:`~dedup.exceptions.IndexConnectionError` naming the server (an ``add``
+    that fails after some steps says how many posts were added); an index whose keys
+    are gone (say Redis restarted without its data) raises
+    :class:`~dedup.exceptions.IndexFileError` rather than answering as if empty.
 
     Examples
     --------
@@ -1458,7 +1556,8 @@ class DedupIndex:
         self = cls.__new__(cls)
         backend = _RedisBackend(url)
         try:
-            self._setup(backend, config, create=create)
+            with backend.errors():
+                self._setup(backend, config, create=create)
         except BaseException:
             backend.close()
             raise
@@ -1556,7 +1655,8 @@ class DedupIndex:
         if is_redis_url(location):
             backend = _RedisBackend(str(location))
             try:
-                return backend.load_meta() is not None
+                with backend.errors():
+                    return backend.load_meta() is not None
             finally:
                 backend.close()
         return os.path.exists(location)
@@ -1696,13 +1796,13 @@ class DedupIndex:
         return self._backend.kind
 
     def __len__(self) -> int:
-        with self._lock:
+        with self._lock, self._backend.errors():
             return self._backend.count()
 
     def __contains__(self, id_: object) -> bool:
         if not isinstance(id_, str):
             return False
-        with self._lock:
+        with self._lock, self._backend.errors():
             return self._backend.contains([id_])[0]
 
     def __repr__(self) -> str:
@@ -1726,7 +1826,7 @@ class DedupIndex:
         >>> DedupIndex().info()["posts"]
         0
         """
-        with self._lock:
+        with self._lock, self._backend.errors():
             return {
                 "location": _redact(self.location),
                 "backend": self.backend,
@@ -1936,13 +2036,25 @@ class DedupIndex:
             if len(a.text) > limit:
                 msg = f"article is {len(a.text):,} characters, more than max_length {limit:,}"
                 raise InputError(msg, path=a.source, lineno=a.lineno, field="text")
-        with self._lock:
+        with self._lock, self._backend.errors():
             self._check_new(batch)
-        for start in range(0, len(batch), _CHUNK):
-            chunk = batch[start : start + _CHUNK]
-            with self._lock, self._backend.writing():
-                self._check_new(chunk)
-                self._add_chunk(chunk)
+        added = 0
+        try:
+            for start in range(0, len(batch), _CHUNK):
+                chunk = batch[start : start + _CHUNK]
+                with self._lock, self._backend.errors(), self._backend.writing():
+                    self._check_new(chunk)
+                    self._add_chunk(chunk)
+                added += len(chunk)
+        except IndexConnectionError as exc:
+            if not added:
+                raise
+            # Earlier steps are in the index: say which posts the caller must add again.
+            msg = (
+                f"{exc}; {added} of {len(batch)} post(s) were added, those from id {batch[added].id!r} "
+                f"on may be missing (each step of up to {_CHUNK:,} posts is added whole or not at all)"
+            )
+            raise IndexConnectionError(msg) from None
         return len(batch)
 
     def _check_new(self, batch: Sequence[Article]) -> None:
@@ -1999,7 +2111,7 @@ class DedupIndex:
             An id is not indexed (nothing is removed) and ``missing_ok`` is false.
         """
         wanted = list(dict.fromkeys(ids))
-        with self._lock, self._backend.writing():
+        with self._lock, self._backend.errors(), self._backend.writing():
             records = self._backend.records(wanted, docs=True)
             missing = [i for i, rec in zip(wanted, records, strict=True) if rec is None]
             if missing and not missing_ok:
@@ -2019,7 +2131,7 @@ class DedupIndex:
 
     def clear(self) -> None:
         """Remove every post; the index keeps its config."""
-        with self._lock, self._backend.writing():
+        with self._lock, self._backend.errors(), self._backend.writing():
             self._backend.clear()
 
     # -- queries ---------------------------------------------------------------------
@@ -2061,7 +2173,7 @@ class DedupIndex:
             msg = f"article is {len(article.text):,} characters, more than max_length {limit:,}"
             raise InputError(msg, path=article.source, lineno=article.lineno, field="text")
         want_evidence = self.config.evidence if evidence is None else evidence
-        with self._lock:
+        with self._lock, self._backend.errors():
             return self._query(article, k=k, evidence=want_evidence, templates=templates)
 
     def _query(self, article: Article, *, k: int | None, evidence: bool, templates: bool) -> list[IndexMatch]:
@@ -2125,7 +2237,10 @@ class DedupIndex:
 
         The file is written under a temporary name in the same directory, flushed to
         disk, and renamed over ``path``: a crash or an error while saving leaves the
-        previous file (if any) as it was.
+        previous file (if any) as it was. A process killed while saving leaves its
+        temporary file (``.NAME.XXXXXXXX.tmp``) behind; the next save to ``path``
+        removes such leftovers once no process holds them (on POSIX systems, where
+        each save locks its temporary file) and they are a minute old.
 
         Parameters
         ----------
@@ -2134,7 +2249,8 @@ class DedupIndex:
         """
         target = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(target))
-        with self._lock:
+        base = os.path.basename(target)
+        with self._lock, self._backend.errors():
             records = list(self._backend.snapshot())
             keys = self._backend.band_rows(records)
             if keys is None:
@@ -2142,13 +2258,19 @@ class DedupIndex:
             meta = dict(self._meta)
             meta["count"] = len(records)
             meta["dedup_version"] = _dedup_version()
-            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+            fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
             try:
                 with os.fdopen(fd, "wb") as fh:
+                    # Locked until renamed: another save never takes this file for a leftover.
+                    locked = _lock_file(fh.fileno())
+                    _remove_stale_temps(directory, base, keep=tmp)
                     _write_zip(fh, meta, records, keys, self._bands)
                     fh.flush()
                     os.fsync(fh.fileno())
-                os.replace(tmp, target)
+                    if locked:  # POSIX: renaming an open file is fine
+                        os.replace(tmp, target)
+                if not locked:
+                    os.replace(tmp, target)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
@@ -2204,6 +2326,53 @@ def _validate_manifest(meta: dict[str, Any], where: str) -> dict[str, Any]:
         msg = f"{where}: the index manifest lacks the recorded config (written by another dedup version?)"
         raise IndexFileError(msg)
     return config
+
+
+def _lock_file(fd: int) -> bool:
+    """Take an exclusive ``flock`` on ``fd`` without waiting; False if held, failing or absent (Windows).
+
+    The kernel drops the lock when its process dies, however it dies: a temporary file
+    nobody holds locked is a leftover of a killed save.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _remove_stale_temps(directory: str, base: str, *, keep: str) -> None:
+    """Delete the temporary files that killed saves to ``base`` left in ``directory``.
+
+    Only names :meth:`DedupIndex.save` makes for this target (``.BASE.XXXXXXXX.tmp``),
+    only regular files, only when no process holds their lock (a save holds it until
+    its rename) and they have not been written for :data:`_STALE_TEMP_AGE` seconds (a
+    save writes its file all the time). Without ``flock`` (Windows) nothing is removed.
+    Errors are ignored: this is housekeeping, and the save goes on.
+    """
+    pattern = re.compile(rf"\.{re.escape(base)}\.[a-z0-9_]{{8}}\.tmp")
+    try:
+        names = [n for n in os.listdir(directory) if pattern.fullmatch(n)]
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        path = os.path.join(directory, name)
+        if os.path.abspath(path) == os.path.abspath(keep):
+            continue
+        with contextlib.suppress(OSError):
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            try:
+                st = os.fstat(fd)
+                if stat.S_ISREG(st.st_mode) and now - st.st_mtime > _STALE_TEMP_AGE and _lock_file(fd):
+                    os.unlink(path)
+                    logger.info("removed %s, left by a save that did not finish", path)
+            finally:
+                os.close(fd)
 
 
 def _fsync_dir(directory: str) -> None:
