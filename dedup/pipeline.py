@@ -129,6 +129,68 @@ class _Signatures:
         )
 
 
+_ARRAY_FIELDS = ("shingles", "lead", "sequence", "paragraphs", "paragraph_bounds")
+
+
+@dataclass(frozen=True, slots=True)
+class _FeatureBlock:
+    """The features of a chunk as a few flat arrays: what a worker sends back.
+
+    Pickling 500 :class:`Features` one by one costs five small arrays each (header,
+    reconstruction) on both sides; a block is a handful of large buffers. The parent
+    rebuilds the records as views into them, taking ids and accounts from its articles.
+    """
+
+    start: int
+    scalars: NDArray[np.int64]  # (n, 2): length, n_words
+    digests: bytes  # n * 16
+    specifics: list[tuple[str, ...]]
+    arrays: tuple[tuple[NDArray[Any], NDArray[np.int64]], ...]  # (flat, offsets) per field
+
+    @staticmethod
+    def pack(start: int, feats: Sequence[Features]) -> _FeatureBlock:
+        arrays = []
+        for name in _ARRAY_FIELDS:
+            parts = [getattr(f, name) for f in feats]
+            offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+            np.cumsum([len(p) for p in parts], out=offsets[1:])
+            arrays.append((np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32), offsets))
+        return _FeatureBlock(
+            start=start,
+            scalars=np.array([(f.length, f.n_words) for f in feats], dtype=np.int64).reshape(-1, 2),
+            digests=b"".join(f.digest for f in feats),
+            specifics=[f.specifics for f in feats],
+            arrays=tuple(arrays),
+        )
+
+    def unpack(self, articles: Sequence[Article]) -> list[Features]:
+        columns = [
+            [flat[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)]
+            for flat, offsets in self.arrays
+        ]
+        out = []
+        for k, ((length, n_words), specifics) in enumerate(zip(self.scalars.tolist(), self.specifics, strict=True)):
+            index = self.start + k
+            article = articles[index]
+            out.append(
+                Features(
+                    index=index,
+                    id=article.id,
+                    account=article.account,
+                    length=length,
+                    n_words=n_words,
+                    digest=self.digests[16 * k : 16 * k + 16],
+                    shingles=columns[0][k],
+                    lead=columns[1][k],
+                    specifics=specifics,
+                    sequence=columns[2][k],
+                    paragraphs=columns[3][k],
+                    paragraph_bounds=columns[4][k],
+                )
+            )
+        return out
+
+
 def _sign(feats: Sequence[Features], config: DedupConfig) -> _Signatures:
     kw: dict[str, Any] = {"seed": config.seed, "scheme": config.scheme}
     paragraph_sets = [p for f in feats for p in f.paragraph_leads()]
@@ -168,7 +230,7 @@ def _normalize_chunk(task: _Task) -> list[tuple[str, str, PostKeys]]:
     return out
 
 
-def _extract_chunk(task: _Task) -> tuple[list[Features], _Signatures]:
+def _extract_chunk(task: _Task) -> tuple[_FeatureBlock, _Signatures]:
     assert _WORKER is not None
     start, end, _, titles, bodies, learned = task
     if titles is None or bodies is None:
@@ -182,7 +244,7 @@ def _extract_chunk(task: _Task) -> tuple[list[Features], _Signatures]:
         if learned is not None:
             body = learned[0].strip(a.account, body, touched=learned[1][k])
         feats.append(_WORKER.extract(a, index=start + k, body=body, title=title))
-    return feats, _sign(feats, _WORKER.config)
+    return _FeatureBlock.pack(start, feats), _sign(feats, _WORKER.config)
 
 
 def _pool(
@@ -334,8 +396,8 @@ class Deduplicator:
                         for s, e in spans
                     ]
                 del titles, bodies, touched
-                for extracted, sigs in pool.map(_extract_chunk, tasks):
-                    out.extend(extracted)
+                for block, sigs in pool.map(_extract_chunk, tasks):
+                    out.extend(block.unpack(articles))
                     signed.append(sigs)
                     if progress:
                         progress("tokenize", len(out), n)

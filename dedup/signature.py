@@ -36,6 +36,7 @@ Scheme = Literal["affine32", "affine64"]
 _U64 = np.uint64
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
 _EMPTY = np.zeros(0, dtype=np.uint64)
+_EMPTY32 = np.zeros(0, dtype=np.uint32)
 # Rows of shingles permuted per numpy step: bounds the temporary (rows x num_perm).
 _CHUNK_ROWS = 16384
 
@@ -128,7 +129,7 @@ def shingle_hashes(
         raise ConfigError(msg)
     m = len(token_ids)
     if m == 0:
-        return _EMPTY
+        return _EMPTY32 if bits == 32 else _EMPTY
     n = min(ngram_size, m)
     count = m - n + 1
     h = token_ids[:count].copy()

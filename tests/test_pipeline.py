@@ -151,3 +151,20 @@ def test_near_copies_from_one_account_form_a_story() -> None:
     posts = [Article(id=str(k), text=base + f"（第{k}版）", account="荷叶塘社区") for k in range(3)]
     result = find_duplicates(posts)
     assert [sorted(s.ids) for s in result.stories] == [["0", "1", "2"]]
+
+
+def test_workers_send_back_the_same_features(news: list[Article], monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.pipeline
+
+    batch = [*news, Article(id="empty", text="。。。", account="荷叶塘社区")]
+    serial = Deduplicator(DedupConfig(workers=1)).features(batch)
+    monkeypatch.setattr(dedup.pipeline, "_PARALLEL_MIN", 1)
+    monkeypatch.setattr(dedup.pipeline, "_CHUNK", 4)
+    parallel = Deduplicator(DedupConfig(workers=2)).features(batch)
+    assert len(parallel) == len(serial)
+    for p, s in zip(parallel, serial, strict=True):
+        for name in ("index", "id", "account", "length", "n_words", "digest", "specifics"):
+            assert getattr(p, name) == getattr(s, name), name
+        for name in ("shingles", "lead", "sequence", "paragraphs", "paragraph_bounds"):
+            a, b = getattr(p, name), getattr(s, name)
+            assert a.dtype == b.dtype and a.tolist() == b.tolist(), name
