@@ -35,7 +35,12 @@ _ACCOUNTS = [
 ] + [f"{name}社区" for name in ("荷叶塘", "山水湾", "湖光", "桃花岭", "新民", "银盆岭", "观沙岭", "望月湖")]
 
 _HEADERS = ("关注我们，了解更多资讯", "点击上方蓝字关注我们", "{acc}讯（通讯员 黄磊）", "[{acc}]")
-_FOOTERS = ("来源：{acc}\n编辑：马骏\n审核：林晓", "END\n喜欢就点个“在看”吧", "供稿：{acc}\n责任编辑：宋佳", "初审：宋佳\n复审：黄磊\n终审：马骏")
+_FOOTERS = (
+    "来源：{acc}\n编辑：马骏\n审核：林晓",
+    "END\n喜欢就点个“在看”吧",
+    "供稿：{acc}\n责任编辑：宋佳",
+    "初审：宋佳\n复审：黄磊\n终审：马骏",
+)
 # Corpus items shorter than this are headlines or fragments rather than posts.
 _MIN_CHARS = 300
 # Reposts per corpus article (2.2 on average): most stories have several posts.
@@ -50,7 +55,8 @@ def _read(path: str) -> Iterator[dict[str, Any]]:
 
 
 def _halfwidth(text: str) -> str:
-    return text.translate(str.maketrans({"，": ",", "。": ".", "：": ":", "（": "(", "）": ")", "；": ";", "！": "!", "？": "?"}))
+    table = {"，": ",", "。": ".", "：": ":", "（": "(", "）": ")", "；": ";", "！": "!", "？": "?"}
+    return text.translate(str.maketrans(table))
 
 
 def _repost(rng: random.Random, original: dict[str, Any], k: int) -> dict[str, Any]:
@@ -114,7 +120,7 @@ def story_units(
 
 
 def build_batch(n: int, units: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """The first whole units adding up to ``n`` posts (the last unit is cut if needed)."""
+    """Take the first whole units adding up to ``n`` posts (the last unit is cut if needed)."""
     out: list[dict[str, Any]] = []
     for unit in units:
         if len(out) >= n:

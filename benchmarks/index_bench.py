@@ -190,9 +190,7 @@ def bench_memory(config: DedupConfig, posts: Sequence[Article], queries: Sequenc
     return out
 
 
-def bench_redis(
-    config: DedupConfig, url: str, posts: Sequence[Article], queries: Sequence[Article]
-) -> dict[str, Any]:
+def bench_redis(config: DedupConfig, url: str, posts: Sequence[Article], queries: Sequence[Article]) -> dict[str, Any]:
     import redis
 
     name = f"bench-{os.getpid()}"
@@ -221,9 +219,7 @@ def bench_redis(
 
 def _commit() -> str:
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        )
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return out.stdout.strip()
@@ -239,22 +235,14 @@ def _row(kind: str, r: dict[str, Any], memory_key: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print Markdown rows and write a JSON file of the results."""
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.index_bench", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument(
-        "data", nargs="?", default=DEFAULT_DATA, help=f"labelled dev set (default {DEFAULT_DATA})"
-    )
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.index_bench", description=__doc__.split("\n")[0])
+    parser.add_argument("data", nargs="?", default=DEFAULT_DATA, help=f"labelled dev set (default {DEFAULT_DATA})")
     parser.add_argument("--posts", type=int, default=100_000, help="posts in the index (default 100,000)")
-    parser.add_argument(
-        "--queries", type=int, default=1000, help="held-out dev posts queried (default 1,000)"
-    )
+    parser.add_argument("--queries", type=int, default=1000, help="held-out dev posts queried (default 1,000)")
     parser.add_argument("--redis", metavar="URL", help="Redis server (default: start a private redis-server)")
     parser.add_argument("--no-redis", action="store_true", help="measure the in-memory index only")
     parser.add_argument("--no-memory", action="store_true", help="measure the Redis index only")
-    parser.add_argument(
-        "-o", "--output", default="benchmarks/results/index_bench.json", help="JSON results file"
-    )
+    parser.add_argument("-o", "--output", default="benchmarks/results/index_bench.json", help="JSON results file")
     args = parser.parse_args(argv)
 
     dev = read_articles(args.data)
@@ -283,8 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(
-        "| index | posts | add (posts/s) | query p50 (ms) | query p99 (ms) "
-        "| p50 with evidence (ms) | memory per post |"
+        "| index | posts | add (posts/s) | query p50 (ms) | query p99 (ms) | p50 with evidence (ms) | memory per post |"
     )
     print("|---|---|---|---|---|---|---|")
     if "memory" in results:

@@ -125,9 +125,7 @@ def char_ngrams(records: Sequence[Record], n: int = 5) -> list[list[str]]:
     return out
 
 
-def _datasketch_components(
-    ids: Sequence[str], tokens: Sequence[Sequence[str]], *, threshold: float
-) -> Groups:
+def _datasketch_components(ids: Sequence[str], tokens: Sequence[Sequence[str]], *, threshold: float) -> Groups:
     from datasketch import MinHash, MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=128)
@@ -211,9 +209,7 @@ class Peer:
 PEERS: dict[str, Peer] = {
     p.key: p
     for p in (
-        Peer(
-            "a", "(a) jieba + datasketch MinHashLSH(0.5)", "datasketch", _timed(jieba_words, _minhash_words)
-        ),
+        Peer("a", "(a) jieba + datasketch MinHashLSH(0.5)", "datasketch", _timed(jieba_words, _minhash_words)),
         Peer("b", "(b) jieba + simhash (64 bit, k=3)", "simhash", _timed(jieba_words, _simhash_words)),
         Peer(
             "b2",

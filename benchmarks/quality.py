@@ -215,8 +215,7 @@ def error_analysis(labels: Labels, pred: dict[str, str]) -> dict[str, Any]:
             row[0] += 1
             row[1] += 0 if hit else 1
     op_rows: list[list[object]] = [
-        [op, n, m, round(1 - m / n, 4)]
-        for op, (n, m) in sorted(per_op.items(), key=lambda kv: (-kv[1][1], kv[0]))
+        [op, n, m, round(1 - m / n, 4)] for op, (n, m) in sorted(per_op.items(), key=lambda kv: (-kv[1][1], kv[0]))
     ]
     combos = Counter(" ~ ".join(sorted((_ops_key(ops[a]), _ops_key(ops[b])))) for a, b in missed)
 
@@ -386,9 +385,7 @@ def part_dev(name: str, path: str, args: argparse.Namespace, scorer: ModuleType,
     for method in args.methods:
         label = OURS_LABEL if method == "ours" else PEERS[method].label
         try:
-            pred_path, times, cpu, stages = run_method(
-                method, path, out / f"{name}-{method}.json", args.repeat
-            )
+            pred_path, times, cpu, stages = run_method(method, path, out / f"{name}-{method}.json", args.repeat)
         except ImportError as exc:
             print(f"{name}: {label}: skipped, {exc}", file=sys.stderr)
             rows.append([label, "not installed", *[""] * (len(TABLE_HEADER) - 2)])
@@ -443,9 +440,7 @@ def part_dev(name: str, path: str, args: argparse.Namespace, scorer: ModuleType,
 
 
 def _verdict_pairs(path: str) -> list[dict[str, Any]]:
-    return [
-        {"a": str(r["sentence1"]), "b": str(r["sentence2"]), "label": int(r["label"])} for r in _jsonl(path)
-    ]
+    return [{"a": str(r["sentence1"]), "b": str(r["sentence2"]), "label": int(r["label"])} for r in _jsonl(path)]
 
 
 def part_pairs(path: str, out: Path) -> dict[str, Any]:
@@ -600,9 +595,7 @@ def part_natural(paths: Sequence[str], args: argparse.Namespace, out: Path) -> d
         exact_only = [st for st in stories if is_exact(st)]
         others = [st for st in stories if not is_exact(st)]
         screened = [st for st in exact_only if _needs_reading(st, records)]
-        sample = sorted(others, key=lambda st: _rank(args.seed, corpus, _story_key(st.ids)))[
-            : args.sample_size
-        ]
+        sample = sorted(others, key=lambda st: _rank(args.seed, corpus, _story_key(st.ids)))[: args.sample_size]
 
         s_verdicts = [judgements.get((corpus, _story_key(st.ids))) for st in sample]
         e_verdicts = [judgements.get((corpus, _story_key(st.ids))) for st in screened]
@@ -689,8 +682,7 @@ def _show_sample(
             extra = ""
             if ev is not None:
                 extra = (
-                    f" shared={list(ev.shared_specifics)[:8]}"
-                    f" only_a={list(ev.only_a)[:6]} only_b={list(ev.only_b)[:6]}"
+                    f" shared={list(ev.shared_specifics)[:8]} only_a={list(ev.only_a)[:6]} only_b={list(ev.only_b)[:6]}"
                 )
             print(f"    pair {p.a} ~ {p.b}: {p.score:.3f} {p.kind}{extra}")
 
@@ -704,14 +696,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dev", default=DEFAULT_DEV, help="labelled dev set (default: %(default)s)")
     p.add_argument("--dev-2k", default=DEFAULT_DEV_2K, help="quick labelled set (default: %(default)s)")
     p.add_argument("--pairs", default=DEFAULT_PAIRS, help="Sohu pairs file (default: %(default)s)")
-    p.add_argument(
-        "--natural", nargs="+", default=list(DEFAULT_NATURAL), help="real corpora (default: %(default)s)"
-    )
+    p.add_argument("--natural", nargs="+", default=list(DEFAULT_NATURAL), help="real corpora (default: %(default)s)")
     p.add_argument("--scorer", default=DEFAULT_SCORER, help="the shared scorer (default: %(default)s)")
     p.add_argument("--judgements", default=DEFAULT_JUDGEMENTS, help="natural-sample verdicts CSV")
-    p.add_argument(
-        "--results", default=DEFAULT_RESULTS, help="output directory (default: benchmarks/results)"
-    )
+    p.add_argument("--results", default=DEFAULT_RESULTS, help="output directory (default: benchmarks/results)")
     p.add_argument(
         "--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)} (default: all)"
     )
@@ -720,9 +708,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=",".join(METHODS),
         help=f"comma-separated subset of {','.join(METHODS)} (default: all)",
     )
-    p.add_argument(
-        "--repeat", type=int, default=1, help="timing runs per method on the dev sets; median reported"
-    )
+    p.add_argument("--repeat", type=int, default=1, help="timing runs per method on the dev sets; median reported")
     p.add_argument("--sample-size", type=int, default=30, help="stories read per corpus (default: 30)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
     p.add_argument(

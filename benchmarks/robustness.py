@@ -33,9 +33,7 @@ DEFAULT_N = {"lines": 100_000, "short": 100_000, "copies": 10_000, "template": 5
 
 _PLACES = ["荷叶塘", "山水湾", "岳麓", "望城", "雨花", "天心", "开福", "芙蓉", "长沙县", "浏阳"]
 _ACTS = ["垃圾分类宣传", "消防安全演练", "义诊", "文艺汇演", "防诈骗讲座", "植树", "敬老慰问", "禁毒宣传"]
-_POST = (
-    "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
-)
+_POST = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
 
 
 def _random_text(rng: random.Random, n: int) -> str:
@@ -96,11 +94,7 @@ def _child(case: str, path: str) -> None:
         summary = dedup.check(articles).summary.to_dict()
     elapsed = time.perf_counter() - started
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    print(
-        json.dumps(
-            {"read_s": round(read, 2), "check_s": round(elapsed, 2), "peak_rss_mb": rss, "result": summary}
-        )
-    )
+    print(json.dumps({"read_s": round(read, 2), "check_s": round(elapsed, 2), "peak_rss_mb": rss, "result": summary}))
 
 
 def run_case(case: str, n: int, *, timeout: float) -> dict[str, object]:
@@ -120,9 +114,7 @@ def run_case(case: str, n: int, *, timeout: float) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the cases and print one JSON line per case and size."""
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.robustness", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.robustness", description=__doc__.split("\n")[0])
     parser.add_argument("cases", nargs="*", metavar="CASE", help=f"some of {', '.join(CASES)} (default: all)")
     parser.add_argument("--n", type=int, nargs="+", help="sizes (default: per case)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run (default: 600)")

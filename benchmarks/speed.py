@@ -126,7 +126,7 @@ def _read(path: Path) -> list[dict[str, Any]]:
 
 
 def naive_pipeline(path: Path) -> tuple[float, None]:
-    """jieba words -> MinHash(128, default hashing) -> MinHashLSH(0.5) -> components."""
+    """Run jieba words -> MinHash(128, default hashing) -> MinHashLSH(0.5) -> components."""
     import logging
 
     import jieba
@@ -183,11 +183,25 @@ def dev_quality(dev: str, workers: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "stories.json"
         subprocess.run(
-            [sys.executable, "-m", "dedup", "check", dev, "--format", "json", "-o", str(out), "--exit-zero", "-q",
-             "--workers", str(workers)],
+            [
+                sys.executable,
+                "-m",
+                "dedup",
+                "check",
+                dev,
+                "--format",
+                "json",
+                "-o",
+                str(out),
+                "--exit-zero",
+                "-q",
+                "--workers",
+                str(workers),
+            ],
             check=True,
         )
-        res = subprocess.run([sys.executable, SCORER, dev, str(out), "--json"], capture_output=True, text=True, check=True)
+        score = [sys.executable, SCORER, dev, str(out), "--json"]
+        res = subprocess.run(score, capture_output=True, text=True, check=True)
     return json.loads(res.stdout)
 
 
@@ -223,8 +237,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def ours(n: int) -> tuple[float, dict[str, float]]:
         return run_command(
-            [sys.executable, "-m", "dedup", "check", str(files[n]), "--format", "table", "--exit-zero", "-q",
-             "--workers", str(args.workers)]
+            [
+                sys.executable,
+                "-m",
+                "dedup",
+                "check",
+                str(files[n]),
+                "--format",
+                "table",
+                "--exit-zero",
+                "-q",
+                "--workers",
+                str(args.workers),
+            ]
         )
 
     for n in sizes:
@@ -250,8 +275,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         n = args.naive_size
         nwall, _, nwalls = median_of(args.repeat, lambda: naive_pipeline(files[n]))
         owall, _, _ = median_of(args.repeat, lambda: ours(n))
-        naive = {"posts": n, "naive_s": round(nwall, 2), "naive_runs": [round(w, 2) for w in nwalls],
-                 "ours_s": round(owall, 2), "naive_over_ours": round(nwall / owall, 1)}
+        naive = {
+            "posts": n,
+            "naive_s": round(nwall, 2),
+            "naive_runs": [round(w, 2) for w in nwalls],
+            "ours_s": round(owall, 2),
+            "naive_over_ours": round(nwall / owall, 1),
+        }
         print(json.dumps(naive), flush=True)
     by_n = {r["posts"]: r["ours_s"] for r in rows}
     scaling = round(by_n[100000] / by_n[10000], 2) if 100000 in by_n and 10000 in by_n else None

@@ -146,8 +146,9 @@ class AccountBoilerplate:
         return bool(learned) and sentence_key(sentence) in learned  # type: ignore[operator]
 
     def touches(self, account: str, keys: PostKeys) -> bool:
-        """Tell whether a post with these :func:`post_keys` has any of ``account``'s
-        boilerplate sentences (when not, :meth:`strip` leaves its body as it is).
+        """Tell whether a post with these :func:`post_keys` has any learned sentence of ``account``.
+
+        When not, :meth:`strip` leaves its body as it is.
 
         Examples
         --------

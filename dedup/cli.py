@@ -250,8 +250,7 @@ def _output_encoding(args: argparse.Namespace, stderr: IO[str]) -> OutputEncodin
     encoding: OutputEncoding = args.output_encoding or default_output_encoding(args.format)
     if args.format == "html" and encoding == "gb18030":
         stderr.write(
-            f"dedup {args.command}: error: the html report is always UTF-8; "
-            "--output-encoding gb18030 is for csv\n"
+            f"dedup {args.command}: error: the html report is always UTF-8; --output-encoding gb18030 is for csv\n"
         )
         return None
     return encoding
@@ -283,9 +282,7 @@ def _load_batch(
     if args.sample:
         files.append(_sample_path())
     if not files:
-        stderr.write(
-            f"dedup {args.command}: error: give at least one FILE (or - for standard input, or --sample)\n"
-        )
+        stderr.write(f"dedup {args.command}: error: give at least one FILE (or - for standard input, or --sample)\n")
         return None
     config = DedupConfig(
         threshold=args.threshold,
@@ -377,9 +374,7 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
         "(redis://host:6379/0?index=NAME).",
         stderr=stderr,
     )
-    actions = index.add_subparsers(
-        dest="index_command", metavar="ACTION", parser_class=_Parser, required=True
-    )
+    actions = index.add_subparsers(dest="index_command", metavar="ACTION", parser_class=_Parser, required=True)
 
     def inputs(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -400,9 +395,7 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
         stderr=stderr,
     )
     add.add_argument("index", metavar="INDEX", help="index file or redis:// URL")
-    add.add_argument(
-        "files", nargs="+", metavar="FILE", help="JSONL, CSV, TXT files or directories; - for stdin"
-    )
+    add.add_argument("files", nargs="+", metavar="FILE", help="JSONL, CSV, TXT files or directories; - for stdin")
     add.add_argument("--threshold", type=_threshold, help="pair score in [0, 1] for one story (new index)")
     add.add_argument(
         "--cross-account-only",
@@ -410,9 +403,7 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
         default=None,
         help="only match other accounts (new index)",
     )
-    add.add_argument(
-        "--min-length", type=_non_negative, help="shortest article compared, in characters (new index)"
-    )
+    add.add_argument("--min-length", type=_non_negative, help="shortest article compared, in characters (new index)")
     add.add_argument("--user-dict", metavar="PATH", help="jieba user dictionary (new index)")
     inputs(add)
 
@@ -424,9 +415,7 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
     )
     query.add_argument("index", metavar="INDEX", help="index file or redis:// URL")
     query.add_argument("files", nargs="+", metavar="FILE", help="posts to check; - for stdin")
-    query.add_argument(
-        "--format", choices=("table", "json"), default="table", help="output format (default: table)"
-    )
+    query.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
     query.add_argument(
         "-k",
         "--top",
@@ -434,9 +423,7 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
         default=10,
         help="at most this many matches per post (default 10; 0: all)",
     )
-    query.add_argument(
-        "--templates", action="store_true", help="also list template pairs (same wording, other event)"
-    )
+    query.add_argument("--templates", action="store_true", help="also list template pairs (same wording, other event)")
     query.add_argument("--exit-zero", action="store_true", help="exit 0 even when posts matched")
     inputs(query)
 
@@ -448,9 +435,7 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
 
     info = actions.add_parser("info", help="show the size and config of the index", stderr=stderr)
     info.add_argument("index", metavar="INDEX", help="index file or redis:// URL")
-    info.add_argument(
-        "--format", choices=("table", "json"), default="table", help="output format (default: table)"
-    )
+    info.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
 
 
 def _index_config_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -45,7 +46,7 @@ def _paragraph_leads(
     is that of its set, so no per-paragraph deduplication is needed.
     """
     edges = [0, *[int(s) for s in starts if 0 < s < len(words)], len(words)]
-    spans = [(a, min(b, a + LEAD_WORDS)) for a, b in zip(edges, edges[1:], strict=False) if b - a >= MIN_PARAGRAPH_WORDS]
+    spans = [(a, min(b, a + LEAD_WORDS)) for a, b in pairwise(edges) if b - a >= MIN_PARAGRAPH_WORDS]
     spans = spans[:MAX_PARAGRAPHS]
     bounds = np.cumsum([0] + [b - a for a, b in spans]).astype(np.uint32)
     if not spans:
@@ -179,8 +180,10 @@ class FeatureExtractor:
         return clean_title(normalize_text(article.title, ncfg)), normalize_text(article.text, ncfg)
 
     def _encode(self, text: str) -> tuple[NDArray[np.uint64], set[str], NDArray[np.int64]]:
-        """Token ids of the content words of ``text``, the specifics among them, and the
-        word positions where paragraphs start."""
+        """Token ids of the content words of ``text``, their specifics, and where paragraphs start.
+
+        Paragraph starts are word positions.
+        """
         if isinstance(self.tokenizer, CharNgramTokenizer):
             lines = [self.tokenizer.tokenize(line) for line in text.split("\n")]
             grams = [g for line in lines for g in line]

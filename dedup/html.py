@@ -129,9 +129,7 @@ class _Builder:
     def shared(self, a: str, b: str, evidence: Evidence | None = None) -> list[int]:
         """Shared passages as a flat ``[a0, a1, b0, b1, ...]`` list (computed when not given)."""
         passages = (
-            evidence.shared
-            if evidence is not None
-            else find_shared_passages(self.normalized(a), self.normalized(b))
+            evidence.shared if evidence is not None else find_shared_passages(self.normalized(a), self.normalized(b))
         )
         return [n for (a0, a1), (b0, b1) in passages for n in (a0, a1, b0, b1)]
 
@@ -150,10 +148,8 @@ def _story_data(story: Story, builder: _Builder, pair_limit: int) -> dict[str, A
         rows.append(_row(x, y, pair, builder.shared(pair.a, pair.b, pair.evidence)))
         done.update({(x, y), (y, x)})
     n = len(story.ids)
-    if n <= pair_limit:
-        wanted = [(x, y) for x in range(n) for y in range(x + 1, n)]
-    else:
-        wanted = [(0, y) for y in range(1, n)]
+    # Every pair of a small story; the original against each post of a large one.
+    wanted = [(x, y) for x in range(n) for y in range(x + 1, n)] if n <= pair_limit else [(0, y) for y in range(1, n)]
     for x, y in wanted:
         if (x, y) not in done:
             rows.append(_row(x, y, None, builder.shared(story.ids[x], story.ids[y])))
@@ -262,8 +258,7 @@ def _summary_html(data: dict[str, Any]) -> str:
         ("templates", f"{s['template_pairs']:,}", "template pairs kept apart"),
     ]
     return "".join(
-        f'<div class="card" data-key="{key}"><b>{html.escape(value)}</b>'
-        f"<span>{html.escape(label)}</span></div>"
+        f'<div class="card" data-key="{key}"><b>{html.escape(value)}</b><span>{html.escape(label)}</span></div>'
         for key, value, label in cards
     )
 

@@ -15,7 +15,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.exceptions import ConfigError, DuplicateIdError
-from dedup.signature import minhash_signatures
 
 __all__ = ["LSHIndex", "candidate_pairs", "lsh_params"]
 
@@ -166,8 +165,10 @@ def _band_keys(band: NDArray[np.unsignedinteger]) -> NDArray[np.uint64]:
 
 
 def _bucket_pairs(members: NDArray[np.int64], max_bucket: int) -> NDArray[np.int64]:
-    """All pairs of one oversized bucket's members would be quadratic: pair each member
-    with the ``max_bucket`` members that follow it instead."""
+    """Pair each member of an oversized bucket with the ``max_bucket`` members that follow it.
+
+    All pairs of its members would be quadratic.
+    """
     parts = [np.stack((members[:-k], members[k:]), axis=1) for k in range(1, min(max_bucket, len(members)))]
     return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
 
@@ -212,7 +213,9 @@ def candidate_pairs(
 
     Examples
     --------
-    >>> sets = [np.arange(100, dtype=np.uint64), np.arange(10, 110, dtype=np.uint64), np.arange(500, 600, dtype=np.uint64)]
+    >>> from dedup.signature import minhash_signatures
+    >>> sets = [np.arange(100, dtype=np.uint64), np.arange(10, 110, dtype=np.uint64)]
+    >>> sets.append(np.arange(500, 600, dtype=np.uint64))
     >>> candidate_pairs(minhash_signatures(sets, num_perm=128), threshold=0.5).tolist()
     [[0, 1]]
     """
@@ -258,9 +261,11 @@ def _cap_per_row(
     signatures: NDArray[np.unsignedinteger],
     limit: int,
 ) -> NDArray[np.int64]:
-    """Keep, for every row, its ``limit`` partners sharing the most bands (a pair stays
-    when either of its rows keeps it). Ties go by the partner's signature, not by its
-    position, so the choice does not depend on input order."""
+    """Keep, for every row, its ``limit`` partners sharing the most bands.
+
+    A pair stays when either of its rows keeps it. Ties go by the partner's signature,
+    not by its position, so the choice does not depend on input order.
+    """
     degree = np.bincount(pairs.ravel(), minlength=len(signatures))
     if not len(pairs) or degree.max() <= limit:
         return pairs

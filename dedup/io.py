@@ -32,7 +32,7 @@ import sys
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple, cast
 
@@ -248,7 +248,7 @@ def parse_datetime(value: object) -> datetime:
         raise ValueError(msg)
     if isinstance(value, int | float):
         try:
-            return datetime.fromtimestamp(float(value), tz=timezone.utc)
+            return datetime.fromtimestamp(float(value), tz=UTC)
         except (OverflowError, OSError, ValueError):
             msg = f"timestamp {value!r} is out of range"
             raise ValueError(msg) from None
@@ -324,38 +324,42 @@ def record_to_article(record: Mapping[str, Any], *, source: str | None = None, l
     '7'
     """
 
-    def fail(field: str, reason: str) -> InputError:
+    def fail(reason: str, *, field: str) -> InputError:
         return InputError(reason, path=source, lineno=lineno, field=field)
 
     if "id" not in record:
-        raise fail("id", "missing (every record needs an id)")
+        problem = "missing (every record needs an id)"
+        raise fail(problem, field="id")
     try:
         art_id = _coerce_id(record["id"])
     except ValueError as exc:
-        raise fail("id", str(exc)) from None
+        problem = str(exc)
+        raise fail(problem, field="id") from None
     text_key = next((k for k in TEXT_FIELDS if k in record and record[k] is not None), None)
     if text_key is None:
-        raise fail("text", "missing (give the body as text, content or body)")
+        problem = "missing (give the body as text, content or body)"
+        raise fail(problem, field="text")
     try:
         text = _text_field(record[text_key], text_key)
         title = _text_field(record.get("title"), "title")
         account = _text_field(record.get("account"), "account")
     except _FieldError as exc:
-        raise fail(exc.field, str(exc)) from None
+        raise fail(str(exc), field=exc.field) from None
     for name, value in (("id", art_id), ("title", title), ("account", account)):
         bad = _SURROGATE.search(value)
         if bad is not None:
             # Echoed back in reports, so it must be encodable; in the text (only compared)
             # normalization drops such characters.
             reason = f"contains U+{ord(bad.group()):04X}, a lone surrogate that is not valid Unicode"
-            raise fail(name, reason)
+            raise fail(reason, field=name)
     published: datetime | None = None
     raw_time = record.get("published_at")
     if raw_time not in (None, ""):
         try:
             published = parse_datetime(raw_time)
         except ValueError as exc:
-            raise fail("published_at", str(exc)) from None
+            problem = str(exc)
+            raise fail(problem, field="published_at") from None
     extra = {k: v for k, v in record.items() if k not in KNOWN_FIELDS}
     return Article(
         id=art_id,
@@ -400,7 +404,8 @@ class ArticleReader:
     --------
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.jsonl"
-    >>> _ = path.write_text('{"id": 1, "text": "正文"}' + chr(10) + '{"id": 1, "text": "x"}' + chr(10), encoding="utf-8")
+    >>> lines = ['{"id": 1, "text": "正文"}', '{"id": 1, "text": "x"}']
+    >>> _ = path.write_text(chr(10).join(lines) + chr(10), encoding="utf-8")
     >>> reader = ArticleReader(path, skip_bad=True)
     >>> [a.id for a in reader], [s.reason for s in reader.skipped]
     (['1'], ["duplicate id '1' (first seen at line 1)"])
@@ -473,14 +478,19 @@ class ArticleReader:
             yield from self._read_dir(path)
             return
         if not path.exists():
-            raise InputError("no such file or directory", path=source)
+            msg = "no such file or directory"
+            raise InputError(msg, path=source)
         fmt: str = self.input_format
         if fmt == "auto":
             fmt = _format_from_name(path.name)
         try:
-            raw: IO[bytes] = cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz") else path.open("rb")
+            # Closed by the ``with raw`` below.
+            raw: IO[bytes] = (
+                cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz") else path.open("rb")  # noqa: SIM115
+            )
         except OSError as exc:
-            raise InputError(f"cannot open: {exc.strerror}", path=source) from None
+            msg = f"cannot open: {exc.strerror}"
+            raise InputError(msg, path=source) from None
         with raw:
             yield from self._read_stream(raw, source, fmt)
 
@@ -488,7 +498,8 @@ class ArticleReader:
         try:
             head = raw.read(_SNIFF_BYTES)
         except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(f"cannot read: {_gzip_reason(exc)}", path=name) from None
+            msg = f"cannot read: {_gzip_reason(exc)}"
+            raise InputError(msg, path=name) from None
         encoding = self.encoding or detect_encoding(head)
         if codecs.lookup(encoding).name in _WIDE_ENCODINGS:
             # UTF-16/32 lines are not split at the byte b"\n": read them as UTF-8.

@@ -49,9 +49,7 @@ _DEFAULT = NormalizeConfig()
 _ESCAPED_NEWLINE = re.compile(r"\\r\\n|\\n|\\r")
 # An unclosed <script>, <style> or comment runs to the end, as in a browser (and a
 # match that may end at the end keeps the scan linear on many unclosed tags).
-_HTML_DROP = re.compile(
-    r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)", re.IGNORECASE | re.DOTALL
-)
+_HTML_DROP = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)", re.IGNORECASE | re.DOTALL)
 _HTML_BLOCK = re.compile(
     r"</?(?:p|br|div|li|ul|ol|h[1-6]|tr|table|section|article|blockquote|header|footer|hr)\b[^>]*>",
     re.IGNORECASE,
@@ -62,9 +60,7 @@ _LOOKS_HTML = re.compile(r"</?[A-Za-z][^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Z
 
 # Zero-width, BOM, soft hyphen, C0/C1 controls other than tab and newline, and lone
 # surrogates (not valid Unicode: no tokenizer or encoder accepts them).
-_INVISIBLE = re.compile(
-    "[\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]"
-)
+_INVISIBLE = re.compile("[\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_OR_PUNCT = _CJK + "\u3000-\u303f\uff00-\uffef…、,.;:!?()\"'"
@@ -228,7 +224,9 @@ def _frequent_folds(nfkc: bool, traditional: bool, punctuation: bool) -> tuple[t
     # Only characters whose image the table leaves alone: replacing them one after
     # another then equals one translate pass.
     return tuple(
-        (ch, table[ord(ch)]) for ch in _FREQUENT if ord(ch) in table and all(ord(c) not in table for c in table[ord(ch)])
+        (ch, table[ord(ch)])
+        for ch in _FREQUENT
+        if ord(ch) in table and all(ord(c) not in table for c in table[ord(ch)])
     )
 
 
@@ -312,10 +310,7 @@ def _sub(pattern: re.Pattern[str], repl: _Repl, text: str, offsets: _Offsets) ->
         start, end = m.span()
         parts.append(text[pos:start])
         new_offsets.extend(offsets[pos:start])
-        if literal is not None:
-            piece = literal
-        else:
-            piece = repl(m) if callable(repl) else m.expand(repl)
+        piece = literal if literal is not None else (repl(m) if callable(repl) else m.expand(repl))
         parts.append(piece)
         if piece:
             span = max(end - start, 1)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -82,7 +81,7 @@ _FORK_STATE: dict[str, Any] = {}
 
 
 def _init_worker(config: DedupConfig) -> None:
-    global _WORKER, _WORKER_BATCH, _WORKER_TEXTS  # noqa: PLW0603 - per-process state of a pool worker, set once
+    global _WORKER, _WORKER_BATCH, _WORKER_TEXTS
     inherited = _FORK_STATE.get("extractor")
     _WORKER = inherited if inherited is not None and inherited.config == config else FeatureExtractor(config)
     _WORKER_BATCH = _FORK_STATE.get("batch")
@@ -301,7 +300,7 @@ class Deduplicator:
     >>> posts = [
     ...     Article(id="1", text=text, account="荷叶塘社区"),
     ...     Article(id="2", text="关注我们\\n" + text + "\\n责任编辑：马骏", account="岳麓街道"),
-    ...     Article(id="3", text="6月15日，山水湾社区举办消防安全演练，邀请消防员讲解灭火器使用方法。", account="山水湾社区"),
+    ...     Article(id="3", text="6月15日，山水湾社区举办消防安全演练，邀请消防员讲解灭火器。", account="山水湾社区"),
     ... ]
     >>> result = Deduplicator(DedupConfig()).check(posts)
     >>> [story.ids for story in result.stories]
@@ -392,7 +391,7 @@ class Deduplicator:
                     tasks = [(s, e, None, None, None, None) for s, e in spans]
                 else:
                     tasks = [
-                        (s, e, articles[s:e], titles[s:e], bodies[s:e], None if learned is None else (learned, touched[s:e]))
+                        (s, e, articles[s:e], titles[s:e], bodies[s:e], (learned, touched[s:e]) if learned else None)
                         for s, e in spans
                     ]
                 del titles, bodies, touched
@@ -407,7 +406,9 @@ class Deduplicator:
                     fx.extract(
                         articles[i],
                         index=i,
-                        body=learned.strip(articles[i].account, bodies[i], touched=touched[i]) if learned else bodies[i],
+                        body=(
+                            learned.strip(articles[i].account, bodies[i], touched=touched[i]) if learned else bodies[i]
+                        ),
                         title=titles[i],
                     )
                     for i in range(s, e)
@@ -648,7 +649,7 @@ class Deduplicator:
         blocks = [pairs[s : s + _VERIFY_CHUNK] for s in range(0, len(pairs), _VERIFY_CHUNK)]
         fork = "fork" in multiprocessing.get_all_start_methods()
         if self.config.workers > 1 and fork and len(pairs) >= _PARALLEL_MIN * 10:
-            global _FORK_FEATS  # noqa: PLW0603 - read by the forked verify workers
+            global _FORK_FEATS
             _FORK_FEATS = feats
             try:
                 pool = ProcessPoolExecutor(

@@ -71,7 +71,7 @@ def _width_classes() -> tuple[re.Pattern[str], re.Pattern[str]]:
 def _ranges(chars: list[str]) -> str:
     parts: list[str] = []
     start = prev = ord(chars[0])
-    for ch in chars[1:] + [chr(0x10FFFF)]:
+    for ch in [*chars[1:], chr(0x10FFFF)]:
         cp = ord(ch)
         if cp != prev + 1:
             parts.append(re.escape(chr(start)) if start == prev else f"{re.escape(chr(start))}-{re.escape(chr(prev))}")

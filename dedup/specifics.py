@@ -22,7 +22,7 @@ SPECIFIC_TAGS = frozenset({"ns", "nr", "nrt", "nrfg", "nt", "nz", "t", "m"})
 _DIGIT = re.compile(r"\d")
 _ALL_HAN = re.compile("^[\u4e00-\u9fff]+$")
 _CN_NUMERAL = re.compile(r"^[零〇一二两三四五六七八九十百千万亿]+$")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {"零": 0, "〇": 0, "两": 2} | {ch: k for k, ch in enumerate("一二三四五六七八九", 1)}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN_BIG = {"万": 10_000, "亿": 100_000_000}
 # Words made only of numerals that are idioms or generic quantities, not specifics.

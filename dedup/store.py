@@ -194,9 +194,7 @@ def _config_record(config: DedupConfig, bands: _Bands) -> dict[str, Any]:
     rec: dict[str, Any] = {name: getattr(config, name) for name in _RECORDED}
     rec["user_dict_sha256"] = _user_dict_digest(config.user_dict)
     norm = config.normalize
-    rec["normalize"] = {
-        f.name: list(v) if isinstance(v := getattr(norm, f.name), tuple) else v for f in fields(norm)
-    }
+    rec["normalize"] = {f.name: list(v) if isinstance(v := getattr(norm, f.name), tuple) else v for f in fields(norm)}
     bp = AccountBoilerplate()
     rec["boilerplate"] = {"min_posts": bp.min_posts, "min_share": bp.min_share}
     rec["features"] = {
@@ -447,9 +445,7 @@ def _unpack_record(id_: str, blob: bytes, doc: bytes = b"") -> _Record:
     if len(blob) < _BLOB_HEAD.size or blob[:4] != _BLOB_MAGIC:
         msg = f"stored features of {id_!r} are not in this dedup's format"
         raise IndexFileError(msg)
-    _, length, n_words, ns, nl, nq, npar, nb, nt, flags, width, digest, body_key = _BLOB_HEAD.unpack_from(
-        blob
-    )
+    _, length, n_words, ns, nl, nq, npar, nb, nt, flags, width, digest, body_key = _BLOB_HEAD.unpack_from(blob)
     pos = _BLOB_HEAD.size
 
     def take(count: int, dtype: str) -> NDArray[Any]:
@@ -1688,8 +1684,7 @@ class DedupIndex:
                     raise IndexFileError(msg) from None
             if arr.dtype != np.dtype(dtype) or (shape is not None and arr.shape != shape):
                 msg = (
-                    f"{name}: member {member}.npy has dtype {arr.dtype} and shape {arr.shape}, "
-                    f"expected {dtype} {shape}"
+                    f"{name}: member {member}.npy has dtype {arr.dtype} and shape {arr.shape}, expected {dtype} {shape}"
                 )
                 raise IndexFileError(msg)
             return arr
@@ -1771,9 +1766,7 @@ class DedupIndex:
                 )
                 rows = para_bands[para_off[i] : para_off[i + 1]]
                 if rec.eligible and len(rows) != rec.n_paragraphs:
-                    msg = (
-                        f"{name}: post {id_!r} has {rec.n_paragraphs} paragraph leads, {len(rows)} band rows"
-                    )
+                    msg = f"{name}: post {id_!r} has {rec.n_paragraphs} paragraph leads, {len(rows)} band rows"
                     raise IndexFileError(msg)
                 records.append(rec)
                 keys.append(_Keys(full_bands[i], lead_bands[i], rows))
@@ -1925,9 +1918,7 @@ class DedupIndex:
                 sentences_of.setdefault(account, {})[body_key] = sentences
         return {account: self._change(account, copies[account], sentences_of[account]) for account in copies}
 
-    def _change(
-        self, account: str, copies: Counter[int], sentences_of: dict[int, NDArray[np.uint64]]
-    ) -> _Change:
+    def _change(self, account: str, copies: Counter[int], sentences_of: dict[int, NDArray[np.uint64]]) -> _Change:
         bodies = sorted(copies)
         involved = sorted({int(k) for b in bodies for k in sentences_of[b].tolist()})
         state = self._backend.bp_state(account, involved, bodies)
@@ -2222,13 +2213,9 @@ class DedupIndex:
             doc = docs[n] or other.doc if mine is not None else None
             if mine is not None and doc:
                 text = _article_from_doc(other.id, other.account, doc).text
-                ev = build_evidence(
-                    mine, Passages(text, cfg.normalize), qf.specifics, other.specifics_tuple()
-                )
+                ev = build_evidence(mine, Passages(text, cfg.normalize), qf.specifics, other.specifics_tuple())
             assert v.kind is not None
-            out.append(
-                IndexMatch(id=other.id, score=v.score, kind=v.kind, account=other.account, evidence=ev)
-            )
+            out.append(IndexMatch(id=other.id, score=v.score, kind=v.kind, account=other.account, evidence=ev))
         return out
 
     # -- persistence -----------------------------------------------------------------
@@ -2308,8 +2295,7 @@ def _validate_manifest(meta: dict[str, Any], where: str) -> dict[str, Any]:
         raise IndexFileError(msg)
     if version > FORMAT_VERSION:
         msg = (
-            f"{where}: index format version {version} is newer than this dedup reads "
-            f"({FORMAT_VERSION}); upgrade dedup"
+            f"{where}: index format version {version} is newer than this dedup reads ({FORMAT_VERSION}); upgrade dedup"
         )
         raise IndexFileError(msg)
     config = meta.get("config")
@@ -2390,9 +2376,7 @@ def _npy(arr: NDArray[Any]) -> bytes:
     return buf.getvalue()
 
 
-def _write_zip(
-    fh: Any, meta: dict[str, Any], records: Sequence[_Record], keys: Sequence[_Keys], bands: _Bands
-) -> None:
+def _write_zip(fh: Any, meta: dict[str, Any], records: Sequence[_Record], keys: Sequence[_Keys], bands: _Bands) -> None:
     width = np.dtype(np.uint32 if meta["config"]["scheme"] == "affine32" else np.uint64)
 
     def ragged(arrays: list[NDArray[Any]], dtype: Any) -> tuple[NDArray[Any], NDArray[np.int64]]:
@@ -2405,9 +2389,7 @@ def _write_zip(
     with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         zf.writestr("manifest.json", json.dumps(meta, ensure_ascii=False, indent=1))
         lines = [
-            json.dumps(
-                {"id": r.id, "account": r.account, "specifics": list(r.specifics_tuple())}, ensure_ascii=False
-            )
+            json.dumps({"id": r.id, "account": r.account, "specifics": list(r.specifics_tuple())}, ensure_ascii=False)
             for r in records
         ]
         data = ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8", "surrogatepass")
@@ -2416,9 +2398,7 @@ def _write_zip(
         columns: dict[str, NDArray[Any]] = {
             "length": np.array([r.length for r in records], dtype=np.int64),
             "n_words": np.array([r.n_words for r in records], dtype=np.int64),
-            "digest": np.frombuffer(b"".join(r.digest for r in records), dtype=np.uint8).reshape(
-                len(records), 16
-            ),
+            "digest": np.frombuffer(b"".join(r.digest for r in records), dtype=np.uint8).reshape(len(records), 16),
             "body_keys": np.array([r.body_key for r in records], dtype=np.uint64),
             "flags": np.array([r.flags for r in records], dtype=np.uint8),
             "full_bands": np.stack([k.full for k in keys]) if keys else np.zeros((0, bf), dtype=np.uint64),

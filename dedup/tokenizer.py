@@ -119,8 +119,8 @@ def _parse_user_dict(path: str) -> list[tuple[str, int | None, str | None]]:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        msg = f"cannot read user dictionary: {exc.strerror}"
-        raise ConfigError(f"user_dict {path!r}: {msg}") from None
+        msg = f"user_dict {path!r}: cannot read user dictionary: {exc.strerror}"
+        raise ConfigError(msg) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -362,7 +362,7 @@ class JiebaTokenizer:
         return tokens
 
     def resplit(self, token: str) -> list[str]:
-        """jieba's words for one raw token of :meth:`segment`.
+        """Jieba's words for one raw token of :meth:`segment`.
 
         jieba-rs keeps a non-Chinese run such as ``www.gov.cn`` whole where jieba's
         finalseg splits it on letter/digit groups; re-split such a run unless it is a

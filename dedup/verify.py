@@ -1,4 +1,4 @@
-"""Verification of candidate pairs: is this the same story, and how do the posts relate?
+"""Verification of candidate pairs: is this the same story, and how do the posts relate.
 
 A candidate pair from the LSH step is scored on three signals:
 
@@ -23,9 +23,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
+from dedup.config import NormalizeConfig
 from dedup.features import Features
 from dedup.models import Evidence, MatchKind
-from dedup.config import NormalizeConfig
 from dedup.normalize import NormalizedText, canonical_characters, normalize_text, normalize_with_offsets
 
 __all__ = ["Passages", "Verdict", "build_evidence", "compare", "find_shared_passages", "shared_passages"]
@@ -144,12 +144,7 @@ def compare(a: Features, b: Features, *, threshold: float) -> Verdict:
     # Cheapest test first: the order-aware word-sequence similarity can only change the
     # outcome when shingle containment alone falls short of the threshold but not far,
     # and when the lengths allow it (2 * LCS / (la + lb) <= 2 * min / (la + lb)).
-    if (
-        threshold * _SEQUENCE_ZONE <= containment < threshold
-        and la
-        and lb
-        and 2 * min(la, lb) >= threshold * (la + lb)
-    ):
+    if threshold * _SEQUENCE_ZONE <= containment < threshold and la and lb and 2 * min(la, lb) >= threshold * (la + lb):
         # Lists of ints are RapidFuzz's fastest path for non-string sequences.
         sequence = Indel.normalized_similarity(a.sequence.tolist(), b.sequence.tolist(), score_cutoff=threshold)
     score = max(containment, sequence)

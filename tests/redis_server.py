@@ -73,9 +73,7 @@ class RedisProcess:
 
     def start(self, *, required: bool = False) -> None:
         """Start the server and wait until it answers (``required``: fail instead of skipping)."""
-        aof = (
-            ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
-        )
+        aof = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else ["--appendonly", "no"]
         self.proc = subprocess.Popen(
             [
                 self.exe,
@@ -154,9 +152,7 @@ def redis_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
         return
     exe = shutil.which("redis-server")
     if exe is None:
-        _unavailable(
-            "redis-server is not installed (apt-get install redis-server) and DEDUP_TEST_REDIS_URL is unset"
-        )
+        _unavailable("redis-server is not installed (apt-get install redis-server) and DEDUP_TEST_REDIS_URL is unset")
     server = RedisProcess(exe, tmp_path_factory.mktemp("redis"))
     server.start()
     try:

@@ -36,18 +36,14 @@ def _story(*posts: Post) -> Story:
     for p in posts:
         if p.account not in accounts:
             accounts.append(p.account)
-    return Story(
-        ids=tuple(p.id for p in posts), original=posts[0].id, accounts=tuple(accounts), posts=posts, pairs=()
-    )
+    return Story(ids=tuple(p.id for p in posts), original=posts[0].id, accounts=tuple(accounts), posts=posts, pairs=())
 
 
 # A hand-built batch, so the expected figures follow from its design, not from the pipeline:
 #   story 1: 街道 first, 社区 repeats 街道, 街道 posts it again (a repeat), 城管局 copies
 #   story 2: 社区 first, 街道 copies
 #   文明办 posts twice, alone.
-STORY_1 = _story(
-    _post("s1", "街道", 0), _post("s2", "社区", 1), _post("s3", "街道", 2), _post("s4", "城管局", 3)
-)
+STORY_1 = _story(_post("s1", "街道", 0), _post("s2", "社区", 1), _post("s3", "街道", 2), _post("s4", "城管局", 3))
 STORY_2 = _story(_post("t1", "社区", 0), _post("t2", "街道", 5))
 ARTICLES = [
     Article(id=pid, text="正文", account=acc)
@@ -95,9 +91,7 @@ def test_account_stats_figures() -> None:
 def test_account_stats_repeats() -> None:
     story = _story(_post("a", "社区", 0), _post("b", "社区", 1))
     articles = [Article(id="a", text="x", account="社区"), Article(id="b", text="x", account="社区")]
-    result = DedupResult(
-        stories=(story,), summary=Summary(articles=2, stories=1, copies=1, cross_account_stories=0)
-    )
+    result = DedupResult(stories=(story,), summary=Summary(articles=2, stories=1, copies=1, cross_account_stories=0))
     (only,) = account_stats(articles, result)
     assert (only.copies, only.repeats, only.originals, only.shared_stories) == (0, 1, 1, 0)
 
@@ -215,8 +209,7 @@ def test_cli_needs_a_file() -> None:
     s = Streams()
     assert s.run("accounts") == 2
     assert (
-        s.stderr.getvalue()
-        == "dedup accounts: error: give at least one FILE (or - for standard input, or --sample)\n"
+        s.stderr.getvalue() == "dedup accounts: error: give at least one FILE (or - for standard input, or --sample)\n"
     )
 
 

@@ -10,10 +10,7 @@ import pytest
 from benchmarks.peers import PEERS, UnionFind, char_ngrams
 from benchmarks.quality import Labels, _story_key, _wilson, error_analysis, read_judgements
 
-BASE = (
-    "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，"
-    "志愿者向居民讲解分类知识，发放宣传资料200余份。"
-)
+BASE = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
 OTHER = "6月15日，山水湾社区举办消防安全演练，邀请消防员讲解灭火器使用方法，居民现场体验灭火操作。"
 
 

@@ -48,7 +48,11 @@ def test_learning_from_keys_equals_learning_from_bodies() -> None:
     bodies = [f"一{long}页脚文字.", f"二{long}页脚文字.", f"三{long}页脚文字.", f"四{long}"]
     a = AccountBoilerplate(min_posts=3, min_share=0.0).fit(accounts, bodies)
     b = AccountBoilerplate(min_posts=3, min_share=0.0).fit_keys(accounts, [post_keys(x) for x in bodies])
-    assert [a.strip("甲", x) for x in bodies] == [b.strip("甲", x) for x in bodies] == [f"一{long}", f"二{long}", f"三{long}", f"四{long}"]
+    assert (
+        [a.strip("甲", x) for x in bodies]
+        == [b.strip("甲", x) for x in bodies]
+        == [f"一{long}", f"二{long}", f"三{long}", f"四{long}"]
+    )
 
 
 def test_near_copies_of_one_account_are_not_stripped_away() -> None:

@@ -217,9 +217,7 @@ def check_pair_view(view: Node, left: list[object], right: list[object], row: li
 # -- the tests -------------------------------------------------------------------------------
 
 
-def test_report_dom(
-    chromium: str, report: Path, result: DedupResult, batch: list[Article], tmp_path: Path
-) -> None:
+def test_report_dom(chromium: str, report: Path, result: DedupResult, batch: list[Article], tmp_path: Path) -> None:
     dom = dump_dom(chromium, tmp_path, report.as_uri() + "#open=all")
     data = report_data(result, batch)
     posts = data["posts"]
@@ -249,11 +247,7 @@ def test_report_dom(
                 1,
                 back[2],
                 back[3],
-                [
-                    n
-                    for t in range(0, len(back[4]), 4)
-                    for n in (*back[4][t + 2 : t + 4], *back[4][t : t + 2])
-                ],
+                [n for t in range(0, len(back[4]), 4) for n in (*back[4][t + 2 : t + 4], *back[4][t : t + 2])],
             ]
         check_pair_view(view, left, right, row)
         assert view.by_class("shared", "mark"), "no shared passage highlighted"
@@ -289,9 +283,7 @@ def test_report_dom(
 
 
 def test_filters_from_the_url(chromium: str, report: Path, result: DedupResult, tmp_path: Path) -> None:
-    counts = {
-        acc: sum(acc in s.accounts for s in result.stories) for s in result.stories for acc in s.accounts
-    }
+    counts = {acc: sum(acc in s.accounts for s in result.stories) for s in result.stories for acc in s.accounts}
     busiest = max(sorted(counts), key=lambda a: counts[a])
     from urllib.parse import quote
 
@@ -308,9 +300,7 @@ def test_screenshot(chromium: str, report: Path, tmp_path: Path) -> None:
     target_dir.mkdir(parents=True, exist_ok=True)
     shot = target_dir / "report.png"
     shot.unlink(missing_ok=True)
-    _browse(
-        chromium, tmp_path, f"--screenshot={shot}", "--window-size=1280,2400", report.as_uri() + "#open=all"
-    )
+    _browse(chromium, tmp_path, f"--screenshot={shot}", "--window-size=1280,2400", report.as_uri() + "#open=all")
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
@@ -371,9 +361,7 @@ def _synthetic() -> tuple[list[Article], DedupResult]:
             account = accounts[(k + j * (1 + k % 2)) % len(accounts)]
             when = t0 + timedelta(days=k, hours=3 * j)
             body = text if j == 0 else ("转自网络\n" * j) + text
-            articles.append(
-                Article(id=pid, text=body, account=account, published_at=when, title=f"便民服务{k}")
-            )
+            articles.append(Article(id=pid, text=body, account=account, published_at=when, title=f"便民服务{k}"))
             posts.append(Post(id=pid, account=account, published_at=when, title=f"便民服务{k}"))
         accs = tuple(dict.fromkeys(p.account for p in posts))
         stories.append(

@@ -88,8 +88,10 @@ def test_skip_bad_counts_and_keeps_good(tmp_path: Path) -> None:
     p = tmp_path / "bad.jsonl"
     text = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
     p.write_text(
-        json.dumps({"id": 1, "text": text}, ensure_ascii=False) + "\n{broken\n"
-        + json.dumps({"id": 2, "text": text}, ensure_ascii=False) + "\n",
+        json.dumps({"id": 1, "text": text}, ensure_ascii=False)
+        + "\n{broken\n"
+        + json.dumps({"id": 2, "text": text}, ensure_ascii=False)
+        + "\n",
         encoding="utf-8",
     )
     s = Streams()

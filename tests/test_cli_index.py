@@ -29,9 +29,7 @@ def split(news_path: Path, tmp_path: Path) -> tuple[Path, Path]:
     held = {"hyt-05", "lhz-03", "yh-02", "wc-01"}
     published = tmp_path / "published.jsonl"
     new = tmp_path / "new.jsonl"
-    published.write_text(
-        "\n".join(x for x in lines if json.loads(x)["id"] not in held) + "\n", encoding="utf-8"
-    )
+    published.write_text("\n".join(x for x in lines if json.loads(x)["id"] not in held) + "\n", encoding="utf-8")
     new.write_text("\n".join(x for x in lines if json.loads(x)["id"] in held) + "\n", encoding="utf-8")
     return published, new
 
@@ -70,9 +68,7 @@ def test_query_answers_like_the_library(split: tuple[Path, Path], tmp_path: Path
     from dedup import read_articles
 
     for result, article in zip(json.loads(q.stdout.getvalue())["results"], read_articles(new), strict=True):
-        expected = [
-            {"id": m.id, "score": round(m.score, 4), "kind": m.kind} for m in loaded.query(article, k=2)
-        ]
+        expected = [{"id": m.id, "score": round(m.score, 4), "kind": m.kind} for m in loaded.query(article, k=2)]
         assert result == {"id": article.id, "matches": expected}
 
 
@@ -149,15 +145,10 @@ def test_remove_and_info(split: tuple[Path, Path], tmp_path: Path) -> None:
 def test_options_set_up_a_new_index_only(split: tuple[Path, Path], tmp_path: Path) -> None:
     published, _ = split
     index = str(tmp_path / "posts.dedup")
-    assert (
-        Streams().run("index", "add", index, str(published), "--threshold", "0.7", "--min-length", "30", "-q")
-        == 0
-    )
+    assert Streams().run("index", "add", index, str(published), "--threshold", "0.7", "--min-length", "30", "-q") == 0
     assert DedupIndex.load(index).config.threshold == 0.7
     extra = tmp_path / "extra.jsonl"
-    extra.write_text(
-        '{"id": "x1", "text": "又一篇新的社区新闻稿件，讲述志愿者服务活动。"}\n', encoding="utf-8"
-    )
+    extra.write_text('{"id": "x1", "text": "又一篇新的社区新闻稿件，讲述志愿者服务活动。"}\n', encoding="utf-8")
     s = Streams()
     assert s.run("index", "add", index, str(extra), "--threshold", "0.6") == 2
     assert "was built with another config: --threshold 0.6 (index has 0.7)" in s.stderr.getvalue()

@@ -160,20 +160,13 @@ def test_file_readers_yield_articles_or_raise_input_error(
 
 
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    posts=st.lists(
-        st.tuples(TEXTS, TEXTS, st.sampled_from(["", "荷叶塘社区", "\ud800号", "号\x00"])), max_size=4
-    )
-)
+@given(posts=st.lists(st.tuples(TEXTS, TEXTS, st.sampled_from(["", "荷叶塘社区", "\ud800号", "号\x00"])), max_size=4))
 def test_pipeline_accepts_any_text(dedup: Deduplicator, posts: list[tuple[str, str, str]]) -> None:
     batch = [
-        Article(id=f"p{k}", text=text, title=title, account=account)
-        for k, (text, title, account) in enumerate(posts)
+        Article(id=f"p{k}", text=text, title=title, account=account) for k, (text, title, account) in enumerate(posts)
     ]
     # Copies of every post too, so that candidates, verification and evidence all run.
-    batch += [
-        Article(id=f"c{k}", text=a.text, title=a.title, account="另一个号") for k, a in enumerate(batch)
-    ]
+    batch += [Article(id=f"c{k}", text=a.text, title=a.title, account="另一个号") for k, a in enumerate(batch)]
     result = dedup.check(batch)
     assert result.summary.articles == len(batch)
     for story in result.stories:

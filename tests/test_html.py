@@ -87,9 +87,7 @@ def test_every_pair_of_a_story_has_evidence(result: DedupResult, batch: list[Art
         assert [data["posts"][i][0] for i in sd["p"]] == list(story.ids)
 
 
-def test_large_stories_get_evidence_against_the_original_only(
-    result: DedupResult, batch: list[Article]
-) -> None:
+def test_large_stories_get_evidence_against_the_original_only(result: DedupResult, batch: list[Article]) -> None:
     data = report_data(result, batch, pair_limit=2)
     for story, sd in zip(result.stories, data["stories"], strict=True):
         local = {pid: k for k, pid in enumerate(story.ids)}
@@ -103,9 +101,7 @@ def test_pair_limit_is_checked(result: DedupResult, batch: list[Article]) -> Non
         report_data(result, batch, pair_limit=1)
 
 
-def test_passages_are_code_point_offsets_into_the_original_text(
-    result: DedupResult, batch: list[Article]
-) -> None:
+def test_passages_are_code_point_offsets_into_the_original_text(result: DedupResult, batch: list[Article]) -> None:
     data = report_data(result, batch)
     (k,) = [k for k, s in enumerate(result.stories) if "x-1" in s.ids]
     story = result.stories[k]
@@ -196,6 +192,4 @@ def test_cli_html_to_stdout_has_no_bom(news_path: Path) -> None:
 def test_cli_html_is_always_utf8(news_path: Path) -> None:
     code, out, err = run("check", str(news_path), "--format", "html", "--output-encoding", "gb18030")
     assert code == 2 and out == ""
-    assert (
-        err == "dedup check: error: the html report is always UTF-8; --output-encoding gb18030 is for csv\n"
-    )
+    assert err == "dedup check: error: the html report is always UTF-8; --output-encoding gb18030 is for csv\n"

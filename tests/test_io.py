@@ -48,7 +48,7 @@ def test_jsonl_gz(tmp_path: Path) -> None:
         ('{"id": 2}', "a.jsonl:2: field text: missing"),
         ('{"id": 2, "text": ["x"]}', "a.jsonl:2: field text: must be a string"),
         ('{"id": 2, "text": "x", "published_at": "昨天"}', "a.jsonl:2: field published_at:"),
-        ('[1, 2]', "a.jsonl:2: expected a JSON object"),
+        ("[1, 2]", "a.jsonl:2: expected a JSON object"),
         ('{"id": 1, "text": "again"}', "a.jsonl:2: field id: duplicate id '1' (first seen at line 1)"),
     ],
 )
@@ -79,7 +79,9 @@ def test_duplicate_across_files_names_the_first_file(tmp_path: Path) -> None:
 
 def test_undecodable_bytes(tmp_path: Path) -> None:
     p = tmp_path / "a.jsonl"
-    p.write_bytes('{"id": 1, "text": "好"}\n'.encode() + b'{"id": 2, "text": "\xff\xfe"}\n' + '{"id": 3, "text": "好"}\n'.encode())
+    p.write_bytes(
+        '{"id": 1, "text": "好"}\n'.encode() + b'{"id": 2, "text": "\xff\xfe"}\n' + '{"id": 3, "text": "好"}\n'.encode()
+    )
     with pytest.raises(InputError, match=r"a.jsonl:2: field text: byte 0xff at column \d+ is not valid utf-8"):
         read_articles(p)
     reader = ArticleReader(p, skip_bad=True)
@@ -88,7 +90,7 @@ def test_undecodable_bytes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk", "big5"])
 def test_csv_encodings(tmp_path: Path, encoding: str) -> None:
-    text = "id,title,text,account\r\n1,標題一,社區開展活動，居民參與。,岳麓街道\r\n2,標題二,\"多行\n正文\",\r\n"
+    text = 'id,title,text,account\r\n1,標題一,社區開展活動，居民參與。,岳麓街道\r\n2,標題二,"多行\n正文",\r\n'
     if encoding != "big5":
         text = text.replace("標題", "标题").replace("社區開展活動", "社区开展活动").replace("參與", "参与")
     p = write(tmp_path / "a.csv", text, encoding)
@@ -100,12 +102,12 @@ def test_csv_encodings(tmp_path: Path, encoding: str) -> None:
 
 def test_csv_ragged_row_and_missing_id_column(tmp_path: Path) -> None:
     p = write(tmp_path / "a.csv", "id,text\n1,好\n2,好,多余\n3,好\n")
-    with pytest.raises(InputError, match="a.csv:3: has 3 fields, the header has 2"):
+    with pytest.raises(InputError, match=r"a\.csv:3: has 3 fields, the header has 2"):
         read_articles(p)
     reader = ArticleReader(p, skip_bad=True)
     assert [a.id for a in reader] == ["1", "3"]
     q = write(tmp_path / "b.csv", "title,text\n标题,正文\n")
-    with pytest.raises(InputError, match="b.csv:1: field id: the header row has no id column"):
+    with pytest.raises(InputError, match=r"b\.csv:1: field id: the header row has no id column"):
         read_articles(q)
 
 
@@ -153,7 +155,7 @@ def test_missing_file_and_bad_options(tmp_path: Path) -> None:
 
 def test_max_length(tmp_path: Path) -> None:
     p = write(tmp_path / "a.jsonl", '{"id": 1, "text": "长长长长长"}\n{"id": 2, "text": "短"}\n')
-    with pytest.raises(InputError, match="a.jsonl:1: field text: text is 5 characters"):
+    with pytest.raises(InputError, match=r"a\.jsonl:1: field text: text is 5 characters"):
         list(ArticleReader(p, max_length=3))
     reader = ArticleReader(p, max_length=3, skip_bad=True)
     assert [a.id for a in reader] == ["2"]

@@ -135,6 +135,20 @@ def test_boilerplate_quick_rejection_never_changes_the_answer(line: str) -> None
     assert is_boilerplate_line(line) == is_boilerplate_line(line, full)
 
 
-@pytest.mark.parametrize("line", ["点击上方蓝字关注我们", "往期推荐", "END", "编辑:张三", "欢迎转发", "如有侵权请联系删除", "二维码", "长按扫描关注", "阅读原文", "点赞"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "点击上方蓝字关注我们",
+        "往期推荐",
+        "END",
+        "编辑:张三",
+        "欢迎转发",
+        "如有侵权请联系删除",
+        "二维码",
+        "长按扫描关注",
+        "阅读原文",
+        "点赞",
+    ],
+)
 def test_boilerplate_lines_pass_the_quick_rejection(line: str) -> None:
     assert is_boilerplate_line(line)

@@ -129,7 +129,11 @@ def test_excerpt_of_a_later_paragraph_is_found() -> None:
     original = Article(id="full", text="\n".join(paragraphs), account="莲花镇")
     # a digest that starts with the third paragraph and stops mid-way
     excerpt = Article(id="excerpt", text=paragraphs[2][:45] + "…", account="岳麓区教育局")
-    other = Article(id="other", text="7月10日，望城区图书馆暑期少儿阅读季正式启动，活动将持续至8月31日，设置绘本共读等12项体验项目。", account="望城区图书馆")
+    other = Article(
+        id="other",
+        text="7月10日，望城区图书馆暑期少儿阅读季正式启动，活动将持续至8月31日，设置绘本共读等12项体验项目。",
+        account="望城区图书馆",
+    )
     result = find_duplicates([original, other, excerpt])
     assert [sorted(s.ids) for s in result.stories] == [["excerpt", "full"]]
     assert result.stories[0].pairs[0].kind == "contained"
@@ -138,7 +142,11 @@ def test_excerpt_of_a_later_paragraph_is_found() -> None:
 def test_template_batches_stay_bounded() -> None:
     # 300 one-line notices from one template: nearly every pair looks alike.
     posts = [
-        Article(id=str(k), text=f"{k}号楼{k % 7 + 1}单元于6月{k % 28 + 1}日{k % 12 + 8}时停水，请住户{k}提前储水。", account=f"社区{k % 9}")
+        Article(
+            id=str(k),
+            text=f"{k}号楼{k % 7 + 1}单元于6月{k % 28 + 1}日{k % 12 + 8}时停水，请住户{k}提前储水。",
+            account=f"社区{k % 9}",
+        )
         for k in range(300)
     ]
     result = find_duplicates(posts, min_length=10)

@@ -83,9 +83,7 @@ def story_of(result: DedupResult, article_id: str) -> frozenset[str] | None:
 
 @SETTINGS
 @given(batch=articles(), seed=st.integers(0, 2**32 - 1))
-def test_grouping_does_not_depend_on_input_order(
-    dedup: Deduplicator, batch: list[Article], seed: int
-) -> None:
+def test_grouping_does_not_depend_on_input_order(dedup: Deduplicator, batch: list[Article], seed: int) -> None:
     shuffled = batch[:]
     random.Random(seed).shuffle(shuffled)
     first, again, other = dedup.check(batch), dedup.check(batch), dedup.check(shuffled)
@@ -97,9 +95,7 @@ def test_grouping_does_not_depend_on_input_order(
 
 @SETTINGS
 @given(text=st.text(TEXT_ALPHABET, min_size=20, max_size=300), noise=articles(min_size=0, max_size=4))
-def test_an_article_is_grouped_with_an_exact_copy(
-    dedup: Deduplicator, text: str, noise: list[Article]
-) -> None:
+def test_an_article_is_grouped_with_an_exact_copy(dedup: Deduplicator, text: str, noise: list[Article]) -> None:
     features = dedup.extractor.extract(Article(id="x", text=text), index=0)
     assume(features.length >= dedup.config.min_length and features.n_words > 0)
     batch = [*noise, Article(id="copy-a", text=text), Article(id="copy-b", text=text, account="另一个账号")]
@@ -120,8 +116,7 @@ def test_unrelated_posts_never_split_exact_copies(
 ) -> None:
     text = "".join(SENTENCES[i] for i in picks)
     group = [
-        Article(id=f"c{k}", text=text, account="荷叶塘社区" if same_account else ACCOUNTS[k % 4])
-        for k in range(copies)
+        Article(id=f"c{k}", text=text, account="荷叶塘社区" if same_account else ACCOUNTS[k % 4]) for k in range(copies)
     ]
     alone = dedup.check(group)
     assert partition(alone) == {frozenset(a.id for a in group)}
@@ -138,9 +133,7 @@ def test_unrelated_posts_never_split_exact_copies(
     shared=st.sampled_from(SENTENCES),
     threshold=st.floats(0.0, 1.0),
 )
-def test_pair_scores_are_symmetric(
-    dedup: Deduplicator, a: str, b: str, shared: str, threshold: float
-) -> None:
+def test_pair_scores_are_symmetric(dedup: Deduplicator, a: str, b: str, shared: str, threshold: float) -> None:
     fx = dedup.extractor
     fa = fx.extract(Article(id="a", text=a + shared), index=0)
     fb = fx.extract(Article(id="b", text=shared + b), index=1)

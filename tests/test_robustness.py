@@ -219,8 +219,7 @@ def test_csv_embedded_newlines_crlf_and_bom(tmp_path: Path) -> None:
     p = tmp_path / "a.csv"
     body = S[0].replace("，", "，\r\n", 1)
     p.write_bytes(
-        codecs.BOM_UTF8
-        + f'"id","title","text"\r\na,标题,"{body}"\r\nb,"带""引号""的标题",{S[0]}\r\n'.encode()
+        codecs.BOM_UTF8 + f'"id","title","text"\r\na,标题,"{body}"\r\nb,"带""引号""的标题",{S[0]}\r\n'.encode()
     )
     a, b = read_articles(p)
     assert (a.id, a.text, a.lineno) == ("a", body.replace("\r\n", "\n"), 2)  # line ends read as \n
@@ -252,9 +251,7 @@ def test_csv_stray_quote_is_an_error_and_the_next_records_are_read(tmp_path: Pat
 
 def test_csv_undecodable_byte_names_the_column_and_skip_bad_continues(tmp_path: Path) -> None:
     p = tmp_path / "a.csv"
-    p.write_bytes(
-        b"id,title,text\n" + f"a,t,{S[0]}\n".encode() + b"b,\xff\xfe,x\n" + f"c,t,{S[0]}\n".encode()
-    )
+    p.write_bytes(b"id,title,text\n" + f"a,t,{S[0]}\n".encode() + b"b,\xff\xfe,x\n" + f"c,t,{S[0]}\n".encode())
     with pytest.raises(InputError, match=r"a.csv:3: field title: byte 0xff at column 3 is not valid utf-8"):
         read_articles(p)
     _, doc, _ = check_json(p, "--skip-bad")
@@ -276,9 +273,7 @@ def test_csv_field_longer_than_csv_default_limit(tmp_path: Path) -> None:
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "big5", "utf-8-sig", "utf-16", "utf-16-le"])
 @pytest.mark.parametrize("fmt", ["jsonl", "csv", "txt"])
 def test_chinese_encodings_are_detected_per_file(tmp_path: Path, encoding: str, fmt: str) -> None:
-    texts = (
-        [TRADITIONAL_S0, "臺灣新聞報導，居民參與志願服務。"] if encoding == "big5" else [S[0], S[1] + "㐀"]
-    )
+    texts = [TRADITIONAL_S0, "臺灣新聞報導，居民參與志願服務。"] if encoding == "big5" else [S[0], S[1] + "㐀"]
     if encoding == "gbk":
         texts[1] = S[1]  # 㐀 needs GB18030's four-byte form
     if fmt == "jsonl":
@@ -316,9 +311,7 @@ def test_gbk_after_a_long_ascii_start_asks_for_encoding(tmp_path: Path) -> None:
     ascii_lines = [jline(id=f"en{i}", text="community news " * 8) for i in range(800)]  # > 64 KiB
     p = tmp_path / "a.jsonl"
     p.write_bytes(("\n".join(ascii_lines) + "\n").encode() + (jline(id="zh", text=S[0]) + "\n").encode("gbk"))
-    with pytest.raises(
-        InputError, match=r"a.jsonl:801: field text: byte 0x\w\w at column \d+ is not valid utf-8"
-    ):
+    with pytest.raises(InputError, match=r"a.jsonl:801: field text: byte 0x\w\w at column \d+ is not valid utf-8"):
         read_articles(p)
     assert read_articles(p, encoding="gb18030")[-1].text == S[0]
 
@@ -384,15 +377,9 @@ def test_an_overlong_line_is_not_read_into_memory(tmp_path: Path) -> None:
     limit = max_line_bytes(10)
     p = tmp_path / "a.jsonl"
     p.write_bytes(
-        b'{"id": "big", "text": "'
-        + b"x" * (2 * limit)
-        + b'"}\n'
-        + jline(id="a", text="短文").encode()
-        + b"\n"
+        b'{"id": "big", "text": "' + b"x" * (2 * limit) + b'"}\n' + jline(id="a", text="短文").encode() + b"\n"
     )
-    with pytest.raises(
-        InputError, match=rf"a.jsonl:1: line is {2 * limit + 26:,} bytes, more than the limit"
-    ):
+    with pytest.raises(InputError, match=rf"a.jsonl:1: line is {2 * limit + 26:,} bytes, more than the limit"):
         list(ArticleReader(p, max_length=10))
     reader = ArticleReader(p, max_length=10, skip_bad=True)
     assert [a.id for a in reader] == ["a"] and [s.lineno for s in reader.skipped] == [1]

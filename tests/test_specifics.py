@@ -8,7 +8,15 @@ from dedup.specifics import chinese_number, normalize_number
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("十二", 12), ("二十", 20), ("一百零五", 105), ("三千五百", 3500), ("两万", 20000), ("二〇二四", 2024), ("社区", None)],
+    [
+        ("十二", 12),
+        ("二十", 20),
+        ("一百零五", 105),
+        ("三千五百", 3500),
+        ("两万", 20000),
+        ("二〇二四", 2024),
+        ("社区", None),
+    ],
 )
 def test_chinese_numbers(text: str, value: int | None) -> None:
     assert chinese_number(text) == value

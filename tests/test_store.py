@@ -294,9 +294,7 @@ def test_save_load_round_trip(news: list[Article], tmp_path: Path, config: Dedup
     loaded = DedupIndex.load(path)
     assert len(loaded) == len(index)
     assert loaded.config.signature_key() == config.signature_key()
-    assert (
-        loaded.info()["posts"] == len(index) and loaded.info()["format_version"] == dedup.store.FORMAT_VERSION
-    )
+    assert loaded.info()["posts"] == len(index) and loaded.info()["format_version"] == dedup.store.FORMAT_VERSION
     for q in [*news, *posts]:
         assert answer(loaded, q) == answer(index, q), q.id
     # the loaded index keeps working like the original
@@ -490,9 +488,7 @@ def test_threads_share_one_index(news: list[Article]) -> None:
 # Redis
 
 
-def test_redis_index_answers_like_the_memory_index(
-    news: list[Article], redis_url: str, config: DedupConfig
-) -> None:
+def test_redis_index_answers_like_the_memory_index(news: list[Article], redis_url: str, config: DedupConfig) -> None:
     posts = street_posts()
     with DedupIndex.connect(redis_url, config=config) as shared:
         memory = DedupIndex(config)
@@ -556,9 +552,7 @@ print(json.dumps(seen))
 def _write_jsonl(path: Path, posts: Sequence[Article]) -> Path:
     with path.open("w", encoding="utf-8") as fh:
         for a in posts:
-            fh.write(
-                json.dumps({"id": a.id, "text": a.text, "account": a.account}, ensure_ascii=False) + "\n"
-            )
+            fh.write(json.dumps({"id": a.id, "text": a.text, "account": a.account}, ensure_ascii=False) + "\n")
     return path
 
 

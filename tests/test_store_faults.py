@@ -81,9 +81,7 @@ def _read_line(proc: subprocess.Popen[str], timeout: float) -> str:
     return proc.stdout.readline() if ready else ""
 
 
-def test_a_save_killed_midway_leaves_the_previous_index(
-    news: list[Article], news_path: Path, tmp_path: Path
-) -> None:
+def test_a_save_killed_midway_leaves_the_previous_index(news: list[Article], news_path: Path, tmp_path: Path) -> None:
     path = tmp_path / "posts.dedup"
     proc = subprocess.Popen(
         [sys.executable, "-c", _KILLED_SAVE, str(news_path), str(path)],
