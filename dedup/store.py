@@ -1315,10 +1315,11 @@ class _RedisBackend:
         return ops
 
     def clear(self) -> None:
-        keep = self._k("meta").encode()
+        # The config stays, and so does the writer lock that this clear runs under.
+        keep = {self._k("meta").encode(), self._k("lock").encode()}
         batch: list[bytes] = []
         for key in self._client.scan_iter(match=self.prefix + "*", count=1000):
-            if _bytes(key) != keep:
+            if _bytes(key) not in keep:
                 batch.append(_bytes(key))
             if len(batch) >= 1000:
                 self._client.delete(*batch)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from cli_streams import Streams
 
 from dedup import (
     AccountStats,
@@ -21,7 +22,6 @@ from dedup import (
     account_stats,
 )
 from dedup.accounts import copy_sources
-from dedup.cli import main
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2024, 6, 12, 8, 0, tzinfo=CST)
@@ -139,15 +139,6 @@ def test_figures_add_up_on_a_real_check(dedup: Deduplicator, news: list[Article]
 
 
 # -- dedup accounts ---------------------------------------------------------------------
-
-
-class Streams:
-    def __init__(self) -> None:
-        self.stdout = io.StringIO()
-        self.stderr = io.StringIO()
-
-    def run(self, *argv: str) -> int:
-        return main(list(argv), stdin=io.BytesIO(), stdout=self.stdout, stderr=self.stderr)
 
 
 def test_cli_json(news_path: Path, news: list[Article], dedup: Deduplicator) -> None:

@@ -7,18 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from dedup.cli import main
-
-
-class Streams:
-    def __init__(self, stdin: bytes = b"") -> None:
-        self.stdin = io.BytesIO(stdin)
-        self.stdout = io.StringIO()
-        self.stderr = io.StringIO()
-
-    def run(self, *argv: str) -> int:
-        return main(list(argv), stdin=self.stdin, stdout=self.stdout, stderr=self.stderr)
+from cli_streams import Streams
 
 
 def test_duplicates_found_exit_1_and_table(news_path: Path) -> None:

@@ -1,25 +1,14 @@
 from __future__ import annotations
 
-import io
 import json
 import socket
 from pathlib import Path
 
 import pytest
+from cli_streams import Streams
 from redis_server import redis_server_fixture, redis_url_fixture  # noqa: F401  (fixtures)
 
 from dedup import DedupIndex
-from dedup.cli import main
-
-
-class Streams:
-    def __init__(self, stdin: bytes = b"") -> None:
-        self.stdin = io.BytesIO(stdin)
-        self.stdout = io.StringIO()
-        self.stderr = io.StringIO()
-
-    def run(self, *argv: str) -> int:
-        return main(list(argv), stdin=self.stdin, stdout=self.stdout, stderr=self.stderr)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -564,3 +565,38 @@ def test_every_input_id_is_read_or_skipped_with_its_reason(tmp_path: Path) -> No
         by_topic.setdefault(k, []).append(record_id)
     assert groups(doc) == sorted(sorted(ids) for ids in by_topic.values() if len(ids) > 1)
     assert code == 1
+
+
+class _EndlessJsonl(io.RawIOBase):
+    """A long stdin (20 MB, as good as endless here): JSONL records, counting bytes handed out."""
+
+    LIMIT = 20_000_000
+
+    def __init__(self) -> None:
+        self.served = 0
+        self._n = 0
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.served >= self.LIMIT:
+            return 0
+        while len(self._pending) < len(buffer):
+            self._n += 1
+            self._pending += jline(id=f"p{self._n}", text=f"第{self._n}条社区新闻的正文内容。").encode() + b"\n"
+        size = len(buffer)
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        self.served += size
+        return size
+
+
+def test_reading_streams_records_instead_of_loading_the_input() -> None:
+    # A reader that loaded its input first would take all 20 MB before the first record.
+    endless = _EndlessJsonl()
+    reader = ArticleReader("-", stdin=io.BufferedReader(endless), input_format="jsonl")
+    first = list(itertools.islice(reader, 1000))
+    assert [a.id for a in first[:2]] == ["p1", "p2"] and first[-1].id == "p1000"
+    assert endless.served < 1_000_000  # read ahead by buffers, not to the end

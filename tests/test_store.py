@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -522,6 +523,21 @@ def test_redis_index_persists_and_checks_config(news: list[Article], redis_url: 
     assert not DedupIndex.exists(missing)
     with pytest.raises(IndexFileError, match="no index at"):
         DedupIndex.connect(missing, create=False)
+
+
+def test_redis_clear_keeps_its_own_writer_lock(
+    news: list[Article], redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # clear runs under the writer lock: deleting the lock with the posts made its release
+    # fail (a warning, and a lock left to expire).
+    with DedupIndex.connect(redis_url) as index:
+        index.add(news[:4])
+        with caplog.at_level(logging.WARNING, logger="dedup.store"):
+            index.clear()
+            index.add(news[:2])
+        assert len(index) == 2
+        assert not [r for r in caplog.records if "writer lock" in r.getMessage()]
+        index.clear()
 
 
 def test_unreachable_redis_is_a_clear_error() -> None:

@@ -7,7 +7,6 @@ server is killed by a hook on redis-py's socket writes when a given command goes
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import select
@@ -21,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_streams import Streams
 from redis_server import RedisProcess, private_redis_server
 
 import dedup.store
 from dedup import Article, DedupIndex, IndexConnectionError, IndexFileError
-from dedup.cli import main
 
 Answer = dict[str, tuple[float, str]]
 
@@ -304,16 +303,6 @@ def test_redis_going_away_during_an_add_leaves_whole_posts_only(
     assert len(index) == len(news)
     assert {q.id: answer(index, q) for q in news} == {q.id: answer(complete, q) for q in news}
     index.close()
-
-
-class Streams:
-    def __init__(self, stdin: bytes = b"") -> None:
-        self.stdin = io.BytesIO(stdin)
-        self.stdout = io.StringIO()
-        self.stderr = io.StringIO()
-
-    def run(self, *argv: str) -> int:
-        return main(list(argv), stdin=self.stdin, stdout=self.stdout, stderr=self.stderr)
 
 
 def test_cli_exits_2_when_redis_goes_away_mid_query(
