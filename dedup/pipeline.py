@@ -660,10 +660,10 @@ class Deduplicator:
                 _FORK_FEATS = None
             with pool:
                 for block, found in zip(blocks, pool.map(_verify_block, [(b, threshold) for b in blocks]), strict=True):
-                    yield [(int(i), int(j)) for i, j in block.tolist()], found
+                    yield [(i, j) for i, j in block.tolist()], found  # tolist: Python ints already
             return
         for block in blocks:
-            chunk = [(int(i), int(j)) for i, j in block.tolist()]
+            chunk = [(i, j) for i, j in block.tolist()]
             yield chunk, [compare(feats[i], feats[j], threshold=threshold) for i, j in chunk]
 
     def _evidence(
