@@ -322,29 +322,23 @@ class _Vocabulary:
         if specs:
             self._specs[token] = tuple(specs)
 
-    def _learn_all(self, new: set[str]) -> None:
-        # Emptied before (never while) learning one post's tokens, so that all of them
-        # are known afterwards.
+    def specifics(self, tokens: list[str]) -> set[str]:
+        """The specifics among ``tokens`` (learning the tokens not seen before)."""
+        distinct = set(tokens)
+        new = distinct.difference(self._ids)
         if len(self._ids) + len(new) > self.MAX_ENTRIES:
+            # Emptied before (never while) learning one post's tokens, so that all of
+            # them are known afterwards.
             self._ids.clear()
             self._specs.clear()
             self._multi = [[]]
+            new = distinct
         for token in new:
             self._learn(token)
-
-    def _specifics_of(self, distinct: set[str]) -> set[str]:
         # Few tokens carry specifics: intersect (C-level, over the post's tokens) first,
         # never looping over the cache.
         specs_of = self._specs
         return {spec for token in specs_of.keys() & distinct for spec in specs_of[token]}
-
-    def specifics(self, tokens: list[str]) -> set[str]:
-        """The specifics among ``tokens``."""
-        distinct = set(tokens)
-        new = distinct.difference(self._ids)
-        if new:
-            self._learn_all(distinct if len(self._ids) + len(new) > self.MAX_ENTRIES else new)
-        return self._specifics_of(distinct)
 
     def encode(self, tokens: list[str]) -> tuple[NDArray[np.uint64], set[str], NDArray[np.int64]]:
         """Word ids, specifics, and the word positions where paragraphs start."""

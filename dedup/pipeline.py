@@ -81,7 +81,7 @@ _FORK_STATE: dict[str, Any] = {}
 
 
 def _init_worker(config: DedupConfig) -> None:
-    global _WORKER, _WORKER_BATCH, _WORKER_TEXTS
+    global _WORKER, _WORKER_BATCH, _WORKER_TEXTS  # per-process state of a pool worker, set once
     inherited = _FORK_STATE.get("extractor")
     _WORKER = inherited if inherited is not None and inherited.config == config else FeatureExtractor(config)
     _WORKER_BATCH = _FORK_STATE.get("batch")
@@ -649,7 +649,7 @@ class Deduplicator:
         blocks = [pairs[s : s + _VERIFY_CHUNK] for s in range(0, len(pairs), _VERIFY_CHUNK)]
         fork = "fork" in multiprocessing.get_all_start_methods()
         if self.config.workers > 1 and fork and len(pairs) >= _PARALLEL_MIN * 10:
-            global _FORK_FEATS
+            global _FORK_FEATS  # read by the forked verify workers
             _FORK_FEATS = feats
             try:
                 pool = ProcessPoolExecutor(
