@@ -37,7 +37,7 @@ from dedup.models import Article, DedupResult, Evidence, MatchKind, PairMatch, P
 from dedup.normalize import NormalizedText, normalize_text, normalize_with_offsets
 from dedup.pipeline import Deduplicator, find_duplicates
 from dedup.report import render, render_accounts
-from dedup.signature import minhash_signatures, shingle_hashes
+from dedup.signature import minhash_signatures, shingle_hashes, shingle_hashes_many
 from dedup.specifics import extract_specifics
 from dedup.store import DedupIndex, IndexMatch
 from dedup.tokenizer import CharNgramTokenizer, JiebaTokenizer, Tokenizer
@@ -100,4 +100,5 @@ __all__ = [
     "render_accounts",
     "render_html",
     "shingle_hashes",
+    "shingle_hashes_many",
 ]

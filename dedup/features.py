@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, pairwise
 from typing import Literal
 
 import numpy as np
@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from dedup.config import DedupConfig
 from dedup.models import Article
 from dedup.normalize import normalize_text
-from dedup.signature import TokenHasher, shingle_hashes
+from dedup.signature import TokenHasher, shingle_hashes_many
 from dedup.specifics import specific_form
 from dedup.tokenizer import CharNgramTokenizer, JiebaTokenizer, is_word
 
@@ -179,25 +179,27 @@ class FeatureExtractor:
         ncfg = self.config.normalize
         return clean_title(normalize_text(article.title, ncfg)), normalize_text(article.text, ncfg)
 
-    def _encode(self, text: str) -> tuple[NDArray[np.uint64], set[str], NDArray[np.int64]]:
-        """Token ids of the content words of ``text``, their specifics, and where paragraphs start.
-
-        Paragraph starts are word positions.
-        """
+    def _encode_many(self, texts: Sequence[str]) -> _Encoded:
+        """Content-word ids, specifics and paragraph starts of many texts at once."""
         if isinstance(self.tokenizer, CharNgramTokenizer):
-            lines = [self.tokenizer.tokenize(line) for line in text.split("\n")]
-            grams = [g for line in lines for g in line]
-            starts = np.cumsum([0] + [len(line) for line in lines[:-1]])
-            return self._hasher.ids(grams), {g for g in grams if any(c.isdigit() for c in g)}, starts
+            return _Encoded.join([self._encode_grams(text) for text in texts])
         if self._vocab is None:
             self._vocab = _Vocabulary(self.tokenizer)
-        return self._vocab.encode(self.tokenizer.segment(text))
+        segment = self.tokenizer.segment
+        return self._vocab.encode_many([segment(text) if text else [] for text in texts])
 
-    def _specifics(self, text: str) -> set[str]:
-        """The specifics of ``text`` alone (a title: no ids, no paragraphs needed)."""
-        if isinstance(self.tokenizer, CharNgramTokenizer) or self._vocab is None:
-            return self._encode(text)[1]
-        return self._vocab.specifics(self.tokenizer.segment(text))
+    def _encode_grams(self, text: str) -> _Encoded:
+        assert isinstance(self.tokenizer, CharNgramTokenizer)
+        lines = [self.tokenizer.tokenize(line) for line in text.split("\n")]
+        grams = [g for line in lines for g in line]
+        starts = np.cumsum([0] + [len(line) for line in lines[:-1]]).astype(np.int64)
+        return _Encoded(
+            ids=self._hasher.ids(grams),
+            bounds=np.array([0, len(grams)], dtype=np.int64),
+            starts=starts,
+            start_bounds=np.array([0, len(starts)], dtype=np.int64),
+            specifics=[{g for g in grams if any(c.isdigit() for c in g)}],
+        )
 
     def _account_stop(self, account: str) -> frozenset[str]:
         words = self._account_words.get(account)
@@ -237,57 +239,156 @@ class FeatureExtractor:
             ntitle, nbody = self.normalize(article)
             body = nbody if body is None else body
             title = ntitle if title is None else title
-        ids, specifics, starts = self._encode(body)
-        if title:
-            specifics |= self._specifics(title)
-        specifics -= self._account_stop(article.account)
+        return self.extract_many([article], start=index, titles=[title], bodies=[body])[0]
+
+    def extract_many(
+        self,
+        articles: Sequence[Article],
+        *,
+        start: int = 0,
+        titles: Sequence[str] | None = None,
+        bodies: Sequence[str] | None = None,
+    ) -> list[Features]:
+        """Compute the features of consecutive articles (``index`` counts from ``start``).
+
+        The same features as :meth:`extract` one by one, computed a chunk at a time:
+        every token of the chunk is looked up in one pass and the shingles of all
+        bodies are hashed together.
+
+        Parameters
+        ----------
+        articles : sequence of Article
+            The posts.
+        start : int
+            Index of the first.
+        titles, bodies : sequence of str, optional
+            Already normalized titles and bodies (e.g. with learned boilerplate
+            removed), one per article; normalized here when omitted.
+
+        Returns
+        -------
+        list of Features
+
+        Examples
+        --------
+        >>> from dedup import Article, DedupConfig
+        >>> fx = FeatureExtractor(DedupConfig())
+        >>> feats = fx.extract_many([Article(id="1", text="社区开展活动"), Article(id="2", text="6月12日")], start=5)
+        >>> [f.index for f in feats], feats[1].specifics
+        ([5, 6], ('12', '6'))
+        """
+        n = len(articles)
+        if titles is None or bodies is None:
+            normalized = [self.normalize(a) for a in articles]
+            titles = [t for t, _ in normalized] if titles is None else titles
+            bodies = [b for _, b in normalized] if bodies is None else bodies
+        if len(titles) != n or len(bodies) != n:
+            msg = f"need one title and one body per article: {n} articles, {len(titles)} titles, {len(bodies)} bodies"
+            raise ValueError(msg)
+        # Bodies first, then titles (only their specifics are used).
+        enc = self._encode_many([*bodies, *titles])
         bits: Literal[32, 64] = 32 if self.config.scheme == "affine32" else 64
-        shingles = shingle_hashes(ids, ngram_size=self.config.ngram_size, bits=bits)
-        sequence = (ids ^ (ids >> np.uint64(32))).astype(np.uint32)
+        ids_all = enc.ids
+        bounds = enc.bounds[: n + 1]
+        shingles = shingle_hashes_many(ids_all, bounds, ngram_size=self.config.ngram_size, bits=bits)
+        sequence_all = (ids_all ^ (ids_all >> np.uint64(32))).astype(np.uint32)
         # Single words (what the affine32 scheme hashes: the folded ids, i.e. the
         # sequence): a truncated or lightly edited lead keeps most of them.
-        words = sequence if bits == 32 else ids
-        lead = words[:LEAD_WORDS].copy()
-        paragraphs, bounds = _paragraph_leads(words, starts)
-        digest = hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-        return Features(
-            index=index,
-            id=article.id,
-            account=article.account,
-            length=len(body),
-            n_words=len(ids),
-            digest=digest,
-            shingles=shingles,
-            lead=lead,
-            specifics=tuple(sorted(specifics)),
-            sequence=sequence,
-            paragraphs=paragraphs,
-            paragraph_bounds=bounds,
-        )
+        words_all = sequence_all if bits == 32 else ids_all
+        edges = bounds.tolist()
+        start_edges = enc.start_bounds.tolist()
+        out = []
+        for k, (article, body) in enumerate(zip(articles, bodies, strict=True)):
+            lo, hi = edges[k], edges[k + 1]
+            words = words_all[lo:hi]
+            specifics = enc.specifics[k] | enc.specifics[n + k]
+            specifics -= self._account_stop(article.account)
+            paragraphs, paragraph_bounds = _paragraph_leads(words, enc.starts[start_edges[k] : start_edges[k + 1]])
+            digest = hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            out.append(
+                Features(
+                    index=start + k,
+                    id=article.id,
+                    account=article.account,
+                    length=len(body),
+                    n_words=hi - lo,
+                    digest=digest,
+                    shingles=shingles[k],
+                    lead=words[:LEAD_WORDS].copy(),
+                    specifics=tuple(sorted(specifics)),
+                    sequence=sequence_all[lo:hi],
+                    paragraphs=paragraphs,
+                    paragraph_bounds=paragraph_bounds,
+                )
+            )
+        return out
 
-    def extract_many(self, articles: Sequence[Article], *, start: int = 0) -> list[Features]:
-        """Compute features for consecutive articles (``index`` counts from ``start``)."""
-        return [self.extract(a, index=start + i) for i, a in enumerate(articles)]
+
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    """Several texts encoded: word ids one text after another, and where each ends.
+
+    Text ``k`` has words ``ids[bounds[k]:bounds[k + 1]]``, paragraphs starting at the
+    word positions ``starts[start_bounds[k]:start_bounds[k + 1]]`` and the specifics
+    ``specifics[k]``.
+    """
+
+    ids: NDArray[np.uint64]
+    bounds: NDArray[np.int64]
+    starts: NDArray[np.int64]
+    start_bounds: NDArray[np.int64]
+    specifics: list[set[str]]
+
+    @staticmethod
+    def join(parts: Sequence[_Encoded]) -> _Encoded:
+        def edges(lengths: list[int]) -> NDArray[np.int64]:
+            out = np.zeros(len(lengths) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=out[1:])
+            return out
+
+        return _Encoded(
+            ids=np.concatenate([p.ids for p in parts]) if parts else np.zeros(0, dtype=np.uint64),
+            bounds=edges([len(p.ids) for p in parts]),
+            starts=np.concatenate([p.starts for p in parts]) if parts else np.zeros(0, dtype=np.int64),
+            start_bounds=edges([len(p.starts) for p in parts]),
+            specifics=[s for p in parts for s in p.specifics],
+        )
 
 
 # Vocabulary code of a line break (paragraph boundary); never a word id or a -k index.
 _NEWLINE = -(2**62)
 
 
+class _Slots(dict[str, int]):
+    """Token → vocabulary slot; a token looked up for the first time is learned then."""
+
+    __slots__ = ("_learn",)
+
+    def __init__(self, learn: Callable[[str], int]) -> None:
+        super().__init__()
+        self._learn = learn
+
+    def __missing__(self, token: str) -> int:
+        slot = self._learn(token)
+        self[token] = slot
+        return slot
+
+
 class _Vocabulary:
     """Per-extractor cache of what each distinct raw token stands for.
 
     Every distinct token is re-split, filtered (punctuation, stop words), hashed and
-    checked for specifics once. A post is then encoded with C-level iteration (a
-    ``dict`` lookup per token inside ``numpy.fromiter``), which keeps tokenizing close
-    to the speed of the segmenter itself.
+    checked for specifics once, and given a slot. A chunk of posts is then encoded
+    with C-level iteration (one ``dict`` lookup per token inside ``numpy.fromiter``,
+    new tokens learned as they are met) and numpy indexing by slot.
 
-    ``ids[token]`` is the token's word id (a positive 63-bit integer), ``0`` when the
-    token carries no content, or ``-k`` when it splits into several words
-    (``self._multi[k]``, rare: runs of letters and digits).
+    ``codes[slot]`` is the token's word id (a positive 63-bit integer), ``0`` when the
+    token carries no content, :data:`_NEWLINE`, or ``-k`` when it splits into several
+    words (``self._multi[k]``, rare: runs of letters and digits). ``flags[slot]`` says
+    whether it carries specifics (``self._specs[slot]``).
     """
 
-    # Bound on cached tokens; the cache is emptied when it grows past it.
+    # Bound on cached tokens; the cache is emptied (between chunks) when it grows past it.
     MAX_ENTRIES = 2_000_000
 
     def __init__(self, tokenizer: JiebaTokenizer) -> None:
@@ -295,11 +396,19 @@ class _Vocabulary:
         self._stop = tokenizer.stopwords
         self._tag = tokenizer.tagger()
         self._hasher = TokenHasher()
-        self._ids: dict[str, int] = {}
-        self._specs: dict[str, tuple[str, ...]] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self._slots = _Slots(self._learn)
+        self._codes = np.zeros(1 << 12, dtype=np.int64)
+        self._flags = np.zeros(1 << 12, dtype=bool)
+        self._specs: dict[int, tuple[str, ...]] = {}
         self._multi: list[list[int]] = [[]]
 
-    def _learn(self, token: str) -> None:
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def _learn(self, token: str) -> int:
         words = []
         specs = []
         for word in self._tokenizer.resplit(token):
@@ -311,53 +420,87 @@ class _Vocabulary:
                 # Interned so that the specifics of many posts share one string object.
                 specs.append(sys.intern(spec))
         if "\n" in token:
-            self._ids[token] = _NEWLINE
+            code = _NEWLINE
         elif len(words) == 1:
-            self._ids[token] = words[0]
+            code = words[0]
         elif not words:
-            self._ids[token] = 0
+            code = 0
         else:
             self._multi.append(words)
-            self._ids[token] = -(len(self._multi) - 1)
+            code = -(len(self._multi) - 1)
+        slot = len(self._slots)  # the token is added under this slot once learned
+        if slot == len(self._codes):
+            self._codes = np.concatenate((self._codes, np.zeros_like(self._codes)))
+            self._flags = np.concatenate((self._flags, np.zeros_like(self._flags)))
+        self._codes[slot] = code
         if specs:
-            self._specs[token] = tuple(specs)
+            self._flags[slot] = True
+            self._specs[slot] = tuple(specs)
+        return slot
 
-    def specifics(self, tokens: list[str]) -> set[str]:
-        """The specifics among ``tokens`` (learning the tokens not seen before)."""
-        distinct = set(tokens)
-        new = distinct.difference(self._ids)
-        if len(self._ids) + len(new) > self.MAX_ENTRIES:
-            # Emptied before (never while) learning one post's tokens, so that all of
-            # them are known afterwards.
-            self._ids.clear()
-            self._specs.clear()
-            self._multi = [[]]
-            new = distinct
-        for token in new:
-            self._learn(token)
-        # Few tokens carry specifics: intersect (C-level, over the post's tokens) first,
-        # never looping over the cache.
-        specs_of = self._specs
-        return {spec for token in specs_of.keys() & distinct for spec in specs_of[token]}
+    def encode_many(self, token_lists: Sequence[list[str]]) -> _Encoded:
+        """Word ids, specifics and paragraph starts of many token lists."""
+        if len(self._slots) > self.MAX_ENTRIES:
+            self._reset()
+        lengths = [len(tokens) for tokens in token_lists]
+        bounds = np.zeros(len(token_lists) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=bounds[1:])
+        slots = np.fromiter(
+            map(self._slots.__getitem__, chain.from_iterable(token_lists)), dtype=np.int64, count=int(bounds[-1])
+        )
+        # (read after the lookups: learning may have grown the arrays)
+        specifics = self._post_specifics(slots, bounds)
+        codes, bounds = self._expand(self._codes[slots], bounds)
+        is_word = codes > 0
+        before = np.zeros(len(codes) + 1, dtype=np.int64)  # words before each position
+        np.cumsum(is_word, out=before[1:])
+        word_bounds = before[bounds]
+        # A paragraph starts at the number of words its post has before each line
+        # break; consecutive breaks (no words between) start it once.
+        breaks = np.flatnonzero(codes == _NEWLINE)
+        post = np.searchsorted(bounds, breaks, side="right") - 1
+        at = before[breaks] - word_bounds[post]
+        first = np.ones(len(breaks), dtype=bool)
+        first[1:] = (post[1:] != post[:-1]) | (at[1:] != at[:-1])
+        post, at = post[first], at[first]
+        return _Encoded(
+            ids=codes[is_word].view(np.uint64),
+            bounds=word_bounds,
+            starts=at,
+            start_bounds=np.searchsorted(post, np.arange(len(token_lists) + 1)).astype(np.int64),
+            specifics=specifics,
+        )
 
-    def encode(self, tokens: list[str]) -> tuple[NDArray[np.uint64], set[str], NDArray[np.int64]]:
-        """Word ids, specifics, and the word positions where paragraphs start."""
-        specs = self.specifics(tokens)
-        ids = np.fromiter(map(self._ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-        if (ids < 0).any() and (ids[ids < 0] != _NEWLINE).any():
-            expanded: list[int] = []
-            for v in ids.tolist():
-                if v == _NEWLINE or v > 0:
-                    expanded.append(v)
-                elif v < 0:
-                    expanded.extend(self._multi[-v])
-            ids = np.array(expanded, dtype=np.int64)
-        words = ids > 0
-        # A paragraph starts at the number of words seen before each line break.
-        # (cumsum is non-decreasing: dropping repeats of the previous value = unique)
-        starts = np.cumsum(words)[ids == _NEWLINE]
-        starts = starts[np.r_[True, starts[1:] != starts[:-1]]] if len(starts) else starts.astype(np.int64)
-        return ids[words].view(np.uint64), specs, starts
+    def _post_specifics(self, slots: NDArray[np.int64], bounds: NDArray[np.int64]) -> list[set[str]]:
+        out: list[set[str]] = [set() for _ in range(len(bounds) - 1)]
+        at = np.flatnonzero(self._flags[slots])
+        if len(at):
+            post = np.searchsorted(bounds, at, side="right") - 1
+            # Each (post, slot) once; few tokens carry specifics.
+            pairs = np.unique((post << 32) | slots[at])
+            specs = self._specs
+            for p, s in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True):
+                out[p].update(specs[s])
+        return out
+
+    def _expand(
+        self, codes: NDArray[np.int64], bounds: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Replace each several-word token by its words (rare), moving the bounds."""
+        multi = np.flatnonzero((codes < 0) & (codes != _NEWLINE))
+        if not len(multi):
+            return codes, bounds
+        parts = [self._multi[-c] for c in codes[multi].tolist()]
+        sizes = np.array([len(p) for p in parts], dtype=np.int64)
+        reps = np.ones(len(codes), dtype=np.int64)
+        reps[multi] = sizes
+        ends = np.cumsum(reps)
+        out = np.repeat(codes, reps)
+        # Position of every filled word: its token's first position plus its rank in it.
+        firsts = np.repeat(ends[multi] - sizes, sizes)
+        ranks = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        out[firsts + ranks] = np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=int(sizes.sum()))
+        return out, np.concatenate(([0], ends))[bounds]
 
 
 def content_words(tokens: Iterable[str]) -> list[str]:

@@ -238,11 +238,11 @@ def _extract_chunk(task: _Task) -> tuple[_FeatureBlock, _Signatures]:
         all_titles, all_bodies, boilerplate, touched = _WORKER_TEXTS
         titles, bodies = all_titles[start:end], all_bodies[start:end]
         learned = None if boilerplate is None else (boilerplate, touched[start:end])
-    feats = []
-    for k, (a, title, body) in enumerate(zip(_task_articles(task), titles, bodies, strict=True)):
-        if learned is not None:
-            body = learned[0].strip(a.account, body, touched=learned[1][k])
-        feats.append(_WORKER.extract(a, index=start + k, body=body, title=title))
+    articles = _task_articles(task)
+    if learned is not None:
+        strip, touched_here = learned[0].strip, learned[1]
+        bodies = [strip(a.account, body, touched=t) for a, body, t in zip(articles, bodies, touched_here, strict=True)]
+    feats = _WORKER.extract_many(articles, start=start, titles=titles, bodies=bodies)
     return _FeatureBlock.pack(start, feats), _sign(feats, _WORKER.config)
 
 
@@ -402,17 +402,12 @@ class Deduplicator:
                         progress("tokenize", len(out), n)
         else:
             for s, e in spans:
-                chunk = [
-                    fx.extract(
-                        articles[i],
-                        index=i,
-                        body=(
-                            learned.strip(articles[i].account, bodies[i], touched=touched[i]) if learned else bodies[i]
-                        ),
-                        title=titles[i],
-                    )
-                    for i in range(s, e)
-                ]
+                chunk_bodies = bodies[s:e]
+                if learned is not None:
+                    chunk_bodies = [
+                        learned.strip(articles[i].account, bodies[i], touched=touched[i]) for i in range(s, e)
+                    ]
+                chunk = fx.extract_many(articles[s:e], start=s, titles=titles[s:e], bodies=chunk_bodies)
                 out.extend(chunk)
                 signed.append(_sign(chunk, self.config))
                 if progress:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -28,6 +29,7 @@ __all__ = [
     "minhash_signatures",
     "permutations",
     "shingle_hashes",
+    "shingle_hashes_many",
     "to_lean_minhash",
 ]
 
@@ -124,21 +126,65 @@ def shingle_hashes(
     >>> len(shingle_hashes(ids, ngram_size=2))  # "a b", "b a"
     2
     """
-    if ngram_size < 1:
-        msg = f"ngram_size must be >= 1, got {ngram_size}"
-        raise ConfigError(msg)
-    m = len(token_ids)
-    if m == 0:
-        return _EMPTY32 if bits == 32 else _EMPTY
-    n = min(ngram_size, m)
-    count = m - n + 1
+    return shingle_hashes_many(token_ids, np.array([0, len(token_ids)]), ngram_size=ngram_size, bits=bits)[0]
+
+
+def _window_hashes(token_ids: NDArray[np.uint64], n: int) -> NDArray[np.uint64]:
+    """Hash of each run of ``n`` consecutive ids, one per start position."""
+    count = len(token_ids) - n + 1
     h = token_ids[:count].copy()
     with np.errstate(over="ignore"):
         for i in range(1, n):
             h = _fmix64(h * _GOLDEN + token_ids[i : i + count])
-    if bits == 32:
-        return np.unique(_fold32(h))
-    return np.unique(h)
+    return h
+
+
+def shingle_hashes_many(
+    token_ids: NDArray[np.uint64], bounds: NDArray[np.int64], *, ngram_size: int, bits: Literal[32, 64] = 64
+) -> list[NDArray[np.unsignedinteger]]:
+    """:func:`shingle_hashes` of many documents whose ids are concatenated.
+
+    The shingles of all documents are hashed in one pass over ``token_ids``; windows
+    that run across a document boundary are computed and left out.
+
+    Parameters
+    ----------
+    token_ids : ndarray of uint64
+        The ids of all documents, one after another.
+    bounds : ndarray of int
+        Document ``k`` is ``token_ids[bounds[k]:bounds[k + 1]]``.
+    ngram_size, bits
+        As for :func:`shingle_hashes`.
+
+    Returns
+    -------
+    list of ndarray
+        ``shingle_hashes`` of each document.
+
+    Examples
+    --------
+    >>> ids = TokenHasher().ids(["a", "b", "a", "b", "c"])
+    >>> [len(s) for s in shingle_hashes_many(ids, np.array([0, 4, 5]), ngram_size=2)]
+    [2, 1]
+    """
+    if ngram_size < 1:
+        msg = f"ngram_size must be >= 1, got {ngram_size}"
+        raise ConfigError(msg)
+    empty = _EMPTY32 if bits == 32 else _EMPTY
+    windows = _window_hashes(token_ids, ngram_size) if len(token_ids) >= ngram_size else _EMPTY
+    every = _fold32(windows) if bits == 32 else windows
+    out: list[NDArray[np.unsignedinteger]] = []
+    edges = np.asarray(bounds).tolist()
+    for a, b in pairwise(edges):
+        if b - a >= ngram_size:
+            out.append(np.unique(every[a : b - ngram_size + 1]))
+        elif b > a:
+            # Shorter than one shingle: one shingle of all its tokens.
+            short = _window_hashes(token_ids[a:b], b - a)
+            out.append(np.unique(_fold32(short)) if bits == 32 else short)
+        else:
+            out.append(empty)
+    return out
 
 
 def _fold32(h: NDArray[np.unsignedinteger]) -> NDArray[np.uint32]:

@@ -62,3 +62,57 @@ def test_a_full_token_cache_is_emptied_without_changing_features(monkeypatch: py
         for g, e in zip(got, expected, strict=True):
             assert g.specifics == e.specifics and g.digest == e.digest
             assert (g.shingles == e.shingles).all() and (g.sequence == e.sequence).all()
+
+
+def _same(a: object, b: object) -> bool:
+    import numpy as np
+
+    from dedup import Features
+
+    assert isinstance(a, Features) and isinstance(b, Features)
+    arrays = ("shingles", "lead", "sequence", "paragraphs", "paragraph_bounds")
+    scalars = ("index", "id", "account", "length", "n_words", "digest", "specifics")
+    return all(
+        np.array_equal(getattr(a, f), getattr(b, f)) and getattr(a, f).dtype == getattr(b, f).dtype for f in arrays
+    ) and all(getattr(a, f) == getattr(b, f) for f in scalars)
+
+
+_MIXED_POSTS = [
+    # paragraphs, blank lines, a title with specifics, runs that split into several
+    # words (www.gov.cn, COVID-19), an empty body, a post shorter than one shingle
+    Article(
+        id="a",
+        title="【社区动态】6月12日荷叶塘社区开展垃圾分类宣传",
+        text="6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者发放宣传资料200余份。\n\n"
+        "详情见www.gov.cn，咨询电话0731-84123456。\n居民纷纷表示，将从自身做起，做好垃圾分类。",
+        account="荷叶塘社区",
+    ),
+    Article(id="b", text="", title="山水湾社区消防演练"),
+    Article(id="c", text="活动", account="岳麓街道"),
+    Article(
+        id="d",
+        text="COVID-19疫苗接种点设在社区卫生服务中心。\n接种时间为每周一至周五，共有38名医护人员参加保障。\n"
+        "\n\n湖光社区组织老年人参观红色教育基地，重温入党誓词。",
+        account="湖光社区",
+    ),
+]
+
+
+@pytest.mark.parametrize("options", [{}, {"scheme": "affine64"}, {"tokenizer": "char"}, {"ngram_size": 1}])
+def test_a_chunk_gives_the_features_of_each_post_alone(options: dict[str, object]) -> None:
+    config = DedupConfig(**options)  # type: ignore[arg-type]
+    alone = [FeatureExtractor(config).extract(a, index=7 + i) for i, a in enumerate(_MIXED_POSTS)]
+    together = FeatureExtractor(config).extract_many(_MIXED_POSTS, start=7)
+    assert [f.index for f in together] == [7, 8, 9, 10]
+    assert all(_same(t, a) for t, a in zip(together, alone, strict=True))
+    # the paragraphs of the first and last posts are found (blank lines count once)
+    assert len(together[0].paragraph_bounds) - 1 >= 2 and len(together[3].paragraph_bounds) - 1 >= 2
+    assert together[1].n_words == 0 and len(together[1].shingles) == 0
+
+
+def test_extract_many_takes_normalized_texts_one_per_article() -> None:
+    fx = FeatureExtractor(DedupConfig())
+    feats = fx.extract_many(_MIXED_POSTS[:2], titles=["", ""], bodies=["社区开展活动", "6月12日"])
+    assert feats[0].n_words == 3 and feats[1].specifics == ("12", "6")
+    with pytest.raises(ValueError, match="2 articles, 1 titles, 2 bodies"):
+        fx.extract_many(_MIXED_POSTS[:2], titles=[""], bodies=["a", "b"])

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
-from dedup import ConfigError, minhash_signatures, shingle_hashes
+from dedup import ConfigError, minhash_signatures, shingle_hashes, shingle_hashes_many
 from dedup.signature import TokenHasher, datasketch_minhash, to_lean_minhash
 
 
@@ -72,3 +74,33 @@ def test_lean_minhash_round_trip() -> None:
 def test_bad_scheme() -> None:
     with pytest.raises(ConfigError, match="scheme"):
         minhash_signatures([], scheme="legacy")  # type: ignore[arg-type]
+
+
+def test_shingles_of_concatenated_documents_equal_each_alone() -> None:
+    ids = TokenHasher().ids([f"w{k % 7}" for k in range(40)])
+    bounds = np.array([0, 0, 1, 2, 5, 17, 17, 40])
+    for bits in (32, 64):
+        for n in (1, 2, 3, 4):
+            many = shingle_hashes_many(ids, bounds, ngram_size=n, bits=bits)  # type: ignore[arg-type]
+            alone = [shingle_hashes(ids[a:b], ngram_size=n, bits=bits) for a, b in pairwise(bounds.tolist())]  # type: ignore[arg-type]
+            assert len(many) == 7
+            for m, a in zip(many, alone, strict=True):
+                assert m.dtype == a.dtype and np.array_equal(m, a)
+
+
+def test_shingle_hash_definition_is_pinned() -> None:
+    # hash of (x, y) = fmix64(x * golden + y) mod 2**64: saved indexes depend on it
+    def fmix(h: int) -> int:
+        mask = (1 << 64) - 1
+        h ^= h >> 33
+        h = (h * 0xFF51AFD7ED558CCD) & mask
+        h ^= h >> 33
+        h = (h * 0xC4CEB9FE1A85EC53) & mask
+        return h ^ (h >> 33)
+
+    ids = TokenHasher().ids(["社区", "开展", "活动"])
+    x, y, z = (int(v) for v in ids)
+    golden = 0x9E3779B97F4A7C15
+    mask = (1 << 64) - 1
+    expected = sorted({fmix((x * golden + y) & mask), fmix((y * golden + z) & mask)})
+    assert shingle_hashes(ids, ngram_size=2).tolist() == expected
