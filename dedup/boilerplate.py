@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter, defaultdict
 from collections.abc import Container, Iterable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["AccountBoilerplate", "PostKeys", "post_keys", "sentence_key", "split_sentences", "strip_keys"]
 
@@ -105,23 +107,86 @@ class AccountBoilerplate:
 
     def fit_keys(self, accounts: Sequence[str], keys: Iterable[PostKeys]) -> AccountBoilerplate:
         """Learn from :func:`post_keys` of each post instead of the bodies themselves."""
-        counts: dict[str, Counter[int]] = defaultdict(Counter)
-        posts: Counter[str] = Counter()
+        digests: list[int] = []
+        flat: list[int] = []
+        bounds = [0]
+        for digest, sentence_keys in keys:
+            digests.append(digest)
+            flat.extend(sentence_keys)
+            bounds.append(len(flat))
+        return self.fit_arrays(
+            accounts,
+            np.array(digests, dtype=np.uint64),
+            np.array(flat, dtype=np.uint64),
+            np.array(bounds, dtype=np.int64),
+        )
+
+    def fit_arrays(
+        self,
+        accounts: Sequence[str],
+        digests: NDArray[np.uint64],
+        keys: NDArray[np.uint64],
+        bounds: NDArray[np.int64],
+    ) -> AccountBoilerplate:
+        """Learn from :func:`post_keys` held in arrays (compact for large batches).
+
+        Post ``i`` has the body key ``digests[i]`` and the distinct sentence keys
+        ``keys[bounds[i]:bounds[i + 1]]``. Returns ``self``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> bp = AccountBoilerplate(min_posts=2, min_share=0.0)
+        >>> keys = np.array([7, 9, 7, 8], dtype=np.uint64)
+        >>> bp.fit_arrays(["甲", "甲"], np.array([1, 2], dtype=np.uint64), keys, np.array([0, 2, 4]))
+        AccountBoilerplate(1 sentences, 1 accounts)
+        """
+        n = len(accounts)
+        if len(digests) != n or len(bounds) != n + 1:
+            msg = (
+                f"need one digest and one key range per post: "
+                f"{n} accounts, {len(digests)} digests, {len(bounds)} bounds"
+            )
+            raise ValueError(msg)
+        # Posts without an account learn nothing; an account's identical bodies count once.
+        codes = np.full(n, -1, dtype=np.int64)
+        names: dict[str, int] = {}
         seen: set[tuple[str, int]] = set()
-        for account, (digest, sentence_keys) in zip(accounts, keys, strict=True):
-            if not account or (account, digest) in seen:
-                continue
-            seen.add((account, digest))
-            posts[account] += 1
-            counts[account].update(sentence_keys)
-        learned: dict[str, frozenset[int]] = {}
-        for account, counter in counts.items():
-            need = self.min_count(posts[account])
-            common = frozenset(k for k, c in counter.items() if c >= need)
-            if common:
-                learned[account] = common
-        self._keys = learned
+        for i, (account, digest) in enumerate(zip(accounts, digests.tolist(), strict=True)):
+            if account and (account, digest) not in seen:
+                seen.add((account, digest))
+                codes[i] = names.setdefault(account, len(names))
+        posts = np.bincount(codes[codes >= 0], minlength=len(names))
+        # Count, for each (account, sentence), the posts that have it: sort the pairs and
+        # measure the runs (compact where a Counter per account would hold millions of
+        # Python ints).
+        owner = np.repeat(codes, np.diff(bounds))
+        kept = owner >= 0
+        owner, sentence = owner[kept], keys[kept]
+        order = np.lexsort((sentence, owner))
+        owner, sentence = owner[order], sentence[order]
+        first = np.ones(len(owner), dtype=bool)
+        first[1:] = (owner[1:] != owner[:-1]) | (sentence[1:] != sentence[:-1])
+        starts = np.flatnonzero(first)
+        counts = np.diff(np.append(starts, len(owner)))
+        owner, sentence = owner[starts], sentence[starts]
+        need = np.maximum(self.min_posts, self.min_share * posts)
+        common = counts >= need[owner]
+        learned: dict[int, set[int]] = {}
+        for code, key in zip(owner[common].tolist(), sentence[common].tolist(), strict=True):
+            learned.setdefault(code, set()).add(key)
+        # Accounts in the order they first appear.
+        self._keys = {name: frozenset(learned[code]) for name, code in names.items() if code in learned}
         return self
+
+    def touching(self, accounts: Sequence[str], keys: NDArray[np.uint64], bounds: NDArray[np.int64]) -> list[bool]:
+        """:meth:`touches` for many posts whose keys are held as for :meth:`fit_arrays`."""
+        edges = bounds.tolist()
+        out = []
+        for i, account in enumerate(accounts):
+            learned = self._keys.get(account)
+            out.append(bool(learned) and not learned.isdisjoint(keys[edges[i] : edges[i + 1]].tolist()))  # type: ignore[union-attr]
+        return out
 
     def min_count(self, posts: int) -> float:
         """Return how many posts must contain a sentence for it to be boilerplate.

@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from dedup.boilerplate import AccountBoilerplate, PostKeys, post_keys
+from dedup.boilerplate import AccountBoilerplate, post_keys
 from dedup.cluster import Link, cluster_pairs
 from dedup.config import DedupConfig, NormalizeConfig
 from dedup.exceptions import DuplicateIdError, InputError
@@ -73,8 +74,8 @@ def _time_key(when: datetime | None) -> float:
 _WORKER: FeatureExtractor | None = None
 _WORKER_BATCH: Sequence[Article] | None = None
 _FORK_FEATS: Sequence[Features] | None = None
-# Normalized titles and bodies, learned boilerplate and which posts it touches.
-_Texts = tuple[Sequence[str], Sequence[str], AccountBoilerplate | None, Sequence[bool]]
+# The normalized chunks, learned boilerplate and which posts it touches.
+_Texts = tuple[Sequence["_NormalizedChunk"], AccountBoilerplate | None, Sequence[bool]]
 _WORKER_TEXTS: _Texts | None = None
 # Set just before forking the workers and cleared right after.
 _FORK_STATE: dict[str, Any] = {}
@@ -88,15 +89,14 @@ def _init_worker(config: DedupConfig) -> None:
     _WORKER_TEXTS = _FORK_STATE.get("texts")
 
 
-# A task: (start, end, the articles when the worker does not have the batch, titles,
-# bodies, the learned account boilerplate to strip from the bodies and which bodies it
-# touches)
+# A task: (start, end, the articles when the worker does not have the batch, the
+# normalized chunk, the learned account boilerplate to strip from its bodies and which
+# bodies it touches)
 _Task = tuple[
     int,
     int,
     Sequence[Article] | None,
-    Sequence[str] | None,
-    Sequence[str] | None,
+    "_NormalizedChunk | None",
     tuple[AccountBoilerplate, Sequence[bool]] | None,
 ]
 
@@ -205,11 +205,64 @@ def _sign(feats: Sequence[Features], config: DedupConfig) -> _Signatures:
     )
 
 
-def _normalized_with_keys(fx: FeatureExtractor, articles: Sequence[Article]) -> list[tuple[str, str, PostKeys]]:
-    out = []
-    for a in articles:
-        title, body = fx.normalize(a)
-        out.append((title, body, post_keys(body)))
+@dataclass(frozen=True, slots=True)
+class _NormalizedChunk:
+    """Normalized titles and bodies of a chunk, with their :func:`post_keys`, compactly.
+
+    The bodies are one UTF-8 buffer and the keys flat arrays: a few large objects per
+    chunk rather than thousands of small ones. Forked workers that read a chunk then
+    copy one page of it, not every page holding a string header (reference counts are
+    written on access), and the parent returns the memory in one piece when it lets go.
+    """
+
+    titles: list[str]
+    blob: bytes
+    body_bounds: NDArray[np.int64]
+    digests: NDArray[np.uint64]
+    keys: NDArray[np.uint64]  # sorted distinct sentence keys of each post, one after another
+    key_bounds: NDArray[np.int64]
+
+    @staticmethod
+    def build(fx: FeatureExtractor, articles: Sequence[Article]) -> _NormalizedChunk:
+        titles, encoded, digests, keys, key_sizes = [], [], [], [], []
+        for a in articles:
+            title, body = fx.normalize(a)
+            digest, sentence_keys = post_keys(body)
+            titles.append(title)
+            encoded.append(body.encode("utf-8", "surrogatepass"))
+            digests.append(digest)
+            keys.extend(sorted(sentence_keys))
+            key_sizes.append(len(sentence_keys))
+        return _NormalizedChunk(
+            titles=titles,
+            blob=b"".join(encoded),
+            body_bounds=_edges([len(b) for b in encoded]),
+            digests=np.array(digests, dtype=np.uint64),
+            keys=np.array(keys, dtype=np.uint64),
+            key_bounds=_edges(key_sizes),
+        )
+
+    def bodies(self) -> list[str]:
+        edges, blob = self.body_bounds.tolist(), self.blob
+        return [blob[a:b].decode("utf-8", "surrogatepass") for a, b in pairwise(edges)]
+
+    @staticmethod
+    def keys_of(chunks: Sequence[_NormalizedChunk]) -> tuple[NDArray[np.uint64], NDArray[np.uint64], NDArray[np.int64]]:
+        """Digests, keys and key bounds of consecutive chunks, joined."""
+        if not chunks:
+            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64), np.zeros(1, dtype=np.int64)
+        shift = np.cumsum([0] + [len(c.keys) for c in chunks[:-1]])
+        bounds = np.concatenate([[0]] + [c.key_bounds[1:] + off for c, off in zip(chunks, shift.tolist(), strict=True)])
+        return (
+            np.concatenate([c.digests for c in chunks]),
+            np.concatenate([c.keys for c in chunks]),
+            bounds.astype(np.int64),
+        )
+
+
+def _edges(sizes: Sequence[int]) -> NDArray[np.int64]:
+    out = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=out[1:])
     return out
 
 
@@ -220,25 +273,22 @@ def _verify_block(task: tuple[NDArray[np.int64], float]) -> list[Verdict]:
     return [compare(feats[i], feats[j], threshold=threshold) for i, j in block.tolist()]
 
 
-def _normalize_chunk(task: _Task) -> list[tuple[str, str, PostKeys]]:
+def _normalize_chunk(task: _Task) -> _NormalizedChunk:
     assert _WORKER is not None
-    out = []
-    for a in _task_articles(task):
-        title, body = _WORKER.normalize(a)
-        out.append((title, body, post_keys(body)))
-    return out
+    return _NormalizedChunk.build(_WORKER, _task_articles(task))
 
 
 def _extract_chunk(task: _Task) -> tuple[_FeatureBlock, _Signatures]:
     assert _WORKER is not None
-    start, end, _, titles, bodies, learned = task
-    if titles is None or bodies is None:
-        # A forked worker holds the normalized texts: the task is just a range.
+    start, end, _, chunk, learned = task
+    if chunk is None:
+        # A forked worker holds the normalized chunks: the task is just a range.
         assert _WORKER_TEXTS is not None
-        all_titles, all_bodies, boilerplate, touched = _WORKER_TEXTS
-        titles, bodies = all_titles[start:end], all_bodies[start:end]
+        chunks, boilerplate, touched = _WORKER_TEXTS
+        chunk = chunks[start // _CHUNK]
         learned = None if boilerplate is None else (boilerplate, touched[start:end])
     articles = _task_articles(task)
+    titles, bodies = chunk.titles, chunk.bodies()
     if learned is not None:
         strip, touched_here = learned[0].strip, learned[1]
         bodies = [strip(a.account, body, touched=t) for a, body, t in zip(articles, bodies, touched_here, strict=True)]
@@ -356,60 +406,65 @@ class Deduplicator:
         parallel = self.config.workers > 1 and n >= _PARALLEL_MIN
         fx = self._extractor
         spans = _chunks(n, _CHUNK)
-        normalized: list[tuple[str, str, PostKeys]] = []
+        # Spans are fixed, so chunk k of the normalized texts is spans[k] in both steps.
+        chunks: list[_NormalizedChunk] = []
+        done = 0
         if parallel:
             pool, shared = _pool(self.config, fx, articles)
             with pool:
-                tasks: list[_Task] = [(s, e, None if shared else articles[s:e], None, None, None) for s, e in spans]
-                for part in pool.map(_normalize_chunk, tasks):
-                    normalized.extend(part)
+                tasks: list[_Task] = [(s, e, None if shared else articles[s:e], None, None) for s, e in spans]
+                for chunk in pool.map(_normalize_chunk, tasks):
+                    chunks.append(chunk)
+                    done += len(chunk.titles)
                     if progress:
-                        progress("normalize", len(normalized), n)
+                        progress("normalize", done, n)
         else:
             for s, e in spans:
-                normalized.extend(_normalized_with_keys(fx, articles[s:e]))
+                chunks.append(_NormalizedChunk.build(fx, articles[s:e]))
+                done += e - s
                 if progress:
-                    progress("normalize", len(normalized), n)
-        titles = [t for t, _, _ in normalized]
-        bodies = [b for _, b, _ in normalized]
+                    progress("normalize", done, n)
         learned = None
         touched: list[bool] = []
         if self.config.learn_boilerplate:
-            learned = AccountBoilerplate().fit_keys([a.account for a in articles], [k for _, _, k in normalized])
+            accounts = [a.account for a in articles]
+            digests, keys, key_bounds = _NormalizedChunk.keys_of(chunks)
+            learned = AccountBoilerplate().fit_arrays(accounts, digests, keys, key_bounds)
             # Most posts carry none of their account's learned sentences: their
             # sentences need not be hashed again.
-            touched = [learned.touches(a.account, k) for a, (_, _, k) in zip(articles, normalized, strict=True)]
-        del normalized
+            touched = learned.touching(accounts, keys, key_bounds)
+            del accounts, digests, keys, key_bounds
         out: list[Features] = []
         signed: list[_Signatures] = [_sign([], self.config)]
         if parallel:
             # Forked after normalizing, the workers hold the texts; the parent lets go
             # of them, and the memory they took holds the features coming back.
-            pool, shared = _pool(self.config, fx, articles, (titles, bodies, learned, touched))
+            pool, shared = _pool(self.config, fx, articles, (chunks, learned, touched))
             with pool:
                 if shared:
-                    tasks = [(s, e, None, None, None, None) for s, e in spans]
+                    tasks = [(s, e, None, None, None) for s, e in spans]
                 else:
                     tasks = [
-                        (s, e, articles[s:e], titles[s:e], bodies[s:e], (learned, touched[s:e]) if learned else None)
-                        for s, e in spans
+                        (s, e, articles[s:e], chunk, (learned, touched[s:e]) if learned else None)
+                        for (s, e), chunk in zip(spans, chunks, strict=True)
                     ]
-                del titles, bodies, touched
+                del chunks, touched
                 for block, sigs in pool.map(_extract_chunk, tasks):
                     out.extend(block.unpack(articles))
                     signed.append(sigs)
                     if progress:
                         progress("tokenize", len(out), n)
         else:
-            for s, e in spans:
-                chunk_bodies = bodies[s:e]
+            for (s, e), normalized in zip(spans, chunks, strict=True):
+                bodies = normalized.bodies()
                 if learned is not None:
-                    chunk_bodies = [
-                        learned.strip(articles[i].account, bodies[i], touched=touched[i]) for i in range(s, e)
+                    bodies = [
+                        learned.strip(articles[i].account, body, touched=touched[i])
+                        for i, body in zip(range(s, e), bodies, strict=True)
                     ]
-                chunk = fx.extract_many(articles[s:e], start=s, titles=titles[s:e], bodies=chunk_bodies)
-                out.extend(chunk)
-                signed.append(_sign(chunk, self.config))
+                feats = fx.extract_many(articles[s:e], start=s, titles=normalized.titles, bodies=bodies)
+                out.extend(feats)
+                signed.append(_sign(feats, self.config))
                 if progress:
                     progress("tokenize", len(out), n)
         return out, _Signatures.join(signed)
