@@ -177,14 +177,23 @@ def shingle_hashes_many(
     edges = np.asarray(bounds).tolist()
     for a, b in pairwise(edges):
         if b - a >= ngram_size:
-            out.append(np.unique(every[a : b - ngram_size + 1]))
+            out.append(_distinct(every[a : b - ngram_size + 1]))
         elif b > a:
             # Shorter than one shingle: one shingle of all its tokens.
             short = _window_hashes(token_ids[a:b], b - a)
-            out.append(np.unique(_fold32(short)) if bits == 32 else short)
+            out.append(_fold32(short) if bits == 32 else short)
         else:
             out.append(empty)
     return out
+
+
+def _distinct(values: NDArray[np.unsignedinteger]) -> NDArray[np.unsignedinteger]:
+    """Sorted distinct values: ``np.unique``, ~5x faster on a few hundred integers."""
+    values = np.sort(values)
+    keep = np.empty(len(values), dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def _fold32(h: NDArray[np.unsignedinteger]) -> NDArray[np.uint32]:
