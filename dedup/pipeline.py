@@ -297,16 +297,26 @@ def _extract_chunk(task: _Task) -> tuple[_FeatureBlock, _Signatures]:
 
 
 def _pool(
-    config: DedupConfig, extractor: FeatureExtractor, batch: Sequence[Article], texts: _Texts | None = None
+    config: DedupConfig,
+    extractor: FeatureExtractor,
+    batch: Sequence[Article],
+    texts: _Texts | None = None,
+    *,
+    warm: bool = True,
 ) -> tuple[ProcessPoolExecutor, bool]:
-    """A worker pool, and whether its workers hold the batch and ``texts`` (forked)."""
+    """A worker pool, and whether its workers hold the batch and ``texts`` (forked).
+
+    ``warm=False`` forks workers that do not tokenize (normalizing) before the
+    dictionary is loaded.
+    """
     methods = multiprocessing.get_all_start_methods()
     # fork starts workers without re-importing, with the dictionary loaded and the batch
     # in memory; spawn elsewhere (macOS, Windows), where each worker loads its own.
     fork = "fork" in methods
     context = multiprocessing.get_context("fork" if fork else "spawn")
     if fork:
-        extractor.warm_up()
+        if warm:
+            extractor.warm_up()
         _FORK_STATE.update(extractor=extractor, batch=batch, texts=texts)
     try:
         pool = ProcessPoolExecutor(
@@ -410,10 +420,14 @@ class Deduplicator:
         chunks: list[_NormalizedChunk] = []
         done = 0
         if parallel:
-            pool, shared = _pool(self.config, fx, articles)
+            pool, shared = _pool(self.config, fx, articles, warm=False)
             with pool:
                 tasks: list[_Task] = [(s, e, None if shared else articles[s:e], None, None) for s, e in spans]
-                for chunk in pool.map(_normalize_chunk, tasks):
+                normalizing = pool.map(_normalize_chunk, tasks)
+                # Normalizing needs no dictionary: load it while the workers normalize,
+                # for the tokenizing workers forked next to inherit.
+                fx.warm_up()
+                for chunk in normalizing:
                     chunks.append(chunk)
                     done += len(chunk.titles)
                     if progress:
