@@ -442,7 +442,14 @@ def _pipeline(text: str, offsets: _Offsets, config: NormalizeConfig) -> tuple[st
     else:
         text = text.translate(_char_tables(config.nfkc, config.traditional, config.punctuation)[0])
     if config.nfkc and not unicodedata.is_normalized("NFKC", text):
-        text, offsets = _nfkc(text, offsets)
+        if offsets is None and "…" in text:
+            # The one character that keeps a quarter of news posts from being NFKC
+            # already. NFKC decomposes before composing, so NFKC(text) is NFKC of the
+            # text with it decomposed to "...", and that text is often normalized
+            # already: no whole-text NFKC then (1.6 ms per post in the benchmark batch).
+            text = text.replace("…", "...")
+        if not unicodedata.is_normalized("NFKC", text):
+            text, offsets = _nfkc(text, offsets)
         # What NFKC expanded may need folding too, and may be invisible.
         fold = _translation_table(config.traditional, config.punctuation)
         if fold:
