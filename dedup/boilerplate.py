@@ -18,7 +18,9 @@ from numpy.typing import NDArray
 
 __all__ = ["AccountBoilerplate", "PostKeys", "post_keys", "sentence_key", "split_sentences", "strip_keys"]
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;。！？；…])|\n")
+# A sentence: text up to and including a sentence-final mark, or the rest of a line.
+# (findall; the same pieces as splitting after each mark and at line breaks, in half the time)
+_SENTENCE = re.compile(r"[^.!?;。！？；…\n]*[.!?;。！？；…]|[^.!?;。！？；…\n]+")
 _MIN_SENTENCE = 4
 # What splitting into sentences and joining them again can change: spaces, blank lines.
 _SPACE_OR_BLANK_LINE = re.compile(r"[^\S\n]|\n\n|\A\n|\n\Z")
@@ -34,7 +36,7 @@ def split_sentences(text: str) -> list[str]:
     >>> split_sentences("第一句.第二句!\\n第三句")
     ['第一句.', '第二句!', '第三句']
     """
-    return [s for s in (part.strip() for part in _SENTENCE_END.split(text)) if s]
+    return [s for s in (part.strip() for part in _SENTENCE.findall(text)) if s]
 
 
 def sentence_key(sentence: str) -> int:

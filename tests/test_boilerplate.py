@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -80,3 +82,10 @@ def test_strip_with_touched_false_equals_full_strip() -> None:
     footer = "又一条新闻的正文内容. 本号编辑部出品."
     assert bp.touches("甲", post_keys(footer))
     assert bp.strip("甲", footer) == "又一条新闻的正文内容."
+
+
+@given(st.text(alphabet="社区a .。!！?？;；…\n\t", max_size=60))
+def test_sentences_are_the_pieces_between_final_marks_and_line_breaks(text: str) -> None:
+    # reference: split after every sentence-final mark and at every line break
+    reference = [s for s in (p.strip() for p in re.split(r"(?<=[.!?;。！？；…])|\n", text)) if s]
+    assert split_sentences(text) == reference
