@@ -5,9 +5,11 @@ import io
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dedup import Article, Deduplicator, render
-from dedup.report import display_width
+from dedup.report import _clip, display_width
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +120,21 @@ def test_cli_json_can_carry_a_bom(news_path) -> None:  # type: ignore[no-untyped
     argv = ["check", str(news_path), "--format", "json", "-q", "--output-encoding", "utf-8-sig"]
     assert main(argv, stdout=out) == 1
     assert out.getvalue().startswith('\ufeff{"stories"')
+
+
+@given(st.text(alphabet="社区a b\u0301\u200bＡ😀e\t", max_size=40), st.integers(min_value=1, max_value=30))
+def test_clipped_cells_are_the_longest_prefix_that_fits(text: str, width: int) -> None:
+    clipped = _clip(text, width)
+    flat = " ".join(text.split())
+    if display_width(flat) <= width:
+        assert clipped == flat
+    else:
+        # the char-by-char definition: add characters until the next one would leave no column for "…"
+        used, keep = 0, []
+        for ch in flat:
+            if used + display_width(ch) > width - 1:
+                break
+            keep.append(ch)
+            used += display_width(ch)
+        assert clipped == "".join(keep) + "…"
+        assert display_width(clipped) <= width
