@@ -40,7 +40,9 @@ _GOLDEN = _U64(0x9E3779B97F4A7C15)
 _EMPTY = np.zeros(0, dtype=np.uint64)
 _EMPTY32 = np.zeros(0, dtype=np.uint32)
 # Rows of shingles permuted per numpy step: bounds the temporary (rows x num_perm).
-_CHUNK_ROWS = 16384
+# 8192 x 128 (4 MiB for affine32) was fastest here: 37 ms per 2,000 posts against
+# 57 ms at 16384 rows and 48 ms at 4096 (best of 4); at 32 permutations it ties 16384.
+_CHUNK_ROWS = 8192
 
 
 def _fmix64(h: NDArray[np.uint64]) -> NDArray[np.uint64]:
