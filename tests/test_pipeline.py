@@ -176,3 +176,15 @@ def test_workers_send_back_the_same_features(news: list[Article], monkeypatch: p
         for name in ("shingles", "lead", "sequence", "paragraphs", "paragraph_bounds"):
             a, b = getattr(p, name), getattr(s, name)
             assert a.dtype == b.dtype and a.tolist() == b.tolist(), name
+
+
+def test_workers_started_by_spawn_give_identical_results(news: list[Article], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where fork is missing (macOS, Windows) tasks carry the articles and normalized chunks.
+    import dedup.pipeline
+
+    serial = Deduplicator(DedupConfig(workers=1)).check(news)
+    monkeypatch.setattr(dedup.pipeline, "_PARALLEL_MIN", 1)
+    monkeypatch.setattr(dedup.pipeline, "_CHUNK", 3)
+    monkeypatch.setattr(dedup.pipeline.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    parallel = Deduplicator(DedupConfig(workers=2)).check(news)
+    assert parallel == serial
