@@ -285,6 +285,16 @@ class FeatureExtractor:
         if len(titles) != n or len(bodies) != n:
             msg = f"need one title and one body per article: {n} articles, {len(titles)} titles, {len(bodies)} bodies"
             raise ValueError(msg)
+        return self._extract(articles, start, titles, bodies)[0]
+
+    def _extract(
+        self, articles: Sequence[Article], start: int, titles: Sequence[str], bodies: Sequence[str]
+    ) -> tuple[list[Features], list[set[str]]]:
+        """:meth:`extract_many`, and the specifics of each body alone.
+
+        (Before the title's specifics are added and the account's words removed.)
+        """
+        n = len(articles)
         # Bodies first, then titles (only their specifics are used).
         enc = self._encode_many([*bodies, *titles])
         bits: Literal[32, 64] = 32 if self.config.scheme == "affine32" else 64
@@ -321,7 +331,7 @@ class FeatureExtractor:
                     paragraph_bounds=paragraph_bounds,
                 )
             )
-        return out
+        return out, enc.specifics[:n]
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,8 +74,8 @@ def _time_key(when: datetime | None) -> float:
 _WORKER: FeatureExtractor | None = None
 _WORKER_BATCH: Sequence[Article] | None = None
 _FORK_FEATS: Sequence[Features] | None = None
-# The normalized chunks, learned boilerplate and which posts it touches.
-_Texts = tuple[Sequence["_NormalizedChunk"], AccountBoilerplate | None, Sequence[bool]]
+# The normalized chunks and what to do with them.
+_Texts = tuple[Sequence["_NormalizedChunk"], "_Plan"]
 _WORKER_TEXTS: _Texts | None = None
 # Set just before forking the workers and cleared right after.
 _FORK_STATE: dict[str, Any] = {}
@@ -90,15 +90,29 @@ def _init_worker(config: DedupConfig) -> None:
 
 
 # A task: (start, end, the articles when the worker does not have the batch, the
-# normalized chunk, the learned account boilerplate to strip from its bodies and which
-# bodies it touches)
-_Task = tuple[
-    int,
-    int,
-    Sequence[Article] | None,
-    "_NormalizedChunk | None",
-    tuple[AccountBoilerplate, Sequence[bool]] | None,
-]
+# normalized chunk and the plan for its range when the worker does not have them)
+_Task = tuple[int, int, Sequence[Article] | None, "_NormalizedChunk | None", "_Plan | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the feature step does with the normalized bodies of positions ``start`` on.
+
+    ``boilerplate`` (learned, or None) is stripped from the bodies it ``touched``.
+    ``source[i]`` is the first post whose features body is the same as post ``i``'s
+    (``i`` itself for most): a copy's body features are computed once, for its source,
+    whose body specifics are sent back when ``is_source``.
+    """
+
+    start: int
+    boilerplate: AccountBoilerplate | None
+    touched: NDArray[np.bool_]
+    source: NDArray[np.int64]
+    is_source: NDArray[np.bool_]
+
+    def part(self, start: int, end: int) -> _Plan:
+        a, b = start - self.start, end - self.start
+        return _Plan(start, self.boilerplate, self.touched[a:b], self.source[a:b], self.is_source[a:b])
 
 
 def _task_articles(task: _Task) -> Sequence[Article]:
@@ -145,9 +159,10 @@ class _FeatureBlock:
     digests: bytes  # n * 16
     specifics: list[tuple[str, ...]]
     arrays: tuple[tuple[NDArray[Any], NDArray[np.int64]], ...]  # (flat, offsets) per field
+    body_specifics: dict[int, tuple[str, ...]]  # of the posts that are sources of copies
 
     @staticmethod
-    def pack(start: int, feats: Sequence[Features]) -> _FeatureBlock:
+    def pack(start: int, feats: Sequence[Features], body_specifics: dict[int, tuple[str, ...]]) -> _FeatureBlock:
         arrays = []
         for name in _ARRAY_FIELDS:
             parts = [getattr(f, name) for f in feats]
@@ -160,6 +175,7 @@ class _FeatureBlock:
             digests=b"".join(f.digest for f in feats),
             specifics=[f.specifics for f in feats],
             arrays=tuple(arrays),
+            body_specifics=body_specifics,
         )
 
     def unpack(self, articles: Sequence[Article]) -> list[Features]:
@@ -280,20 +296,115 @@ def _normalize_chunk(task: _Task) -> _NormalizedChunk:
 
 def _extract_chunk(task: _Task) -> tuple[_FeatureBlock, _Signatures]:
     assert _WORKER is not None
-    start, end, _, chunk, learned = task
-    if chunk is None:
-        # A forked worker holds the normalized chunks: the task is just a range.
+    start, end, _, chunk, plan = task
+    if chunk is None or plan is None:
+        # A forked worker holds the normalized chunks and the plan: the task is a range.
         assert _WORKER_TEXTS is not None
-        chunks, boilerplate, touched = _WORKER_TEXTS
-        chunk = chunks[start // _CHUNK]
-        learned = None if boilerplate is None else (boilerplate, touched[start:end])
-    articles = _task_articles(task)
-    titles, bodies = chunk.titles, chunk.bodies()
-    if learned is not None:
-        strip, touched_here = learned[0].strip, learned[1]
-        bodies = [strip(a.account, body, touched=t) for a, body, t in zip(articles, bodies, touched_here, strict=True)]
-    feats = _WORKER.extract_many(articles, start=start, titles=titles, bodies=bodies)
-    return _FeatureBlock.pack(start, feats), _sign(feats, _WORKER.config)
+        chunks, whole = _WORKER_TEXTS
+        chunk, plan = chunks[start // _CHUNK], whole.part(start, end)
+    feats, body_specifics = _features(_WORKER, _task_articles(task), start, chunk, plan)
+    return _FeatureBlock.pack(start, feats, body_specifics), _sign(feats, _WORKER.config)
+
+
+def _features(
+    fx: FeatureExtractor, articles: Sequence[Article], start: int, chunk: _NormalizedChunk, plan: _Plan
+) -> tuple[list[Features], dict[int, tuple[str, ...]]]:
+    """Features of one chunk (copies left without body features, see :func:`_complete_copies`)."""
+    bodies = chunk.bodies()
+    if plan.boilerplate is not None:
+        strip = plan.boilerplate.strip
+        touched = plan.touched.tolist()
+        bodies = [strip(a.account, body, touched=t) for a, body, t in zip(articles, bodies, touched, strict=True)]
+    own = (plan.source == np.arange(start, start + len(bodies))).tolist()
+    bodies = [body if keep else "" for body, keep in zip(bodies, own, strict=True)]
+    feats, body_specifics = fx._extract(articles, start, chunk.titles, bodies)
+    wanted = np.flatnonzero(plan.is_source).tolist()
+    return feats, {start + k: tuple(sorted(body_specifics[k])) for k in wanted}
+
+
+def _plan(
+    chunks: Sequence[_NormalizedChunk],
+    accounts: Sequence[str],
+    boilerplate: AccountBoilerplate | None,
+    touched: Sequence[bool],
+) -> _Plan:
+    """Find the copies: posts whose features body is byte for byte an earlier post's.
+
+    A body carrying no learned sentence is used as normalized, except that for an
+    account with learned sentences it is re-joined (:func:`~dedup.boilerplate.strip_keys`),
+    which depends on the body alone: equal normalized bodies, both untouched and both
+    of accounts with (or both without) learned sentences, give equal features bodies.
+    Reposts copied word for word are common (a third of the benchmark batch).
+    """
+    n = len(accounts)
+    marked = np.zeros(n, dtype=bool) if not touched else np.asarray(touched, dtype=bool)
+    source = np.arange(n, dtype=np.int64)
+    first: dict[tuple[int, bool], tuple[int, bytes]] = {}
+    i = 0
+    for chunk in chunks:
+        edges = chunk.body_bounds.tolist()
+        for k, digest in enumerate(chunk.digests.tolist()):
+            if not marked[i]:
+                rejoined = boilerplate is not None and boilerplate.count(accounts[i]) > 0
+                body = chunk.blob[edges[k] : edges[k + 1]]
+                seen = first.setdefault((digest, rejoined), (i, body))
+                if seen[0] != i and seen[1] == body:
+                    source[i] = seen[0]
+            i += 1
+    is_source = np.zeros(n, dtype=bool)
+    is_source[source[source != np.arange(n)]] = True
+    return _Plan(0, boilerplate, marked, source, is_source)
+
+
+def _complete_copies(
+    fx: FeatureExtractor,
+    feats: list[Features],
+    sigs: _Signatures,
+    plan: _Plan,
+    body_specifics: dict[int, tuple[str, ...]],
+) -> _Signatures:
+    """Give each copy its source's body features and signatures (shared, not copied)."""
+    copies = np.flatnonzero(plan.source != np.arange(len(plan.source)))
+    if not len(copies):
+        return sigs
+    sources = plan.source[copies]
+    for i, j in zip(copies.tolist(), sources.tolist(), strict=True):
+        own, src = feats[i], feats[j]
+        # The copy's own features hold its title's specifics less its account's words.
+        specifics = set(own.specifics).union(set(body_specifics[j]) - fx._account_stop(own.account))
+        feats[i] = Features(
+            index=i,
+            id=own.id,
+            account=own.account,
+            length=src.length,
+            n_words=src.n_words,
+            digest=src.digest,
+            shingles=src.shingles,
+            lead=src.lead,
+            specifics=tuple(sorted(specifics)),
+            sequence=src.sequence,
+            paragraphs=src.paragraphs,
+            paragraph_bounds=src.paragraph_bounds,
+        )
+    full, lead = sigs.full.copy(), sigs.lead.copy()
+    full[copies], lead[copies] = sigs.full[sources], sigs.lead[sources]
+    # Paragraph rows of each source, again under its copies.
+    order = np.argsort(sigs.owners, kind="stable")
+    owners_sorted = sigs.owners[order]
+    lo = np.searchsorted(owners_sorted, sources, side="left")
+    counts = np.searchsorted(owners_sorted, sources, side="right") - lo
+    ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows = order[np.repeat(lo, counts) + ranks]
+    owners = np.concatenate((sigs.owners, np.repeat(copies, counts)))
+    # Rows in post order, as if each copy had been computed in its place: the per-row
+    # candidate cap breaks ties between equal signatures by row position.
+    placed = np.argsort(owners, kind="stable")
+    return _Signatures(
+        full=full,
+        lead=lead,
+        paragraphs=np.concatenate((sigs.paragraphs, sigs.paragraphs[rows]))[placed],
+        owners=owners[placed],
+    )
 
 
 def _pool(
@@ -440,48 +551,47 @@ class Deduplicator:
                     progress("normalize", done, n)
         learned = None
         touched: list[bool] = []
+        accounts = [a.account for a in articles]
         if self.config.learn_boilerplate:
-            accounts = [a.account for a in articles]
             digests, keys, key_bounds = _NormalizedChunk.keys_of(chunks)
             learned = AccountBoilerplate().fit_arrays(accounts, digests, keys, key_bounds)
             # Most posts carry none of their account's learned sentences: their
             # sentences need not be hashed again.
             touched = learned.touching(accounts, keys, key_bounds)
-            del accounts, digests, keys, key_bounds
+            del digests, keys, key_bounds
+        plan = _plan(chunks, accounts, learned, touched)
+        del accounts, touched
         out: list[Features] = []
         signed: list[_Signatures] = [_sign([], self.config)]
+        body_specifics: dict[int, tuple[str, ...]] = {}
         if parallel:
-            # Forked after normalizing, the workers hold the texts; the parent lets go
+            # Forked after normalizing, the workers hold the chunks; the parent lets go
             # of them, and the memory they took holds the features coming back.
-            pool, shared = _pool(self.config, fx, articles, (chunks, learned, touched))
+            pool, shared = _pool(self.config, fx, articles, (chunks, plan))
             with pool:
                 if shared:
                     tasks = [(s, e, None, None, None) for s, e in spans]
                 else:
                     tasks = [
-                        (s, e, articles[s:e], chunk, (learned, touched[s:e]) if learned else None)
+                        (s, e, articles[s:e], chunk, plan.part(s, e))
                         for (s, e), chunk in zip(spans, chunks, strict=True)
                     ]
-                del chunks, touched
+                del chunks
                 for block, sigs in pool.map(_extract_chunk, tasks):
                     out.extend(block.unpack(articles))
+                    body_specifics.update(block.body_specifics)
                     signed.append(sigs)
                     if progress:
                         progress("tokenize", len(out), n)
         else:
             for (s, e), normalized in zip(spans, chunks, strict=True):
-                bodies = normalized.bodies()
-                if learned is not None:
-                    bodies = [
-                        learned.strip(articles[i].account, body, touched=touched[i])
-                        for i, body in zip(range(s, e), bodies, strict=True)
-                    ]
-                feats = fx.extract_many(articles[s:e], start=s, titles=normalized.titles, bodies=bodies)
+                feats, found = _features(fx, articles[s:e], s, normalized, plan.part(s, e))
                 out.extend(feats)
+                body_specifics.update(found)
                 signed.append(_sign(feats, self.config))
                 if progress:
                     progress("tokenize", len(out), n)
-        return out, _Signatures.join(signed)
+        return out, _complete_copies(fx, out, _Signatures.join(signed), plan, body_specifics)
 
     def exact_groups(self, feats: Sequence[Features], ids: Sequence[str]) -> list[list[int]]:
         """Groups of comparable articles whose normalized bodies are identical.

@@ -188,3 +188,51 @@ def test_workers_started_by_spawn_give_identical_results(news: list[Article], mo
     monkeypatch.setattr(dedup.pipeline.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     parallel = Deduplicator(DedupConfig(workers=2)).check(news)
     assert parallel == serial
+
+
+def _copies_batch() -> list[Article]:
+    story = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。\n居民纷纷表示将从自身做起。"
+    other = "6月15日，山水湾社区举办消防安全演练，邀请消防员讲解灭火器使用方法，共有80余名居民参加。"
+    footer = "岳麓街道融媒体中心出品。"
+    posts = []
+    # Word-for-word copies under several accounts and titles (title specifics differ, an
+    # account name appears in the text), an account that learns its footer (its posts
+    # are re-joined, touched or not), and copies of a post carrying that footer.
+    for k, account in enumerate(["荷叶塘社区", "岳麓街道", "山水湾社区", "岳麓街道", "长沙县民政局"]):
+        posts.append(Article(id=f"s{k}", title=f"【动态】{k + 3}月荷叶塘社区活动", text=story, account=account))
+    for k in range(4):
+        posts.append(Article(id=f"f{k}", title="消防演练", text=f"{other}\n{footer}", account="岳麓街道"))
+        posts.append(Article(id=f"g{k}", title="", text=f"{other}\n{footer}", account="山水湾社区"))
+    posts.append(Article(id="plain", title="", text=story + "\n" + footer, account="岳麓街道"))
+    return posts
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_copies_share_the_features_computed_for_each_alone(workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    import dedup.pipeline
+
+    batch = _copies_batch()
+    monkeypatch.setattr(dedup.pipeline, "_PARALLEL_MIN", 1)
+    monkeypatch.setattr(dedup.pipeline, "_CHUNK", 3)
+    shared = Deduplicator(DedupConfig(workers=workers))
+    feats, sigs = shared._prepare(batch)
+    plan_of = dedup.pipeline._plan
+
+    def no_copies(*args, **kwargs):  # type: ignore[no-untyped-def]
+        plan = plan_of(*args, **kwargs)
+        assert (plan.source != np.arange(len(plan.source))).sum() >= 8  # the copies were found
+        n = len(plan.source)
+        return dedup.pipeline._Plan(0, plan.boilerplate, plan.touched, np.arange(n), np.zeros(n, dtype=bool))
+
+    monkeypatch.setattr(dedup.pipeline, "_plan", no_copies)
+    alone, alone_sigs = Deduplicator(DedupConfig(workers=workers))._prepare(batch)
+    for a, b in zip(feats, alone, strict=True):
+        for name in ("index", "id", "account", "length", "n_words", "digest", "specifics"):
+            assert getattr(a, name) == getattr(b, name), (a.id, name)
+        for name in ("shingles", "lead", "sequence", "paragraphs", "paragraph_bounds"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), (a.id, name)
+    for name in ("full", "lead", "paragraphs", "owners"):
+        assert np.array_equal(getattr(sigs, name), getattr(alone_sigs, name)), name
+    assert shared.check(batch) == Deduplicator(DedupConfig(workers=workers)).check(batch)
