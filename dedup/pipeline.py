@@ -339,17 +339,18 @@ def _plan(
     n = len(accounts)
     marked = np.zeros(n, dtype=bool) if not touched else np.asarray(touched, dtype=bool)
     source = np.arange(n, dtype=np.int64)
-    first: dict[tuple[int, bool], tuple[int, bytes]] = {}
+    # (body key, re-joined) -> the first such post: its position, chunk and byte span
+    first: dict[tuple[int, bool], tuple[int, _NormalizedChunk, int, int]] = {}
     i = 0
     for chunk in chunks:
         edges = chunk.body_bounds.tolist()
         for k, digest in enumerate(chunk.digests.tolist()):
             if not marked[i]:
                 rejoined = boilerplate is not None and boilerplate.count(accounts[i]) > 0
-                body = chunk.blob[edges[k] : edges[k + 1]]
-                seen = first.setdefault((digest, rejoined), (i, body))
-                if seen[0] != i and seen[1] == body:
-                    source[i] = seen[0]
+                j, other, a, b = first.setdefault((digest, rejoined), (i, chunk, edges[k], edges[k + 1]))
+                # The 64-bit key is checked byte for byte (compared only when keys match).
+                if j != i and other.blob[a:b] == chunk.blob[edges[k] : edges[k + 1]]:
+                    source[i] = j
             i += 1
     is_source = np.zeros(n, dtype=bool)
     is_source[source[source != np.arange(n)]] = True
