@@ -10,7 +10,7 @@ import logging
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 from typing import Any
@@ -373,20 +373,7 @@ def _complete_copies(
         own, src = feats[i], feats[j]
         # The copy's own features hold its title's specifics less its account's words.
         specifics = set(own.specifics).union(set(body_specifics[j]) - fx._account_stop(own.account))
-        feats[i] = Features(
-            index=i,
-            id=own.id,
-            account=own.account,
-            length=src.length,
-            n_words=src.n_words,
-            digest=src.digest,
-            shingles=src.shingles,
-            lead=src.lead,
-            specifics=tuple(sorted(specifics)),
-            sequence=src.sequence,
-            paragraphs=src.paragraphs,
-            paragraph_bounds=src.paragraph_bounds,
-        )
+        feats[i] = replace(src, index=i, id=own.id, account=own.account, specifics=tuple(sorted(specifics)))
     full, lead = sigs.full.copy(), sigs.lead.copy()
     full[copies], lead[copies] = sigs.full[sources], sigs.lead[sources]
     # Paragraph rows of each source, again under its copies.
