@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from dedup.config import DedupConfig
 from dedup.models import Article
 from dedup.normalize import normalize_text
-from dedup.signature import TokenHasher, shingle_hashes_many
+from dedup.signature import TokenHasher, shingle_hashes_many, sorted_distinct
 from dedup.specifics import specific_form
 from dedup.tokenizer import CharNgramTokenizer, JiebaTokenizer, is_word
 
@@ -351,18 +351,20 @@ class _Encoded:
 
     @staticmethod
     def join(parts: Sequence[_Encoded]) -> _Encoded:
-        def edges(lengths: list[int]) -> NDArray[np.int64]:
-            out = np.zeros(len(lengths) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=out[1:])
-            return out
-
         return _Encoded(
             ids=np.concatenate([p.ids for p in parts]) if parts else np.zeros(0, dtype=np.uint64),
-            bounds=edges([len(p.ids) for p in parts]),
+            bounds=edges_of([len(p.ids) for p in parts]),
             starts=np.concatenate([p.starts for p in parts]) if parts else np.zeros(0, dtype=np.int64),
-            start_bounds=edges([len(p.starts) for p in parts]),
+            start_bounds=edges_of([len(p.starts) for p in parts]),
             specifics=[s for p in parts for s in p.specifics],
         )
+
+
+def edges_of(sizes: Sequence[int] | NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Where consecutive parts of these sizes start and end: ``[0, s0, s0 + s1, ...]``."""
+    out = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=out[1:])
+    return out
 
 
 # Vocabulary code of a line break (paragraph boundary); never a word id or a -k index.
@@ -453,8 +455,7 @@ class _Vocabulary:
         if len(self._slots) > self.MAX_ENTRIES:
             self._reset()
         lengths = [len(tokens) for tokens in token_lists]
-        bounds = np.zeros(len(token_lists) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=bounds[1:])
+        bounds = edges_of(lengths)
         slots = np.fromiter(
             map(self._slots.__getitem__, chain.from_iterable(token_lists)), dtype=np.int64, count=int(bounds[-1])
         )
@@ -462,8 +463,7 @@ class _Vocabulary:
         specifics = self._post_specifics(slots, bounds)
         codes, bounds = self._expand(self._codes[slots], bounds)
         is_word = codes > 0
-        before = np.zeros(len(codes) + 1, dtype=np.int64)  # words before each position
-        np.cumsum(is_word, out=before[1:])
+        before = edges_of(is_word)  # words before each position
         word_bounds = before[bounds]
         # A paragraph starts at the number of words its post has before each line
         # break; consecutive breaks (no words between) start it once.
@@ -488,8 +488,7 @@ class _Vocabulary:
             return [set() for _ in range(n)]
         post = np.searchsorted(bounds, at, side="right") - 1
         # Each (post, slot) once, sorted by post; few tokens carry specifics.
-        pairs = np.sort((post << 32) | slots[at])
-        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]  # (sorting beats np.unique's hashing here)
+        pairs = sorted_distinct((post << 32) | slots[at])
         cuts = np.searchsorted(pairs >> 32, np.arange(n + 1)).tolist()
         found = (pairs & 0xFFFFFFFF).tolist()
         get = self._specs.__getitem__

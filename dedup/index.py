@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.exceptions import ConfigError, DuplicateIdError
+from dedup.signature import sorted_distinct
 
 __all__ = ["LSHIndex", "candidate_pairs", "lsh_params"]
 
@@ -282,12 +283,6 @@ def _cap_per_row(
     return pairs[kept]
 
 
-def _sorted_unique(values: NDArray[np.int64]) -> NDArray[np.int64]:
-    # Sort-based; faster than np.unique's hash path on millions of int64 codes.
-    values = np.sort(values)
-    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
-
-
 def encode_pairs(pairs: NDArray[np.int64], n: int) -> NDArray[np.int64]:
     """Pairs ``(i, j)`` of positions below ``n`` as single int64 codes ``i * n + j``."""
     return pairs[:, 0] * n + pairs[:, 1]
@@ -302,4 +297,4 @@ def unique_pairs(pairs: NDArray[np.int64], n: int) -> NDArray[np.int64]:
     """Distinct rows of a pair array, sorted (faster than ``np.unique(axis=0)``)."""
     if not len(pairs):
         return pairs
-    return decode_pairs(_sorted_unique(encode_pairs(pairs, n)), n)
+    return decode_pairs(sorted_distinct(encode_pairs(pairs, n)), n)

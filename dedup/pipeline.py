@@ -22,7 +22,7 @@ from dedup.boilerplate import AccountBoilerplate, post_keys
 from dedup.cluster import Link, cluster_pairs
 from dedup.config import DedupConfig, NormalizeConfig
 from dedup.exceptions import DuplicateIdError, InputError
-from dedup.features import FeatureExtractor, Features
+from dedup.features import FeatureExtractor, Features, edges_of
 from dedup.index import candidate_pairs, unique_pairs
 from dedup.models import Article, DedupResult, Evidence, PairMatch, Post, Story, Summary
 from dedup.signature import minhash_signatures
@@ -166,8 +166,7 @@ class _FeatureBlock:
         arrays = []
         for name in _ARRAY_FIELDS:
             parts = [getattr(f, name) for f in feats]
-            offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-            np.cumsum([len(p) for p in parts], out=offsets[1:])
+            offsets = edges_of([len(p) for p in parts])
             arrays.append((np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32), offsets))
         return _FeatureBlock(
             start=start,
@@ -252,10 +251,10 @@ class _NormalizedChunk:
         return _NormalizedChunk(
             titles=titles,
             blob=b"".join(encoded),
-            body_bounds=_edges([len(b) for b in encoded]),
+            body_bounds=edges_of([len(b) for b in encoded]),
             digests=np.array(digests, dtype=np.uint64),
             keys=np.array(keys, dtype=np.uint64),
-            key_bounds=_edges(key_sizes),
+            key_bounds=edges_of(key_sizes),
         )
 
     def bodies(self) -> list[str]:
@@ -274,12 +273,6 @@ class _NormalizedChunk:
             np.concatenate([c.keys for c in chunks]),
             bounds.astype(np.int64),
         )
-
-
-def _edges(sizes: Sequence[int]) -> NDArray[np.int64]:
-    out = np.zeros(len(sizes) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=out[1:])
-    return out
 
 
 def _verify_block(task: tuple[NDArray[np.int64], float]) -> list[Verdict]:

@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +36,7 @@ __all__ = [
 Scheme = Literal["affine32", "affine64"]
 
 _U64 = np.uint64
+_Int = TypeVar("_Int", bound=np.integer[Any])
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
 _EMPTY = np.zeros(0, dtype=np.uint64)
 _EMPTY32 = np.zeros(0, dtype=np.uint32)
@@ -179,7 +180,7 @@ def shingle_hashes_many(
     edges = np.asarray(bounds).tolist()
     for a, b in pairwise(edges):
         if b - a >= ngram_size:
-            out.append(_distinct(every[a : b - ngram_size + 1]))
+            out.append(sorted_distinct(every[a : b - ngram_size + 1]))
         elif b > a:
             # Shorter than one shingle: one shingle of all its tokens.
             short = _window_hashes(token_ids[a:b], b - a)
@@ -189,8 +190,12 @@ def shingle_hashes_many(
     return out
 
 
-def _distinct(values: NDArray[np.unsignedinteger]) -> NDArray[np.unsignedinteger]:
-    """Sorted distinct values: ``np.unique``, ~5x faster on a few hundred integers."""
+def sorted_distinct(values: NDArray[_Int]) -> NDArray[_Int]:
+    """Sorted distinct values, as ``np.unique`` gives them but by sorting.
+
+    ~5x faster than ``np.unique``'s hashing on a few hundred integers, and faster on
+    millions of int64 codes too; used for shingles, candidate pairs and specifics.
+    """
     values = np.sort(values)
     keep = np.empty(len(values), dtype=bool)
     keep[:1] = True
