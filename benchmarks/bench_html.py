@@ -24,7 +24,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from dedup import Deduplicator, read_articles, render_html
+from dedup import Deduplicator, read_articles
+from dedup.html import render_html
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "dev.jsonl.gz"
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -267,15 +267,16 @@ def error_analysis(labels: Labels, pred: dict[str, str]) -> dict[str, Any]:
 def diagnose(path: str, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     """Why dedup judged these pairs as it did: LSH candidate or not, and the pair verdict.
 
-    Uses the pipeline's public steps (``Deduplicator.features`` / ``.candidates`` and
-    ``dedup.compare``); if the detector's internals change shape, the diagnosis is
+    Uses the pipeline's steps (``Deduplicator.extract_features`` / ``.candidates`` and
+    ``dedup.verify.compare``); if the detector's internals change shape, the diagnosis is
     skipped rather than the benchmark failing.
     """
-    from dedup import DedupConfig, Deduplicator, compare, read_articles
+    from dedup import DedupConfig, Deduplicator, read_articles
+    from dedup.verify import compare
 
     dd = Deduplicator(DedupConfig())
     batch = list(read_articles(path))
-    feats = dd.features(batch)
+    feats = dd.extract_features(batch)
     found = dd.candidates(feats)  # a set of pairs or an (k, 2) array, depending on the version
     rows = found.tolist() if hasattr(found, "tolist") else found
     cands = {(int(i), int(j)) for i, j in rows}
@@ -283,7 +284,7 @@ def diagnose(path: str, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]
     out = []
     for x, y in pairs:
         i, j = sorted((pos[x], pos[y]))
-        v = compare(feats[i], feats[j], threshold=dd.config.threshold)
+        v = compare(feats[i], feats[j], config=dd.config)
         out.append(
             {
                 "a": batch[i].id,
@@ -445,7 +446,8 @@ def _verdict_pairs(path: str) -> list[dict[str, Any]]:
 
 def part_pairs(path: str, out: Path) -> dict[str, Any]:
     """Each real pair as a two-article batch at the default settings."""
-    from dedup import Article, DedupConfig, Deduplicator, compare
+    from dedup import Article, DedupConfig, Deduplicator
+    from dedup.verify import compare
 
     config = DedupConfig()
     dd = Deduplicator(config)
@@ -456,9 +458,9 @@ def part_pairs(path: str, out: Path) -> dict[str, Any]:
         result = dd.check(batch)
         flagged = bool(result.stories)
         template = bool(result.template_pairs)
-        feats = dd.features(batch)
+        feats = dd.extract_features(batch)
         short = any(f.length < config.min_length or f.n_words == 0 for f in feats)
-        v = compare(feats[0], feats[1], threshold=config.threshold)
+        v = compare(feats[0], feats[1], config=config)
         rows.append(
             {
                 "n": n,

@@ -76,7 +76,8 @@ def make_batch(case: str, n: int, path: Path) -> None:
 
 
 def _child(case: str, path: str) -> None:
-    from dedup import ArticleReader, DedupConfig, Deduplicator
+    from dedup import DedupConfig, Deduplicator
+    from dedup.io import ArticleReader
 
     started = time.perf_counter()
     articles = list(ArticleReader(path, max_length=DedupConfig().max_length))

@@ -17,9 +17,7 @@ from __future__ import annotations
 import importlib.metadata as _metadata
 
 from dedup.accounts import AccountPair, AccountStats, account_pairs, account_stats
-from dedup.boilerplate import AccountBoilerplate
-from dedup.cluster import UnionFind, cluster_pairs, connected_components
-from dedup.config import DedupConfig, NormalizeConfig
+from dedup.config import DedupConfig, NormalizeConfig, Params
 from dedup.exceptions import (
     ConfigError,
     DedupError,
@@ -29,19 +27,11 @@ from dedup.exceptions import (
     InputError,
     UnknownIdError,
 )
-from dedup.features import FeatureExtractor, Features
-from dedup.html import render_html
-from dedup.index import LSHIndex, candidate_pairs
-from dedup.io import ArticleReader, SkippedRecord, read_articles
-from dedup.models import Article, DedupResult, Evidence, MatchKind, PairMatch, Post, Story, Summary
-from dedup.normalize import NormalizedText, normalize_text, normalize_with_offsets
+from dedup.index import DedupIndex
+from dedup.io import read_articles
+from dedup.models import Article, DedupResult, Evidence, IndexMatch, MatchKind, PairMatch, Post, Story, Summary
 from dedup.pipeline import Deduplicator, find_duplicates
-from dedup.report import render, render_accounts
-from dedup.signature import minhash_signatures, shingle_hashes, shingle_hashes_many
-from dedup.specifics import extract_specifics
-from dedup.store import DedupIndex, IndexMatch
-from dedup.tokenizer import CharNgramTokenizer, JiebaTokenizer, Tokenizer
-from dedup.verify import Verdict, compare
+from dedup.report import render
 
 try:
     __version__ = _metadata.version("dedup")
@@ -49,12 +39,9 @@ except _metadata.PackageNotFoundError:  # running from a source tree without ins
     __version__ = "0.0.0+unknown"
 
 __all__ = [
-    "AccountBoilerplate",
     "AccountPair",
     "AccountStats",
     "Article",
-    "ArticleReader",
-    "CharNgramTokenizer",
     "ConfigError",
     "DedupConfig",
     "DedupError",
@@ -63,42 +50,22 @@ __all__ = [
     "Deduplicator",
     "DuplicateIdError",
     "Evidence",
-    "FeatureExtractor",
-    "Features",
     "IndexConnectionError",
     "IndexFileError",
     "IndexMatch",
     "InputError",
-    "JiebaTokenizer",
-    "LSHIndex",
     "MatchKind",
     "NormalizeConfig",
-    "NormalizedText",
     "PairMatch",
+    "Params",
     "Post",
-    "SkippedRecord",
     "Story",
     "Summary",
-    "Tokenizer",
-    "UnionFind",
     "UnknownIdError",
-    "Verdict",
     "__version__",
     "account_pairs",
     "account_stats",
-    "candidate_pairs",
-    "cluster_pairs",
-    "compare",
-    "connected_components",
-    "extract_specifics",
     "find_duplicates",
-    "minhash_signatures",
-    "normalize_text",
-    "normalize_with_offsets",
     "read_articles",
     "render",
-    "render_accounts",
-    "render_html",
-    "shingle_hashes",
-    "shingle_hashes_many",
 ]

@@ -10,22 +10,38 @@ and a repost is not kept apart from its original by the reposting account's wrap
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+from collections import Counter
 from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["AccountBoilerplate", "PostKeys", "post_keys", "sentence_key", "split_sentences", "strip_keys"]
+from dedup.config import Params
+
+__all__ = [
+    "AccountBoilerplate",
+    "AccountChange",
+    "AccountState",
+    "BoilerplateCounts",
+    "PostKeys",
+    "affected_posts",
+    "plan_changes",
+    "post_keys",
+    "sentence_key",
+    "split_sentences",
+    "strip_keys",
+]
 
 # A sentence: text up to and including a sentence-final mark, or the rest of a line.
 # (findall; the same pieces as splitting after each mark and at line breaks, in half the time)
 _SENTENCE = re.compile(r"[^.!?;。！？；…\n]*[.!?;。！？；…]|[^.!?;。！？；…\n]+")
-_MIN_SENTENCE = 4
 # What splitting into sentences and joining them again can change: spaces, blank lines.
 _SPACE_OR_BLANK_LINE = re.compile(r"[^\S\n]|\n\n|\A\n|\n\Z")
-# Share of a post that must remain after stripping learned boilerplate.
-_MIN_KEPT = 0.5
+_DEFAULT = Params()
 
 
 def split_sentences(text: str) -> list[str]:
@@ -55,16 +71,18 @@ def sentence_key(sentence: str) -> int:
 PostKeys = tuple[int, frozenset[int]]
 
 
-def post_keys(body: str) -> PostKeys:
+def post_keys(body: str, *, min_sentence: int = _DEFAULT.min_sentence) -> PostKeys:
     """The :data:`PostKeys` of a normalized body (computed where the body is, e.g. a worker).
+
+    Sentences shorter than ``min_sentence`` characters are never boilerplate.
 
     Examples
     --------
-    >>> digest, keys = post_keys("新闻一.本号编辑部出品.")
+    >>> body_key, keys = post_keys("新闻一.本号编辑部出品.")
     >>> len(keys)
     2
     """
-    return sentence_key(body), frozenset(sentence_key(s) for s in split_sentences(body) if len(s) >= _MIN_SENTENCE)
+    return sentence_key(body), frozenset(sentence_key(s) for s in split_sentences(body) if len(s) >= min_sentence)
 
 
 class AccountBoilerplate:
@@ -78,6 +96,8 @@ class AccountBoilerplate:
     min_share : float
         ... and in at least this share of them (a small account with a three-post
         series keeps its sentences).
+    min_kept : float
+        Share of a post that must remain after stripping (see :func:`strip_keys`).
 
     Examples
     --------
@@ -88,10 +108,32 @@ class AccountBoilerplate:
     '社区新闻一的正文.'
     """
 
-    def __init__(self, *, min_posts: int = 3, min_share: float = 0.05) -> None:
+    def __init__(
+        self,
+        *,
+        min_posts: int = _DEFAULT.boilerplate_min_posts,
+        min_share: float = _DEFAULT.boilerplate_min_share,
+        min_kept: float = _DEFAULT.boilerplate_min_kept,
+    ) -> None:
         self.min_posts = min_posts
         self.min_share = min_share
+        self.min_kept = min_kept
         self._keys: dict[str, frozenset[int]] = {}
+
+    @classmethod
+    def from_params(cls, params: Params) -> AccountBoilerplate:
+        """An empty model with the rule of ``params``.
+
+        Examples
+        --------
+        >>> AccountBoilerplate.from_params(Params(boilerplate_min_posts=4)).min_posts
+        4
+        """
+        return cls(
+            min_posts=params.boilerplate_min_posts,
+            min_share=params.boilerplate_min_share,
+            min_kept=params.boilerplate_min_kept,
+        )
 
     def __repr__(self) -> str:
         n = sum(len(s) for s in self._keys.values())
@@ -109,16 +151,16 @@ class AccountBoilerplate:
 
     def fit_keys(self, accounts: Sequence[str], keys: Iterable[PostKeys]) -> AccountBoilerplate:
         """Learn from :func:`post_keys` of each post instead of the bodies themselves."""
-        digests: list[int] = []
+        body_keys: list[int] = []
         flat: list[int] = []
         bounds = [0]
-        for digest, sentence_keys in keys:
-            digests.append(digest)
+        for body_key, sentence_keys in keys:
+            body_keys.append(body_key)
             flat.extend(sentence_keys)
             bounds.append(len(flat))
         return self.fit_arrays(
             accounts,
-            np.array(digests, dtype=np.uint64),
+            np.array(body_keys, dtype=np.uint64),
             np.array(flat, dtype=np.uint64),
             np.array(bounds, dtype=np.int64),
         )
@@ -126,13 +168,13 @@ class AccountBoilerplate:
     def fit_arrays(
         self,
         accounts: Sequence[str],
-        digests: NDArray[np.uint64],
+        body_keys: NDArray[np.uint64],
         keys: NDArray[np.uint64],
         bounds: NDArray[np.int64],
     ) -> AccountBoilerplate:
         """Learn from :func:`post_keys` held in arrays (compact for large batches).
 
-        Post ``i`` has the body key ``digests[i]`` and the distinct sentence keys
+        Post ``i`` has the body key ``body_keys[i]`` and the distinct sentence keys
         ``keys[bounds[i]:bounds[i + 1]]``. Returns ``self``.
 
         Examples
@@ -144,19 +186,19 @@ class AccountBoilerplate:
         AccountBoilerplate(1 sentences, 1 accounts)
         """
         n = len(accounts)
-        if len(digests) != n or len(bounds) != n + 1:
+        if len(body_keys) != n or len(bounds) != n + 1:
             msg = (
-                f"need one digest and one key range per post: "
-                f"{n} accounts, {len(digests)} digests, {len(bounds)} bounds"
+                f"need one body key and one key range per post: "
+                f"{n} accounts, {len(body_keys)} body keys, {len(bounds)} bounds"
             )
             raise ValueError(msg)
         # Posts without an account learn nothing; an account's identical bodies count once.
         codes = np.full(n, -1, dtype=np.int64)
         names: dict[str, int] = {}
         seen: set[tuple[str, int]] = set()
-        for i, (account, digest) in enumerate(zip(accounts, digests.tolist(), strict=True)):
-            if account and (account, digest) not in seen:
-                seen.add((account, digest))
+        for i, (account, body_key) in enumerate(zip(accounts, body_keys.tolist(), strict=True)):
+            if account and (account, body_key) not in seen:
+                seen.add((account, body_key))
                 codes[i] = names.setdefault(account, len(names))
         posts = np.bincount(codes[codes >= 0], minlength=len(names))
         # Count, for each (account, sentence), the posts that have it: sort the pairs and
@@ -236,10 +278,10 @@ class AccountBoilerplate:
         learned = self._keys.get(account)
         if not learned:
             return body
-        return strip_keys(body, () if touched is False else learned)
+        return strip_keys(body, () if touched is False else learned, min_kept=self.min_kept)
 
 
-def strip_keys(body: str, learned: Container[int]) -> str:
+def strip_keys(body: str, learned: Container[int], *, min_kept: float = _DEFAULT.boilerplate_min_kept) -> str:
     r"""Remove the sentences whose :func:`sentence_key` is in ``learned`` from a normalized body.
 
     What :meth:`AccountBoilerplate.strip` does for an account that has learned
@@ -265,6 +307,182 @@ def strip_keys(body: str, learned: Container[int]) -> str:
     # Boilerplate wraps a post; it is not most of it. When learned sentences would
     # take most of a post, the account posted near copies of one article (which
     # must still be found), so the post is left whole.
-    if len(stripped) < _MIN_KEPT * len(body):
+    if len(stripped) < min_kept * len(body):
         return body
     return stripped
+
+
+# ---------------------------------------------------------------------------
+# incremental: how learned boilerplate changes as posts come and go (DedupIndex)
+
+
+@dataclass(slots=True)
+class AccountState:
+    """An account's stored boilerplate figures, before a change.
+
+    Attributes
+    ----------
+    posts : int
+        Distinct bodies of the account.
+    learned : int
+        Sentences learned as boilerplate.
+    counts : dict
+        Distinct bodies containing each asked sentence key.
+    copies : dict
+        Posts with each asked body key.
+    """
+
+    posts: int
+    learned: int
+    counts: dict[int, int]
+    copies: dict[int, int]
+
+
+@dataclass(slots=True)
+class AccountChange:
+    """How one account's learned boilerplate changes when posts come and go.
+
+    ``deltas`` are the changes in sentence counts; ``need`` the distinct bodies a
+    sentence must then appear in; ``flipped`` the sentences already stored whose status
+    changes; ``before``/``after`` whether the account has any learned sentence;
+    ``learned`` how many it has afterwards; ``counts_after``, ``copies_after`` and
+    ``posts_after`` the stored figures afterwards (what a storage writes).
+    """
+
+    account: str
+    need: float
+    deltas: Counter[int]
+    flipped: NDArray[np.uint64]
+    before: bool
+    after: bool
+    learned: int
+    counts_after: dict[int, int]
+    copies_after: dict[int, int]
+    posts_after: int
+
+    def learned_of(self, sentences: Sequence[int], counts: dict[int, int]) -> set[int]:
+        """Which of a post's sentence keys are learned after the change.
+
+        ``counts`` are the stored counts of those keys (before the change).
+        """
+        return {k for k in sentences if counts[k] + self.deltas.get(k, 0) >= self.need}
+
+
+class BoilerplateCounts(Protocol):
+    """What the incremental model reads of a storage's boilerplate figures."""
+
+    def account_state(self, account: str, sentences: Sequence[int], bodies: Sequence[int]) -> AccountState:
+        """The stored figures of ``account`` for these sentence and body keys."""
+        ...
+
+    def sentences_counted(self, account: str, lo: int, hi: int) -> NDArray[np.uint64]:
+        """Sorted sentence keys of ``account`` found in ``lo <= n < hi`` distinct bodies."""
+        ...
+
+    def posts_with(self, account: str, sentences: NDArray[np.uint64]) -> set[str]:
+        """Ids of ``account``'s posts that contain any of ``sentences``."""
+        ...
+
+    def sensitive_posts(self, account: str) -> set[str]:
+        """Ids of ``account``'s posts whose body changes when re-joined (:func:`strip_keys`)."""
+        ...
+
+
+#: A post as the incremental model sees it: (account, body key, sorted sentence keys).
+PostSentences = tuple[str, int, NDArray[np.uint64]]
+
+
+def plan_changes(
+    counts: BoilerplateCounts,
+    added: Sequence[PostSentences],
+    removed: Sequence[PostSentences],
+    *,
+    rule: AccountBoilerplate,
+) -> dict[str, AccountChange]:
+    """Per account, how learned boilerplate changes when ``added`` come and ``removed`` go.
+
+    Identical bodies of one account count once, as in :meth:`AccountBoilerplate.fit`:
+    only a body's first copy in or last copy out changes the counts. The result equals
+    what a batch fit of the stored posts after the change would learn.
+    """
+    copies: dict[str, Counter[int]] = {}
+    sentences_of: dict[str, dict[int, NDArray[np.uint64]]] = {}
+    for sign, group in ((1, added), (-1, removed)):
+        for account, body_key, sentences in group:
+            if not account:
+                continue
+            copies.setdefault(account, Counter())[body_key] += sign
+            sentences_of.setdefault(account, {})[body_key] = sentences
+    return {account: _plan_account(counts, account, copies[account], sentences_of[account], rule) for account in copies}
+
+
+def _plan_account(
+    store: BoilerplateCounts,
+    account: str,
+    copies: Counter[int],
+    sentences_of: dict[int, NDArray[np.uint64]],
+    rule: AccountBoilerplate,
+) -> AccountChange:
+    bodies = sorted(copies)
+    involved = sorted({int(k) for b in bodies for k in sentences_of[b].tolist()})
+    state = store.account_state(account, involved, bodies)
+    dposts = 0
+    deltas: Counter[int] = Counter()
+    copies_after = {}
+    for body in bodies:
+        before = state.copies[body]
+        after = before + copies[body]
+        copies_after[body] = after
+        sign = 1 if before == 0 < after else -1 if before > 0 == after else 0
+        if sign:
+            dposts += sign
+            for k in sentences_of[body].tolist():
+                deltas[k] += sign
+    p0, p1 = state.posts, state.posts + dposts
+    need0 = rule.min_count(p0)
+    need1 = rule.min_count(p1)
+    keys = sorted(k for k, d in deltas.items() if d)
+    c0 = np.array([state.counts[k] for k in keys], dtype=np.int64)
+    c1 = c0 + np.array([deltas[k] for k in keys], dtype=np.int64)
+    st0 = (c0 >= need0) & (c0 > 0)
+    st1 = (c1 >= need1) & (c1 > 0)
+    karr = np.array(keys, dtype=np.uint64)
+    flipped = [karr[(st0 != st1) & (c0 > 0)]]
+    gained = int((~st0 & st1).sum())
+    lost = int((st0 & ~st1).sum())
+    lo, hi = math.ceil(min(need0, need1)), math.ceil(max(need0, need1))
+    if lo != hi and p0 > 0:
+        # The share rule moved: sentences whose count lies between the two needs
+        # change status although no post with them came or went.
+        others = store.sentences_counted(account, max(lo, 1), hi)
+        others = others[~np.isin(others, karr)]
+        flipped.append(others)
+        if need1 > need0:
+            lost += len(others)
+        else:
+            gained += len(others)
+    learned1 = state.learned + gained - lost
+    return AccountChange(
+        account=account,
+        need=need1,
+        deltas=deltas,
+        flipped=np.concatenate(flipped),
+        before=state.learned > 0,
+        after=learned1 > 0,
+        learned=learned1,
+        counts_after={k: int(c) for k, c in zip(keys, c1.tolist(), strict=True)},
+        copies_after=copies_after,
+        posts_after=p1,
+    )
+
+
+def affected_posts(counts: BoilerplateCounts, changes: dict[str, AccountChange]) -> dict[str, str]:
+    """Stored posts whose stripped body changes with ``changes``: id -> account."""
+    out: dict[str, str] = {}
+    for account, change in changes.items():
+        ids = counts.posts_with(account, change.flipped)
+        if change.before != change.after:
+            ids |= counts.sensitive_posts(account)
+        for i in ids:
+            out[i] = account
+    return out

@@ -444,7 +444,7 @@ def _index_config_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _open_index(args: argparse.Namespace, *, create: bool) -> Any:
-    from dedup.store import DedupIndex
+    from dedup.index import DedupIndex
 
     given = _index_config_options(args)
     location: str = args.index

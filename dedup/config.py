@@ -11,13 +11,15 @@ Scales, fixed across the package:
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 from dedup.exceptions import ConfigError
 
-__all__ = ["DedupConfig", "NormalizeConfig"]
+__all__ = ["ALGORITHM_VERSION", "DedupConfig", "NormalizeConfig", "Params", "record_differences"]
 
 TokenizerName = Literal["jieba", "char"]
 BackendName = Literal["auto", "jieba", "rjieba"]
@@ -90,6 +92,129 @@ class NormalizeConfig:
                 raise ConfigError(msg) from None
 
 
+#: Bumped whenever feature extraction, signatures or verification change what they
+#: compute for the same config: a persisted index records it and refuses another.
+ALGORITHM_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Params:
+    """Every algorithm constant besides the main options, in one place.
+
+    The defaults are the tuned values; they rarely need changing. A persisted
+    :class:`~dedup.DedupIndex` records all of them and refuses to answer with others.
+    Shares are in [0, 1]; the others are counts.
+
+    Parameters
+    ----------
+    lead_words : int
+        Content words of a body's lead (and of each paragraph's lead) that make its
+        lead signature: a truncated repost shares its whole lead with the original.
+    min_paragraph_words : int
+        Paragraphs shorter than this many words have no paragraph lead.
+    max_paragraphs : int
+        Paragraph leads kept per post at most.
+    lead_perm : int
+        MinHash permutations of lead and paragraph-lead signatures (leads are short,
+        and compared at ``lead_threshold``: far fewer than ``num_perm`` suffice).
+    max_candidates : int
+        Candidates kept per post and per LSH (the most similar first): a story posted on
+        more accounts than this still forms one group through its members, and a batch
+        of one-line notices from one template stays linear.
+    max_bucket : int
+        An LSH bucket with more members than this pairs each member with the next
+        ``max_bucket`` members only (thousands of near-identical posts).
+    min_contained_shingles : int
+        Below this many shingles on the smaller side, containment is no evidence by
+        itself (Jaccard is used instead).
+    min_agreement : float
+        Specifics agreement under this (with enough specifics to judge) marks a
+        template pair.
+    min_specifics : int
+        Specifics needed on the smaller side before agreement is judged.
+    sequence_zone : float
+        Word-sequence similarity is computed when containment is at least this share
+        of the threshold (and under it).
+    agreement_zone : float
+        Specifics agreement is computed when the score is at least this share of the
+        threshold.
+    contained_share : float
+        Containment from which a pair whose smaller post is at most
+        ``contained_size`` of the larger is of kind ``contained``.
+    contained_size : float
+        See ``contained_share``.
+    near_jaccard : float
+        Jaccard from which a (not contained) pair is of kind ``near``.
+    support_factor : float
+        Cross pairs scoring at least this share of the threshold support a group merge
+        (a truncated copy and a copy with sentences dropped may share little, yet both
+        match the original).
+    min_support : float
+        Share of cross pairs that must support a merge of two groups.
+    max_cross_pairs : int
+        Cross pairs examined per group merge at most.
+    boilerplate_min_posts : int
+        A sentence is boilerplate for an account when it appears in at least this many
+        of the account's distinct posts ...
+    boilerplate_min_share : float
+        ... and in at least this share of them.
+    boilerplate_min_kept : float
+        Share of a post that must remain after stripping learned boilerplate (else the
+        post is left whole: the account posted near copies of one article).
+    min_sentence : int
+        Sentences shorter than this many characters are never learned as boilerplate.
+    passage_cutoff : float
+        RapidFuzz ``fuzz.ratio`` (0-100 scale) from which two sentences are one shared
+        passage in the evidence.
+    max_template_pairs : int
+        Template pairs listed in a result at most (the summary counts them all).
+
+    Examples
+    --------
+    >>> Params().min_agreement
+    0.6
+    >>> Params(min_agreement=2.0)
+    Traceback (most recent call last):
+    ...
+    dedup.exceptions.ConfigError: params.min_agreement must be a number in [0.0, 1.0], got 2.0
+    """
+
+    lead_words: int = 40
+    min_paragraph_words: int = 8
+    max_paragraphs: int = 12
+    lead_perm: int = 32
+    max_candidates: int = 100
+    max_bucket: int = 200
+    min_contained_shingles: int = 12
+    min_agreement: float = 0.6
+    min_specifics: int = 3
+    sequence_zone: float = 0.8
+    agreement_zone: float = 0.5
+    contained_share: float = 0.8
+    contained_size: float = 0.7
+    near_jaccard: float = 0.8
+    support_factor: float = 0.6
+    min_support: float = 0.5
+    max_cross_pairs: int = 400
+    boilerplate_min_posts: int = 3
+    boilerplate_min_share: float = 0.05
+    boilerplate_min_kept: float = 0.5
+    min_sentence: int = 4
+    passage_cutoff: float = 70.0
+    max_template_pairs: int = 1000
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "passage_cutoff":
+                _check_range("params.passage_cutoff", value, 0.0, 100.0)
+            elif f.type == "float":
+                _check_range(f"params.{f.name}", value, 0.0, 1.0)
+            else:
+                _check_int(f"params.{f.name}", value, 1 if f.name != "min_specifics" else 0)
+        _check_int("params.lead_perm", self.lead_perm, 4, 1024)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DedupConfig:
     """Every option of the pipeline, validated once.
@@ -143,6 +268,8 @@ class DedupConfig:
         Ignore lines that recur across many posts of one account (headers, footers).
     normalize : NormalizeConfig
         Text cleaning options.
+    params : Params
+        Every other algorithm constant (rarely changed).
 
     Examples
     --------
@@ -172,6 +299,7 @@ class DedupConfig:
     evidence: bool = True
     learn_boilerplate: bool = True
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+    params: Params = field(default_factory=Params)
 
     def __post_init__(self) -> None:
         _check_range("threshold", self.threshold, 0.0, 1.0)
@@ -188,6 +316,9 @@ class DedupConfig:
         _check_int("workers", self.workers, 1, 256)
         if not isinstance(self.normalize, NormalizeConfig):
             msg = f"normalize must be a NormalizeConfig, got {type(self.normalize).__name__}"
+            raise ConfigError(msg)
+        if not isinstance(self.params, Params):
+            msg = f"params must be a Params, got {type(self.params).__name__}"
             raise ConfigError(msg)
         for name in ("user_dict", "cache_dir"):
             value = getattr(self, name)
@@ -209,12 +340,145 @@ class DedupConfig:
             raise ConfigError(msg)
         return replace(self, **changes)
 
-    def signature_key(self) -> dict[str, Any]:
-        """The options a MinHash signature depends on (recorded in persisted indexes)."""
-        return {
-            "num_perm": self.num_perm,
-            "ngram_size": self.ngram_size,
-            "seed": self.seed,
-            "scheme": self.scheme,
-            "tokenizer": self.tokenizer,
-        }
+    def record(self) -> dict[str, Any]:
+        """Everything an answer depends on, as JSON-ready values (what a saved index records).
+
+        Options that change how a result is computed but not what it is (``backend``,
+        ``cache_dir``, ``workers``, ``evidence``, ``max_length``) are left out; the user
+        dictionary is recorded by the SHA-256 of its contents, not by its path.
+
+        Raises
+        ------
+        ConfigError
+            ``user_dict`` cannot be read.
+
+        Examples
+        --------
+        >>> rec = DedupConfig(threshold=0.6).record()
+        >>> rec["threshold"], rec["params"]["min_agreement"], rec["user_dict_sha256"]
+        (0.6, 0.6, None)
+        """
+        from dedup.lsh import lsh_params  # datasketch's banding, imported when needed
+
+        rec: dict[str, Any] = {"algorithm": ALGORITHM_VERSION}
+        rec.update({name: getattr(self, name) for name in _RECORDED})
+        rec["user_dict_sha256"] = _file_sha256(self.user_dict)
+        rec["normalize"] = {f.name: _plain(getattr(self.normalize, f.name)) for f in fields(self.normalize)}
+        rec["params"] = {f.name: getattr(self.params, f.name) for f in fields(self.params)}
+        rec["lsh_bands"] = list(lsh_params(self.lsh_threshold, self.num_perm))
+        rec["lead_bands"] = list(lsh_params(self.lead_threshold, self.params.lead_perm))
+        return rec
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], *, base: DedupConfig | None = None) -> DedupConfig:
+        """Rebuild the config a record describes (see :meth:`record`).
+
+        A record is data read from a file or a server: it never names a file to open
+        nor a pattern to run. The user dictionary and any ``extra_boilerplate``
+        patterns therefore come from ``base``, and must be the ones recorded; the
+        options a record leaves out come from ``base`` too (defaults without one).
+
+        Raises
+        ------
+        ConfigError
+            The record is not one this dedup writes, or it needs a user dictionary or
+            boilerplate patterns that ``base`` does not give.
+
+        Examples
+        --------
+        >>> DedupConfig.from_record(DedupConfig(threshold=0.6).record()).threshold
+        0.6
+        """
+        if not isinstance(record, Mapping):
+            msg = f"a config record must be an object, got {type(record).__name__}"
+            raise ConfigError(msg)
+        version = record.get("algorithm")
+        if version != ALGORITHM_VERSION:
+            msg = (
+                f"recorded with algorithm version {version!r}; this dedup computes version {ALGORITHM_VERSION} "
+                "(rebuild the index with this version)"
+            )
+            raise ConfigError(msg)
+        try:
+            options: dict[str, Any] = {name: record[name] for name in _RECORDED}
+            norm = dict(record["normalize"])
+            norm["extra_boilerplate"] = tuple(norm.get("extra_boilerplate", ()))
+            params = Params(**record["params"])
+            wanted_patterns = norm["extra_boilerplate"]
+            norm["extra_boilerplate"] = ()
+            normalize = NormalizeConfig(**norm)
+        except (KeyError, TypeError, ValueError) as exc:
+            msg = f"not a config record of this dedup version ({type(exc).__name__}: {exc})"
+            raise ConfigError(msg) from None
+        given = base.normalize.extra_boilerplate if base is not None else ()
+        if tuple(given) != wanted_patterns:
+            msg = (
+                "recorded with extra_boilerplate patterns that are not run from a record; "
+                "pass a config with the same patterns"
+            )
+            raise ConfigError(msg)
+        options["normalize"] = replace(normalize, extra_boilerplate=given)
+        options["params"] = params
+        options["user_dict"] = base.user_dict if base is not None else None
+        if base is not None:  # options that do not change answers come from the caller
+            for name in ("backend", "cache_dir", "workers", "evidence", "max_length"):
+                options[name] = getattr(base, name)
+        config = cls(**options)
+        if _file_sha256(config.user_dict) != record.get("user_dict_sha256"):
+            msg = (
+                "recorded with a user dictionary of SHA-256 "
+                f"{record.get('user_dict_sha256')!r}; pass that dictionary (--user-dict)"
+                if record.get("user_dict_sha256")
+                else "recorded without a user dictionary; pass none"
+            )
+            raise ConfigError(msg)
+        return config
+
+
+#: The main options a record holds (with ``normalize``, ``params`` and the dictionary hash).
+_RECORDED = (
+    "tokenizer",
+    "seed",
+    "scheme",
+    "num_perm",
+    "ngram_size",
+    "threshold",
+    "lsh_threshold",
+    "lead_threshold",
+    "min_length",
+    "cross_account_only",
+    "learn_boilerplate",
+)
+
+
+def record_differences(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
+    """The options two config records disagree on, as ``"name: recorded X, requested Y"``.
+
+    Examples
+    --------
+    >>> record_differences(DedupConfig().record(), DedupConfig(threshold=0.6).record())
+    ['threshold: recorded 0.5, requested 0.6']
+    """
+    out = []
+    for key in sorted(set(recorded) | set(wanted)):
+        a, b = recorded.get(key), wanted.get(key)
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            out += [f"{key}.{d}" for d in record_differences(a, b)]
+        elif a != b:
+            out.append(f"{key}: recorded {a!r}, requested {b!r}")
+    return out
+
+
+def _plain(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _file_sha256(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError as exc:
+        msg = f"user_dict {path!r} cannot be read: {exc.strerror}"
+        raise ConfigError(msg) from None

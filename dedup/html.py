@@ -28,10 +28,10 @@ from typing import Any
 
 from dedup.accounts import account_pairs, account_stats
 from dedup.config import NormalizeConfig
+from dedup.evidence import find_shared_passages, specific_order
 from dedup.exceptions import InputError
 from dedup.models import Article, DedupResult, Evidence, PairMatch, Story
 from dedup.normalize import NormalizedText, normalize_with_offsets
-from dedup.verify import find_shared_passages
 
 __all__ = ["render_html", "report_data"]
 
@@ -64,11 +64,6 @@ def _epoch(when: datetime | None) -> float | None:
     return when.astimezone(UTC).timestamp()
 
 
-def _names_first(specific: str) -> tuple[bool, str]:
-    # The order Evidence lists specifics in: names and places, then numbers.
-    return (any(ch.isdigit() for ch in specific), specific)
-
-
 class _Builder:
     """Collects the posts the page needs and computes missing shared passages."""
 
@@ -89,7 +84,7 @@ class _Builder:
                 continue
             for post_id, only in ((pair.a, ev.only_a), (pair.b, ev.only_b)):
                 if post_id not in self.specifics:
-                    self.specifics[post_id] = sorted({*ev.shared_specifics, *only}, key=_names_first)
+                    self.specifics[post_id] = sorted({*ev.shared_specifics, *only}, key=specific_order)
 
     def account(self, name: str) -> int:
         if name not in self.accounts:

@@ -1,300 +1,650 @@
-"""Candidate search: a typed wrapper over datasketch's ``MinHashLSH``.
+"""A persistent index of published posts: add, query, remove; in memory, on disk or in Redis.
 
-:class:`LSHIndex` stores signature rows (from :func:`dedup.signature.minhash_signatures`)
-under string keys and returns the keys whose signatures collide with a query in at
-least one LSH band: the candidate pairs that verification then checks.
+:class:`DedupIndex` answers, for one new post, what ``dedup check`` would answer for it
+against everything already indexed, through the same steps (:mod:`dedup.steps`): the
+same normalization and learned account boilerplate (kept up to date as posts come and
+go, :mod:`dedup.boilerplate`), the same candidate rule (:mod:`dedup.lsh`), the same
+verification and threshold (:mod:`dedup.verify`). Where the posts live is a
+:class:`~dedup.index_storage.Storage`: in this process, loaded from or saved to a file
+(:mod:`dedup.index_file`), or in Redis (:mod:`dedup.index_redis`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
-from typing import Any, Literal
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
+from dedup.boilerplate import AccountBoilerplate, AccountChange, affected_posts, plan_changes
+from dedup.config import DedupConfig, record_differences
+from dedup.evidence import Passages, build_evidence
+from dedup.exceptions import ConfigError, DuplicateIdError, IndexConnectionError, IndexFileError, UnknownIdError
+from dedup.features import FeatureExtractor, Features
+from dedup.index_file import IndexFile, locked, manifest, validate_manifest, write_index
+from dedup.index_redis import RedisStorage, is_redis_url
+from dedup.index_storage import MemoryStorage, Storage, StoredPost, doc_of
+from dedup.lsh import BandKeys, PostBands, lsh_params
+from dedup.models import Article, IndexMatch
+from dedup.signature import sign
+from dedup.steps import Prepared, check_article, check_articles, is_comparable, may_pair, prepare
+from dedup.verify import Verdict, compare
 
-from dedup.exceptions import ConfigError, DuplicateIdError
-from dedup.signature import sorted_distinct
+__all__ = ["DedupIndex"]
 
-__all__ = ["LSHIndex", "candidate_pairs", "lsh_params"]
+# Articles processed per step of add(): each step is atomic and takes the lock once.
+STEP = 1000
 
 
-class LSHIndex:
-    """MinHash LSH over signature rows, keyed by article id.
+class DedupIndex:
+    r"""An index of published posts that new posts are checked against.
 
     Parameters
     ----------
-    threshold : float
-        Jaccard similarity in (0, 1) the banding is tuned for.
-    num_perm : int
-        Signature length; every row added or queried must have it.
-    seed : int
-        MinHash seed the signatures were made with (checked by datasketch on query).
-    scheme : {"affine32", "affine64"}
-        MinHash permutation scheme the signatures were made with.
-    storage_config : dict, optional
-        datasketch storage (e.g. ``{"type": "redis", ...}``); in memory by default.
+    config : DedupConfig, optional
+        Every option; recorded in saved files and in Redis, and checked when loading.
+
+    Notes
+    -----
+    **What a query answers.** ``index.query(article)`` returns the indexed posts that
+    ``dedup check`` run on *the indexed posts plus this article* pairs with it as one
+    story: same normalization and learned account boilerplate, the same candidates
+    (whole texts in the full-text LSH; leads against leads and paragraph leads), the
+    same verification (score, kind) and threshold, ``min_length`` and
+    ``cross_account_only``. These are verified pairs; the grouping step of
+    ``dedup check`` (which may leave one of two conflicting pairs out of a story) is not
+    applied, nor are its caps for huge batches (``params.max_candidates`` per post,
+    ``params.max_bucket`` posts per LSH bucket): a query checks every candidate. If the
+    article's id is already indexed, the query stands for that post: it is compared
+    with the *other* indexed posts. Posts of one query batch are not compared with
+    each other.
+
+    **Learned boilerplate.** Sentences recurring in many posts of one account are
+    ignored, as in ``dedup check`` (identical posts of an account count once). Adding
+    or removing posts can change what an account has learned; the affected indexed
+    posts are then re-extracted, so the stored features always equal those
+    ``dedup check`` would compute for the whole indexed set. A query whose own post
+    would change what its account learned (say, the third post with a new footer)
+    compares against those posts as re-extracted for it; such queries are slower, the
+    index is not changed.
+
+    **Threads.** Every method takes one lock, so an index object may be shared by
+    threads: each ``add`` step (up to 1,000 articles), ``remove``, ``query`` and
+    ``save`` sees and leaves the index in a consistent state, as if the calls ran one
+    after another. A long ``add`` lets queries in between its steps.
+
+    **Processes.** Two processes editing one *file* take turns with
+    :meth:`editing` (a lock beside the file). With Redis, writers (``add`` steps,
+    ``remove``) of all processes take a lock in Redis and run one at a time; queries
+    never take it: a query that runs while another process adds may see some of that
+    add's steps and not others. Each step is written as one Redis transaction
+    (MULTI/EXEC), whole or not at all, even when Redis or the writer goes away.
+
+    **Faults.** When Redis cannot be reached, or goes away mid-run, every method raises
+    :class:`~dedup.exceptions.IndexConnectionError` naming the server (an ``add``
+    that fails after some steps says how many posts were added); an index whose keys
+    are gone (say Redis restarted without its data) raises
+    :class:`~dedup.exceptions.IndexFileError` rather than answering as if empty.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from dedup.signature import minhash_signatures
-    >>> sets = [np.arange(50, dtype=np.uint64), np.arange(5, 55, dtype=np.uint64), np.arange(900, 950, dtype=np.uint64)]
-    >>> sig = minhash_signatures(sets, num_perm=64)
-    >>> index = LSHIndex(threshold=0.5, num_perm=64)
-    >>> index.add_many(["a", "b", "c"], sig)
-    >>> sorted(index.query(sig[0]))
-    ['a', 'b']
-    >>> len(index), "c" in index
-    (3, True)
+    >>> from dedup import Article, DedupIndex
+    >>> text = ("6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，"
+    ...         "志愿者向居民讲解分类知识，发放宣传资料200余份。")
+    >>> index = DedupIndex()
+    >>> index.add([Article(id="1", text=text, account="荷叶塘社区")])
+    1
+    >>> [(m.id, m.kind) for m in index.query(Article(id="2", text="关注我们\n" + text))]
+    [('1', 'exact')]
+    >>> index.remove(["1"]), len(index)
+    (1, 0)
     """
 
-    def __init__(
-        self,
-        *,
-        threshold: float,
-        num_perm: int,
-        seed: int = 1,
-        scheme: Literal["affine32", "affine64"] = "affine32",
-        storage_config: dict[str, Any] | None = None,
-    ) -> None:
-        from datasketch import MinHashLSH
+    def __init__(self, config: DedupConfig | None = None) -> None:
+        self._setup(MemoryStorage(), config, create=True)
 
-        if not 0.0 < threshold < 1.0:
-            msg = f"threshold must be a Jaccard similarity in (0, 1), got {threshold!r}"
-            raise ConfigError(msg)
-        self.threshold = threshold
-        self.num_perm = num_perm
-        self.seed = seed
-        self.scheme = scheme
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, storage_config=storage_config)
-        self._count = 0
+    def _setup(self, storage: Storage, config: DedupConfig | None, *, create: bool) -> None:
+        self._lock = threading.RLock()
+        self._storage = storage
+        where = storage.location
+        meta = storage.load_meta()
+        if meta is None:
+            if not create:
+                msg = f"no index at {where}"
+                raise IndexFileError(msg)
+            cfg: object = config if config is not None else DedupConfig()
+            if not isinstance(cfg, DedupConfig):
+                msg = f"config must be a DedupConfig, got {type(cfg).__name__}"
+                raise TypeError(msg)
+            meta = storage.store_meta(manifest(cfg))
+        self._meta = meta
+        self.config = _config_for(validate_manifest(meta, where), config, where)
+        cfg = self.config
+        self._bands = (
+            lsh_params(cfg.lsh_threshold, cfg.num_perm)[0],
+            lsh_params(cfg.lead_threshold, cfg.params.lead_perm)[0],
+        )
+        storage.setup(self._bands, width=_width(cfg))
+        self._extractor = FeatureExtractor(cfg)
+        self._rule = AccountBoilerplate.from_params(cfg.params)
+
+    # -- constructors --------------------------------------------------------------
+    @classmethod
+    def connect(cls, url: str, *, config: DedupConfig | None = None, create: bool = True) -> DedupIndex:
+        """Open (or create) an index shared through Redis.
+
+        Parameters
+        ----------
+        url : str
+            ``redis://[:password@]host[:port][/db][?index=NAME]`` (also ``rediss://``,
+            ``unix://``). ``index`` names the index (default ``dedup``); its keys start
+            with ``dedup:NAME:``.
+        config : DedupConfig, optional
+            For a new index, its config (default ``DedupConfig()``); for an existing one,
+            checked against the recorded config (``None`` takes the recorded one).
+        create : bool
+            Create the index when it does not exist yet.
+
+        Returns
+        -------
+        DedupIndex
+
+        Raises
+        ------
+        IndexConnectionError
+            Redis cannot be reached.
+        ConfigError
+            ``config`` differs from the one the index was built with.
+        IndexFileError
+            ``create=False`` and there is no such index.
+        """
+        self = cls.__new__(cls)
+        storage = RedisStorage(url)
+        try:
+            with storage.errors():
+                self._setup(storage, config, create=create)
+        except BaseException:
+            storage.close()
+            raise
+        return self
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, config: DedupConfig | None = None) -> DedupIndex:
+        """Read an index saved with :meth:`save` into memory.
+
+        Parameters
+        ----------
+        path : path
+            The file.
+        config : DedupConfig, optional
+            Checked against the recorded config; ``None`` takes the recorded one.
+
+        Returns
+        -------
+        DedupIndex
+
+        Raises
+        ------
+        IndexFileError
+            The file is missing, not an index, truncated, corrupted or of another format.
+        ConfigError
+            ``config`` differs from the one the index was built with.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from dedup import Article, DedupIndex
+        >>> path = os.path.join(tempfile.mkdtemp(), "posts.dedup")
+        >>> DedupIndex().save(path)
+        >>> len(DedupIndex.load(path))
+        0
+        """
+        name = os.fspath(path)
+        with IndexFile(name) as file:
+            storage = MemoryStorage(name)
+            storage.store_meta(file.meta)
+            self = cls.__new__(cls)
+            self._setup(storage, config, create=False)
+            posts, bands = file.posts(width=_width(self.config), bands=self._bands)
+        storage.load(posts, bands, self._rule)
+        return self
+
+    @classmethod
+    def open(
+        cls,
+        location: str | os.PathLike[str],
+        *,
+        config: DedupConfig | None = None,
+        create: bool = False,
+    ) -> DedupIndex:
+        """Open an index by path or ``redis://`` URL (what the command line does).
+
+        A path that does not exist gives a new, empty index with ``create=True``, and an
+        :class:`~dedup.exceptions.IndexFileError` otherwise; see :meth:`connect` and
+        :meth:`load` for the rest.
+        """
+        if is_redis_url(location):
+            return cls.connect(str(location), config=config, create=create)
+        if create and not os.path.lexists(location):
+            index = cls(config)
+            index._storage.location = os.fspath(location)
+            return index
+        return cls.load(location, config=config)
+
+    @classmethod
+    @contextlib.contextmanager
+    def editing(
+        cls, location: str | os.PathLike[str], *, config: DedupConfig | None = None, create: bool = True
+    ) -> Iterator[DedupIndex]:
+        """Open an index to change it; a file is saved on leaving, under a lock.
+
+        Two processes editing one file take turns (each loads the other's changes), so
+        neither loses posts; a Redis index needs no such lock (its steps are atomic).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from dedup import Article, DedupIndex
+        >>> path = os.path.join(tempfile.mkdtemp(), "posts.dedup")
+        >>> with DedupIndex.editing(path) as index:
+        ...     index.add([Article(id="1", text="6月12日，荷叶塘社区开展垃圾分类宣传活动。")])
+        1
+        >>> len(DedupIndex.load(path))
+        1
+        """
+        if is_redis_url(location):
+            with cls.connect(str(location), config=config, create=create) as index:
+                yield index
+            return
+        with locked(location):
+            index = cls.open(location, config=config, create=create)
+            yield index
+            index.save(location)
+
+    @classmethod
+    def exists(cls, location: str | os.PathLike[str]) -> bool:
+        """Tell whether an index exists at ``location`` (a path or a Redis URL).
+
+        Raises
+        ------
+        IndexConnectionError
+            Redis cannot be reached.
+
+        Examples
+        --------
+        >>> DedupIndex.exists("/nonexistent/posts.dedup")
+        False
+        """
+        if is_redis_url(location):
+            storage = RedisStorage(str(location))
+            try:
+                with storage.errors():
+                    return storage.load_meta() is not None
+            finally:
+                storage.close()
+        return os.path.exists(location)
+
+    # -- properties ------------------------------------------------------------------
+    @property
+    def location(self) -> str:
+        """Where the index lives: a file path, a Redis URL (password redacted) or ``"memory"``."""
+        return self._storage.location
 
     @property
-    def bands(self) -> tuple[int, int]:
-        """``(b, r)``: number of bands and rows per band chosen for ``threshold``."""
-        return int(self._lsh.b), int(self._lsh.r)
-
-    def _minhash(self, signature: NDArray[np.unsignedinteger]) -> Any:
-        from datasketch import LeanMinHash
-
-        if signature.shape != (self.num_perm,):
-            msg = f"signature must have shape ({self.num_perm},), got {signature.shape}"
-            raise ConfigError(msg)
-        return LeanMinHash(seed=self.seed, hashvalues=signature, scheme=self.scheme)
-
-    def add(self, key: str, signature: NDArray[np.unsignedinteger]) -> None:
-        """Index one signature under ``key`` (a new key)."""
-        if key in self._lsh:
-            msg = f"id {key!r} is already in the index"
-            raise DuplicateIdError(msg)
-        self._lsh.insert(key, self._minhash(signature), check_duplication=False)
-        self._count += 1
-
-    def add_many(self, keys: Sequence[str], signatures: NDArray[np.unsignedinteger]) -> None:
-        """Index many signatures at once (datasketch insertion session)."""
-        if len(keys) != len(signatures):
-            msg = f"got {len(keys)} keys for {len(signatures)} signatures"
-            raise ConfigError(msg)
-        seen: set[str] = set()
-        for key in keys:
-            if key in seen or key in self._lsh:
-                msg = f"id {key!r} is already in the index"
-                raise DuplicateIdError(msg)
-            seen.add(key)
-        with self._lsh.insertion_session() as session:
-            for key, row in zip(keys, signatures, strict=True):
-                session.insert(key, self._minhash(row), check_duplication=False)
-        self._count += len(keys)
-
-    def query(self, signature: NDArray[np.unsignedinteger]) -> list[str]:
-        """Keys whose signatures share at least one band with ``signature`` (unordered)."""
-        return list(self._lsh.query(self._minhash(signature)))
-
-    def remove(self, key: str) -> None:
-        """Remove ``key``; ``KeyError`` if it is not indexed."""
-        if key not in self._lsh:
-            raise KeyError(key)
-        self._lsh.remove(key)
-        self._count -= 1
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._lsh
+    def backend(self) -> str:
+        """``"memory"`` or ``"redis"``."""
+        return self._storage.kind
 
     def __len__(self) -> int:
-        return self._count
+        with self._lock, self._storage.errors():
+            return self._storage.count()
+
+    def __contains__(self, id_: object) -> bool:
+        if not isinstance(id_, str):
+            return False
+        with self._lock, self._storage.errors():
+            return self._storage.contains([id_])[0]
+
+    def __repr__(self) -> str:
+        return f"DedupIndex({self.location!r}, backend={self.backend!r})"
+
+    def __enter__(self) -> DedupIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release connections (Redis); the object must not be used afterwards."""
+        self._storage.close()
+
+    def info(self) -> dict[str, Any]:
+        """Location, backend, format version, number of posts and accounts, recorded config.
+
+        Examples
+        --------
+        >>> DedupIndex().info()["posts"]
+        0
+        """
+        with self._lock, self._storage.errors():
+            return {
+                "location": self.location,
+                "backend": self.backend,
+                "format": self._meta.get("format"),
+                "format_version": self._meta.get("version"),
+                "dedup_version": self._meta.get("dedup_version"),
+                "posts": self._storage.count(),
+                "accounts": self._storage.account_count(),
+                "config": self._meta.get("config"),
+            }
+
+    # -- the shared steps, for indexed posts -------------------------------------------
+    def _changes(self, added: Sequence[Prepared], removed: Sequence[StoredPost]) -> dict[str, AccountChange]:
+        if not self.config.learn_boilerplate:
+            return {}
+        return plan_changes(
+            self._storage,
+            [(p.article.account, p.body_key, p.sentences) for p in added],
+            [(r.account, r.body_key, r.sentences) for r in removed],
+            rule=self._rule,
+        )
+
+    def _stored(self, p: Prepared, change: AccountChange | None, *, keep_doc: bool = True) -> StoredPost:
+        """A prepared post's features under the account's learned boilerplate (after ``change``)."""
+        learned: set[int] | None = None
+        if change is not None and change.after:
+            keys = p.sentences.tolist()
+            counts = self._storage.account_state(change.account, keys, ()).counts if keys else {}
+            learned = change.learned_of(keys, counts)
+        body = p.stripped(learned, min_kept=self.config.params.boilerplate_min_kept)
+        f = self._extractor.extract(p.article, body=body, title=p.title)
+        # One string per account across the index.
+        f = replace(f, account=sys.intern(f.account))
+        return StoredPost(
+            features=f,
+            body_key=p.body_key,
+            sentences=p.sentences,
+            eligible=is_comparable(f, self.config),
+            sensitive=p.sensitive,
+            doc=doc_of(p.article) if keep_doc else b"",
+        )
+
+    def _bands_of(self, feats: Sequence[Features]) -> list[PostBands]:
+        """Band keys as ``dedup check`` computes them (one signing call for all)."""
+        placed = [replace(f, position=k) for k, f in enumerate(feats)]
+        return BandKeys.of(sign(placed, self.config), self.config).posts()
+
+    def _reextract(self, ids: Sequence[str], changes: dict[str, AccountChange]) -> list[StoredPost]:
+        """Indexed posts' features under ``changes`` (from their stored articles)."""
+        out = []
+        for post in self._storage.posts(list(ids), docs=True):
+            if post is not None:
+                out.append(self._stored(prepare(self._extractor, post.article()), changes.get(post.account)))
+        return out
+
+    # -- writes ----------------------------------------------------------------------
+    def add(self, articles: Iterable[Article]) -> int:
+        """Index posts.
+
+        Parameters
+        ----------
+        articles : iterable of Article
+            New posts; ids must be new to the index and unique.
+
+        Returns
+        -------
+        int
+            The number of posts added.
+
+        Raises
+        ------
+        DuplicateIdError
+            An id is already indexed or repeated (nothing is added).
+        InputError
+            An article is longer than ``max_length`` (nothing is added).
+        """
+        batch = check_articles(articles, self.config)
+        with self._lock, self._storage.errors():
+            self._check_new(batch)
+        added = 0
+        try:
+            for start in range(0, len(batch), STEP):
+                chunk = batch[start : start + STEP]
+                with self._lock, self._storage.errors(), self._storage.writing():
+                    self._check_new(chunk)
+                    self._add_step(chunk)
+                added += len(chunk)
+        except IndexConnectionError as exc:
+            if not added:
+                raise
+            # Earlier steps are in the index: say which posts the caller must add again.
+            msg = (
+                f"{exc}; {added} of {len(batch)} post(s) were added, those from id {batch[added].id!r} "
+                f"on may be missing (each step of up to {STEP:,} posts is added whole or not at all)"
+            )
+            raise IndexConnectionError(msg) from None
+        return len(batch)
+
+    def _check_new(self, batch: Sequence[Article]) -> None:
+        present = self._storage.contains([a.id for a in batch])
+        for a, there in zip(batch, present, strict=True):
+            if there:
+                msg = f"id {a.id!r} is already in the index"
+                raise DuplicateIdError(msg, path=a.source, lineno=a.lineno, field="id")
+
+    def _add_step(self, batch: Sequence[Article]) -> None:
+        prepared = [prepare(self._extractor, a) for a in batch]
+        changes = self._changes(prepared, [])
+        affected = affected_posts(self._storage, changes)
+        new = [self._stored(p, changes.get(p.article.account)) for p in prepared]
+        redone = self._reextract(sorted(affected), changes)
+        self._write(insert=new, replace=redone, delete=[], changes=changes)
+
+    def _write(
+        self,
+        *,
+        insert: list[StoredPost],
+        replace: list[StoredPost],
+        delete: list[StoredPost],
+        changes: dict[str, AccountChange],
+    ) -> None:
+        todo = [*insert, *replace]
+        bands = self._bands_of([p.features for p in todo])
+        items = list(zip(todo, bands, strict=True))
+        self._storage.write(
+            insert=items[: len(insert)],
+            replace=items[len(insert) :],
+            delete=delete,
+            changes=list(changes.values()),
+        )
+
+    def remove(self, ids: Iterable[str], *, missing_ok: bool = False) -> int:
+        """Remove posts by id.
+
+        Parameters
+        ----------
+        ids : iterable of str
+            Ids of indexed posts.
+        missing_ok : bool
+            Skip ids that are not indexed instead of raising.
+
+        Returns
+        -------
+        int
+            The number of posts removed.
+
+        Raises
+        ------
+        UnknownIdError
+            An id is not indexed (nothing is removed) and ``missing_ok`` is false.
+        """
+        wanted = list(dict.fromkeys(ids))
+        with self._lock, self._storage.errors(), self._storage.writing():
+            posts = self._storage.posts(wanted, docs=True)
+            missing = [i for i, post in zip(wanted, posts, strict=True) if post is None]
+            if missing and not missing_ok:
+                shown = ", ".join(repr(i) for i in missing[:5]) + (" ..." if len(missing) > 5 else "")
+                msg = f"{len(missing)} id(s) not in the index: {shown}"
+                raise UnknownIdError(msg)
+            gone = [post for post in posts if post is not None]
+            if not gone:
+                return 0
+            changes = self._changes([], gone)
+            affected = affected_posts(self._storage, changes)
+            for post in gone:
+                affected.pop(post.id, None)
+            redone = self._reextract(sorted(affected), changes)
+            self._write(insert=[], replace=redone, delete=gone, changes=changes)
+            return len(gone)
+
+    def clear(self) -> None:
+        """Remove every post; the index keeps its config."""
+        with self._lock, self._storage.errors(), self._storage.writing():
+            self._storage.clear()
+
+    # -- queries ---------------------------------------------------------------------
+    def query(
+        self,
+        article: Article,
+        *,
+        k: int | None = 10,
+        evidence: bool | None = None,
+        templates: bool = False,
+    ) -> list[IndexMatch]:
+        """Find the indexed posts that are the same story as ``article``.
+
+        Parameters
+        ----------
+        article : Article
+            The new post (it is not added).
+        k : int or None
+            At most this many matches, best first; ``None`` for all.
+        evidence : bool, optional
+            Attach shared passages and specifics (default: ``config.evidence``).
+        templates : bool
+            Also return template pairs (same wording, conflicting specifics) with kind
+            ``"template"``; they are left out by default, as they are not one story.
+
+        Returns
+        -------
+        list of IndexMatch
+            Sorted by score (highest first), then id.
+        """
+        check_article(article, self.config)
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            msg = f"k must be a positive integer or None, got {k!r}"
+            raise ConfigError(msg)
+        want_evidence = self.config.evidence if evidence is None else evidence
+        with self._lock, self._storage.errors():
+            return self._query(article, k=k, evidence=want_evidence, templates=templates)
+
+    def _query(self, article: Article, *, k: int | None, evidence: bool, templates: bool) -> list[IndexMatch]:
+        cfg = self.config
+        p = prepare(self._extractor, article)
+        old = self._storage.posts([article.id])[0]
+        changes = self._changes([p], [old] if old is not None else [])
+        mine = self._stored(p, changes.get(article.account), keep_doc=False)
+        if not mine.eligible:
+            return []
+        bands = self._bands_of([mine.features])[0]
+        candidates = self._storage.candidates(bands)
+        candidates.discard(article.id)
+        affected = affected_posts(self._storage, changes)
+        affected.pop(article.id, None)
+        others: list[StoredPost] = []
+        if affected:
+            # Posts whose learned boilerplate would change with this query: compare the
+            # query with them as dedup check would see them, not as stored.
+            candidates -= set(affected)
+            redone = [r for r in self._reextract(sorted(affected), changes) if r.eligible]
+            for other, other_bands in zip(redone, self._bands_of([r.features for r in redone]), strict=True):
+                if bands.collides(other_bands):
+                    others.append(other)
+        stored = [x for x in self._storage.posts(sorted(candidates)) if x is not None and x.eligible]
+        scored: list[tuple[StoredPost, Verdict]] = []
+        for other in [*stored, *others]:
+            if not may_pair(article.account, other.account, cfg):
+                continue
+            v = compare(mine.features, other.features, config=cfg)
+            if v.is_match or (templates and v.kind == "template"):
+                scored.append((other, v))
+        scored.sort(key=lambda item: (-item[1].score, item[0].id))
+        if k is not None:
+            scored = scored[:k]
+        return self._matches(article, mine, scored, evidence=evidence)
+
+    def _matches(
+        self, article: Article, mine: StoredPost, scored: list[tuple[StoredPost, Verdict]], *, evidence: bool
+    ) -> list[IndexMatch]:
+        cfg = self.config
+        docs = self._storage.docs([o.id for o, _ in scored]) if evidence and scored else []
+        passages = Passages(article.text, cfg.normalize) if evidence and scored else None
+        out = []
+        for n, (other, v) in enumerate(scored):
+            ev = None
+            doc = (docs[n] or other.doc) if passages is not None else None
+            if passages is not None and doc:
+                text = replace(other, doc=doc).article().text
+                ev = build_evidence(
+                    passages,
+                    Passages(text, cfg.normalize),
+                    mine.features.specifics,
+                    other.features.specifics,
+                    score_cutoff=cfg.params.passage_cutoff,
+                )
+            assert v.kind is not None
+            out.append(IndexMatch(id=other.id, score=v.score, kind=v.kind, account=other.account, evidence=ev))
+        return out
+
+    # -- persistence -----------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the index to one file, atomically.
+
+        The file is written under a temporary name in the same directory, flushed to
+        disk, and renamed over ``path``: a crash or an error while saving leaves the
+        previous file (if any) as it was, and the file keeps the previous one's mode.
+        A process killed while saving leaves its temporary file (``.NAME.XXXXXXXX.tmp``)
+        behind; the next save to ``path`` removes such leftovers once no process holds
+        them (on POSIX systems, where each save locks its temporary file) and they are a
+        minute old.
+
+        Parameters
+        ----------
+        path : path
+            Destination; any suffix (``.dedup`` is customary).
+        """
+        with self._lock, self._storage.errors():
+            posts = list(self._storage.snapshot())
+            bands = self._storage.band_rows(posts)
+            if bands is None:
+                bands = self._bands_of([p.features for p in posts])
+            meta = dict(self._meta)
+            meta["count"] = len(posts)
+            from dedup import __version__
+
+            meta["dedup_version"] = __version__
+            write_index(path, meta, posts, bands, self._bands)
 
 
-@lru_cache(maxsize=32)
-def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """``(b, r)``: the bands and rows per band datasketch's ``MinHashLSH`` picks.
-
-    Examples
-    --------
-    >>> lsh_params(0.5, 128)
-    (25, 5)
-    """
-    from datasketch import MinHashLSH
-
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    return int(lsh.b), int(lsh.r)
+def _width(config: DedupConfig) -> str:
+    return "uint32" if config.scheme == "affine32" else "uint64"
 
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _band_keys(band: NDArray[np.unsignedinteger]) -> NDArray[np.uint64]:
-    """One 64-bit key per row of one band: equal rows, equal keys.
-
-    Rows of 8 bytes or less are their own key; wider rows are mixed into 64 bits
-    (different rows then share a key with probability about 2**-64 per pair, which
-    only adds a candidate for verification to reject).
-    """
-    band = np.ascontiguousarray(band)
-    width = band.shape[1] * band.itemsize
-    if width == 8:
-        return band.view(np.uint64).ravel()
-    if width == 4:
-        return band.view(np.uint32).ravel().astype(np.uint64)
-    key = np.zeros(len(band), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for col in range(band.shape[1]):
-            key = (key ^ band[:, col].astype(np.uint64)) * _MIX
-            key ^= key >> np.uint64(29)
-    return key
-
-
-def _bucket_pairs(members: NDArray[np.int64], max_bucket: int) -> NDArray[np.int64]:
-    """Pair each member of an oversized bucket with the ``max_bucket`` members that follow it.
-
-    All pairs of its members would be quadratic.
-    """
-    parts = [np.stack((members[:-k], members[k:]), axis=1) for k in range(1, min(max_bucket, len(members)))]
-    return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
-
-
-def candidate_pairs(
-    signatures: NDArray[np.unsignedinteger],
-    *,
-    threshold: float,
-    subset: Iterable[int] | NDArray[np.integer] | None = None,
-    max_bucket: int = 200,
-    max_per_row: int | None = None,
-) -> NDArray[np.int64]:
-    """All pairs of rows that collide in at least one LSH band, for a whole batch.
-
-    The bands are datasketch's (:func:`lsh_params`), and two rows collide in a band when
-    their values there are equal, as in ``MinHashLSH``: the pairs are those
-    ``MinHashLSH.query`` would return for every row (bands wider than 8 bytes are keyed
-    by a 64-bit mix, which may add a pair with probability ~2**-64), computed with numpy
-    sorting instead of one dict lookup per row and band.
-
-    Parameters
-    ----------
-    signatures : ndarray, shape (n, num_perm)
-        One row per document.
-    threshold : float
-        Jaccard similarity the banding is tuned for.
-    subset : iterable of int, optional
-        Only these rows take part (e.g. articles long enough to compare).
-    max_bucket : int
-        A band bucket with more members than this (thousands of near-identical
-        posts) pairs each member with the next ``max_bucket`` members in row order
-        rather than with all of them, which bounds the work at ``O(n * max_bucket)``.
-    max_per_row : int, optional
-        Keep for each row only this many partners, those sharing the most bands (a
-        batch of thousands of notices from one template would otherwise make nearly
-        every pair a candidate). ``None`` keeps all.
-
-    Returns
-    -------
-    ndarray of int64, shape (k, 2)
-        Row pairs ``i < j``, sorted; independent of row order.
-
-    Examples
-    --------
-    >>> from dedup.signature import minhash_signatures
-    >>> sets = [np.arange(100, dtype=np.uint64), np.arange(10, 110, dtype=np.uint64)]
-    >>> sets.append(np.arange(500, 600, dtype=np.uint64))
-    >>> candidate_pairs(minhash_signatures(sets, num_perm=128), threshold=0.5).tolist()
-    [[0, 1]]
-    """
-    n = len(signatures)
-    rows = np.arange(n, dtype=np.int64) if subset is None else np.unique(np.fromiter(subset, dtype=np.int64))
-    if len(rows) < 2:
-        return np.zeros((0, 2), dtype=np.int64)
-    b, r = lsh_params(threshold, signatures.shape[1])
-    sig = signatures[rows]
-    codes: list[NDArray[np.int64]] = []
-    for band in range(b):
-        keys = _band_keys(sig[:, band * r : (band + 1) * r])
-        order = np.argsort(keys)
-        sorted_keys = keys[order]
-        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        sizes = np.diff(np.r_[starts, len(sorted_keys)])
-        for size in np.unique(sizes[sizes > 1]):
-            group_starts = starts[sizes == size]
-            members = rows[order[group_starts[:, None] + np.arange(size)[None, :]]]
-            if size > max_bucket:
-                pairs = np.concatenate([_bucket_pairs(np.sort(m), max_bucket) for m in members])
-            else:
-                iu, ju = np.triu_indices(int(size), k=1)
-                pairs = np.stack((members[:, iu].ravel(), members[:, ju].ravel()), axis=1)
-            lo = np.minimum(pairs[:, 0], pairs[:, 1])
-            hi = np.maximum(pairs[:, 0], pairs[:, 1])
-            codes.append(lo * n + hi)
-    if not codes:
-        return np.zeros((0, 2), dtype=np.int64)
-    all_codes = np.sort(np.concatenate(codes))
-    firsts = np.flatnonzero(np.r_[True, all_codes[1:] != all_codes[:-1]])
-    unique = all_codes[firsts]
-    if max_per_row is None:
-        return decode_pairs(unique, n)
-    # Bands shared by each pair: the more, the more similar the two rows.
-    shared = np.diff(np.r_[firsts, len(all_codes)])
-    return _cap_per_row(decode_pairs(unique, n), shared, signatures, max_per_row)
-
-
-def _cap_per_row(
-    pairs: NDArray[np.int64],
-    shared: NDArray[np.int64],
-    signatures: NDArray[np.unsignedinteger],
-    limit: int,
-) -> NDArray[np.int64]:
-    """Keep, for every row, its ``limit`` partners sharing the most bands.
-
-    A pair stays when either of its rows keeps it. Ties go by the partner's signature,
-    not by its position, so the choice does not depend on input order.
-    """
-    degree = np.bincount(pairs.ravel(), minlength=len(signatures))
-    if not len(pairs) or degree.max() <= limit:
-        return pairs
-    src = np.concatenate((pairs[:, 0], pairs[:, 1]))
-    dst = np.concatenate((pairs[:, 1], pairs[:, 0]))
-    strength = np.concatenate((shared, shared))
-    tie = signatures[dst, 0].astype(np.int64)
-    order = np.lexsort((tie, -strength, src))
-    src_sorted = src[order]
-    group_start = np.flatnonzero(np.r_[True, src_sorted[1:] != src_sorted[:-1]])
-    rank = np.arange(len(order)) - np.repeat(group_start, np.diff(np.r_[group_start, len(order)]))
-    kept = np.zeros(len(pairs), dtype=bool)
-    kept[order[rank < limit] % len(pairs)] = True
-    return pairs[kept]
-
-
-def encode_pairs(pairs: NDArray[np.int64], n: int) -> NDArray[np.int64]:
-    """Pairs ``(i, j)`` of positions below ``n`` as single int64 codes ``i * n + j``."""
-    return pairs[:, 0] * n + pairs[:, 1]
-
-
-def decode_pairs(codes: NDArray[np.int64], n: int) -> NDArray[np.int64]:
-    """Inverse of :func:`encode_pairs`."""
-    return np.stack((codes // n, codes % n), axis=1)
-
-
-def unique_pairs(pairs: NDArray[np.int64], n: int) -> NDArray[np.int64]:
-    """Distinct rows of a pair array, sorted (faster than ``np.unique(axis=0)``)."""
-    if not len(pairs):
-        return pairs
-    return decode_pairs(sorted_distinct(encode_pairs(pairs, n)), n)
+def _config_for(record: dict[str, Any], config: DedupConfig | None, where: str) -> DedupConfig:
+    """The config an index answers with: the caller's, which must be the recorded one."""
+    try:
+        cfg = config if config is not None else DedupConfig.from_record(record)
+    except ConfigError as exc:
+        msg = f"{where}: {exc}"
+        raise ConfigError(msg) from None
+    if not isinstance(cfg, DedupConfig):
+        msg = f"config must be a DedupConfig, got {type(cfg).__name__}"
+        raise TypeError(msg)
+    diffs = record_differences(record, cfg.record())
+    if diffs:
+        msg = f"{where} was built with a different config ({'; '.join(diffs)})"
+        raise ConfigError(msg)
+    return cfg

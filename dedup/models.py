@@ -16,6 +16,7 @@ __all__ = [
     "Article",
     "DedupResult",
     "Evidence",
+    "IndexMatch",
     "MatchKind",
     "PairMatch",
     "Post",
@@ -268,3 +269,36 @@ class DedupResult:
             "template_pairs": [p.to_dict() for p in self.template_pairs],
             "summary": self.summary.to_dict(),
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexMatch:
+    """An indexed post that a :meth:`~dedup.DedupIndex.query` matched.
+
+    Parameters
+    ----------
+    id : str
+        The indexed post's id.
+    score : float
+        Pair score in [0, 1] (as in ``dedup check``).
+    kind : MatchKind
+        ``exact``, ``near``, ``contained`` or ``rewritten``; ``template`` only when a
+        query asked for template pairs.
+    account : str
+        The indexed post's account.
+    evidence : Evidence, optional
+        Shared passages and specifics; ``a`` is the query, ``b`` the indexed post.
+    """
+
+    id: str
+    score: float
+    kind: MatchKind
+    account: str = ""
+    evidence: Evidence | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (``id``, ``score``, ``kind`` and, when present, ``evidence``)."""
+        d: dict[str, Any] = {"id": self.id, "score": round(self.score, 4), "kind": self.kind}
+        if self.evidence is not None:
+            d["evidence"] = self.evidence.to_dict()
+        return d

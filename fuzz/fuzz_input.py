@@ -19,7 +19,9 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from dedup import ArticleReader, InputError, normalize_text, normalize_with_offsets
+    from dedup import InputError
+    from dedup.io import ArticleReader
+    from dedup.normalize import normalize_text, normalize_with_offsets
 
 _FORMATS = ("auto", "jsonl", "csv", "txt")
 _ENCODINGS = (None, "gb18030", "big5", "utf-16")

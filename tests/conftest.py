@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from dedup import Article, DedupConfig, Deduplicator, JiebaTokenizer, read_articles
+from dedup import Article, DedupConfig, Deduplicator, read_articles
+from dedup.tokenizer import JiebaTokenizer
 
 DATA = Path(__file__).parent / "data"
 

@@ -5,8 +5,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup import AccountBoilerplate
-from dedup.boilerplate import post_keys, split_sentences, strip_keys
+from dedup.boilerplate import AccountBoilerplate, post_keys, split_sentences, strip_keys
 
 
 def test_learns_recurring_sentences_per_account() -> None:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from dedup import Article, Deduplicator, DedupResult, account_pairs, account_stats, read_articles, render_html
-from dedup.html import report_data
+from dedup import Article, Deduplicator, DedupResult, account_pairs, account_stats, read_articles
+from dedup.html import render_html, report_data
 
 DATA = Path(__file__).parent / "data"
 FLAGS = (

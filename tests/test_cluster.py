@@ -3,8 +3,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from dedup import UnionFind, cluster_pairs, connected_components
-from dedup.cluster import Link
+from dedup.cluster import Link, UnionFind, cluster_pairs, connected_components
 
 
 def test_union_find() -> None:

@@ -4,8 +4,8 @@ import pickle
 
 import pytest
 
-from dedup import Article, DedupConfig, FeatureExtractor
-from dedup.features import clean_title
+from dedup import Article, DedupConfig
+from dedup.features import FeatureExtractor, clean_title
 
 
 def test_title_column_labels_are_dropped() -> None:
@@ -19,15 +19,15 @@ def test_title_column_labels_are_dropped() -> None:
 def test_account_name_words_are_not_specifics() -> None:
     fx = FeatureExtractor(DedupConfig())
     text = "长沙县民政局高度重视此项工作。6月12日，岳麓区开展活动。"
-    own = fx.extract(Article(id="1", text=text, account="长沙县民政局"), index=0)
-    other = fx.extract(Article(id="2", text=text, account="岳麓街道"), index=1)
+    own = fx.extract(Article(id="1", text=text, account="长沙县民政局"), position=0)
+    other = fx.extract(Article(id="2", text=text, account="岳麓街道"), position=1)
     assert "长沙县" not in own.specifics
     assert "长沙县" in other.specifics
 
 
 def test_char_tokenizer_config() -> None:
     fx = FeatureExtractor(DedupConfig(tokenizer="char"))
-    f = fx.extract(Article(id="1", text="社区开展活动2024"), index=0)
+    f = fx.extract(Article(id="1", text="社区开展活动2024"), position=0)
     assert f.n_words > 0 and len(f.shingles) > 0
 
 
@@ -35,13 +35,13 @@ def test_extractor_pickles() -> None:
     fx = FeatureExtractor(DedupConfig(seed=9))
     copy = pickle.loads(pickle.dumps(fx))
     assert copy.config == fx.config
-    a = fx.extract(Article(id="1", text="社区开展活动"), index=0)
-    b = copy.extract(Article(id="1", text="社区开展活动"), index=0)
+    a = fx.extract(Article(id="1", text="社区开展活动"), position=0)
+    b = copy.extract(Article(id="1", text="社区开展活动"), position=0)
     assert (a.shingles == b.shingles).all() and a.specifics == b.specifics
 
 
 def test_a_full_token_cache_is_emptied_without_changing_features(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dedup.features import _Vocabulary
+    from dedup.vocabulary import Vocabulary as _Vocabulary
 
     posts = [
         Article(id=str(i), text=text, account="荷叶塘社区")
@@ -53,25 +53,25 @@ def test_a_full_token_cache_is_emptied_without_changing_features(monkeypatch: py
             ]
         )
     ]
-    expected = [FeatureExtractor(DedupConfig()).extract(a, index=i) for i, a in enumerate(posts)]
+    expected = [FeatureExtractor(DedupConfig()).extract(a, position=i) for i, a in enumerate(posts)]
     # A cache smaller than one post: emptied before every post, never in the middle of one.
     monkeypatch.setattr(_Vocabulary, "MAX_ENTRIES", 10)
     small = FeatureExtractor(DedupConfig())
     for _ in range(2):
-        got = [small.extract(a, index=i) for i, a in enumerate(posts)]
+        got = [small.extract(a, position=i) for i, a in enumerate(posts)]
         for g, e in zip(got, expected, strict=True):
-            assert g.specifics == e.specifics and g.digest == e.digest
+            assert g.specifics == e.specifics and g.body_hash == e.body_hash
             assert (g.shingles == e.shingles).all() and (g.sequence == e.sequence).all()
 
 
 def _same(a: object, b: object) -> bool:
     import numpy as np
 
-    from dedup import Features
+    from dedup.features import Features
 
     assert isinstance(a, Features) and isinstance(b, Features)
     arrays = ("shingles", "lead", "sequence", "paragraphs", "paragraph_bounds")
-    scalars = ("index", "id", "account", "length", "n_words", "digest", "specifics")
+    scalars = ("position", "id", "account", "length", "n_words", "body_hash", "specifics")
     return all(
         np.array_equal(getattr(a, f), getattr(b, f)) and getattr(a, f).dtype == getattr(b, f).dtype for f in arrays
     ) and all(getattr(a, f) == getattr(b, f) for f in scalars)
@@ -101,9 +101,9 @@ _MIXED_POSTS = [
 @pytest.mark.parametrize("options", [{}, {"scheme": "affine64"}, {"tokenizer": "char"}, {"ngram_size": 1}])
 def test_a_chunk_gives_the_features_of_each_post_alone(options: dict[str, object]) -> None:
     config = DedupConfig(**options)  # type: ignore[arg-type]
-    alone = [FeatureExtractor(config).extract(a, index=7 + i) for i, a in enumerate(_MIXED_POSTS)]
+    alone = [FeatureExtractor(config).extract(a, position=7 + i) for i, a in enumerate(_MIXED_POSTS)]
     together = FeatureExtractor(config).extract_many(_MIXED_POSTS, start=7)
-    assert [f.index for f in together] == [7, 8, 9, 10]
+    assert [f.position for f in together] == [7, 8, 9, 10]
     assert all(_same(t, a) for t, a in zip(together, alone, strict=True))
     # the paragraphs of the first and last posts are found (blank lines count once)
     assert len(together[0].paragraph_bounds) - 1 >= 2 and len(together[3].paragraph_bounds) - 1 >= 2

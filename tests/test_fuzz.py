@@ -19,15 +19,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedup import (
-    Article,
-    ArticleReader,
-    Deduplicator,
-    InputError,
-    NormalizeConfig,
-    normalize_text,
-    normalize_with_offsets,
-)
+from dedup import Article, Deduplicator, InputError, NormalizeConfig
+from dedup.io import ArticleReader
+from dedup.normalize import normalize_text, normalize_with_offsets
 
 FUZZ = settings(
     max_examples=150,

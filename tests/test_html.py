@@ -17,10 +17,9 @@ from dedup import (
     account_pairs,
     read_articles,
     render,
-    render_html,
 )
 from dedup.cli import main
-from dedup.html import report_data
+from dedup.html import render_html, report_data
 
 DATA = Path(__file__).parent / "data"
 _DATA_SCRIPT = re.compile(r'<script type="application/json" id="dedup-data">(.*?)</script>', re.S)

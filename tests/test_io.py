@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dedup import ArticleReader, DuplicateIdError, InputError, read_articles
-from dedup.io import detect_encoding, parse_datetime
+from dedup import DuplicateIdError, InputError, read_articles
+from dedup.io import ArticleReader, detect_encoding, parse_datetime
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup import NormalizeConfig, normalize_text, normalize_with_offsets
-from dedup.normalize import is_boilerplate_line, strip_html
+from dedup import NormalizeConfig
+from dedup.normalize import is_boilerplate_line, normalize_text, normalize_with_offsets, strip_html
 
 
 def test_fullwidth_and_halfwidth_punctuation_fold_to_one_form() -> None:

@@ -6,6 +6,8 @@ from datetime import datetime
 import pytest
 
 from dedup import Article, DedupConfig, Deduplicator, DedupResult, DuplicateIdError, InputError, find_duplicates
+from dedup.extraction import Execution
+from dedup.features import FeatureExtractor
 
 
 def groups_of(result: DedupResult) -> list[list[str]]:
@@ -102,13 +104,13 @@ def test_empty_batch() -> None:
     assert result.stories == () and result.summary.articles == 0
 
 
-def test_workers_give_identical_results(news: list[Article], monkeypatch: pytest.MonkeyPatch) -> None:
-    import dedup.pipeline
+# Workers for every batch, however small, in small chunks.
+EAGER = Execution(parallel_min=1, chunk_size=3, verify_chunk=5)
 
+
+def test_workers_give_identical_results(news: list[Article]) -> None:
     serial = Deduplicator(DedupConfig(workers=1)).check(news)
-    monkeypatch.setattr(dedup.pipeline, "_PARALLEL_MIN", 1)
-    monkeypatch.setattr(dedup.pipeline, "_CHUNK", 3)
-    parallel = Deduplicator(DedupConfig(workers=2)).check(news)
+    parallel = Deduplicator(DedupConfig(workers=2), execution=EAGER).check(news)
     assert parallel == serial
 
 
@@ -161,32 +163,26 @@ def test_near_copies_from_one_account_form_a_story() -> None:
     assert [sorted(s.ids) for s in result.stories] == [["0", "1", "2"]]
 
 
-def test_workers_send_back_the_same_features(news: list[Article], monkeypatch: pytest.MonkeyPatch) -> None:
-    import dedup.pipeline
-
+def test_workers_send_back_the_same_features(news: list[Article]) -> None:
     batch = [*news, Article(id="empty", text="。。。", account="荷叶塘社区")]
-    serial = Deduplicator(DedupConfig(workers=1)).features(batch)
-    monkeypatch.setattr(dedup.pipeline, "_PARALLEL_MIN", 1)
-    monkeypatch.setattr(dedup.pipeline, "_CHUNK", 4)
-    parallel = Deduplicator(DedupConfig(workers=2)).features(batch)
+    serial = Deduplicator(DedupConfig(workers=1)).extract_features(batch)
+    parallel = Deduplicator(DedupConfig(workers=2), execution=Execution(parallel_min=1, chunk_size=4)).extract_features(
+        batch
+    )
     assert len(parallel) == len(serial)
     for p, s in zip(parallel, serial, strict=True):
-        for name in ("index", "id", "account", "length", "n_words", "digest", "specifics"):
+        for name in ("position", "id", "account", "length", "n_words", "body_hash", "specifics"):
             assert getattr(p, name) == getattr(s, name), name
         for name in ("shingles", "lead", "sequence", "paragraphs", "paragraph_bounds"):
             a, b = getattr(p, name), getattr(s, name)
             assert a.dtype == b.dtype and a.tolist() == b.tolist(), name
 
 
-def test_workers_started_by_spawn_give_identical_results(news: list[Article], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workers_started_by_spawn_give_identical_results(news: list[Article]) -> None:
     # Where fork is missing (macOS, Windows) tasks carry the articles and normalized chunks.
-    import dedup.pipeline
-
     serial = Deduplicator(DedupConfig(workers=1)).check(news)
-    monkeypatch.setattr(dedup.pipeline, "_PARALLEL_MIN", 1)
-    monkeypatch.setattr(dedup.pipeline, "_CHUNK", 3)
-    monkeypatch.setattr(dedup.pipeline.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
-    parallel = Deduplicator(DedupConfig(workers=2)).check(news)
+    spawned = Execution(parallel_min=1, chunk_size=3, start_method="spawn")
+    parallel = Deduplicator(DedupConfig(workers=2), execution=spawned).check(news)
     assert parallel == serial
 
 
@@ -211,28 +207,44 @@ def _copies_batch() -> list[Article]:
 def test_copies_share_the_features_computed_for_each_alone(workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
 
-    import dedup.pipeline
+    import dedup.extraction
+    from dedup.extraction import CopyPlan, extract_batch
 
     batch = _copies_batch()
-    monkeypatch.setattr(dedup.pipeline, "_PARALLEL_MIN", 1)
-    monkeypatch.setattr(dedup.pipeline, "_CHUNK", 3)
-    shared = Deduplicator(DedupConfig(workers=workers))
-    feats, sigs = shared._prepare(batch)
-    plan_of = dedup.pipeline._plan
+    execution = Execution(workers=workers, parallel_min=1, chunk_size=3)
+    fx = FeatureExtractor(DedupConfig(workers=workers))
+    feats, sigs = extract_batch(fx, batch, execution)
+    plan_of = dedup.extraction.plan_copies
 
     def no_copies(*args, **kwargs):  # type: ignore[no-untyped-def]
         plan = plan_of(*args, **kwargs)
         assert (plan.source != np.arange(len(plan.source))).sum() >= 8  # the copies were found
         n = len(plan.source)
-        return dedup.pipeline._Plan(0, plan.boilerplate, plan.touched, np.arange(n), np.zeros(n, dtype=bool))
+        return CopyPlan(0, plan.boilerplate, plan.touched, np.arange(n), np.zeros(n, dtype=bool))
 
-    monkeypatch.setattr(dedup.pipeline, "_plan", no_copies)
-    alone, alone_sigs = Deduplicator(DedupConfig(workers=workers))._prepare(batch)
+    monkeypatch.setattr(dedup.extraction, "plan_copies", no_copies)
+    alone, alone_sigs = extract_batch(FeatureExtractor(DedupConfig(workers=workers)), batch, execution)
     for a, b in zip(feats, alone, strict=True):
-        for name in ("index", "id", "account", "length", "n_words", "digest", "specifics"):
+        for name in ("position", "id", "account", "length", "n_words", "body_hash", "specifics"):
             assert getattr(a, name) == getattr(b, name), (a.id, name)
         for name in ("shingles", "lead", "sequence", "paragraphs", "paragraph_bounds"):
             assert np.array_equal(getattr(a, name), getattr(b, name)), (a.id, name)
     for name in ("full", "lead", "paragraphs", "owners"):
         assert np.array_equal(getattr(sigs, name), getattr(alone_sigs, name)), name
-    assert shared.check(batch) == Deduplicator(DedupConfig(workers=workers)).check(batch)
+    monkeypatch.undo()
+    config = DedupConfig(workers=workers)
+    assert Deduplicator(config, execution=execution).check(batch) == Deduplicator(config).check(batch)
+
+
+def test_check_is_safe_from_two_threads(news: list[Article]) -> None:
+    import threading
+
+    expected = Deduplicator(DedupConfig(workers=1)).check(news)
+    shared = Deduplicator(DedupConfig(workers=2), execution=EAGER)
+    results: list[DedupResult] = []
+    threads = [threading.Thread(target=lambda: results.append(shared.check(news))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert results == [expected, expected]

@@ -17,7 +17,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dedup import Article, Deduplicator, DedupResult, compare
+from dedup import Article, DedupConfig, Deduplicator, DedupResult
+from dedup.verify import compare
 
 SETTINGS = settings(
     max_examples=50,
@@ -96,7 +97,7 @@ def test_grouping_does_not_depend_on_input_order(dedup: Deduplicator, batch: lis
 @SETTINGS
 @given(text=st.text(TEXT_ALPHABET, min_size=20, max_size=300), noise=articles(min_size=0, max_size=4))
 def test_an_article_is_grouped_with_an_exact_copy(dedup: Deduplicator, text: str, noise: list[Article]) -> None:
-    features = dedup.extractor.extract(Article(id="x", text=text), index=0)
+    features = dedup.extractor.extract(Article(id="x", text=text), position=0)
     assume(features.length >= dedup.config.min_length and features.n_words > 0)
     batch = [*noise, Article(id="copy-a", text=text), Article(id="copy-b", text=text, account="另一个账号")]
     result = dedup.check(batch)
@@ -135,9 +136,11 @@ def test_unrelated_posts_never_split_exact_copies(
 )
 def test_pair_scores_are_symmetric(dedup: Deduplicator, a: str, b: str, shared: str, threshold: float) -> None:
     fx = dedup.extractor
-    fa = fx.extract(Article(id="a", text=a + shared), index=0)
-    fb = fx.extract(Article(id="b", text=shared + b), index=1)
-    assert compare(fa, fb, threshold=threshold) == compare(fb, fa, threshold=threshold)
+    fa = fx.extract(Article(id="a", text=a + shared), position=0)
+    fb = fx.extract(Article(id="b", text=shared + b), position=1)
+    assert compare(fa, fb, config=DedupConfig(threshold=threshold)) == compare(
+        fb, fa, config=DedupConfig(threshold=threshold)
+    )
 
 
 def test_output_is_the_same_under_any_pythonhashseed(news_path: Path, tmp_path: Path) -> None:

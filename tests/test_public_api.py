@@ -15,6 +15,13 @@ def test_all_is_sorted_and_complete() -> None:
     assert public <= set(dedup.__all__)
 
 
+def test_the_public_namespace_is_narrow() -> None:
+    # What a user needs; the steps stay importable from their modules.
+    assert len(dedup.__all__) <= 30
+    for module in ("lsh", "columns", "steps", "parallel", "index_file", "index_redis", "index_storage"):
+        assert not any(name.startswith(module) for name in dedup.__all__)
+
+
 def test_version_matches_metadata() -> None:
     assert dedup.__version__ == importlib.metadata.version("dedup")
 

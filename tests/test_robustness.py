@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from dedup import Article, ArticleReader, Deduplicator, InputError, normalize_text, read_articles
+from dedup import Article, Deduplicator, InputError, read_articles
 from dedup.cli import main
-from dedup.io import max_line_bytes
+from dedup.io import ArticleReader, max_line_bytes
+from dedup.normalize import normalize_text
 
 # Made-up posts about different events, each well over the default min_length.
 S = [

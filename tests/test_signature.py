@@ -5,8 +5,15 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from dedup import ConfigError, minhash_signatures, shingle_hashes, shingle_hashes_many
-from dedup.signature import TokenHasher, datasketch_minhash, to_lean_minhash
+from dedup import ConfigError
+from dedup.signature import (
+    TokenHasher,
+    datasketch_minhash,
+    minhash_signatures,
+    shingle_hashes,
+    shingle_hashes_many,
+    to_lean_minhash,
+)
 
 
 def random_sets(n: int, seed: int = 0) -> list[np.ndarray]:

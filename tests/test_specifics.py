@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from dedup import extract_specifics
-from dedup.specifics import chinese_number, normalize_number
+from dedup.specifics import chinese_number, extract_specifics, normalize_number
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from dedup import CharNgramTokenizer, ConfigError, JiebaTokenizer, Tokenizer
+from dedup import ConfigError
+from dedup.tokenizer import CharNgramTokenizer, JiebaTokenizer, Tokenizer
 
 rjieba = pytest.importorskip("rjieba")
 

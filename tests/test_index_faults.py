@@ -1,4 +1,4 @@
-"""Faults of DedupIndex (dedup/store.py): a save killed midway, Redis going away mid-run.
+"""Faults of DedupIndex (dedup/index.py): a save killed midway, Redis going away mid-run.
 
 The failures are real (a SIGKILLed process, a redis-server shut down or killed) and
 happen at a chosen moment: the killed save signals from inside the save, and the Redis
@@ -23,7 +23,8 @@ import pytest
 from cli_streams import Streams
 from redis_server import RedisProcess, private_redis_server
 
-import dedup.store
+import dedup.index
+import dedup.index_file
 from dedup import Article, DedupIndex, IndexConnectionError, IndexFileError
 
 Answer = dict[str, tuple[float, str]]
@@ -50,7 +51,7 @@ def temporary_files(directory: Path) -> list[Path]:
 # (after three members of the new file are written) it says so and waits to be killed.
 _KILLED_SAVE = r"""
 import sys
-import dedup.store
+import dedup.index_file
 from dedup import DedupIndex, read_articles
 
 posts = read_articles(sys.argv[1])
@@ -58,7 +59,7 @@ index = DedupIndex()
 index.add(posts[:6])
 index.save(sys.argv[2])
 index.add(posts[6:])
-real, calls = dedup.store._npy, 0
+real, calls = dedup.index_file.npy_bytes, 0
 
 def stalled(arr):
     global calls
@@ -68,7 +69,7 @@ def stalled(arr):
         sys.stdin.read()  # until killed
     return real(arr)
 
-dedup.store._npy = stalled
+dedup.index_file.npy_bytes = stalled
 index.save(sys.argv[2])
 print("saved", flush=True)
 """
@@ -116,7 +117,7 @@ def test_a_save_killed_midway_leaves_the_previous_index(news: list[Article], new
     assert any(answers.values())
     # The next save replaces the index and removes the dead save's file once it is old.
     loaded.add(news[6:])
-    old = time.time() - dedup.store._STALE_TEMP_AGE - 5
+    old = time.time() - dedup.index_file.STALE_TEMP_AGE - 5
     os.utime(stray, (old, old))
     loaded.save(path)
     assert temporary_files(tmp_path) == []
@@ -130,7 +131,7 @@ def test_a_save_removes_only_dead_saves_files(news: list[Article], tmp_path: Pat
     import fcntl
 
     index = memory_index(news[:3])
-    old = time.time() - dedup.store._STALE_TEMP_AGE - 5
+    old = time.time() - dedup.index_file.STALE_TEMP_AGE - 5
 
     def temp(name: str, *, age: float | None = old) -> Path:
         p = tmp_path / name
@@ -265,14 +266,14 @@ def test_redis_going_away_during_an_add_leaves_whole_posts_only(
     news: list[Article], server: RedisProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Steps of 4 posts; stories spread over the steps (-01 posts first, then -02 ...).
-    monkeypatch.setattr(dedup.store, "_CHUNK", 4)
+    monkeypatch.setattr(dedup.index, "STEP", 4)
     posts = sorted(news, key=lambda a: (a.id.split("-")[1], a.id))
     assert [a.id for a in posts[8:12]] == ["lhz-02", "ssw-02", "yh-02", "hyt-03"]
     url = f"{server.url}?index=faults"
     index = DedupIndex.connect(url)
-    # The server dies as the third step writes its LSH buckets (datasketch's "_bucket_"
-    # keys) for lhz-02: mid-step, after its matches were computed.
-    killer = _KillOnSend(server, lambda data: b"_bucket_" in data and b"lhz-02" in data)
+    # The server dies as the third step writes its LSH buckets (the "b:<table>:" keys)
+    # for lhz-02: mid-step, after its matches were computed.
+    killer = _KillOnSend(server, lambda data: b":b:f:" in data and b"lhz-02" in data)
     killer.install(monkeypatch)
     with pytest.raises(IndexConnectionError) as info:
         index.add(posts)

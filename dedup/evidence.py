@@ -1,0 +1,213 @@
+"""Evidence for a pair of posts: the passages they share and the specifics one lacks.
+
+Shared passages are given as character offsets into each post's *original* text, so a
+report can highlight them; specifics are listed names and places first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from dedup.config import NormalizeConfig
+from dedup.models import Evidence
+from dedup.normalize import NormalizedText, canonical_characters, normalize_text, normalize_with_offsets
+
+__all__ = ["Passages", "build_evidence", "find_shared_passages", "shared_passages", "specific_order"]
+
+
+# A sentence runs to a sentence-final mark; a "." followed by a digit is a decimal point.
+_SENTENCE = re.compile(r"(?:[^.!?;。！？；\n]|\.(?=\d))+[.!?;。！？；]?")
+# What normalization deletes from inside a passage: whitespace, tags, &nbsp;.
+_JUNK = re.compile(r"\s+|</?[A-Za-z][^<>]*>|&nbsp;?|\x00+", re.IGNORECASE)
+# Runs of ellipsis marks become one "…" in normalized text.
+_ELLIPSIS_RUN = re.compile(r"\.{3,}|…{2,}")
+_MIN_PASSAGE = 6
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        start, end = m.span()
+        while start < end and text[start] in " ,":
+            start += 1
+        if end - start >= _MIN_PASSAGE:
+            spans.append((start, end))
+    return spans
+
+
+class Passages:
+    """The sentences of one post, each with its span in the post's original text.
+
+    Spans are found by locating each normalized sentence in the original text after
+    the one-to-one character folding (full-width forms, traditional characters,
+    punctuation), which keeps every character where it was; a sentence that cannot be
+    found that way (it spans HTML markup or collapsed spaces) takes its span from
+    :func:`dedup.normalize_with_offsets`, computed only then.
+
+    Parameters
+    ----------
+    text : str
+        The post's original text.
+    config : NormalizeConfig
+        Normalization options (as used for matching).
+
+    Examples
+    --------
+    >>> p = Passages("<p>社区开展垃圾分类宣传活动。</p>居民积极参与。")
+    >>> [(s, p.text[a:b]) for s, (a, b) in p.sentences]
+    [('社区开展垃圾分类宣传活动.', '社区开展垃圾分类宣传活动。'), ('居民积极参与.', '居民积极参与。')]
+    """
+
+    __slots__ = ("sentences", "text")
+
+    def __init__(self, text: str, config: NormalizeConfig | None = None) -> None:
+        cfg = config if config is not None else NormalizeConfig()
+        self.text = text
+        normalized = normalize_text(text, cfg)
+        # The original, folded character by character, without the whitespace and
+        # markup normalization deletes; `where[k]` is the original index of its k-th
+        # character.
+        canon = _ELLIPSIS_RUN.sub(lambda m: "…" + "\x00" * (len(m.group(0)) - 1), canonical_characters(text, cfg))
+        keep = np.ones(len(canon), dtype=bool)
+        for m in _JUNK.finditer(canon):
+            keep[m.start() : m.end()] = False
+        where = np.flatnonzero(keep)
+        codes = np.frombuffer(canon.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        skeleton = codes[keep].tobytes().decode("utf-32-le", "surrogatepass")
+        exact: NormalizedText | None = None
+        found: list[tuple[str, tuple[int, int]]] = []
+        pos = 0
+        for start, end in _sentences(normalized):
+            piece = normalized[start:end]
+            bare = "".join(piece.split())
+            k = skeleton.find(bare, pos) if bare else -1
+            if k >= 0:
+                found.append((piece, (int(where[k]), int(where[k + len(bare) - 1]) + 1)))
+                pos = k + len(bare)
+                continue
+            if exact is None:
+                exact = normalize_with_offsets(text, cfg)
+            found.append((piece, exact.original_span(start, end)))
+        self.sentences: list[tuple[str, tuple[int, int]]] = found
+
+    @classmethod
+    def from_normalized(cls, normalized: NormalizedText) -> Passages:
+        """Build from a :class:`~dedup.NormalizedText` (its offsets give the spans)."""
+        self = cls.__new__(cls)
+        self.text = ""
+        self.sentences = [
+            (normalized.text[s:e], normalized.original_span(s, e)) for s, e in _sentences(normalized.text)
+        ]
+        return self
+
+
+def shared_passages(
+    a: Passages,
+    b: Passages,
+    *,
+    score_cutoff: float = 70.0,
+) -> tuple[tuple[tuple[int, int], tuple[int, int]], ...]:
+    """Pairs of sentences the two posts share, as spans into each original text.
+
+    Identical sentences pair up directly; each remaining sentence of ``a`` is matched
+    to its most similar sentence of ``b`` by RapidFuzz ``fuzz.ratio`` (0-100 scale), at
+    or above ``score_cutoff``, wherever it stands (paragraphs may be reordered).
+    """
+    if not a.sentences or not b.sentences:
+        return ()
+    where_b: dict[str, int] = {}
+    for j, (piece, _) in enumerate(b.sentences):
+        where_b.setdefault(piece, j)
+    matched: dict[int, int] = {}
+    rest: list[int] = []
+    for i, (piece, _) in enumerate(a.sentences):
+        found = where_b.get(piece)
+        if found is None:
+            rest.append(i)
+        else:
+            matched[i] = found
+    if rest:
+        texts_b = [piece for piece, _ in b.sentences]
+        scores = process.cdist(
+            [a.sentences[i][0] for i in rest], texts_b, scorer=fuzz.ratio, score_cutoff=score_cutoff, dtype=np.uint8
+        )
+        for row_no, i in enumerate(rest):
+            row = scores[row_no]
+            j = int(row.argmax())
+            if row[j] > 0:
+                matched[i] = j
+    return tuple((a.sentences[i][1], b.sentences[j][1]) for i, j in sorted(matched.items()))
+
+
+def find_shared_passages(
+    a: NormalizedText,
+    b: NormalizedText,
+    *,
+    score_cutoff: float = 70.0,
+) -> tuple[tuple[tuple[int, int], tuple[int, int]], ...]:
+    """Find the sentences two posts share, as offsets into each original text.
+
+    Each sentence of ``a`` is matched to its most similar sentence of ``b``
+    (RapidFuzz ``fuzz.ratio``, 0-100 scale); pairs at or above ``score_cutoff`` are
+    shared passages, wherever they stand in either post (paragraphs may be reordered).
+
+    Parameters
+    ----------
+    a, b : NormalizedText
+        The two posts, from :func:`dedup.normalize_with_offsets`.
+    score_cutoff : float
+        Minimum ``fuzz.ratio`` (0-100) for two sentences to count as one passage.
+
+    Returns
+    -------
+    tuple of ((a_start, a_end), (b_start, b_end))
+        Spans in the *original* texts, in ``a``'s order.
+
+    Examples
+    --------
+    >>> from dedup.normalize import normalize_with_offsets
+    >>> x = normalize_with_offsets("社区开展垃圾分类宣传活动。居民积极参与。")
+    >>> y = normalize_with_offsets("<p>居民积极参与。</p>")
+    >>> find_shared_passages(x, y)
+    (((13, 20), (3, 10)),)
+    """
+    return shared_passages(Passages.from_normalized(a), Passages.from_normalized(b), score_cutoff=score_cutoff)
+
+
+def specific_order(specific: str) -> tuple[bool, str]:
+    """Sort key of specifics in evidence and reports: names and places before numbers.
+
+    Examples
+    --------
+    >>> sorted(["12", "荷叶塘", "6"], key=specific_order)
+    ['荷叶塘', '12', '6']
+    """
+    return (specific[:1].isdigit(), specific)
+
+
+def build_evidence(
+    a: NormalizedText | Passages,
+    b: NormalizedText | Passages,
+    specifics_a: Collection[str],
+    specifics_b: Collection[str],
+    *,
+    score_cutoff: float = 70.0,
+) -> Evidence:
+    """Shared passages plus the specifics each side has and the other lacks.
+
+    ``score_cutoff`` is RapidFuzz's ``fuzz.ratio`` (0-100) from which two sentences are
+    one passage (``params.passage_cutoff``).
+    """
+    pa = a if isinstance(a, Passages) else Passages.from_normalized(a)
+    pb = b if isinstance(b, Passages) else Passages.from_normalized(b)
+    specifics_a, specifics_b = frozenset(specifics_a), frozenset(specifics_b)
+    return Evidence(
+        shared=shared_passages(pa, pb, score_cutoff=score_cutoff),
+        shared_specifics=tuple(sorted(specifics_a & specifics_b, key=specific_order)),
+        only_a=tuple(sorted(specifics_a - specifics_b, key=specific_order)),
+        only_b=tuple(sorted(specifics_b - specifics_a, key=specific_order)),
+    )

@@ -1,0 +1,360 @@
+"""The batch's feature step: normalize, learn boilerplate, extract and sign, chunk by chunk.
+
+:func:`extract_batch` turns a batch of articles into their
+:class:`~dedup.features.Features` and :class:`~dedup.signature.Signatures`, in two
+passes over fixed chunks of posts, each pass in worker processes for large batches
+(:class:`~dedup.parallel.WorkerPool`):
+
+1. normalize each post and compute its boilerplate keys (:class:`NormalizedChunk`);
+2. learn each account's boilerplate from all the keys at once
+   (:meth:`~dedup.boilerplate.AccountBoilerplate.fit_arrays`), find the word-for-word
+   copies (:func:`plan_copies`), then extract and sign each chunk.
+
+The result does not depend on the number of workers, the chunk size or the start
+method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from itertools import pairwise
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dedup.arrays import edges_of
+from dedup.boilerplate import AccountBoilerplate, post_keys
+from dedup.columns import FeatureColumns
+from dedup.config import DedupConfig
+from dedup.features import FeatureExtractor, Features
+from dedup.models import Article
+from dedup.parallel import StartMethod, WorkerPool, default_start_method
+from dedup.signature import Signatures, sign
+
+__all__ = ["Execution", "NormalizedChunk", "extract_batch"]
+
+#: ``progress(stage, done, total)``: called as the batch moves through the steps.
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Execution:
+    """How a batch is computed, not what comes out: results never depend on these.
+
+    Parameters
+    ----------
+    workers : int
+        Processes (from ``DedupConfig.workers``).
+    chunk_size : int
+        Articles per task sent to a worker.
+    parallel_min : int
+        Below this many articles (and ten times as many candidate pairs), workers
+        cost more than they save and the batch is computed in this process.
+    verify_chunk : int
+        Candidate pairs per verification task.
+    start_method : {"fork", "spawn"}, optional
+        How worker processes start (default: fork where available).
+    """
+
+    workers: int = 1
+    chunk_size: int = 500
+    parallel_min: int = 2000
+    verify_chunk: int = 20000
+    start_method: StartMethod | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedChunk:
+    """Normalized titles and bodies of a chunk, with their boilerplate keys, compactly.
+
+    The bodies are one UTF-8 buffer and the keys flat arrays: a few large objects per
+    chunk rather than thousands of small ones. Forked workers that read a chunk then
+    copy one page of it, not every page holding a string header (reference counts are
+    written on access), and the parent returns the memory in one piece when it lets go.
+    """
+
+    titles: list[str]
+    blob: bytes
+    body_bounds: NDArray[np.int64]
+    body_keys: NDArray[np.uint64]
+    keys: NDArray[np.uint64]  # sorted distinct sentence keys of each post, one after another
+    key_bounds: NDArray[np.int64]
+
+    @staticmethod
+    def build(fx: FeatureExtractor, articles: Sequence[Article]) -> NormalizedChunk:
+        """Normalize ``articles`` and compute every post's boilerplate keys."""
+        titles, encoded, body_keys, keys, key_sizes = [], [], [], [], []
+        min_sentence = fx.config.params.min_sentence
+        for a in articles:
+            title, body = fx.normalize(a)
+            body_key, sentence_keys = post_keys(body, min_sentence=min_sentence)
+            titles.append(title)
+            encoded.append(body.encode("utf-8", "surrogatepass"))
+            body_keys.append(body_key)
+            keys.extend(sorted(sentence_keys))
+            key_sizes.append(len(sentence_keys))
+        return NormalizedChunk(
+            titles=titles,
+            blob=b"".join(encoded),
+            body_bounds=edges_of([len(b) for b in encoded]),
+            body_keys=np.array(body_keys, dtype=np.uint64),
+            keys=np.array(keys, dtype=np.uint64),
+            key_bounds=edges_of(key_sizes),
+        )
+
+    def bodies(self) -> list[str]:
+        """The normalized bodies."""
+        edges, blob = self.body_bounds.tolist(), self.blob
+        return [blob[a:b].decode("utf-8", "surrogatepass") for a, b in pairwise(edges)]
+
+    @staticmethod
+    def keys_of(chunks: Sequence[NormalizedChunk]) -> tuple[NDArray[np.uint64], NDArray[np.uint64], NDArray[np.int64]]:
+        """Body keys, sentence keys and key bounds of consecutive chunks, joined."""
+        if not chunks:
+            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64), np.zeros(1, dtype=np.int64)
+        shift = np.cumsum([0] + [len(c.keys) for c in chunks[:-1]])
+        bounds = np.concatenate([[0]] + [c.key_bounds[1:] + off for c, off in zip(chunks, shift.tolist(), strict=True)])
+        return (
+            np.concatenate([c.body_keys for c in chunks]),
+            np.concatenate([c.keys for c in chunks]),
+            bounds.astype(np.int64),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CopyPlan:
+    """What the feature step does with the normalized bodies of positions ``start`` on.
+
+    ``boilerplate`` (learned, or None) is stripped from the bodies it ``touched``.
+    ``source[i]`` is the first post whose stripped body is the same as post ``i``'s
+    (``i`` itself for most): a copy's body features are computed once, for its source,
+    whose body specifics are sent back when ``is_source``.
+    """
+
+    start: int
+    boilerplate: AccountBoilerplate | None
+    touched: NDArray[np.bool_]
+    source: NDArray[np.int64]
+    is_source: NDArray[np.bool_]
+
+    def part(self, start: int, end: int) -> CopyPlan:
+        """The plan of positions ``start:end``."""
+        a, b = start - self.start, end - self.start
+        return CopyPlan(start, self.boilerplate, self.touched[a:b], self.source[a:b], self.is_source[a:b])
+
+
+def plan_copies(
+    chunks: Sequence[NormalizedChunk],
+    accounts: Sequence[str],
+    boilerplate: AccountBoilerplate | None,
+    touched: Sequence[bool],
+) -> CopyPlan:
+    """Find the copies: posts whose stripped body is byte for byte an earlier post's.
+
+    A body carrying no learned sentence is used as normalized, except that for an
+    account with learned sentences it is re-joined (:func:`~dedup.boilerplate.strip_keys`),
+    which depends on the body alone: equal normalized bodies, both untouched and both
+    of accounts with (or both without) learned sentences, give equal stripped bodies.
+    Reposts copied word for word are common (a third of the benchmark batch).
+    """
+    n = len(accounts)
+    marked = np.zeros(n, dtype=bool) if not touched else np.asarray(touched, dtype=bool)
+    source = np.arange(n, dtype=np.int64)
+    # (body key, re-joined) -> the first such post: its position, chunk and byte span
+    first: dict[tuple[int, bool], tuple[int, NormalizedChunk, int, int]] = {}
+    i = 0
+    for chunk in chunks:
+        edges = chunk.body_bounds.tolist()
+        for k, body_key in enumerate(chunk.body_keys.tolist()):
+            if not marked[i]:
+                rejoined = boilerplate is not None and boilerplate.count(accounts[i]) > 0
+                j, other, a, b = first.setdefault((body_key, rejoined), (i, chunk, edges[k], edges[k + 1]))
+                # The 64-bit key is checked byte for byte (compared only when keys match).
+                if j != i and other.blob[a:b] == chunk.blob[edges[k] : edges[k + 1]]:
+                    source[i] = j
+            i += 1
+    is_source = np.zeros(n, dtype=bool)
+    is_source[source[source != np.arange(n)]] = True
+    return CopyPlan(0, boilerplate, marked, source, is_source)
+
+
+def _chunk_features(
+    fx: FeatureExtractor, articles: Sequence[Article], start: int, chunk: NormalizedChunk, plan: CopyPlan
+) -> tuple[list[Features], dict[int, tuple[str, ...]]]:
+    """Features of one chunk (copies left without body features, see :func:`_complete_copies`)."""
+    bodies = chunk.bodies()
+    if plan.boilerplate is not None:
+        strip = plan.boilerplate.strip
+        touched = plan.touched.tolist()
+        bodies = [strip(a.account, body, touched=t) for a, body, t in zip(articles, bodies, touched, strict=True)]
+    own = (plan.source == np.arange(start, start + len(bodies))).tolist()
+    bodies = [body if keep else "" for body, keep in zip(bodies, own, strict=True)]
+    feats, body_specifics = fx.extract_with_body_specifics(articles, start, chunk.titles, bodies)
+    wanted = np.flatnonzero(plan.is_source).tolist()
+    return feats, {start + k: tuple(sorted(body_specifics[k])) for k in wanted}
+
+
+def _complete_copies(
+    fx: FeatureExtractor,
+    feats: list[Features],
+    sigs: Signatures,
+    plan: CopyPlan,
+    body_specifics: dict[int, tuple[str, ...]],
+) -> Signatures:
+    """Give each copy its source's body features and signatures (shared, not copied)."""
+    copies = np.flatnonzero(plan.source != np.arange(len(plan.source)))
+    if not len(copies):
+        return sigs
+    sources = plan.source[copies]
+    for i, j in zip(copies.tolist(), sources.tolist(), strict=True):
+        own, src = feats[i], feats[j]
+        # The copy's own features hold its title's specifics less its account's words.
+        specifics = set(own.specifics).union(set(body_specifics[j]) - fx.account_words(own.account))
+        feats[i] = replace(src, position=i, id=own.id, account=own.account, specifics=tuple(sorted(specifics)))
+    full, lead = sigs.full.copy(), sigs.lead.copy()
+    full[copies], lead[copies] = sigs.full[sources], sigs.lead[sources]
+    # Paragraph rows of each source, again under its copies.
+    order = np.argsort(sigs.owners, kind="stable")
+    owners_sorted = sigs.owners[order]
+    lo = np.searchsorted(owners_sorted, sources, side="left")
+    counts = np.searchsorted(owners_sorted, sources, side="right") - lo
+    ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows = order[np.repeat(lo, counts) + ranks]
+    owners = np.concatenate((sigs.owners, np.repeat(copies, counts)))
+    # Rows in post order, as if each copy had been computed in its place: the per-row
+    # candidate cap breaks ties between equal signatures by row position.
+    placed = np.argsort(owners, kind="stable")
+    return Signatures(
+        full=full,
+        lead=lead,
+        paragraphs=np.concatenate((sigs.paragraphs, sigs.paragraphs[rows]))[placed],
+        owners=owners[placed],
+    )
+
+
+# -- what workers hold and do ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _WorkerState:
+    """A worker's state: its extractor, and what forked workers inherit of the batch."""
+
+    extractor: FeatureExtractor
+    batch: Sequence[Article] | None  # None when spawned: tasks carry their articles
+    chunks: Sequence[NormalizedChunk] | None = None
+    plan: CopyPlan | None = None
+    chunk_size: int = 0
+
+
+# A task: (start, end, the articles when the worker does not have the batch, the
+# normalized chunk and the plan for its range when the worker does not have them)
+_Task = tuple[int, int, Sequence[Article] | None, NormalizedChunk | None, CopyPlan | None]
+
+
+def _articles(state: _WorkerState, task: _Task) -> Sequence[Article]:
+    start, end, articles = task[0], task[1], task[2]
+    if articles is not None:
+        return articles
+    assert state.batch is not None
+    return state.batch[start:end]
+
+
+def _normalize_task(state: _WorkerState, task: _Task) -> NormalizedChunk:
+    return NormalizedChunk.build(state.extractor, _articles(state, task))
+
+
+def _extract_task(state: _WorkerState, task: _Task) -> tuple[FeatureColumns, dict[int, tuple[str, ...]], Signatures]:
+    start, end, _, chunk, plan = task
+    if chunk is None or plan is None:
+        # A forked worker holds the normalized chunks and the plan: the task is a range.
+        assert state.chunks is not None and state.plan is not None
+        chunk, plan = state.chunks[start // state.chunk_size], state.plan.part(start, end)
+    feats, body_specifics = _chunk_features(state.extractor, _articles(state, task), start, chunk, plan)
+    return FeatureColumns.pack(feats, start=start, names=False), body_specifics, sign(feats, state.extractor.config)
+
+
+def extract_batch(
+    fx: FeatureExtractor,
+    articles: Sequence[Article],
+    execution: Execution,
+    *,
+    progress: ProgressCallback | None = None,
+) -> tuple[list[Features], Signatures]:
+    """The features and signatures of a whole batch (see the module docstring)."""
+    config: DedupConfig = fx.config
+    n = len(articles)
+    parallel = execution.workers > 1 and n >= execution.parallel_min
+    size = execution.chunk_size
+    spans = [(s, min(n, s + size)) for s in range(0, n, size)]
+    chunks: list[NormalizedChunk] = []
+    done = 0
+    method = execution.start_method or default_start_method()
+    # Forked workers hold the batch (and later its normalized chunks) from the start;
+    # spawned ones get them task by task.
+    inherit = method == "fork"
+    if parallel:
+        with WorkerPool(
+            execution.workers, _WorkerState(fx, articles if inherit else None), start_method=method
+        ) as pool:
+            tasks: list[_Task] = [(s, e, None if inherit else articles[s:e], None, None) for s, e in spans]
+            normalizing = pool.map(_normalize_task, tasks, ahead=len(tasks) if inherit else None)
+            # Normalizing needs no dictionary: the parent loads it while the workers
+            # normalize, for the tokenizing workers forked next to inherit.
+            fx.warm_up()
+            for chunk in normalizing:
+                chunks.append(chunk)
+                done += len(chunk.titles)
+                if progress:
+                    progress("normalize", done, n)
+    else:
+        for s, e in spans:
+            chunks.append(NormalizedChunk.build(fx, articles[s:e]))
+            done += e - s
+            if progress:
+                progress("normalize", done, n)
+    learned = None
+    touched: list[bool] = []
+    accounts = [a.account for a in articles]
+    if config.learn_boilerplate:
+        body_keys, keys, key_bounds = NormalizedChunk.keys_of(chunks)
+        learned = AccountBoilerplate.from_params(config.params).fit_arrays(accounts, body_keys, keys, key_bounds)
+        # Most posts carry none of their account's learned sentences: their
+        # sentences need not be hashed again.
+        touched = learned.touching(accounts, keys, key_bounds)
+        del body_keys, keys, key_bounds
+    plan = plan_copies(chunks, accounts, learned, touched)
+    del accounts, touched
+    out: list[Features] = []
+    signed: list[Signatures] = [sign([], config)]
+    body_specifics: dict[int, tuple[str, ...]] = {}
+    if parallel:
+        # Forked after normalizing, the workers hold the chunks; the parent lets go
+        # of them, and the memory they took holds the features coming back.
+        state = _WorkerState(fx, articles, chunks, plan, size) if inherit else _WorkerState(fx, None)
+        with WorkerPool(execution.workers, state, start_method=method) as pool:
+            if inherit:
+                tasks = [(s, e, None, None, None) for s, e in spans]
+            else:
+                tasks = [(s, e, articles[s:e], c, plan.part(s, e)) for (s, e), c in zip(spans, chunks, strict=True)]
+            del chunks, state
+            for block, found, sigs in pool.map(_extract_task, tasks):
+                out.extend(block.unpack(*_names(articles, block)))
+                body_specifics.update(found)
+                signed.append(sigs)
+                if progress:
+                    progress("tokenize", len(out), n)
+    else:
+        for (s, e), normalized in zip(spans, chunks, strict=True):
+            feats, found = _chunk_features(fx, articles[s:e], s, normalized, plan.part(s, e))
+            out.extend(feats)
+            body_specifics.update(found)
+            signed.append(sign(feats, config))
+            if progress:
+                progress("tokenize", len(out), n)
+    return out, _complete_copies(fx, out, Signatures.join(signed), plan, body_specifics)
+
+
+def _names(articles: Sequence[Article], block: FeatureColumns) -> tuple[list[str], list[str]]:
+    part = articles[block.start : block.start + len(block)]
+    return [a.id for a in part], [a.account for a in part]

@@ -1,0 +1,473 @@
+"""Locality-sensitive hashing: band keys, the candidate rule, and its two lookups.
+
+A post is a candidate partner of another when their signatures agree on a whole band
+(datasketch's ``MinHashLSH`` banding, :func:`lsh_params`). Every driver uses the same
+three pieces defined here:
+
+* :func:`band_keys`: one 64-bit key per band of a signature row; two rows share a
+  bucket exactly when their keys are equal;
+* the candidate rule (:class:`PostBands.collides` for one pair, :func:`candidate_pairs`
+  for a whole batch): the whole texts share a bucket in the full-text LSH, or one
+  post's *lead* shares a bucket with the other's lead or with one of its paragraph
+  leads (a truncated copy, an excerpt, a copy with paragraphs reordered);
+* lookups: :func:`colliding_rows` finds every colliding pair of a batch by sorting,
+  and :class:`BandTable` answers one post at a time against an incremental table
+  (the in-memory index; the Redis index keeps the same keys in Redis sets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dedup.arrays import sorted_distinct
+
+if TYPE_CHECKING:
+    from dedup.config import DedupConfig
+    from dedup.signature import Signatures
+
+__all__ = [
+    "BandKeys",
+    "BandTable",
+    "PostBands",
+    "band_keys",
+    "candidate_pairs",
+    "colliding_rows",
+    "lsh_params",
+    "unique_pairs",
+]
+
+_U64 = np.uint64
+_MIX = _U64(0x9E3779B97F4A7C15)
+_EMPTY_I64: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+_NO_PAIRS: NDArray[np.int64] = np.zeros((0, 2), dtype=np.int64)
+
+
+@lru_cache(maxsize=32)
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``(b, r)``: the bands and rows per band datasketch's ``MinHashLSH`` picks.
+
+    Examples
+    --------
+    >>> lsh_params(0.5, 128)
+    (25, 5)
+    """
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(lsh.b), int(lsh.r)
+
+
+def band_keys(signatures: NDArray[np.unsignedinteger], *, b: int, r: int) -> NDArray[np.uint64]:
+    """One 64-bit key per band of each signature row: equal bands, equal keys.
+
+    Bands of 8 bytes or less are their own key; wider bands are mixed into 64 bits
+    (two different bands then share a key with probability about 2**-64 per pair,
+    which only adds a candidate for verification to reject).
+
+    Parameters
+    ----------
+    signatures : ndarray, shape (n, num_perm)
+        MinHash rows (uint32 or uint64); only the first ``b * r`` columns are used.
+    b, r : int
+        Bands and rows per band (:func:`lsh_params`).
+
+    Returns
+    -------
+    ndarray of uint64, shape (n, b)
+
+    Examples
+    --------
+    >>> sig = np.array([[1, 2, 3, 4], [1, 2, 9, 9]], dtype=np.uint32)
+    >>> keys = band_keys(sig, b=2, r=2)
+    >>> bool(keys[0, 0] == keys[1, 0]), bool(keys[0, 1] == keys[1, 1])
+    (True, False)
+    """
+    n = signatures.shape[0]
+    out = np.empty((n, b), dtype=np.uint64)
+    for band in range(b):
+        part = np.ascontiguousarray(signatures[:, band * r : (band + 1) * r])
+        width = r * part.itemsize
+        if width == 8:
+            out[:, band] = part.view(np.uint64).ravel()
+        elif width == 4:
+            out[:, band] = part.view(np.uint32).ravel()
+        else:
+            key = np.zeros(n, dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                for col in range(r):
+                    key = (key ^ part[:, col].astype(np.uint64)) * _MIX
+                    key ^= key >> _U64(29)
+            out[:, band] = key
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PostBands:
+    """The band keys of one post: whole text, lead, and each paragraph lead.
+
+    Attributes
+    ----------
+    full : ndarray of uint64, shape (b_full,)
+    lead : ndarray of uint64, shape (b_lead,)
+    paragraphs : ndarray of uint64, shape (k, b_lead)
+    """
+
+    full: NDArray[np.uint64]
+    lead: NDArray[np.uint64]
+    paragraphs: NDArray[np.uint64]
+
+    def collides(self, other: PostBands) -> bool:
+        """Tell whether the candidate rule makes the two posts a candidate pair.
+
+        Whole texts in one bucket, or a lead with the other's lead or with one of its
+        paragraph leads (two paragraph leads alone do not count).
+        """
+        if (self.full == other.full).any() or (self.lead == other.lead).any():
+            return True
+        if len(other.paragraphs) and (other.paragraphs == self.lead[None, :]).any(axis=1).any():
+            return True
+        return bool(len(self.paragraphs) and (self.paragraphs == other.lead[None, :]).any(axis=1).any())
+
+
+@dataclass(frozen=True, slots=True)
+class BandKeys:
+    """The band keys of a batch (see :class:`PostBands` for one post).
+
+    Attributes
+    ----------
+    full : ndarray of uint64, shape (n, b_full)
+    lead : ndarray of uint64, shape (n, b_lead)
+    paragraphs : ndarray of uint64, shape (m, b_lead)
+        One row per paragraph lead, of the post ``owners[k]``.
+    owners : ndarray of int64, shape (m,)
+    full_tie, lead_tie, paragraph_tie : ndarray of uint64
+        An order-free key per row (its first MinHash value) that breaks ties when a
+        row's candidates are capped.
+    """
+
+    full: NDArray[np.uint64]
+    lead: NDArray[np.uint64]
+    paragraphs: NDArray[np.uint64]
+    owners: NDArray[np.int64]
+    full_tie: NDArray[np.uint64]
+    lead_tie: NDArray[np.uint64]
+    paragraph_tie: NDArray[np.uint64]
+
+    @staticmethod
+    def of(sigs: Signatures, config: DedupConfig) -> BandKeys:
+        """The band keys of a batch's signatures under ``config``'s banding."""
+        bf, rf = lsh_params(config.lsh_threshold, config.num_perm)
+        bl, rl = lsh_params(config.lead_threshold, config.params.lead_perm)
+        return BandKeys(
+            full=band_keys(sigs.full, b=bf, r=rf),
+            lead=band_keys(sigs.lead, b=bl, r=rl),
+            paragraphs=band_keys(sigs.paragraphs, b=bl, r=rl),
+            owners=sigs.owners,
+            full_tie=sigs.full[:, 0].astype(np.uint64) if sigs.full.shape[1] else np.zeros(len(sigs.full), np.uint64),
+            lead_tie=sigs.lead[:, 0].astype(np.uint64) if sigs.lead.shape[1] else np.zeros(len(sigs.lead), np.uint64),
+            paragraph_tie=sigs.paragraphs[:, 0].astype(np.uint64)
+            if sigs.paragraphs.shape[1]
+            else np.zeros(len(sigs.paragraphs), np.uint64),
+        )
+
+    def post(self, position: int) -> PostBands:
+        """The band keys of the post at ``position``."""
+        return PostBands(self.full[position], self.lead[position], self.paragraphs[self.owners == position])
+
+    def posts(self) -> list[PostBands]:
+        """:meth:`post` of every post, in order (paragraph rows must be grouped by owner)."""
+        edges = np.searchsorted(self.owners, np.arange(len(self.full) + 1)).tolist()
+        return [
+            PostBands(self.full[i], self.lead[i], self.paragraphs[edges[i] : edges[i + 1]])
+            for i in range(len(self.full))
+        ]
+
+
+def _bucket_pairs(members: NDArray[np.int64], max_bucket: int) -> NDArray[np.int64]:
+    """Pair each member of an oversized bucket with the ``max_bucket`` members that follow it.
+
+    All pairs of its members would be quadratic.
+    """
+    parts = [np.stack((members[:-k], members[k:]), axis=1) for k in range(1, min(max_bucket, len(members)))]
+    return np.concatenate(parts) if parts else _NO_PAIRS
+
+
+def colliding_rows(
+    keys: NDArray[np.uint64],
+    *,
+    max_bucket: int,
+    max_per_row: int | None = None,
+    tie: NDArray[np.uint64] | None = None,
+) -> NDArray[np.int64]:
+    """All pairs of rows sharing at least one band key, for a whole batch.
+
+    The pairs ``MinHashLSH.query`` would return for every row, computed with numpy
+    sorting instead of one dict lookup per row and band.
+
+    Parameters
+    ----------
+    keys : ndarray of uint64, shape (n, b)
+        Band keys (:func:`band_keys`).
+    max_bucket : int
+        A bucket with more members than this (thousands of near-identical posts)
+        pairs each member with the next ``max_bucket`` members rather than with all of
+        them, which bounds the work at ``O(n * max_bucket)``.
+    max_per_row : int, optional
+        Keep for each row only this many partners, those sharing the most bands (a
+        batch of thousands of notices from one template would otherwise make nearly
+        every pair a candidate). ``None`` keeps all.
+    tie : ndarray of uint64, shape (n,), optional
+        Order-free key of each row that breaks ties between equally strong partners
+        when ``max_per_row`` applies (required then).
+
+    Returns
+    -------
+    ndarray of int64, shape (k, 2)
+        Row pairs ``i < j``, sorted.
+
+    Examples
+    --------
+    >>> keys = np.array([[1, 2], [1, 3], [4, 3], [5, 6]], dtype=np.uint64)
+    >>> colliding_rows(keys, max_bucket=200).tolist()
+    [[0, 1], [1, 2]]
+    """
+    n, b = keys.shape
+    if n < 2:
+        return _NO_PAIRS
+    rows = np.arange(n, dtype=np.int64)
+    codes: list[NDArray[np.int64]] = []
+    for band in range(b):
+        column = keys[:, band]
+        order = np.argsort(column)
+        sorted_keys = column[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, len(sorted_keys)])
+        for size in np.unique(sizes[sizes > 1]):
+            group_starts = starts[sizes == size]
+            members = rows[order[group_starts[:, None] + np.arange(size)[None, :]]]
+            if size > max_bucket:
+                pairs = np.concatenate([_bucket_pairs(np.sort(m), max_bucket) for m in members])
+            else:
+                iu, ju = np.triu_indices(int(size), k=1)
+                pairs = np.stack((members[:, iu].ravel(), members[:, ju].ravel()), axis=1)
+            lo = np.minimum(pairs[:, 0], pairs[:, 1])
+            hi = np.maximum(pairs[:, 0], pairs[:, 1])
+            codes.append(lo * n + hi)
+    if not codes:
+        return _NO_PAIRS
+    all_codes = np.sort(np.concatenate(codes))
+    firsts = np.flatnonzero(np.r_[True, all_codes[1:] != all_codes[:-1]])
+    pairs = _decode_pairs(all_codes[firsts], n)
+    if max_per_row is None:
+        return pairs
+    if tie is None:
+        msg = "colliding_rows needs tie keys when max_per_row is set"
+        raise ValueError(msg)
+    # Bands shared by each pair: the more, the more similar the two rows.
+    shared = np.diff(np.r_[firsts, len(all_codes)])
+    return _cap_per_row(pairs, shared, tie, max_per_row)
+
+
+def _cap_per_row(
+    pairs: NDArray[np.int64], shared: NDArray[np.int64], tie: NDArray[np.uint64], limit: int
+) -> NDArray[np.int64]:
+    """Keep, for every row, its ``limit`` partners sharing the most bands.
+
+    A pair stays when either of its rows keeps it. Ties go by the partner's tie key,
+    not by its position, so the choice does not depend on input order.
+    """
+    degree = np.bincount(pairs.ravel(), minlength=len(tie))
+    if not len(pairs) or degree.max() <= limit:
+        return pairs
+    src = np.concatenate((pairs[:, 0], pairs[:, 1]))
+    dst = np.concatenate((pairs[:, 1], pairs[:, 0]))
+    strength = np.concatenate((shared, shared))
+    order = np.lexsort((tie[dst].astype(np.int64), -strength, src))
+    src_sorted = src[order]
+    group_start = np.flatnonzero(np.r_[True, src_sorted[1:] != src_sorted[:-1]])
+    rank = np.arange(len(order)) - np.repeat(group_start, np.diff(np.r_[group_start, len(order)]))
+    kept = np.zeros(len(pairs), dtype=bool)
+    kept[order[rank < limit] % len(pairs)] = True
+    return pairs[kept]
+
+
+def candidate_pairs(
+    bands: BandKeys,
+    subset: Iterable[int] | NDArray[np.integer[Any]],
+    *,
+    max_bucket: int,
+    max_per_row: int | None,
+) -> NDArray[np.int64]:
+    """The candidate rule over a whole batch: every pair of posts it makes candidates.
+
+    Parameters
+    ----------
+    bands : BandKeys
+        The batch's band keys.
+    subset : iterable of int
+        Positions of the posts taking part (comparable ones).
+    max_bucket, max_per_row : int
+        Caps, as for :func:`colliding_rows` (applied to each LSH separately).
+
+    Returns
+    -------
+    ndarray of int64, shape (k, 2)
+        Sorted distinct position pairs ``i < j``.
+    """
+    local = np.unique(np.fromiter(subset, dtype=np.int64))
+    if len(local) < 2:
+        return _NO_PAIRS
+    n = len(bands.full)
+    pairs = local[
+        colliding_rows(bands.full[local], max_bucket=max_bucket, max_per_row=max_per_row, tie=bands.full_tie[local])
+    ]
+    # Leads against paragraph leads: a truncated copy, an excerpt or a copy with
+    # paragraphs reordered starts where some paragraph of the other post starts.
+    taking = np.zeros(n, dtype=bool)
+    taking[local] = True
+    keep = taking[bands.owners]
+    owners = np.concatenate((local, bands.owners[keep]))
+    rows = colliding_rows(
+        np.concatenate((bands.lead[local], bands.paragraphs[keep])),
+        max_bucket=max_bucket,
+        max_per_row=max_per_row,
+        tie=np.concatenate((bands.lead_tie[local], bands.paragraph_tie[keep])),
+    )
+    # Keep pairs with at least one post's own lead, between two different posts.
+    rows = rows[rows[:, 0] < len(local)]
+    lead_pairs = owners[rows]
+    lead_pairs = lead_pairs[lead_pairs[:, 0] != lead_pairs[:, 1]]
+    lead_pairs.sort(axis=1)
+    return unique_pairs(np.concatenate((pairs, lead_pairs)), n)
+
+
+def _encode_pairs(pairs: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    return pairs[:, 0] * n + pairs[:, 1]
+
+
+def _decode_pairs(codes: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    return np.stack((codes // n, codes % n), axis=1)
+
+
+def unique_pairs(pairs: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    """Distinct rows of an array of position pairs below ``n``, sorted.
+
+    Examples
+    --------
+    >>> unique_pairs(np.array([[1, 2], [0, 1], [1, 2]]), 3).tolist()
+    [[0, 1], [1, 2]]
+    """
+    if not len(pairs):
+        return pairs
+    return _decode_pairs(sorted_distinct(_encode_pairs(pairs, n)), n)
+
+
+class BandTable:
+    """An incremental LSH table: one row of ``b`` band keys per slot, kept sorted.
+
+    A query returns the slots sharing at least one band key with it, the same slots
+    datasketch's ``MinHashLSH`` would return for the same signatures and ``(b, r)``, at
+    a small fraction of its memory. Slots added since the last rebuild are scanned
+    directly; removed slots are masked out and dropped at the next rebuild.
+
+    Examples
+    --------
+    >>> table = BandTable(2)
+    >>> table.put(np.array([0, 1]), np.array([[1, 2], [3, 4]], dtype=np.uint64))
+    >>> table.query(np.array([9, 4], dtype=np.uint64)).tolist()
+    [1]
+    """
+
+    _MIN_PENDING = 2048
+
+    def __init__(self, b: int) -> None:
+        self.b = b
+        self._rows: NDArray[np.uint64] = np.zeros((0, b), dtype=np.uint64)
+        self._live: NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self._keys: NDArray[np.uint64] = np.zeros((b, 0), dtype=np.uint64)
+        self._slots: NDArray[np.int32] = np.zeros((b, 0), dtype=np.int32)
+        self._pending: list[int] = []
+        self._pending_cache: tuple[NDArray[np.int64], NDArray[np.uint64]] | None = None
+
+    def _grow(self, size: int) -> None:
+        if size <= len(self._live):
+            return
+        cap = max(size, len(self._live) + len(self._live) // 2, 1024)
+        rows = np.zeros((cap, self.b), dtype=np.uint64)
+        rows[: len(self._rows)] = self._rows
+        live = np.zeros(cap, dtype=bool)
+        live[: len(self._live)] = self._live
+        self._rows, self._live = rows, live
+
+    def put(self, slots: NDArray[np.int64], keys: NDArray[np.uint64], *, rebuild: bool = True) -> None:
+        """Store the rows ``keys`` under ``slots`` (new slots)."""
+        if len(slots) == 0:
+            return
+        self._grow(int(slots.max()) + 1)
+        self._rows[slots] = keys
+        self._live[slots] = True
+        self._pending.extend(int(s) for s in slots)
+        self._pending_cache = None
+        if rebuild and len(self._pending) > max(self._MIN_PENDING, self._keys.shape[1] // 16):
+            self.rebuild()
+
+    def drop(self, slots: Iterable[int]) -> None:
+        """Forget ``slots`` (they are never returned again)."""
+        for s in slots:
+            if s < len(self._live):
+                self._live[s] = False
+
+    def rows(self, slots: NDArray[np.int64]) -> NDArray[np.uint64]:
+        """The stored keys of ``slots``."""
+        return self._rows[slots]
+
+    def rebuild(self) -> None:
+        """Sort every stored live row into the lookup arrays."""
+        live = np.flatnonzero(self._live).astype(np.int64)
+        rows = self._rows[live]
+        keys = np.empty((self.b, len(live)), dtype=np.uint64)
+        slots = np.empty((self.b, len(live)), dtype=np.int32)
+        for band in range(self.b):
+            order = np.argsort(rows[:, band], kind="stable")
+            keys[band] = rows[order, band]
+            slots[band] = live[order]
+        self._keys, self._slots = keys, slots
+        self._pending = []
+        self._pending_cache = None
+
+    def query(self, keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+        """Live slots sharing a band key with ``keys``: one row of ``b`` keys, or several rows."""
+        queries = keys.reshape(-1, self.b)
+        if not len(queries):
+            return _EMPTY_I64
+        found: list[NDArray[Any]] = []
+        if self._keys.shape[1]:
+            for band in range(self.b):
+                row = self._keys[band]
+                wanted = queries[:, band]
+                lo = np.searchsorted(row, wanted, side="left")
+                inside = lo < len(row)
+                inside[inside] = row[lo[inside]] == wanted[inside]
+                if inside.any():
+                    hi = np.searchsorted(row, wanted[inside], side="right")
+                    for a, z in zip(lo[inside].tolist(), hi.tolist(), strict=True):
+                        found.append(self._slots[band, a:z])
+        if self._pending:
+            if self._pending_cache is None:
+                pending = np.asarray(self._pending, dtype=np.int64)
+                self._pending_cache = (pending, self._rows[pending])
+            pending, rows = self._pending_cache
+            hit = np.zeros(len(pending), dtype=bool)
+            for q in queries:
+                hit |= (rows == q[None, :]).any(axis=1)
+            found.append(pending[hit])
+        if not found:
+            return _EMPTY_I64
+        slots = np.unique(np.concatenate(found).astype(np.int64))
+        return slots[self._live[slots]]

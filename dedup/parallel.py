@@ -1,0 +1,183 @@
+"""Worker processes with explicit state: the one way dedup runs work in parallel.
+
+A :class:`WorkerPool` starts ``workers`` processes and hands each the same *state*
+object once (inherited when processes are forked, pickled when they are spawned).
+:meth:`WorkerPool.map` then runs ``function(state, task)`` for every task, results in
+task order. There is no module-level state: two pools (say two threads each running a
+check) never share anything, and a task function sees only the state it is given.
+
+The start method is chosen once: ``fork`` where the platform has it (workers start
+without re-importing, with the parent's loaded dictionary and batch in memory),
+``spawn`` elsewhere; callers ask :attr:`WorkerPool.inherits` whether the state came
+for free and shape their tasks accordingly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import queue
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Any, Generic, Literal, TypeVar
+
+from dedup.exceptions import DedupError
+
+__all__ = ["StartMethod", "WorkerError", "WorkerPool", "default_start_method"]
+
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R")
+
+StartMethod = Literal["fork", "spawn"]
+
+# How often a waiting parent checks that its workers are still alive (seconds).
+_POLL = 0.2
+
+
+class WorkerError(DedupError, RuntimeError):
+    """A worker process died (killed, out of memory) before finishing its task."""
+
+
+def default_start_method() -> StartMethod:
+    """``"fork"`` where the platform has it, else ``"spawn"``.
+
+    Examples
+    --------
+    >>> default_start_method() in ("fork", "spawn")
+    True
+    """
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _serve(state: Any, tasks: Any, results: Any) -> None:
+    """A worker's loop: run tasks against ``state`` until told to stop (``None``)."""
+    while True:
+        item = tasks.get()
+        if item is None:
+            return
+        number, function, payload = item
+        try:
+            results.put((number, True, function(state, payload)))
+        except BaseException as exc:  # sent to the parent, which re-raises it
+            try:
+                results.put((number, False, exc))
+            except Exception:  # the exception itself does not pickle
+                results.put((number, False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+class WorkerPool(Generic[S]):
+    """Processes that each hold ``state`` and run ``function(state, task)``.
+
+    Parameters
+    ----------
+    workers : int
+        Processes to start (>= 1).
+    state : object
+        Given to every worker once; picklable when processes are spawned.
+    start_method : {"fork", "spawn"}, optional
+        Default: :func:`default_start_method`.
+
+    Examples
+    --------
+    >>> def scaled(factor, x):
+    ...     return factor * x
+    >>> with WorkerPool(2, 10) as pool:  # doctest: +SKIP
+    ...     list(pool.map(scaled, [1, 2, 3]))
+    [10, 20, 30]
+    """
+
+    def __init__(self, workers: int, state: S, *, start_method: StartMethod | None = None) -> None:
+        if workers < 1:
+            msg = f"workers must be >= 1, got {workers}"
+            raise ValueError(msg)
+        self.start_method: StartMethod = start_method or default_start_method()
+        context: Any = multiprocessing.get_context(self.start_method)
+        self._tasks: Any = context.Queue()
+        self._results: Any = context.Queue()
+        self._processes = [
+            context.Process(target=_serve, args=(state, self._tasks, self._results), daemon=True)
+            for _ in range(workers)
+        ]
+        for process in self._processes:
+            process.start()
+        self._closed = False
+
+    @property
+    def inherits(self) -> bool:
+        """True when the workers hold the parent's memory as it was at start (fork)."""
+        return self.start_method == "fork"
+
+    def __enter__(self) -> WorkerPool[S]:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close(terminate=exc is not None)
+
+    def map(self, function: Callable[[S, T], R], tasks: Iterable[T], *, ahead: int | None = None) -> Iterator[R]:
+        """``function(state, task)`` for every task, in task order, computed by the workers.
+
+        The first ``ahead`` tasks (default: twice the workers) are queued at once, the
+        others as results come back, so a long stream of tasks does not pile up in
+        memory. An exception raised by a task is raised here; a worker that dies raises
+        :class:`WorkerError`.
+        """
+        limit = ahead if ahead is not None else 2 * len(self._processes)
+        pending = iter(tasks)
+        sent = 0
+        for task in pending:
+            self._tasks.put((sent, function, task))
+            sent += 1
+            if sent >= limit:
+                break
+        return self._collect(function, pending, sent, limit)
+
+    def _collect(self, function: Callable[[S, T], R], pending: Iterator[T], sent: int, limit: int) -> Iterator[R]:
+        received = 0
+        done: dict[int, R] = {}
+        while received < sent:
+            while received not in done:
+                number, ok, value = self._next_result()
+                if not ok:
+                    raise value
+                done[number] = value
+            yield done.pop(received)
+            received += 1
+            for task in pending:
+                self._tasks.put((sent, function, task))
+                sent += 1
+                if sent - received >= limit:
+                    break
+
+    def _next_result(self) -> tuple[int, bool, Any]:
+        while True:
+            try:
+                return self._results.get(timeout=_POLL)  # type: ignore[no-any-return]
+            except queue.Empty:
+                dead = [p for p in self._processes if not p.is_alive()]
+                if dead:
+                    codes = ", ".join(str(p.exitcode) for p in dead)
+                    msg = f"{len(dead)} worker process(es) died (exit code {codes}); out of memory?"
+                    raise WorkerError(msg) from None
+
+    def close(self, *, terminate: bool = False) -> None:
+        """Stop the workers (``terminate``: without waiting for queued tasks)."""
+        if self._closed:
+            return
+        self._closed = True
+        if not terminate:
+            for _ in self._processes:
+                with contextlib.suppress(OSError, ValueError):
+                    self._tasks.put(None)
+            for process in self._processes:
+                process.join(timeout=10)
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=5)
+        for q in (self._tasks, self._results):
+            q.close()
+            if terminate:
+                q.cancel_join_thread()  # nobody reads what is still buffered
+            else:
+                q.join_thread()

@@ -1,0 +1,200 @@
+"""The typed steps every driver composes: the batch check, the index and the Spark job.
+
+Each concept is defined here once:
+
+* :func:`check_articles`: what makes an input article acceptable (type, unique id,
+  ``max_length``);
+* :class:`Prepared` / :func:`prepare`: normalizing a post and the keys learned
+  boilerplate needs of it (:func:`~dedup.boilerplate.post_keys`);
+* :func:`is_comparable`: which posts take part in matching at all;
+* :func:`may_pair`: which pairs may be reported (``cross_account_only``);
+* :func:`link_of`: how a verified pair bears on merging two groups.
+
+Extraction (:class:`~dedup.features.FeatureExtractor`), signatures
+(:func:`~dedup.signature.sign`), candidates (:mod:`dedup.lsh`), verification
+(:func:`~dedup.verify.compare`), clustering (:mod:`dedup.cluster`), story assembly
+(:mod:`dedup.stories`) and evidence (:mod:`dedup.evidence`) are the other steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dedup.boilerplate import post_keys, strip_keys
+from dedup.cluster import Link
+from dedup.config import DedupConfig
+from dedup.exceptions import DuplicateIdError, InputError
+from dedup.models import Article
+
+if TYPE_CHECKING:
+    from dedup.features import FeatureExtractor, Features
+    from dedup.verify import Verdict
+
+__all__ = [
+    "CHINA_TIME",
+    "Prepared",
+    "check_article",
+    "check_articles",
+    "is_comparable",
+    "link_of",
+    "may_pair",
+    "prepare",
+    "time_key",
+]
+
+#: Times without a zone are read as China Standard Time.
+CHINA_TIME = timezone(timedelta(hours=8))
+_EMPTY_U64: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
+
+
+def time_key(when: datetime | None) -> float:
+    """Seconds since the epoch of a publication time (naive: China time); unknown is last.
+
+    Examples
+    --------
+    >>> time_key(None)
+    inf
+    >>> time_key(datetime(1970, 1, 1, 8, 0))
+    0.0
+    """
+    if when is None:
+        return float("inf")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=CHINA_TIME)
+    return when.timestamp()
+
+
+def check_article(article: object, config: DedupConfig) -> Article:
+    """An article, or the error that says why it cannot be checked.
+
+    Raises
+    ------
+    TypeError
+        Not an :class:`~dedup.Article`.
+    InputError
+        Longer than ``config.max_length``.
+    """
+    if not isinstance(article, Article):
+        msg = f"expected Article, got {type(article).__name__}"
+        raise TypeError(msg)
+    limit = config.max_length
+    if len(article.text) > limit:
+        msg = f"article is {len(article.text):,} characters, more than max_length {limit:,}"
+        raise InputError(msg, path=article.source, lineno=article.lineno, field="text")
+    return article
+
+
+def check_articles(articles: Iterable[object], config: DedupConfig) -> list[Article]:
+    """Every article checked (:func:`check_article`), ids unique.
+
+    Raises
+    ------
+    DuplicateIdError
+        Two articles share an id (the error names where the first was seen).
+
+    Examples
+    --------
+    >>> from dedup import Article, DedupConfig
+    >>> check_articles([Article(id="1", text="甲"), Article(id="1", text="乙")], DedupConfig())
+    Traceback (most recent call last):
+    ...
+    dedup.exceptions.DuplicateIdError: field id: duplicate id '1' (first seen at an earlier record)
+    """
+    seen: dict[str, Article] = {}
+    out = []
+    for item in articles:
+        article = check_article(item, config)
+        first = seen.get(article.id)
+        if first is not None:
+            where = f"{first.source}:{first.lineno}" if first.source else "an earlier record"
+            msg = f"duplicate id {article.id!r} (first seen at {where})"
+            raise DuplicateIdError(msg, path=article.source, lineno=article.lineno, field="id")
+        seen[article.id] = article
+        out.append(article)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A post normalized, with what learned boilerplate needs to know of it.
+
+    Attributes
+    ----------
+    article : Article
+    title, body : str
+        Normalized title (column labels dropped) and body.
+    body_key : int
+        :func:`~dedup.boilerplate.sentence_key` of the whole body (identical posts of an
+        account count once when learning).
+    sentences : ndarray of uint64
+        Sorted distinct keys of the body's sentences.
+    sensitive : bool
+        The body changes when its sentences are re-joined (:func:`~dedup.boilerplate.strip_keys`
+        with nothing learned), which happens once its account has learned boilerplate.
+    """
+
+    article: Article
+    title: str
+    body: str
+    body_key: int
+    sentences: NDArray[np.uint64]
+    sensitive: bool
+
+    def stripped(self, learned: set[int] | None, *, min_kept: float) -> str:
+        """The body with ``learned`` sentence keys removed (``None``: account learned nothing)."""
+        if learned is None:
+            return self.body
+        return strip_keys(self.body, learned, min_kept=min_kept)
+
+
+def prepare(extractor: FeatureExtractor, article: Article) -> Prepared:
+    """Normalize a post and compute its boilerplate keys.
+
+    Posts without an account (or with learning off) learn nothing, so their keys are
+    not computed.
+    """
+    config = extractor.config
+    title, body = extractor.normalize(article)
+    if not (config.learn_boilerplate and article.account):
+        return Prepared(article, title, body, 0, _EMPTY_U64, False)
+    body_key, keys = post_keys(body, min_sentence=config.params.min_sentence)
+    sensitive = strip_keys(body, (), min_kept=config.params.boilerplate_min_kept) != body
+    return Prepared(article, title, body, body_key, np.array(sorted(keys), dtype=np.uint64), sensitive)
+
+
+def is_comparable(features: Features, config: DedupConfig) -> bool:
+    """Tell whether a post has enough text to be compared (``min_length``, some words)."""
+    return features.length >= config.min_length and features.n_words > 0
+
+
+def may_pair(account_a: str, account_b: str, config: DedupConfig) -> bool:
+    """Tell whether two posts of these accounts may be reported as a pair.
+
+    With ``cross_account_only``, two posts of one (known) account may not.
+
+    Examples
+    --------
+    >>> may_pair("甲", "甲", DedupConfig(cross_account_only=True)), may_pair("甲", "乙", DedupConfig())
+    (False, True)
+    """
+    return not (config.cross_account_only and account_a and account_a == account_b)
+
+
+def link_of(verdict: Verdict, config: DedupConfig) -> Link:
+    """How a verified pair bears on merging the two posts' groups.
+
+    It supports a merge when it scores at least ``params.support_factor`` of the
+    threshold, and vetoes one when it is a template pair or its specifics disagree
+    (:mod:`dedup.cluster`).
+    """
+    weak = config.threshold * config.params.support_factor
+    conflict = verdict.kind == "template" or (
+        verdict.agreement is not None and verdict.agreement < config.params.min_agreement and verdict.score >= weak
+    )
+    return Link(support=verdict.score >= weak and not conflict, veto=conflict)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from dedup import Article, DedupConfig
+from dedup.evidence import build_evidence, find_shared_passages, specific_order
+from dedup.features import FeatureExtractor
+from dedup.normalize import normalize_with_offsets
+
+BASE = (
+    "6月12日上午，荷叶塘社区联合岳麓区城管局在社区文化广场开展垃圾分类主题宣传活动，社区党委书记王建华、30余名志愿者和200多名居民参加。\n"
+    "活动现场，志愿者通过展板讲解、有奖问答和分类游戏等形式，向居民介绍可回收物、有害垃圾、厨余垃圾和其他垃圾的分类标准。\n"
+    "社区还为居民发放了分类垃圾桶120个、宣传手册500余份，并在小区东门设置了两处智能回收点。"
+)
+SIBLING = (
+    "6月18日下午，山水湾社区联合望城区城管局在社区邻里中心开展垃圾分类主题宣传活动，社区党委书记刘晓燕、45余名志愿者和350多名居民参加。\n"
+    "活动现场，志愿者通过展板讲解、有奖问答和分类游戏等形式，向居民介绍可回收物、有害垃圾、厨余垃圾和其他垃圾的分类标准。\n"
+    "社区还为居民发放了分类垃圾桶80个、宣传手册300余份，并在小区南门设置了三处智能回收点。"
+)
+OTHER = "3月21日，莲花镇在镇中心小学组织开展消防安全应急疏散演练，1200余名师生有序撤离，消防救援站队员讲解了灭火器的使用方法。"
+
+
+@pytest.fixture(scope="module")
+def fx() -> FeatureExtractor:
+    return FeatureExtractor(DedupConfig())
+
+
+def feats(fx: FeatureExtractor, text: str, i: int = 0):  # type: ignore[no-untyped-def]
+    return fx.extract(Article(id=str(i), text=text), position=i)
+
+
+def test_shared_passages_survive_reordering() -> None:
+    a = normalize_with_offsets(BASE)
+    lines = BASE.split("\n")
+    reordered = "<p>" + "</p><p>".join([lines[2], lines[0], lines[1]]) + "</p>"
+    b = normalize_with_offsets(reordered)
+    shared = find_shared_passages(a, b)
+    assert len(shared) >= 3
+    for (a0, a1), (b0, b1) in shared:
+        assert BASE[a0:a1].rstrip("。，") in reordered[b0:b1] or reordered[b0:b1].rstrip("。，") in BASE[a0:a1]
+
+
+def test_evidence_names_conflicting_specifics(fx: FeatureExtractor) -> None:
+    fa, fb = feats(fx, BASE), feats(fx, SIBLING, 1)
+    ev = build_evidence(normalize_with_offsets(BASE), normalize_with_offsets(SIBLING), fa.specifics, fb.specifics)
+    assert "王建华" in ev.only_a and "刘晓燕" in ev.only_b
+    assert ev.shared  # the template sentence is shared
+    assert ev.to_dict()["only_a"] == list(ev.only_a)
+
+
+def test_specifics_are_listed_names_first() -> None:
+    assert sorted(["30", "王建华", "12", "荷叶塘"], key=specific_order) == ["王建华", "荷叶塘", "12", "30"]

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasketch import MinHashLSH
+
+from dedup.lsh import BandTable, PostBands, band_keys, colliding_rows, lsh_params
+from dedup.signature import minhash_signatures, to_lean_minhash
+
+
+@pytest.fixture
+def signatures() -> np.ndarray:
+    sets = [
+        np.arange(0, 100, dtype=np.uint64),
+        np.arange(10, 110, dtype=np.uint64),  # Jaccard 0.82 with row 0
+        np.arange(5000, 5100, dtype=np.uint64),
+        np.arange(5005, 5105, dtype=np.uint64),
+        np.arange(9000, 9100, dtype=np.uint64),
+    ]
+    return minhash_signatures(sets, num_perm=128)
+
+
+def keys_of(signatures: np.ndarray, threshold: float) -> np.ndarray:
+    b, r = lsh_params(threshold, signatures.shape[1])
+    return band_keys(signatures, b=b, r=r)
+
+
+def test_colliding_rows(signatures: np.ndarray) -> None:
+    keys = keys_of(signatures, 0.5)
+    assert colliding_rows(keys, max_bucket=200).tolist() == [[0, 1], [2, 3]]
+    assert colliding_rows(keys[:1], max_bucket=200).shape == (0, 2)
+
+
+def datasketch_pairs(signatures: np.ndarray, threshold: float) -> set[tuple[int, int]]:
+    lsh = MinHashLSH(threshold=threshold, num_perm=signatures.shape[1])
+    minhashes = [to_lean_minhash(row, seed=1, scheme="affine32") for row in signatures]
+    for i, m in enumerate(minhashes):
+        lsh.insert(str(i), m)
+    out = set()
+    for i, m in enumerate(minhashes):
+        for key in lsh.query(m):
+            if int(key) != i:
+                out.add((min(i, int(key)), max(i, int(key))))
+    return out
+
+
+@pytest.mark.parametrize("threshold", [0.2, 0.3, 0.5, 0.8])
+def test_colliding_rows_equal_minhash_lsh_queries(threshold: float) -> None:
+    rng = np.random.default_rng(0)
+    sets = []
+    for _ in range(300):
+        base = np.unique(rng.integers(0, 2**40, size=200, dtype=np.uint64))
+        keep = int(rng.integers(20, 200))
+        sets.append(base)
+        sets.append(np.unique(np.concatenate([base[:keep], rng.integers(0, 2**40, size=200 - keep, dtype=np.uint64)])))
+    sig = minhash_signatures(sets, num_perm=128)
+    got = {tuple(p) for p in colliding_rows(keys_of(sig, threshold), max_bucket=10_000).tolist()}
+    assert got == datasketch_pairs(sig, threshold)
+
+
+def test_band_table_answers_like_colliding_rows() -> None:
+    rng = np.random.default_rng(1)
+    sets = [np.unique(rng.integers(0, 400, size=60, dtype=np.uint64)) for _ in range(120)]
+    keys = keys_of(minhash_signatures(sets, num_perm=128), 0.3)
+    expected = {tuple(p) for p in colliding_rows(keys, max_bucket=10_000).tolist()}
+    table = BandTable(keys.shape[1])
+    table.put(np.arange(60), keys[:60])  # pending rows
+    table.put(np.arange(60, 120), keys[60:], rebuild=False)
+    table.rebuild()
+    got = set()
+    for i in range(len(keys)):
+        got |= {(min(i, j), max(i, j)) for j in table.query(keys[i]).tolist() if j != i}
+    assert got == expected
+    table.drop([0])
+    assert 0 not in table.query(keys[0]).tolist()
+
+
+def test_oversized_buckets_are_bounded() -> None:
+    same = np.arange(50, dtype=np.uint64)
+    keys = keys_of(minhash_signatures([same] * 30, num_perm=64), 0.5)
+    full = colliding_rows(keys, max_bucket=200)
+    assert len(full) == 30 * 29 // 2
+    capped = colliding_rows(keys, max_bucket=3)
+    assert len(capped) == 29 + 28  # each row with the next two
+    # every row is still connected to the others
+    assert set(capped.ravel().tolist()) == set(range(30))
+
+
+def test_per_row_cap_keeps_the_strongest_partners() -> None:
+    # Row 0 shares 3 bands with row 1, 1 band with rows 2..5.
+    keys = np.array([[1, 2, 3], [1, 2, 3], [1, 9, 9], [1, 8, 8], [1, 7, 7], [1, 6, 6]], dtype=np.uint64)
+    tie = np.arange(6, dtype=np.uint64)[::-1].copy()
+    capped = colliding_rows(keys, max_bucket=200, max_per_row=1, tie=tie)
+    partners_of_0 = {j for i, j in capped.tolist() if i == 0}
+    assert 1 in partners_of_0
+    with pytest.raises(ValueError, match="tie"):
+        colliding_rows(keys, max_bucket=200, max_per_row=1)
+
+
+def test_the_candidate_rule_for_one_pair() -> None:
+    empty = np.zeros((0, 2), dtype=np.uint64)
+    a = PostBands(np.array([1, 2], np.uint64), np.array([5, 6], np.uint64), np.array([[7, 8]], np.uint64))
+    whole = PostBands(np.array([9, 2], np.uint64), np.array([0, 0], np.uint64), empty)
+    lead_on_paragraph = PostBands(np.array([0, 0], np.uint64), np.array([3, 8], np.uint64), empty)
+    paragraphs_only = PostBands(np.array([0, 0], np.uint64), np.array([0, 0], np.uint64), np.array([[7, 8]], np.uint64))
+    assert a.collides(whole) and whole.collides(a)
+    assert a.collides(lead_on_paragraph) and lead_on_paragraph.collides(a)
+    assert not a.collides(paragraphs_only)  # two paragraph leads alone do not count

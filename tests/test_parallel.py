@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from dedup.parallel import WorkerError, WorkerPool
+
+
+def scaled(factor: int, x: int) -> int:
+    return factor * x
+
+
+def failing(_: None, x: int) -> int:
+    if x == 3:
+        msg = f"task {x} fails"
+        raise ValueError(msg)
+    return x
+
+
+def dying(_: None, x: int) -> int:
+    if x == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+def worker_pid(_: None, x: int) -> int:
+    return os.getpid()
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_results_come_in_task_order_with_the_given_state(start_method: str) -> None:
+    with WorkerPool(2, 10, start_method=start_method) as pool:  # type: ignore[arg-type]
+        assert list(pool.map(scaled, range(50), ahead=3)) == [10 * x for x in range(50)]
+        assert list(pool.map(scaled, [])) == []
+        assert pool.inherits == (start_method == "fork")
+
+
+def test_every_worker_takes_tasks() -> None:
+    with WorkerPool(2, None) as pool:
+        pids = set(pool.map(worker_pid, range(40), ahead=40))
+    assert len(pids) == 2 and os.getpid() not in pids
+
+
+def test_a_task_error_is_raised_in_the_parent() -> None:
+    with WorkerPool(2, None) as pool, pytest.raises(ValueError, match="task 3 fails"):
+        list(pool.map(failing, range(6)))
+
+
+def test_a_dead_worker_is_an_error_not_a_hang() -> None:
+    with WorkerPool(2, None) as pool, pytest.raises(WorkerError, match="died"):
+        list(pool.map(dying, range(6)))
+
+
+def test_workers_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="workers"):
+        WorkerPool(0, None)
