@@ -13,24 +13,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from dedup.boilerplate import AccountBoilerplate, AccountChange, affected_posts, plan_changes
+from dedup.boilerplate import AccountChange, affected_posts
 from dedup.config import DedupConfig, record_differences
 from dedup.evidence import Passages, build_evidence
 from dedup.exceptions import ConfigError, DuplicateIdError, IndexConnectionError, IndexFileError, UnknownIdError
-from dedup.features import FeatureExtractor, Features
 from dedup.index_file import IndexFile, locked, manifest, validate_manifest, write_index
+from dedup.index_posts import PostMaker
 from dedup.index_redis import RedisStorage, is_redis_url
-from dedup.index_storage import MemoryStorage, Storage, StoredPost, doc_of
-from dedup.lsh import BandKeys, PostBands, lsh_params
+from dedup.index_storage import MemoryStorage, Storage, StoredPost
+from dedup.lsh import lsh_params
 from dedup.models import Article, IndexMatch
-from dedup.signature import sign
-from dedup.steps import Prepared, check_article, check_articles, is_comparable, may_pair, prepare
+from dedup.steps import check_article, check_articles, may_pair
 from dedup.verify import Verdict, compare
 
 __all__ = ["DedupIndex"]
@@ -128,8 +126,7 @@ class DedupIndex:
             lsh_params(cfg.lead_threshold, cfg.params.lead_perm)[0],
         )
         storage.setup(self._bands, width=_width(cfg))
-        self._extractor = FeatureExtractor(cfg)
-        self._rule = AccountBoilerplate.from_params(cfg.params)
+        self._posts = PostMaker(cfg, storage)
 
     # -- constructors --------------------------------------------------------------
     @classmethod
@@ -209,7 +206,7 @@ class DedupIndex:
             self = cls.__new__(cls)
             self._setup(storage, config, create=False)
             posts, bands = file.posts(width=_width(self.config), bands=self._bands)
-        storage.load(posts, bands, self._rule)
+        storage.load(posts, bands, self._posts.rule)
         return self
 
     @classmethod
@@ -341,50 +338,6 @@ class DedupIndex:
                 "config": self._meta.get("config"),
             }
 
-    # -- the shared steps, for indexed posts -------------------------------------------
-    def _changes(self, added: Sequence[Prepared], removed: Sequence[StoredPost]) -> dict[str, AccountChange]:
-        if not self.config.learn_boilerplate:
-            return {}
-        return plan_changes(
-            self._storage,
-            [(p.article.account, p.body_key, p.sentences) for p in added],
-            [(r.account, r.body_key, r.sentences) for r in removed],
-            rule=self._rule,
-        )
-
-    def _stored(self, p: Prepared, change: AccountChange | None, *, keep_doc: bool = True) -> StoredPost:
-        """A prepared post's features under the account's learned boilerplate (after ``change``)."""
-        learned: set[int] | None = None
-        if change is not None and change.after:
-            keys = p.sentences.tolist()
-            counts = self._storage.account_state(change.account, keys, ()).counts if keys else {}
-            learned = change.learned_of(keys, counts)
-        body = p.stripped(learned, min_kept=self.config.params.boilerplate_min_kept)
-        f = self._extractor.extract(p.article, body=body, title=p.title)
-        # One string per account across the index.
-        f = replace(f, account=sys.intern(f.account))
-        return StoredPost(
-            features=f,
-            body_key=p.body_key,
-            sentences=p.sentences,
-            eligible=is_comparable(f, self.config),
-            sensitive=p.sensitive,
-            doc=doc_of(p.article) if keep_doc else b"",
-        )
-
-    def _bands_of(self, feats: Sequence[Features]) -> list[PostBands]:
-        """Band keys as ``dedup check`` computes them (one signing call for all)."""
-        placed = [replace(f, position=k) for k, f in enumerate(feats)]
-        return BandKeys.of(sign(placed, self.config), self.config).posts()
-
-    def _reextract(self, ids: Sequence[str], changes: dict[str, AccountChange]) -> list[StoredPost]:
-        """Indexed posts' features under ``changes`` (from their stored articles)."""
-        out = []
-        for post in self._storage.posts(list(ids), docs=True):
-            if post is not None:
-                out.append(self._stored(prepare(self._extractor, post.article()), changes.get(post.account)))
-        return out
-
     # -- writes ----------------------------------------------------------------------
     def add(self, articles: Iterable[Article]) -> int:
         """Index posts.
@@ -436,11 +389,11 @@ class DedupIndex:
                 raise DuplicateIdError(msg, path=a.source, lineno=a.lineno, field="id")
 
     def _add_step(self, batch: Sequence[Article]) -> None:
-        prepared = [prepare(self._extractor, a) for a in batch]
-        changes = self._changes(prepared, [])
+        prepared = [self._posts.prepare(a) for a in batch]
+        changes = self._posts.changes(prepared, [])
         affected = affected_posts(self._storage, changes)
-        new = [self._stored(p, changes.get(p.article.account)) for p in prepared]
-        redone = self._reextract(sorted(affected), changes)
+        new = [self._posts.stored(p, changes.get(p.article.account)) for p in prepared]
+        redone = self._posts.reextract(sorted(affected), changes)
         self._write(insert=new, replace=redone, delete=[], changes=changes)
 
     def _write(
@@ -452,7 +405,7 @@ class DedupIndex:
         changes: dict[str, AccountChange],
     ) -> None:
         todo = [*insert, *replace]
-        bands = self._bands_of([p.features for p in todo])
+        bands = self._posts.bands_of([p.features for p in todo])
         items = list(zip(todo, bands, strict=True))
         self._storage.write(
             insert=items[: len(insert)],
@@ -492,11 +445,11 @@ class DedupIndex:
             gone = [post for post in posts if post is not None]
             if not gone:
                 return 0
-            changes = self._changes([], gone)
+            changes = self._posts.changes([], gone)
             affected = affected_posts(self._storage, changes)
             for post in gone:
                 affected.pop(post.id, None)
-            redone = self._reextract(sorted(affected), changes)
+            redone = self._posts.reextract(sorted(affected), changes)
             self._write(insert=[], replace=redone, delete=gone, changes=changes)
             return len(gone)
 
@@ -543,13 +496,13 @@ class DedupIndex:
 
     def _query(self, article: Article, *, k: int | None, evidence: bool, templates: bool) -> list[IndexMatch]:
         cfg = self.config
-        p = prepare(self._extractor, article)
+        p = self._posts.prepare(article)
         old = self._storage.posts([article.id])[0]
-        changes = self._changes([p], [old] if old is not None else [])
-        mine = self._stored(p, changes.get(article.account), keep_doc=False)
+        changes = self._posts.changes([p], [old] if old is not None else [])
+        mine = self._posts.stored(p, changes.get(article.account), keep_doc=False)
         if not mine.eligible:
             return []
-        bands = self._bands_of([mine.features])[0]
+        bands = self._posts.bands_of([mine.features])[0]
         candidates = self._storage.candidates(bands)
         candidates.discard(article.id)
         affected = affected_posts(self._storage, changes)
@@ -559,8 +512,8 @@ class DedupIndex:
             # Posts whose learned boilerplate would change with this query: compare the
             # query with them as dedup check would see them, not as stored.
             candidates -= set(affected)
-            redone = [r for r in self._reextract(sorted(affected), changes) if r.eligible]
-            for other, other_bands in zip(redone, self._bands_of([r.features for r in redone]), strict=True):
+            redone = [r for r in self._posts.reextract(sorted(affected), changes) if r.eligible]
+            for other, other_bands in zip(redone, self._posts.bands_of([r.features for r in redone]), strict=True):
                 if bands.collides(other_bands):
                     others.append(other)
         stored = [x for x in self._storage.posts(sorted(candidates)) if x is not None and x.eligible]
@@ -620,7 +573,7 @@ class DedupIndex:
             posts = list(self._storage.snapshot())
             bands = self._storage.band_rows(posts)
             if bands is None:
-                bands = self._bands_of([p.features for p in posts])
+                bands = self._posts.bands_of([p.features for p in posts])
             meta = dict(self._meta)
             meta["count"] = len(posts)
             from dedup import __version__
