@@ -20,8 +20,9 @@ from typing import IO, Any
 from dedup import __version__
 from dedup.accounts import account_pairs, account_stats
 from dedup.config import DedupConfig
-from dedup.exceptions import ConfigError, DedupError
+from dedup.exceptions import ConfigError, DedupError, OutputError
 from dedup.io import ArticleReader, SkippedRecord
+from dedup.io_write import write_file
 from dedup.models import Article, DedupResult
 from dedup.pipeline import Deduplicator
 from dedup.report import (
@@ -122,7 +123,13 @@ def _add_batch_options(parser: argparse.ArgumentParser, *, formats: Sequence[str
     )
     add("--sample", action="store_true", help="use the bundled sample batch (made-up posts)")
     add("--format", choices=formats, default="table", help="output format (default: table)")
-    add("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    add(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the report to FILE instead of standard output: a plain file atomically (its mode kept; "
+        "in place when it has several hard links), a device, FIFO or /dev/stdout written through",
+    )
     add(
         "--threshold",
         type=_threshold,
@@ -230,19 +237,22 @@ def _sample_path() -> str:
 def _write(text: str, output: str | None, stdout: IO[str], *, encoding: OutputEncoding = "utf-8") -> None:
     data = encode_output(text, encoding=encoding)
     if output is not None:
-        tmp = f"{output}.tmp{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, output)
+        write_file(output, data)  # atomic for a plain file; through a device, FIFO or /dev/stdout
         return
     buffer = getattr(stdout, "buffer", None)
-    if buffer is not None:
-        # Bytes, so Chinese survives a C/POSIX locale.
-        stdout.flush()
-        buffer.write(data)
-        buffer.flush()
-    else:  # a text stream (tests, embedding): the BOM, if any, as a character
-        stdout.write("\ufeff" + text if encoding == "utf-8-sig" else text)
+    try:
+        if buffer is not None:
+            # Bytes, so Chinese survives a C/POSIX locale.
+            stdout.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text stream (tests, embedding): the BOM, if any, as a character
+            stdout.write("\ufeff" + text if encoding == "utf-8-sig" else text)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        msg = f"cannot write to standard output: {exc.strerror or exc}"
+        raise OutputError(msg, errno=exc.errno) from None
 
 
 def _output_encoding(args: argparse.Namespace, stderr: IO[str]) -> OutputEncoding | None:
