@@ -480,6 +480,9 @@ def _read_posts(args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[st
         input_format=args.input_format,
         encoding=args.encoding,
         skip_bad=args.skip_bad,
+        # The bound dedup check reads with: an index opened here has the default
+        # max_length (it is not recorded), so over-long texts are skipped records.
+        max_length=DedupConfig().max_length,
         stdin=stdin,
     )
     articles = list(reader)
