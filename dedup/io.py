@@ -16,7 +16,12 @@ UTF-16/UTF-32 (with a BOM, as Excel's "Unicode text" writes them), detected per 
 
 Limits, with ``max_length`` set: a text longer than ``max_length`` characters is a bad
 record; a line (or, in a directory, a file) longer than :func:`max_line_bytes` bytes is
-not even read into memory, so one giant or binary line cannot exhaust memory.
+not even read into memory, so one giant or binary line cannot exhaust memory. Such a
+line is skipped by reading on to its end for at most
+:data:`~dedup.io_decode.SKIP_FACTOR` times that bound; a file with no line break
+within it (``/dev/zero``) is given up there. A ``.gz`` file is inflated to at most
+:func:`~dedup.io_decode.max_inflated_bytes` (100 times its size, at least 64 line
+bounds); a gzip bomb is given up there. Without ``max_length`` nothing is bounded.
 
 The work is split by job: :mod:`dedup.io_decode` (encodings, bounded line reading),
 :mod:`dedup.io_formats` (JSONL, CSV and text parsers), :mod:`dedup.io_fields` (the one
@@ -40,11 +45,13 @@ from dedup.exceptions import DuplicateIdError, InputError
 from dedup.io_decode import (
     SNIFF_BYTES,
     WIDE_ENCODINGS,
+    Bounded,
     Prefixed,
     ToUtf8,
     decoded_lines,
     detect_encoding,
     gzip_reason,
+    max_inflated_bytes,
     max_line_bytes,
     unicode_reason,
 )
@@ -104,7 +111,8 @@ class ArticleReader:
         A missing file is still an error.
     max_length : int, optional
         Largest accepted text, in characters (>= 1). Also bounds what one line may
-        take in memory (:func:`max_line_bytes`).
+        take in memory (:func:`max_line_bytes`), how far an over-long line is read
+        to find its end, and how much a ``.gz`` file may inflate (see above).
     stdin : binary file, optional
         What ``"-"`` reads (standard input by default; for tests).
 
@@ -193,14 +201,20 @@ class ArticleReader:
             fmt = _format_from_name(path.name)
         try:
             # Closed by the ``with raw`` below.
-            raw: IO[bytes] = (
-                cast(IO[bytes], gzip.open(path, "rb")) if path.name.endswith(".gz") else path.open("rb")  # noqa: SIM115
-            )
+            raw: IO[bytes] = self._open_gzip(path) if path.name.endswith(".gz") else path.open("rb")
         except OSError as exc:
             msg = f"cannot open: {exc.strerror}"
             raise InputError(msg, path=source) from None
         with raw:
             yield from self._read_stream(raw, source, fmt)
+
+    def _open_gzip(self, path: Path) -> IO[bytes]:
+        """Open a ``.gz`` file; with ``max_length``, reading fails past :func:`max_inflated_bytes`."""
+        compressed = path.stat().st_size
+        stream = cast(IO[bytes], gzip.open(path, "rb"))  # noqa: SIM115 (the caller closes it)
+        if self.max_length is None:
+            return stream
+        return cast(IO[bytes], Bounded(stream, max_inflated_bytes(compressed, self.max_length)))
 
     def _read_stream(self, raw: IO[bytes], name: str, fmt: str) -> Iterator[Article]:
         try:

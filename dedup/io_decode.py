@@ -20,14 +20,19 @@ from typing import IO, Any, NamedTuple
 from dedup.exceptions import InputError
 
 __all__ = [
+    "GZIP_FLOOR_LINES",
+    "GZIP_RATIO",
+    "SKIP_FACTOR",
     "SNIFF_BYTES",
     "WIDE_ENCODINGS",
+    "Bounded",
     "Line",
     "Prefixed",
     "ToUtf8",
     "decoded_lines",
     "detect_encoding",
     "gzip_reason",
+    "max_inflated_bytes",
     "max_line_bytes",
     "unicode_reason",
 ]
@@ -37,6 +42,15 @@ SNIFF_BYTES = 1 << 16
 
 #: Encodings whose lines are not split at the byte ``\n`` (read through :class:`ToUtf8`).
 WIDE_ENCODINGS = frozenset({"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"})
+
+
+#: An over-long line is skipped by reading on to its end, for at most this many times
+#: the line bound (104 MB for the default max_length); past that, the file is given up.
+SKIP_FACTOR = 8
+#: A .gz input may inflate to this many times its size ...
+GZIP_RATIO = 100
+#: ... or, if more, to this many times the line bound (832 MB for the default max_length).
+GZIP_FLOOR_LINES = 64
 
 
 def max_line_bytes(max_length: int) -> int:
@@ -54,6 +68,19 @@ def max_line_bytes(max_length: int) -> int:
 
 
 # encodings
+
+
+def max_inflated_bytes(compressed: int, max_length: int) -> int:
+    """Most bytes a ``.gz`` input of ``compressed`` bytes is inflated to, for a ``max_length``.
+
+    News text inflates 2-5 times; a gzip bomb about 1,000 times.
+
+    Examples
+    --------
+    >>> max_inflated_bytes(10_000_000, 1_000_000), max_inflated_bytes(1_000, 1_000_000)
+    (1000000000, 832000000)
+    """
+    return max(GZIP_RATIO * compressed, GZIP_FLOOR_LINES * max_line_bytes(max_length))
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -226,14 +253,16 @@ def decoded_lines(head: bytes, raw: IO[bytes], encoding: str, name: str, max_lin
             return
         lineno += 1
         if max_line is not None and len(line) > max_line and not line.endswith(b"\n"):
-            size = len(line)
             try:
-                while chunk := rest.readline(1 << 20):
-                    size += len(chunk)
-                    if chunk.endswith(b"\n"):
-                        break
+                size = _skip_line(rest, len(line), SKIP_FACTOR * max_line)
             except (OSError, EOFError, zlib.error, UnicodeError) as exc:
                 raise failed(exc) from None
+            if size is None:
+                reason = (
+                    f"line is more than {SKIP_FACTOR * max_line:,} bytes without a line break (binary data, or "
+                    "an endless stream?); the file cannot be read from this line on"
+                )
+                raise InputError(reason, path=name, lineno=lineno)
             reason = f"line is {size:,} bytes, more than the limit of {max_line:,} bytes (see max_length)"
             yield Line(lineno, None, InputError(reason, path=name, lineno=lineno))
             first = False
@@ -251,6 +280,16 @@ def decoded_lines(head: bytes, raw: IO[bytes], encoding: str, name: str, max_lin
             yield Line(lineno, data.decode(codec, errors="surrogateescape"), error)
             continue
         yield Line(lineno, text, None)
+
+
+def _skip_line(stream: IO[bytes], size: int, limit: int) -> int | None:
+    """Read on to the end of a line without keeping it; its size, or None past ``limit`` bytes."""
+    while size < limit:
+        chunk = stream.readline(min(1 << 20, limit - size))
+        size += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            return size
+    return None
 
 
 class Prefixed(io.RawIOBase):
@@ -275,6 +314,41 @@ class Prefixed(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         return n
+
+
+class Bounded(io.RawIOBase):
+    """A raw stream giving the bytes of ``raw`` up to ``limit``; past it, reading fails.
+
+    Put around a gzip stream so that a small file cannot make the reader inflate an
+    unbounded amount. Closing it closes ``raw``.
+    """
+
+    def __init__(self, raw: IO[bytes], limit: int) -> None:
+        self._raw = raw
+        self._limit = limit
+        self._given = 0
+
+    def readable(self) -> bool:
+        """Return True: the stream is read, never written."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill ``buffer`` from ``raw``; raise ``OSError`` past the limit."""
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        self._given += n
+        if self._given > self._limit:
+            msg = f"the gzip file inflates to more than {self._limit:,} bytes (a gzip bomb? gunzip it to read it all)"
+            raise OSError(msg)
+        buffer[:n] = data
+        return n
+
+    def close(self) -> None:
+        """Close this stream and ``raw``."""
+        try:
+            self._raw.close()
+        finally:
+            super().close()
 
 
 class ToUtf8(io.RawIOBase):

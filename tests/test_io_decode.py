@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import io
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from io_helpers import (
@@ -132,3 +135,59 @@ def test_a_file_named_gz_that_is_not_gzip(tmp_path: Path) -> None:
     p.write_text(jline(id="a", text=S[0]), encoding="utf-8")
     code, _, err = run("check", p)
     assert_one_line_error(code, err, str(p), "not a valid gzip file")
+
+
+class _Endless(io.RawIOBase):
+    """An endless stream of one byte (like /dev/zero) that fails the test past ``give_up`` bytes."""
+
+    def __init__(self, byte: bytes, give_up: int) -> None:
+        self.byte = byte
+        self.give_up = give_up
+        self.served = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        assert self.served < self.give_up, f"read {self.served:,} bytes of an endless line and went on"
+        buffer[: len(buffer)] = self.byte * len(buffer)
+        self.served += len(buffer)
+        return len(buffer)
+
+
+@pytest.mark.parametrize("byte", [b"\x00", b"x"])
+def test_an_endless_line_stops_reading_at_a_bound(byte: bytes) -> None:
+    # dedup check /dev/zero skipped the over-long line by reading on to its end: forever.
+    limit = max_line_bytes(10)
+    endless = _Endless(byte, give_up=100 * limit)
+    reader = ArticleReader("-", stdin=io.BufferedReader(endless), max_length=10, input_format="txt")
+    with pytest.raises(InputError, match=rf"^-:1: line is more than {8 * limit:,} bytes without a line break"):
+        list(reader)
+    assert endless.served <= 8 * limit + (1 << 20)
+    skipping = ArticleReader("-", stdin=io.BufferedReader(_Endless(byte, 100 * limit)), max_length=10, skip_bad=True)
+    assert list(skipping) == []
+    assert [(s.lineno, s.reason.split(";")[0]) for s in skipping.skipped] == [
+        (1, f"line is more than {8 * limit:,} bytes without a line break (binary data, or an endless stream?)")
+    ]
+
+
+def test_dev_zero_is_a_one_line_error() -> None:
+    code, _, err = run("check", "/dev/zero")
+    assert_one_line_error(code, err, "/dev/zero:1: line is more than 104,000,000 bytes without a line break")
+    code, out, err = run("check", "/dev/zero", "--skip-bad", "--format", "json")
+    assert code == 0 and json.loads(out)["summary"]["skipped"] == 1, err
+
+
+def test_a_gzip_bomb_is_read_only_to_a_bound(tmp_path: Path) -> None:
+    # 100 KB blank lines (skipped as blank): the file inflates about 1000 times.
+    bound = 64 * max_line_bytes(10)
+    lines = bound // 100_001 + 10
+    p = tmp_path / "bomb.jsonl.gz"
+    p.write_bytes(gzip.compress(jline(id="first", text="正文").encode() + b"\n" + (b" " * 100_000 + b"\n") * lines))
+    assert 100 * p.stat().st_size < bound
+    with pytest.raises(InputError, match=rf"bomb.jsonl.gz:\d+: the gzip file inflates to more than {bound:,} bytes"):
+        list(ArticleReader(p, max_length=10))
+    reader = ArticleReader(p, max_length=10, skip_bad=True)
+    assert [a.id for a in reader] == ["first"]
+    assert len(reader.skipped) == 1 and "inflates to more than" in reader.skipped[0].reason
+    assert [a.id for a in ArticleReader(p)] == ["first"]  # without max_length, no bounds
