@@ -152,6 +152,11 @@ def _add_batch_options(parser: argparse.ArgumentParser, *, formats: Sequence[str
     )
     add("--encoding", help="input encoding, e.g. gb18030 (default: detected per file)")
     add(
+        "--follow-links",
+        action="store_true",
+        help="in directory inputs, also follow symbolic links that lead out of the directory",
+    )
+    add(
         "--skip-bad",
         action="store_true",
         help="skip unreadable records and files that cannot be read to the end (listed on stderr "
@@ -284,6 +289,13 @@ def _render_check(
     return render_html(result, articles, title=title, normalize=config.normalize)
 
 
+def _report_not_read(reader: ArticleReader, args: argparse.Namespace, stderr: IO[str]) -> None:
+    """List the entries of directory inputs left out on purpose (hidden, other types, links out)."""
+    if not args.quiet:
+        for entry in reader.not_read:
+            stderr.write(f"dedup: not read: {entry}\n")
+
+
 def _load_batch(
     args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[str], *, evidence: bool
 ) -> tuple[DedupConfig, list[Article], DedupResult, list[SkippedRecord]] | None:
@@ -308,9 +320,11 @@ def _load_batch(
         encoding=args.encoding,
         skip_bad=args.skip_bad,
         max_length=config.max_length,
+        follow_links=args.follow_links,
         stdin=stdin,
     )
     articles = list(reader)
+    _report_not_read(reader, args, stderr)
     for record in reader.skipped:
         if not args.quiet:
             stderr.write(f"dedup: skipped {record}\n")
@@ -394,6 +408,7 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
             help="input format (default: by extension)",
         )
         p.add_argument("--encoding", help="input encoding, e.g. gb18030 (default: detected per file)")
+        p.add_argument("--follow-links", action="store_true", help="follow symbolic links out of directory inputs")
         p.add_argument("--skip-bad", action="store_true", help="skip unreadable records (listed on stderr)")
         p.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
 
@@ -483,9 +498,11 @@ def _read_posts(args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[st
         # The bound dedup check reads with: an index opened here has the default
         # max_length (it is not recorded), so over-long texts are skipped records.
         max_length=DedupConfig().max_length,
+        follow_links=args.follow_links,
         stdin=stdin,
     )
     articles = list(reader)
+    _report_not_read(reader, args, stderr)
     for record in reader.skipped:
         if not args.quiet:
             stderr.write(f"dedup: skipped {record}\n")

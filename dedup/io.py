@@ -55,7 +55,7 @@ from dedup.io_decode import (
     max_line_bytes,
     unicode_reason,
 )
-from dedup.io_dir import dir_records
+from dedup.io_dir import NotRead, dir_records
 from dedup.io_fields import clean_id, parse_datetime, record_to_article
 from dedup.io_formats import BadRecord, Parsed, csv_records, jsonl_records, txt_records
 from dedup.models import Article
@@ -63,6 +63,7 @@ from dedup.models import Article
 __all__ = [
     "ArticleReader",
     "InputFormat",
+    "NotRead",
     "SkippedRecord",
     "detect_encoding",
     "max_line_bytes",
@@ -113,8 +114,21 @@ class ArticleReader:
         Largest accepted text, in characters (>= 1). Also bounds what one line may
         take in memory (:func:`max_line_bytes`), how far an over-long line is read
         to find its end, and how much a ``.gz`` file may inflate (see above).
+    follow_links : bool
+        In a directory, also follow symbolic links that lead out of it (by default
+        they are listed in :attr:`not_read`; links inside it are followed).
     stdin : binary file, optional
         What ``"-"`` reads (standard input by default; for tests).
+
+    Attributes
+    ----------
+    skipped : list of SkippedRecord
+        Bad records left out under ``skip_bad``, in input order.
+    not_read : list of NotRead
+        Entries of directory inputs left out on purpose: hidden ones, files of other
+        types, links out of the directory, second names of a file already read.
+    count : int
+        Articles read so far.
 
     Examples
     --------
@@ -135,6 +149,7 @@ class ArticleReader:
         encoding: str | None = None,
         skip_bad: bool = False,
         max_length: int | None = None,
+        follow_links: bool = False,
         stdin: IO[bytes] | None = None,
     ) -> None:
         if isinstance(sources, str | os.PathLike):
@@ -159,8 +174,10 @@ class ArticleReader:
         self.skip_bad = skip_bad
         self.max_length = max_length
         self._max_line = None if max_length is None else max_line_bytes(max_length)
+        self.follow_links = follow_links
         self._stdin = stdin
         self.skipped: list[SkippedRecord] = []
+        self.not_read: list[NotRead] = []
         self._seen: dict[str, tuple[str, int | None]] = {}
         self.count = 0
 
@@ -191,7 +208,10 @@ class ArticleReader:
             if self.input_format not in ("auto", "dir"):
                 msg = f"is a directory, but --input-format is {self.input_format}"
                 raise InputError(msg, path=source)
-            yield from self._take(dir_records(path, encoding=self.encoding, max_length=self.max_length))
+            records = dir_records(
+                path, encoding=self.encoding, max_length=self.max_length, follow_links=self.follow_links
+            )
+            yield from self._take(records)
             return
         if not path.exists():
             msg = "no such file or directory"
@@ -246,11 +266,14 @@ class ArticleReader:
             raise InputError(msg, path=name)
 
     # -- record handling -------------------------------------------------------------
-    def _take(self, records: Iterator[Parsed]) -> Iterator[Article]:
+    def _take(self, records: Iterator[Parsed | NotRead]) -> Iterator[Article]:
         """Yield the good articles of a parser; list (or raise) its bad records."""
         for item in records:
             if isinstance(item, BadRecord):
                 self._bad(item.error, item.id)
+                continue
+            if isinstance(item, NotRead):
+                self.not_read.append(item)
                 continue
             accepted = self._accept(item)
             if accepted is not None:
