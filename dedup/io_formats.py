@@ -106,8 +106,8 @@ def txt_records(lines: Iterator[Line], name: str) -> Iterator[Parsed]:
 def csv_records(lines: Iterator[Line], name: str, *, max_length: int | None = None) -> Iterator[Parsed]:
     """Yield one article (or bad record) per row after the header row.
 
-    Parsed strictly: a stray or unclosed quote is a bad record naming the lines it
-    covers, and parsing resumes at the next line.
+    Parsed strictly: a stray or unclosed quote, or a line too long to read, is a bad
+    record naming the lines it covers, and parsing resumes at the next line.
     """
     return _CsvFile(lines, name, max_length).records()
 
@@ -138,6 +138,10 @@ class _CsvFile:
                 yield BadRecord(error)
                 reader = self._reader()  # the parser resumes at the next physical line
                 continue
+            except _LineTooLong as exc:
+                yield BadRecord(self._too_long(exc.line))
+                reader = self._reader()
+                continue
             record_lines = self.consumed[:]
             self.consumed.clear()
             if row and any(cell.strip() for cell in row):
@@ -151,10 +155,7 @@ class _CsvFile:
         for line in self.lines:
             self.consumed.append(line)
             if line.text is None:
-                assert line.error is not None
-                # Too long to hold: the record structure around it is lost.
-                msg = f"{line.error.reason}; the rest of the CSV file cannot be read"
-                raise InputError(msg, path=self.name, lineno=line.lineno)
+                raise _LineTooLong(line)
             yield line.text + "\n"
 
     def _parse_error(self, exc: csv.Error) -> tuple[InputError, bool]:
@@ -173,12 +174,24 @@ class _CsvFile:
             reason = f"not valid CSV ({exc}); {span} skipped"
         return InputError(reason, path=self.name, lineno=first), False
 
+    def _too_long(self, line: Line) -> InputError:
+        """The error for the record holding a line too long to read (the record is skipped)."""
+        assert line.error is not None
+        first = self.consumed[0].lineno
+        if first == line.lineno:
+            return line.error
+        reason = line.error.reason.replace("line is", f"line {line.lineno} is", 1)
+        return InputError(f"lines {first}-{line.lineno}: {reason}", path=self.name, lineno=first)
+
     def _header(self, reader: Iterator[list[str]]) -> list[str] | None:
         """Read and check the header row; None for an empty file."""
         try:
             header = next(reader, None)
         except csv.Error as exc:
             raise self._parse_error(exc)[0] from None
+        except _LineTooLong as exc:
+            msg = f"the header row: {self._too_long(exc.line).reason}"
+            raise InputError(msg, path=self.name, lineno=1) from None
         if header is None:
             return None
         bad_header = next((line.error for line in self.consumed if line.error is not None), None)
@@ -215,6 +228,17 @@ class _CsvFile:
             return record_to_article(record, source=self.name, lineno=start)
         except InputError as exc:
             return BadRecord(exc, maybe_id(record))
+
+
+class _LineTooLong(Exception):
+    """A line too long to read, met while csv parses a record.
+
+    A signal from ``_feed`` (inside csv's parser) to ``records``; it never leaves this module.
+    """
+
+    def __init__(self, line: Line) -> None:
+        super().__init__(line.lineno)
+        self.line = line
 
 
 def _raise_csv_field_limit(max_length: int | None) -> int:

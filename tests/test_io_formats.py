@@ -20,6 +20,7 @@ from io_helpers import (
 )
 
 from dedup import ArticleReader, InputError, read_articles
+from dedup.io import max_line_bytes
 
 
 def test_jsonl_fields(tmp_path: Path) -> None:
@@ -165,3 +166,33 @@ def test_csv_field_longer_than_csv_default_limit(tmp_path: Path) -> None:
 def test_txt_one_article_per_line(tmp_path: Path) -> None:
     p = write(tmp_path / "a.txt", "第一篇\n\n第三行是第二篇\n")
     assert [(a.id, a.text) for a in read_articles(p)] == [("1", "第一篇"), ("3", "第三行是第二篇")]
+
+
+def test_csv_rows_after_an_overlong_line_are_read(tmp_path: Path) -> None:
+    # The rows after it were lost ("the rest of the CSV file cannot be read") and the
+    # summary counted one skip for all of them.
+    limit = max_line_bytes(100)
+    p = tmp_path / "a.csv"
+    p.write_bytes(
+        f"id,text\na,{S[0]}\n".encode()
+        + b"big,"
+        + b"x" * limit
+        + b"\n"
+        + f'b,{S[1]}\nc,"{S[2]}\n{S[3]}"\nd,{S[0]}\n'.encode()
+    )
+    with pytest.raises(InputError, match=rf"a.csv:3: line is {limit + 5:,} bytes, more than the limit"):
+        list(ArticleReader(p, max_length=100))
+    reader = ArticleReader(p, max_length=100, skip_bad=True)
+    assert [(a.id, a.lineno) for a in reader] == [("a", 2), ("b", 4), ("c", 5), ("d", 7)]
+    assert [(s.lineno, s.reason) for s in reader.skipped] == [
+        (3, f"line is {limit + 5:,} bytes, more than the limit of {limit:,} bytes (see max_length)")
+    ]
+
+
+def test_csv_overlong_line_inside_a_quoted_field_skips_that_record(tmp_path: Path) -> None:
+    limit = max_line_bytes(100)
+    p = tmp_path / "a.csv"
+    p.write_bytes(f'id,text\na,{S[0]}\nb,"{S[1]}\n'.encode() + b"x" * limit + b'"\n' + f"c,{S[2]}\n".encode())
+    reader = ArticleReader(p, max_length=100, skip_bad=True)
+    assert [a.id for a in reader] == ["a", "c"]
+    assert [(s.lineno, s.reason.split(":")[0]) for s in reader.skipped] == [(3, "lines 3-4")]
