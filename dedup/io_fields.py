@@ -37,6 +37,9 @@ KNOWN_FIELDS = frozenset({"id", "title", "account", "published_at", *TEXT_FIELDS
 # and the U+DC80..U+DCFF stand-ins for undecodable bytes (surrogateescape).
 SURROGATE = re.compile("[\ud800-\udfff]")
 
+# Floats below 2**53 in magnitude that are whole numbers are exactly the integer written.
+_EXACT_FLOAT = 2.0**53
+
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2})[:：时](\d{2})分?(?::(\d{2}))?)?$"),
@@ -100,9 +103,13 @@ def coerce_id(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if value.is_integer():
+        if value.is_integer() and abs(value) < _EXACT_FLOAT:
             return str(int(value))
         msg = f"must be a string or an integer, got {value!r}"
+        if value.is_integer():
+            # Past 2**53 a float holds no exact integer: 1.2345678901234567e22 reads as
+            # 12345678901234567741440, another number than the one written.
+            msg += " (a float this large is not exact; write the id as a string or an integer)"
         raise ValueError(msg)
     if isinstance(value, str):
         if not value.strip():
@@ -111,6 +118,18 @@ def coerce_id(value: object) -> str:
         return value
     msg = f"must be a string or an integer, got {type(value).__name__}"
     raise ValueError(msg)
+
+
+def _text_key(record: Mapping[str, Any]) -> str | None:
+    """The field holding the body: the first of text, content, body that is not blank.
+
+    When all that are given are blank, the first of them (the text is empty); None
+    when none is given. A CSV row has every column, so an empty ``text`` cell must not
+    hide the ``content`` column.
+    """
+    given = [k for k in TEXT_FIELDS if record.get(k) is not None]
+    filled = (k for k in given if not isinstance(record[k], str) or record[k].strip())
+    return next(filled, given[0] if given else None)
 
 
 def _text_field(value: object, name: str) -> str:
@@ -155,7 +174,7 @@ def record_to_article(record: Mapping[str, Any], *, source: str | None = None, l
     except ValueError as exc:
         problem = str(exc)
         raise fail(problem, field="id") from None
-    text_key = next((k for k in TEXT_FIELDS if k in record and record[k] is not None), None)
+    text_key = _text_key(record)
     if text_key is None:
         problem = "missing (give the body as text, content or body)"
         raise fail(problem, field="text")

@@ -18,7 +18,7 @@ from io_helpers import (
     write_lines,
 )
 
-from dedup import ArticleReader
+from dedup import ArticleReader, read_articles
 from dedup.io import parse_datetime
 
 
@@ -78,3 +78,25 @@ def test_parse_datetime_forms() -> None:
         parse_datetime("下周一")
     with pytest.raises(ValueError, match="not a valid date"):
         parse_datetime("2024-02-30 08:00")
+
+
+def test_an_empty_text_field_falls_through_to_content(tmp_path: Path) -> None:
+    # A CSV row with an empty text cell ignored its content column.
+    c = tmp_path / "a.csv"
+    c.write_text(f"id,text,content\nr1,,{S[0]}\nr2,  ,{S[1]}\nr3,{S[2]},{S[3]}\nr4,,\n", encoding="utf-8")
+    assert [(a.id, a.text) for a in read_articles(c)] == [("r1", S[0]), ("r2", S[1]), ("r3", S[2]), ("r4", "")]
+    j = write_lines(
+        tmp_path / "a.jsonl",
+        [jline(id="j1", text="", content=S[0]), jline(id="j2", text=None, body=S[1]), jline(id="j3", text="")],
+    )
+    assert [(a.id, a.text) for a in read_articles(j)] == [("j1", S[0]), ("j2", S[1]), ("j3", "")]
+
+
+@pytest.mark.parametrize("raw_id", ["1.2345678901234567e22", "9007199254740993.0", "1e300", "-1e17"])
+def test_a_float_id_too_large_to_be_exact_is_a_bad_record(tmp_path: Path, raw_id: str) -> None:
+    # 1.2345678901234567e22 became 12345678901234567741440, another number.
+    p = write_lines(tmp_path / "a.jsonl", [f'{{"id": {raw_id}, "text": "正文"}}', '{"id": 1e3, "text": "正文"}'])
+    reader = ArticleReader(p, skip_bad=True)
+    assert [a.id for a in reader] == ["1000"]
+    assert [(s.lineno, s.field) for s in reader.skipped] == [(1, "id")]
+    assert "write the id as a string" in reader.skipped[0].reason
