@@ -171,6 +171,12 @@ def _add_batch_options(parser: argparse.ArgumentParser, *, formats: Sequence[str
     )
     add("--exit-zero", action="store_true", help="exit 0 even when duplicates are found")
     add("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
+    add(
+        "--raw-csv",
+        action="store_true",
+        help="csv: write cells exactly as given; by default a cell starting with = + - @, a tab or a carriage "
+        "return (which spreadsheets run as a formula) gets a leading ' (plain numbers are left alone)",
+    )
     # Not --encoding: that already names the INPUT encoding.
     add(
         "--output-encoding",
@@ -281,7 +287,7 @@ def _render_check(
     if args.format == "json":
         return render(result, args.format, skipped=skipped)
     if args.format != "html":
-        return render(result, args.format)
+        return render(result, args.format, escape_formulas=not args.raw_csv)
     from dedup.html import render_html
 
     names = [os.path.basename(f) if f != "-" else "standard input" for f in args.files] or ["sample"]
@@ -352,7 +358,7 @@ def _accounts(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str]
     _, articles, result, _ = batch
     stats = account_stats(articles, result)
     pairs = account_pairs(result)
-    text = render_accounts(stats, pairs, args.format, pairs_only=args.pairs)
+    text = render_accounts(stats, pairs, args.format, pairs_only=args.pairs, escape_formulas=not args.raw_csv)
     _write(text, args.output, stdout, encoding=encoding)
     if not args.quiet:
         elapsed = time.perf_counter() - started

@@ -17,7 +17,7 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any, Literal, Protocol
 
@@ -28,6 +28,7 @@ __all__ = [
     "OUTPUT_ENCODINGS",
     "OutputEncoding",
     "OutputFormat",
+    "csv_cell",
     "default_output_encoding",
     "display_width",
     "encode_output",
@@ -190,27 +191,58 @@ def _table(result: DedupResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _csv(result: DedupResult) -> str:
+# A cell a spreadsheet reads as a formula: = + - @ first, or a tab or carriage return,
+# which Excel skips before looking for one (CWE-1236, OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A plain number (-5, +1.5e3) is shown as a number, never run: left as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def csv_cell(value: object) -> object:
+    """Neutralise a cell that a spreadsheet would run as a formula (prefix ``'``).
+
+    Strings starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a
+    leading apostrophe, which makes Excel and LibreOffice show them as text; plain
+    numbers and everything else are returned as they are.
+
+    Examples
+    --------
+    >>> print(csv_cell('=HYPERLINK("http://x","y")'), csv_cell("-5"), csv_cell("荷叶塘社区"), csv_cell(3))
+    '=HYPERLINK("http://x","y") -5 荷叶塘社区 3
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _csv_text(rows: Iterable[Sequence[object]], *, escape_formulas: bool) -> str:
+    """Rows as CSV text with CRLF line ends (what Excel expects)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([csv_cell(cell) for cell in row] if escape_formulas else row)
+    return buffer.getvalue()
+
+
+def _csv(result: DedupResult, *, escape_formulas: bool = True) -> str:
+    return _csv_text([CSV_COLUMNS, *_csv_rows(result)], escape_formulas=escape_formulas)
+
+
+def _csv_rows(result: DedupResult) -> Iterator[tuple[object, ...]]:
     for n, story in enumerate(result.stories, 1):
         best = _best_links(story)
         for post in story.posts:
             link = best.get(post.id)
-            writer.writerow(
-                (
-                    n,
-                    post.id,
-                    post.account,
-                    post.published_at.isoformat() if post.published_at else "",
-                    post.title,
-                    "yes" if post.id == story.original else "",
-                    f"{link.score:.4f}" if link and post.id != story.original else "",
-                    link.kind if link and post.id != story.original else "",
-                )
+            yield (
+                n,
+                post.id,
+                post.account,
+                post.published_at.isoformat() if post.published_at else "",
+                post.title,
+                "yes" if post.id == story.original else "",
+                f"{link.score:.4f}" if link and post.id != story.original else "",
+                link.kind if link and post.id != story.original else "",
             )
-    return buffer.getvalue()
 
 
 class _SkippedLike(Protocol):
@@ -223,6 +255,7 @@ def render(
     *,
     articles: Sequence[Article] | None = None,
     skipped: Sequence[_SkippedLike] | None = None,
+    escape_formulas: bool = True,
 ) -> str:
     """Render ``result`` as text in one of the output formats.
 
@@ -238,6 +271,10 @@ def render(
         Records the reader left out (:attr:`dedup.ArticleReader.skipped`). In ``json``
         they are listed under ``"skipped"`` (path, lineno, field, reason, id), so that
         every input record is accounted for; the other formats leave them to stderr.
+    escape_formulas : bool
+        ``csv``: prefix ``'`` to cells a spreadsheet would run as a formula (starting
+        with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return; not plain numbers),
+        see :func:`csv_cell`. False writes every cell exactly as given.
 
     Returns
     -------
@@ -264,7 +301,7 @@ def render(
     if output_format == "jsonl":
         return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in result.stories)
     if output_format == "csv":
-        return _csv(result)
+        return _csv(result, escape_formulas=escape_formulas)
     if output_format == "table":
         return _table(result)
     if output_format == "html":
@@ -364,6 +401,7 @@ def render_accounts(
     output_format: Literal["table", "json", "csv"] = "table",
     *,
     pairs_only: bool = False,
+    escape_formulas: bool = True,
 ) -> str:
     """Render per-account copy figures (``dedup accounts``).
 
@@ -379,6 +417,8 @@ def render_accounts(
         the pairs sharing most stories.
     pairs_only : bool
         Table and CSV: list every account pair instead of the accounts.
+    escape_formulas : bool
+        CSV: neutralise cells a spreadsheet would run as a formula (:func:`csv_cell`).
 
     Returns
     -------
@@ -410,30 +450,27 @@ def render_accounts(
         doc = {"accounts": [s.to_dict() for s in stats], "pairs": [p.to_dict() for p in pairs]}
         return json.dumps(doc, ensure_ascii=False) + "\n"
     if output_format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
+        cells: list[Sequence[object]]
         if pairs_only:
-            writer.writerow(PAIR_COLUMNS)
-            for p in pairs:
-                writer.writerow((p.a, p.b, p.stories, p.a_from_b, p.b_from_a))
+            cells = [PAIR_COLUMNS, *((p.a, p.b, p.stories, p.a_from_b, p.b_from_a) for p in pairs)]
         else:
-            writer.writerow(ACCOUNT_COLUMNS)
-            for s in stats:
-                writer.writerow(
-                    (
-                        s.account,
-                        s.posts,
-                        s.in_stories,
-                        s.originals,
-                        s.copies,
-                        f"{s.copy_share:.4f}",
-                        s.repeats,
-                        s.copied_by,
-                        s.partners,
-                        s.shared_stories,
-                    )
+            cells = [ACCOUNT_COLUMNS]
+            cells += [
+                (
+                    s.account,
+                    s.posts,
+                    s.in_stories,
+                    s.originals,
+                    s.copies,
+                    f"{s.copy_share:.4f}",
+                    s.repeats,
+                    s.copied_by,
+                    s.partners,
+                    s.shared_stories,
                 )
-        return buffer.getvalue()
+                for s in stats
+            ]
+        return _csv_text(cells, escape_formulas=escape_formulas)
     lines: list[str] = []
     shown_pairs = pairs if pairs_only else pairs[:_TOP_PAIRS]
     if not pairs_only:
