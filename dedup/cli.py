@@ -31,6 +31,7 @@ from dedup.report import (
     OutputEncoding,
     default_output_encoding,
     encode_output,
+    escape_controls,
     render,
     render_accounts,
     summary_line,
@@ -53,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         stream = self._stderr or sys.stderr
         self.print_usage(stream)
-        stream.write(f"{self.prog}: error: {message}\n")
+        stream.write(f"{self.prog}: error: {escape_controls(message)}\n")
         raise SystemExit(EXIT_ERROR)
 
 
@@ -299,7 +300,7 @@ def _report_not_read(reader: ArticleReader, args: argparse.Namespace, stderr: IO
     """List the entries of directory inputs left out on purpose (hidden, other types, links out)."""
     if not args.quiet:
         for entry in reader.not_read:
-            stderr.write(f"dedup: not read: {entry}\n")
+            stderr.write(f"dedup: not read: {escape_controls(str(entry))}\n")
 
 
 def _load_batch(
@@ -333,7 +334,7 @@ def _load_batch(
     _report_not_read(reader, args, stderr)
     for record in reader.skipped:
         if not args.quiet:
-            stderr.write(f"dedup: skipped {record}\n")
+            stderr.write(f"dedup: skipped {escape_controls(str(record))}\n")
     if reader.skipped:
         stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
     elif not articles and not args.quiet:
@@ -511,7 +512,7 @@ def _read_posts(args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[st
     _report_not_read(reader, args, stderr)
     for record in reader.skipped:
         if not args.quiet:
-            stderr.write(f"dedup: skipped {record}\n")
+            stderr.write(f"dedup: skipped {escape_controls(str(record))}\n")
     if reader.skipped:
         stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
     return articles
@@ -521,7 +522,7 @@ def _index(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], s
     try:
         return _index_action(args, stdin, stdout, stderr)
     except OSError as exc:
-        stderr.write(f"dedup: error: {exc}\n")
+        stderr.write(f"dedup: error: {escape_controls(str(exc))}\n")
         return EXIT_ERROR
 
 
@@ -575,12 +576,12 @@ def _render_index_results(results: list[tuple[str, list[Any]]], fmt: str) -> str
     lines = []
     for qid, ms in results:
         if not ms:
-            lines.append(f"{qid}: no match")
+            lines.append(f"{escape_controls(qid)}: no match")
             continue
-        lines.append(f"{qid}: {len(ms)} match{'es' if len(ms) != 1 else ''}")
+        lines.append(f"{escape_controls(qid)}: {len(ms)} match{'es' if len(ms) != 1 else ''}")
         for m in ms:
-            account = f"  {m.account}" if m.account else ""
-            lines.append(f"  {m.id}  {m.score:.4f}  {m.kind}{account}")
+            account = f"  {escape_controls(m.account)}" if m.account else ""
+            lines.append(f"  {escape_controls(m.id)}  {m.score:.4f}  {m.kind}{account}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -597,7 +598,7 @@ def _render_index_info(info: dict[str, Any], fmt: str) -> str:
         f"accounts: {info['accounts']}",
         f"config: {shown}",
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(escape_controls(line) for line in lines) + "\n"
 
 
 def main(
@@ -642,7 +643,7 @@ def main(
             return _accounts(args, stdin, out, err)
         return _check(args, stdin, out, err)
     except DedupError as exc:
-        err.write(f"dedup: error: {exc}\n")
+        err.write(f"dedup: error: {escape_controls(str(exc))}\n")
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_CLEAN

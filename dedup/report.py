@@ -32,6 +32,7 @@ __all__ = [
     "default_output_encoding",
     "display_width",
     "encode_output",
+    "escape_controls",
     "render",
     "render_accounts",
     "summary_line",
@@ -95,8 +96,35 @@ def display_width(text: str) -> int:
     return len(text) + len(wide.findall(text)) - len(zero.findall(text))
 
 
+# What a terminal would act on instead of showing: C0 and C1 controls (ESC starts
+# colour, cursor and title sequences; 0x9B is an 8-bit CSI), DEL, and the bidi
+# overrides and isolates that show text in another order than it is stored.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    r"""Show control characters as escapes (``\x1b``, ``\u202e``), so text is safe on a terminal.
+
+    Examples
+    --------
+    >>> print(escape_controls("\x1b[31m红\x1b[0m"))
+    \x1b[31m红\x1b[0m
+    """
+    return _CONTROLS.sub(_escape, text)
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _line(text: str) -> str:
+    """Text for one line of a table: whitespace runs as one space, controls escaped."""
+    return escape_controls(" ".join(text.split()))
+
+
 def _clip(text: str, width: int, measure: Callable[[str], int] = display_width) -> str:
-    text = " ".join(text.split())
+    text = _line(text)
     if measure(text) <= width:
         return text
     out, used = [], 0
@@ -155,7 +183,7 @@ def _table(result: DedupResult) -> str:
     for n, story in enumerate(result.stories, 1):
         lines.append(
             f"Story {n}: {len(story.ids)} posts, {len(story.accounts)} account"
-            f"{'s' if len(story.accounts) != 1 else ''}, original {story.original}"
+            f"{'s' if len(story.accounts) != 1 else ''}, original {_line(story.original)}"
         )
         best = _best_links(story)
         rows = [("id", "account", "published", "score", "kind", "title")]
@@ -168,7 +196,8 @@ def _table(result: DedupResult) -> str:
                 score, kind = f"{link.score:.2f}", link.kind
             else:
                 score, kind = "-", "-"
-            rows.append((post.id, post.account or "-", when, score, kind, _clip(post.title or "-", 40, measure)))
+            head = (_line(post.id), _line(post.account) or "-", when, score, kind)
+            rows.append((*head, _clip(post.title or "-", 40, measure)))
         widths = [min(max(measure(r[c]) for r in rows), 30) for c in range(5)]
         for r in rows:
             cells = [_pad(_clip(r[c], widths[c], measure), widths[c], measure) for c in range(5)]
@@ -182,8 +211,8 @@ def _table(result: DedupResult) -> str:
             if pair.evidence is not None and (pair.evidence.only_a or pair.evidence.only_b):
                 a_side = "、".join(pair.evidence.only_a[:4]) or "-"
                 b_side = "、".join(pair.evidence.only_b[:4]) or "-"
-                detail = f"  {a_side} / {b_side}"
-            lines.append(f"  {pair.a} ~ {pair.b}  {pair.score:.2f}{detail}")
+                detail = _line(f"  {a_side} / {b_side}")
+            lines.append(f"  {_line(pair.a)} ~ {_line(pair.b)}  {pair.score:.2f}{detail}")
         if len(result.template_pairs) > len(shown):
             lines.append(f"  ... and {len(result.template_pairs) - len(shown)} more (see --format json)")
         lines.append("")
@@ -392,7 +421,7 @@ def _grid(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> list[str]
 
 
 def _account_label(account: str) -> str:
-    return account or "(no account)"
+    return _line(account) or "(no account)"
 
 
 def render_accounts(

@@ -144,3 +144,21 @@ def test_progress_bar_only_on_a_terminal(news_path: Path) -> None:
     s = Streams()  # StringIO is not a terminal: no bar
     s.run("check", str(news_path), "--format", "json")
     assert "\r" not in s.stderr.getvalue()
+
+
+def test_messages_escape_terminal_controls(tmp_path: Path) -> None:
+    # File names and values echoed on stderr reached the terminal raw.
+    bad = tmp_path / "a\x1b]0;pwned\x07.jsonl"
+    bad.write_text('{"id": 1, "text": \n', encoding="utf-8")
+    s = Streams()
+    assert s.run("check", str(bad)) == 2
+    assert "\x1b" not in s.stderr.getvalue() and "a\\x1b]0;pwned\\x07.jsonl:1: not valid JSON" in s.stderr.getvalue()
+    s = Streams()
+    assert s.run("check", str(bad), "--skip-bad") == 0
+    assert "\x1b" not in s.stderr.getvalue() and "dedup: skipped " in s.stderr.getvalue()
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    (folder / ".\x1b[2J").write_text("x", encoding="utf-8")
+    s = Streams()
+    assert s.run("check", str(folder)) == 0
+    assert "\x1b" not in s.stderr.getvalue() and ".\\x1b[2J: hidden" in s.stderr.getvalue()

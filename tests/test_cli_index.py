@@ -230,3 +230,20 @@ def test_index_add_and_query_read_lines_within_the_bound_check_has(split: tuple[
     results = json.loads(q.stdout.getvalue())["results"]
     assert [(r["id"], [m["id"] for m in r["matches"]]) for r in results] == [("ok2", ["ok"])]
     assert len(DedupIndex.load(index)) == 13
+
+
+def test_query_table_escapes_terminal_controls(tmp_path: Path) -> None:
+    text = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
+    published = tmp_path / "published.jsonl"
+    published.write_text(
+        json.dumps({"id": "\x1b[2Jold", "text": text, "account": "\x9b31m号"}) + "\n", encoding="utf-8"
+    )
+    new = tmp_path / "new.jsonl"
+    new.write_text(json.dumps({"id": "\x1b]0;x\x07new", "text": text}) + "\n", encoding="utf-8")
+    index = str(tmp_path / "posts.dedup")
+    assert Streams().run("index", "add", index, str(published), "-q") == 0
+    s = Streams()
+    assert s.run("index", "query", index, str(new)) == 1
+    out = s.stdout.getvalue()
+    assert not any(ch in out for ch in "\x1b\x07\x9b"), out
+    assert "\\x1b]0;x\\x07new: 1 match" in out and "\\x1b[2Jold" in out and "\\x9b31m号" in out

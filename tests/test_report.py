@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dedup import Article, Deduplicator, account_pairs, account_stats, render, render_accounts
-from dedup.report import _clip, display_width
+from dedup.report import _clip, display_width, escape_controls
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +192,40 @@ def test_cli_raw_csv_option(hostile, tmp_path) -> None:  # type: ignore[no-untyp
         assert main([*command, str(batch), "--format", "csv", "-q", "--workers", "1", "--raw-csv"], stdout=raw) == 1
         assert "'=HYPERLINK" in safe.getvalue() and "'=HYPERLINK" not in raw.getvalue(), command
         assert '"=HYPERLINK' in raw.getvalue()
+
+
+_ESCAPES = {
+    "osc": "\x1b]0;pwned\x07id",  # sets the terminal title
+    "csi": "\x1b[2J\x1b[31m号",  # clears the screen, turns red
+    "c1": "\x9b2J标题",  # the 8-bit CSI
+    "bidi": "abc\u202edcba",  # shows the rest reversed
+}
+
+
+@pytest.fixture(scope="module")
+def escapes(dedup: Deduplicator):  # type: ignore[no-untyped-def]
+    articles = [
+        Article(id=_ESCAPES["osc"], text=_BODY, account=_ESCAPES["csi"], title=_ESCAPES["c1"]),
+        Article(id=_ESCAPES["bidi"], text=_BODY, account=_ESCAPES["osc"], title=_ESCAPES["bidi"]),
+    ]
+    return articles, dedup.check(articles)
+
+
+def _no_controls(text: str) -> bool:
+    return not any(ch in text for ch in "\x1b\x07\x9b\u202e")
+
+
+def test_table_escapes_terminal_controls(escapes) -> None:  # type: ignore[no-untyped-def]
+    articles, result = escapes
+    table = render(result, "table")
+    assert _no_controls(table), table
+    assert "\\x1b]0;pwned\\x07id" in table and "\\x9b2J标题" in table and "abc\\u202edcba" in table
+    accounts = render_accounts(account_stats(articles, result), account_pairs(result), "table", pairs_only=False)
+    assert _no_controls(accounts) and "\\x1b[2J\\x1b[31m号" in accounts
+    pairs = render_accounts(account_stats(articles, result), account_pairs(result), "table", pairs_only=True)
+    assert _no_controls(pairs) and "\\x1b]0;pwned\\x07id" in pairs
+
+
+def test_escape_controls() -> None:
+    assert escape_controls("a\x1b[0m\tb\u202e\x00") == "a\\x1b[0m\\x09b\\u202e\\x00"
+    assert escape_controls("荷叶塘社区 👍") == "荷叶塘社区 👍"
