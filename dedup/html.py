@@ -36,6 +36,7 @@ from dedup.verify import find_shared_passages
 __all__ = ["render_html", "report_data"]
 
 _CST = timezone(timedelta(hours=8))  # naive times are China Standard Time, as in the pipeline
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DEFAULT_PAIR_LIMIT = 16
 
 # Characters that must not appear raw in JSON inside <script>: "<" (</script>, <!--),
@@ -61,7 +62,9 @@ def _epoch(when: datetime | None) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=_CST)
-    return when.astimezone(UTC).timestamp()
+    # A difference, not astimezone(UTC): 0001-01-01 in China time or 9999-12-31 at
+    # UTC-12 has no UTC datetime (OverflowError), but its distance from 1970 is fine.
+    return (when - _UNIX_EPOCH).total_seconds()
 
 
 def _names_first(specific: str) -> tuple[bool, str]:
@@ -109,7 +112,7 @@ class _Builder:
             [
                 article.id,
                 self.account(article.account),
-                when.strftime("%Y-%m-%d %H:%M") if when else "",
+                when.isoformat(sep=" ", timespec="minutes")[:16] if when else "",  # year 1 as 0001
                 _epoch(when),
                 article.title,
                 article.text,

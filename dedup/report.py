@@ -189,7 +189,7 @@ def _table(result: DedupResult) -> str:
         rows = [("id", "account", "published", "score", "kind", "title")]
         for post in story.posts:
             link = best.get(post.id)
-            when = post.published_at.strftime("%Y-%m-%d %H:%M") if post.published_at else "-"
+            when = post.published_at.isoformat(sep=" ", timespec="minutes")[:16] if post.published_at else "-"
             if post.id == story.original:
                 score, kind = "-", "original"
             elif link is not None:
