@@ -1,8 +1,9 @@
 """Command line: ``dedup check FILE...``, ``dedup accounts FILE...`` (thin layer over the public API).
 
 Data goes to standard output, messages to standard error. Exit status: 0 no story
-with several posts, 1 duplicates found, 2 usage or input error (``--exit-zero``
-turns 1 into 0).
+with several posts, 1 duplicates found, 2 an error (usage, input, output, or a bug:
+always one line on standard error, never a traceback), 130 interrupted
+(``--exit-zero`` turns 1 into 0). A reader that stops early (``| head``) is no error.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import os
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from importlib import resources
 from typing import IO, Any
@@ -42,6 +44,7 @@ __all__ = ["main"]
 EXIT_CLEAN = 0
 EXIT_DUPLICATES = 1
 EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -261,10 +264,25 @@ def _write(text: str, output: str | None, stdout: IO[str], *, encoding: OutputEn
         else:  # a text stream (tests, embedding): the BOM, if any, as a character
             stdout.write("\ufeff" + text if encoding == "utf-8-sig" else text)
     except BrokenPipeError:
-        raise
+        # The reader left (dedup check ... | head): not an error, and the exit status
+        # still says whether duplicates were found.
+        _discard_stdout(stdout)
     except OSError as exc:
         msg = f"cannot write to standard output: {exc.strerror or exc}"
         raise OutputError(msg, errno=exc.errno) from None
+
+
+def _discard_stdout(stdout: IO[str]) -> None:
+    """Point standard output at /dev/null, so that flushing it at exit cannot fail again."""
+    try:
+        fd = stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (tests, embedding)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _output_encoding(args: argparse.Namespace, stderr: IO[str]) -> OutputEncoding | None:
@@ -620,7 +638,8 @@ def main(
     Returns
     -------
     int
-        0 nothing found, 1 duplicates found, 2 usage or input error.
+        0 nothing found, 1 duplicates found, 2 an error (usage, input, output or
+        internal), 130 interrupted.
     """
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
@@ -645,11 +664,33 @@ def main(
     except DedupError as exc:
         err.write(f"dedup: error: {escape_controls(str(exc))}\n")
         return EXIT_ERROR
-    except BrokenPipeError:
-        return EXIT_CLEAN
+    except BrokenPipeError:  # standard error closed: nothing more can be said
+        return EXIT_ERROR
     except KeyboardInterrupt:
         err.write("dedup: interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        err.write("dedup: error: out of memory (split the batch, or use a DedupIndex and add it in parts)\n")
+        return EXIT_ERROR
+    except OSError as exc:  # the system failed us (an I/O error, a resource limit)
+        err.write(f"dedup: error: {_one_line(str(exc))}\n")
+        return EXIT_ERROR
+    except Exception as exc:
+        # A bug: still one line and exit 2, never 1 (which means "duplicates found").
+        err.write(f"dedup: internal error: {_describe(exc)}; please report this bug\n")
+        return EXIT_ERROR
+
+
+def _one_line(text: str) -> str:
+    return escape_controls(" ".join(text.split()))
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message (at file.py:123 in function)``, on one line."""
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    place = f" (at {os.path.basename(where[0].filename)}:{where[0].lineno} in {where[0].name})" if where else ""
+    message = _one_line(str(exc))
+    return f"{type(exc).__name__}: {message}{place}" if message else f"{type(exc).__name__}{place}"
 
 
 if __name__ == "__main__":  # pragma: no cover
