@@ -24,6 +24,7 @@ from dedup.accounts import account_pairs, account_stats
 from dedup.config import DedupConfig
 from dedup.exceptions import ConfigError, DedupError, OutputError
 from dedup.io import ArticleReader, SkippedRecord
+from dedup.io_decode import GZIP_FLOOR_LINES, GZIP_RATIO, SKIP_FACTOR, max_line_bytes
 from dedup.io_write import write_file
 from dedup.models import Article, DedupResult
 from dedup.pipeline import Deduplicator
@@ -85,6 +86,20 @@ def _non_negative(value: str) -> int:
     return number
 
 
+def _limits_epilog() -> str:
+    """What the reader bounds, with the numbers in force (for --help)."""
+    max_length = DedupConfig().max_length
+    line = max_line_bytes(max_length)
+    return (
+        f"Limits: a text over {max_length:,} characters, or a line (or a file in a directory) over {line:,} "
+        f"bytes, is a bad record: exit 2, or listed and skipped with --skip-bad; the line is never held in "
+        f"memory. An over-long line is skipped by reading on for at most {SKIP_FACTOR * line:,} bytes, and a "
+        f".gz file is inflated to at most {GZIP_RATIO} times its size or {GZIP_FLOOR_LINES * line:,} bytes; "
+        "past that the file is not read further (and is reported). Symbolic links out of a directory input "
+        "are not followed without --follow-links; entries left out are listed as 'not read'."
+    )
+
+
 def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
     """The ``dedup`` argument parser."""
     parser = _Parser(
@@ -98,6 +113,7 @@ def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
         "check",
         help="group a batch of articles into stories and report the ones with several posts",
         description="Group a batch of articles into stories; report stories with several posts.",
+        epilog=_limits_epilog(),
         stderr=stderr,
     )
     _add_batch_options(check, formats=FORMATS)
@@ -106,6 +122,7 @@ def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
         help="per-account copy figures: posts, copies of other accounts' posts, who copies whom",
         description="Check a batch, then report per account how many posts copy an earlier post of another "
         "account, and which pairs of accounts share stories.",
+        epilog=_limits_epilog(),
         stderr=stderr,
     )
     _add_batch_options(accounts, formats=("table", "json", "csv"))
@@ -442,6 +459,7 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
         help="add posts to the index (a missing index file is created)",
         description="Add posts to the index. Options below set the config of a new index; "
         "for an existing one they must match the recorded config.",
+        epilog=_limits_epilog(),
         stderr=stderr,
     )
     add.add_argument("index", metavar="INDEX", help="index file or redis:// URL")
@@ -461,6 +479,7 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
         "query",
         help="find the indexed posts each post is the same story as",
         description="Check posts against the index (they are not added). Exit 1 when any matched.",
+        epilog=_limits_epilog(),
         stderr=stderr,
     )
     query.add_argument("index", metavar="INDEX", help="index file or redis:// URL")

@@ -204,3 +204,15 @@ def test_a_closed_standard_output_is_quiet_and_keeps_the_status(news_path: Path)
         proc.stdout.close()  # before dedup writes anything
         _, err = proc.communicate()
         assert (proc.returncode, err) == (1, b""), fmt
+
+
+@pytest.mark.parametrize("command", [["check"], ["accounts"], ["index", "add"], ["index", "query"]])
+def test_help_says_what_is_bounded(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from dedup.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Limits: a text over 1,000,000 characters, or a line (or a file in a directory) over 13,000,000" in text
+    assert "104,000,000 bytes" in text and "100 times its size or 832,000,000 bytes" in text
+    assert "--follow-links" in text
