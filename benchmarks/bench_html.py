@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dedup import Deduplicator, read_articles
-from dedup.html import render_html
+from dedup.report_html import render_html
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "dev.jsonl.gz"
 RESULTS = Path(__file__).resolve().parent / "results"

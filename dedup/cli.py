@@ -1,8 +1,9 @@
 """Command line: ``dedup check FILE...``, ``dedup accounts FILE...`` (thin layer over the public API).
 
 Data goes to standard output, messages to standard error. Exit status: 0 no story
-with several posts, 1 duplicates found, 2 usage or input error (``--exit-zero``
-turns 1 into 0).
+with several posts, 1 duplicates found, 2 an error (usage, input, output, or a bug:
+always one line on standard error, never a traceback), 130 interrupted
+(``--exit-zero`` turns 1 into 0). A reader that stops early (``| head``) is no error.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import os
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from importlib import resources
 from typing import IO, Any
@@ -20,8 +22,10 @@ from typing import IO, Any
 from dedup import __version__
 from dedup.accounts import account_pairs, account_stats
 from dedup.config import DedupConfig
-from dedup.exceptions import ConfigError, DedupError
+from dedup.exceptions import ConfigError, DedupError, OutputError
 from dedup.io import ArticleReader, SkippedRecord
+from dedup.io_decode import GZIP_FLOOR_LINES, GZIP_RATIO, SKIP_FACTOR, max_line_bytes
+from dedup.io_write import write_file
 from dedup.models import Article, DedupResult
 from dedup.pipeline import Deduplicator
 from dedup.report import (
@@ -30,6 +34,7 @@ from dedup.report import (
     OutputEncoding,
     default_output_encoding,
     encode_output,
+    escape_controls,
     render,
     render_accounts,
     summary_line,
@@ -40,6 +45,7 @@ __all__ = ["main"]
 EXIT_CLEAN = 0
 EXIT_DUPLICATES = 1
 EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,7 +58,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         stream = self._stderr or sys.stderr
         self.print_usage(stream)
-        stream.write(f"{self.prog}: error: {message}\n")
+        stream.write(f"{self.prog}: error: {escape_controls(message)}\n")
         raise SystemExit(EXIT_ERROR)
 
 
@@ -80,6 +86,20 @@ def _non_negative(value: str) -> int:
     return number
 
 
+def _limits_epilog() -> str:
+    """What the reader bounds, with the numbers in force (for --help)."""
+    max_length = DedupConfig().max_length
+    line = max_line_bytes(max_length)
+    return (
+        f"Limits: a text over {max_length:,} characters, or a line (or a file in a directory) over {line:,} "
+        f"bytes, is a bad record: exit 2, or listed and skipped with --skip-bad; the line is never held in "
+        f"memory. An over-long line is skipped by reading on for at most {SKIP_FACTOR * line:,} bytes, and a "
+        f".gz file is inflated to at most {GZIP_RATIO} times its size or {GZIP_FLOOR_LINES * line:,} bytes; "
+        "past that the file is not read further (and is reported). Symbolic links out of a directory input "
+        "are not followed without --follow-links; entries left out are listed as 'not read'."
+    )
+
+
 def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
     """The ``dedup`` argument parser."""
     parser = _Parser(
@@ -93,6 +113,7 @@ def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
         "check",
         help="group a batch of articles into stories and report the ones with several posts",
         description="Group a batch of articles into stories; report stories with several posts.",
+        epilog=_limits_epilog(),
         stderr=stderr,
     )
     _add_batch_options(check, formats=FORMATS)
@@ -101,6 +122,7 @@ def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
         help="per-account copy figures: posts, copies of other accounts' posts, who copies whom",
         description="Check a batch, then report per account how many posts copy an earlier post of another "
         "account, and which pairs of accounts share stories.",
+        epilog=_limits_epilog(),
         stderr=stderr,
     )
     _add_batch_options(accounts, formats=("table", "json", "csv"))
@@ -122,7 +144,13 @@ def _add_batch_options(parser: argparse.ArgumentParser, *, formats: Sequence[str
     )
     add("--sample", action="store_true", help="use the bundled sample batch (made-up posts)")
     add("--format", choices=formats, default="table", help="output format (default: table)")
-    add("-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    add(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the report to FILE instead of standard output: a plain file atomically (its mode kept; "
+        "in place when it has several hard links), a device, FIFO or /dev/stdout written through",
+    )
     add(
         "--threshold",
         type=_threshold,
@@ -145,6 +173,11 @@ def _add_batch_options(parser: argparse.ArgumentParser, *, formats: Sequence[str
     )
     add("--encoding", help="input encoding, e.g. gb18030 (default: detected per file)")
     add(
+        "--follow-links",
+        action="store_true",
+        help="in directory inputs, also follow symbolic links that lead out of the directory",
+    )
+    add(
         "--skip-bad",
         action="store_true",
         help="skip unreadable records and files that cannot be read to the end (listed on stderr "
@@ -159,6 +192,12 @@ def _add_batch_options(parser: argparse.ArgumentParser, *, formats: Sequence[str
     )
     add("--exit-zero", action="store_true", help="exit 0 even when duplicates are found")
     add("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
+    add(
+        "--raw-csv",
+        action="store_true",
+        help="csv: write cells exactly as given; by default a cell starting with = + - @, a tab or a carriage "
+        "return (which spreadsheets run as a formula) gets a leading ' (plain numbers are left alone)",
+    )
     # Not --encoding: that already names the INPUT encoding.
     add(
         "--output-encoding",
@@ -230,19 +269,37 @@ def _sample_path() -> str:
 def _write(text: str, output: str | None, stdout: IO[str], *, encoding: OutputEncoding = "utf-8") -> None:
     data = encode_output(text, encoding=encoding)
     if output is not None:
-        tmp = f"{output}.tmp{os.getpid()}"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, output)
+        write_file(output, data)  # atomic for a plain file; through a device, FIFO or /dev/stdout
         return
     buffer = getattr(stdout, "buffer", None)
-    if buffer is not None:
-        # Bytes, so Chinese survives a C/POSIX locale.
-        stdout.flush()
-        buffer.write(data)
-        buffer.flush()
-    else:  # a text stream (tests, embedding): the BOM, if any, as a character
-        stdout.write("\ufeff" + text if encoding == "utf-8-sig" else text)
+    try:
+        if buffer is not None:
+            # Bytes, so Chinese survives a C/POSIX locale.
+            stdout.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text stream (tests, embedding): the BOM, if any, as a character
+            stdout.write("\ufeff" + text if encoding == "utf-8-sig" else text)
+    except BrokenPipeError:
+        # The reader left (dedup check ... | head): not an error, and the exit status
+        # still says whether duplicates were found.
+        _discard_stdout(stdout)
+    except OSError as exc:
+        msg = f"cannot write to standard output: {exc.strerror or exc}"
+        raise OutputError(msg, errno=exc.errno) from None
+
+
+def _discard_stdout(stdout: IO[str]) -> None:
+    """Point standard output at /dev/null, so that flushing it at exit cannot fail again."""
+    try:
+        fd = stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (tests, embedding)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _output_encoding(args: argparse.Namespace, stderr: IO[str]) -> OutputEncoding | None:
@@ -263,15 +320,23 @@ def _render_check(
     result: DedupResult,
     skipped: Sequence[SkippedRecord] = (),
 ) -> str:
-    if args.format == "json":
-        return render(result, args.format, skipped=skipped)
-    if args.format != "html":
-        return render(result, args.format)
-    from dedup.html import render_html
-
     names = [os.path.basename(f) if f != "-" else "standard input" for f in args.files] or ["sample"]
-    title = f"dedup report: {', '.join(names)}"
-    return render_html(result, articles, title=title, normalize=config.normalize)
+    return render(
+        result,
+        args.format,
+        articles=articles,
+        skipped=skipped if args.format == "json" else None,
+        escape_formulas=not args.raw_csv,
+        title=f"dedup report: {', '.join(names)}",
+        normalize=config.normalize,
+    )
+
+
+def _report_not_read(reader: ArticleReader, args: argparse.Namespace, stderr: IO[str]) -> None:
+    """List the entries of directory inputs left out on purpose (hidden, other types, links out)."""
+    if not args.quiet:
+        for entry in reader.not_read:
+            stderr.write(f"dedup: not read: {escape_controls(str(entry))}\n")
 
 
 def _load_batch(
@@ -298,12 +363,14 @@ def _load_batch(
         encoding=args.encoding,
         skip_bad=args.skip_bad,
         max_length=config.max_length,
+        follow_links=args.follow_links,
         stdin=stdin,
     )
     articles = list(reader)
+    _report_not_read(reader, args, stderr)
     for record in reader.skipped:
         if not args.quiet:
-            stderr.write(f"dedup: skipped {record}\n")
+            stderr.write(f"dedup: skipped {escape_controls(str(record))}\n")
     if reader.skipped:
         stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
     elif not articles and not args.quiet:
@@ -328,7 +395,7 @@ def _accounts(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str]
     _, articles, result, _ = batch
     stats = account_stats(articles, result)
     pairs = account_pairs(result)
-    text = render_accounts(stats, pairs, args.format, pairs_only=args.pairs)
+    text = render_accounts(stats, pairs, args.format, pairs_only=args.pairs, escape_formulas=not args.raw_csv)
     _write(text, args.output, stdout, encoding=encoding)
     if not args.quiet:
         elapsed = time.perf_counter() - started
@@ -384,6 +451,7 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
             help="input format (default: by extension)",
         )
         p.add_argument("--encoding", help="input encoding, e.g. gb18030 (default: detected per file)")
+        p.add_argument("--follow-links", action="store_true", help="follow symbolic links out of directory inputs")
         p.add_argument("--skip-bad", action="store_true", help="skip unreadable records (listed on stderr)")
         p.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
 
@@ -392,6 +460,7 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
         help="add posts to the index (a missing index file is created)",
         description="Add posts to the index. Options below set the config of a new index; "
         "for an existing one they must match the recorded config.",
+        epilog=_limits_epilog(),
         stderr=stderr,
     )
     add.add_argument("index", metavar="INDEX", help="index file or redis:// URL")
@@ -411,6 +480,7 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
         "query",
         help="find the indexed posts each post is the same story as",
         description="Check posts against the index (they are not added). Exit 1 when any matched.",
+        epilog=_limits_epilog(),
         stderr=stderr,
     )
     query.add_argument("index", metavar="INDEX", help="index file or redis:// URL")
@@ -470,12 +540,17 @@ def _read_posts(args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[st
         input_format=args.input_format,
         encoding=args.encoding,
         skip_bad=args.skip_bad,
+        # The bound dedup check reads with: an index opened here has the default
+        # max_length (it is not recorded), so over-long texts are skipped records.
+        max_length=DedupConfig().max_length,
+        follow_links=args.follow_links,
         stdin=stdin,
     )
     articles = list(reader)
+    _report_not_read(reader, args, stderr)
     for record in reader.skipped:
         if not args.quiet:
-            stderr.write(f"dedup: skipped {record}\n")
+            stderr.write(f"dedup: skipped {escape_controls(str(record))}\n")
     if reader.skipped:
         stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
     return articles
@@ -485,7 +560,7 @@ def _index(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], s
     try:
         return _index_action(args, stdin, stdout, stderr)
     except OSError as exc:
-        stderr.write(f"dedup: error: {exc}\n")
+        stderr.write(f"dedup: error: {escape_controls(str(exc))}\n")
         return EXIT_ERROR
 
 
@@ -539,12 +614,12 @@ def _render_index_results(results: list[tuple[str, list[Any]]], fmt: str) -> str
     lines = []
     for qid, ms in results:
         if not ms:
-            lines.append(f"{qid}: no match")
+            lines.append(f"{escape_controls(qid)}: no match")
             continue
-        lines.append(f"{qid}: {len(ms)} match{'es' if len(ms) != 1 else ''}")
+        lines.append(f"{escape_controls(qid)}: {len(ms)} match{'es' if len(ms) != 1 else ''}")
         for m in ms:
-            account = f"  {m.account}" if m.account else ""
-            lines.append(f"  {m.id}  {m.score:.4f}  {m.kind}{account}")
+            account = f"  {escape_controls(m.account)}" if m.account else ""
+            lines.append(f"  {escape_controls(m.id)}  {m.score:.4f}  {m.kind}{account}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -561,7 +636,7 @@ def _render_index_info(info: dict[str, Any], fmt: str) -> str:
         f"accounts: {info['accounts']}",
         f"config: {shown}",
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(escape_controls(line) for line in lines) + "\n"
 
 
 def main(
@@ -583,7 +658,8 @@ def main(
     Returns
     -------
     int
-        0 nothing found, 1 duplicates found, 2 usage or input error.
+        0 nothing found, 1 duplicates found, 2 an error (usage, input, output or
+        internal), 130 interrupted.
     """
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
@@ -606,13 +682,35 @@ def main(
             return _accounts(args, stdin, out, err)
         return _check(args, stdin, out, err)
     except DedupError as exc:
-        err.write(f"dedup: error: {exc}\n")
+        err.write(f"dedup: error: {escape_controls(str(exc))}\n")
         return EXIT_ERROR
-    except BrokenPipeError:
-        return EXIT_CLEAN
+    except BrokenPipeError:  # standard error closed: nothing more can be said
+        return EXIT_ERROR
     except KeyboardInterrupt:
         err.write("dedup: interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        err.write("dedup: error: out of memory (split the batch, or use a DedupIndex and add it in parts)\n")
+        return EXIT_ERROR
+    except OSError as exc:  # the system failed us (an I/O error, a resource limit)
+        err.write(f"dedup: error: {_one_line(str(exc))}\n")
+        return EXIT_ERROR
+    except Exception as exc:
+        # A bug: still one line and exit 2, never 1 (which means "duplicates found").
+        err.write(f"dedup: internal error: {_describe(exc)}; please report this bug\n")
+        return EXIT_ERROR
+
+
+def _one_line(text: str) -> str:
+    return escape_controls(" ".join(text.split()))
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message (at file.py:123 in function)``, on one line."""
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    place = f" (at {os.path.basename(where[0].filename)}:{where[0].lineno} in {where[0].name})" if where else ""
+    message = _one_line(str(exc))
+    return f"{type(exc).__name__}: {message}{place}" if message else f"{type(exc).__name__}{place}"
 
 
 if __name__ == "__main__":  # pragma: no cover

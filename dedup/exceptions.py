@@ -9,7 +9,8 @@ matches its meaning, so callers can catch either::
     │   └── DuplicateIdError(InputError)          two records share an id
     ├── IndexFileError(DedupError, ValueError)    a saved index is corrupted, truncated or too new
     ├── UnknownIdError(DedupError, KeyError)      an id is not in the index
-    └── IndexConnectionError(DedupError, ConnectionError)  the index server cannot be reached or fails
+    ├── IndexConnectionError(DedupError, ConnectionError)  the index server cannot be reached or fails
+    └── OutputError(DedupError, OSError)          a report cannot be written
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "IndexConnectionError",
     "IndexFileError",
     "InputError",
+    "OutputError",
     "UnknownIdError",
 ]
 
@@ -124,3 +126,39 @@ class IndexConnectionError(DedupError, ConnectionError):
 
     The message names the server, on one line.
     """
+
+
+class OutputError(DedupError, OSError):
+    """A report cannot be written to its file or stream.
+
+    Parameters
+    ----------
+    message : str
+        One line naming the file and the reason.
+    path : str, optional
+        The file (``filename``).
+    errno : int, optional
+        The operating system's error number, when there is one (``errno``).
+
+    Examples
+    --------
+    >>> import errno
+    >>> exc = OutputError("cannot write r.json: No space left on device", path="r.json", errno=errno.ENOSPC)
+    >>> str(exc), exc.errno == errno.ENOSPC
+    ('cannot write r.json: No space left on device', True)
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.filename = path
+        self.errno = errno
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_output_error, (str(self), self.filename, self.errno))
+
+
+def _rebuild_output_error(message: str, path: str | None, errno: int | None) -> OutputError:
+    return OutputError(message, path=path, errno=errno)

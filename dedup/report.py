@@ -4,7 +4,7 @@
 ``json`` is one object ``{"stories": [...], "template_pairs": [...], "summary": {...}}``
 (plus ``"skipped": [...]``, the records the reader left out, when they are given);
 ``jsonl`` is one story per line; ``csv`` is one row per post with its story number;
-``html`` is the self-contained page of :mod:`dedup.html` (it needs the articles).
+``html`` is the self-contained page of :mod:`dedup.report_html` (it needs the articles).
 JSON is written with ``ensure_ascii=False``. :func:`render_accounts` renders the
 per-account figures of :mod:`dedup.accounts`; :func:`encode_output` turns a rendered
 document into bytes (CSV gets a BOM by default so Excel reads Chinese correctly).
@@ -17,26 +17,31 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from dedup.accounts import AccountPair, AccountStats
+from dedup.config import NormalizeConfig
 from dedup.models import Article, DedupResult, PairMatch, Story, Summary
 
 __all__ = [
     "OUTPUT_ENCODINGS",
     "OutputEncoding",
     "OutputFormat",
+    "csv_cell",
     "default_output_encoding",
     "display_width",
     "encode_output",
+    "escape_controls",
     "render",
     "render_accounts",
     "summary_line",
 ]
 
 OutputFormat = Literal["table", "json", "jsonl", "csv", "html"]
+#: What a report shows: the stories, or the accounts' copy figures (``dedup accounts``).
+View = Literal["stories", "accounts", "account_pairs"]
 FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv", "html")
 
 #: How a report is written out. ``utf-8-sig`` is UTF-8 with a byte order mark: Excel
@@ -94,8 +99,35 @@ def display_width(text: str) -> int:
     return len(text) + len(wide.findall(text)) - len(zero.findall(text))
 
 
+# What a terminal would act on instead of showing: C0 and C1 controls (ESC starts
+# colour, cursor and title sequences; 0x9B is an 8-bit CSI), DEL, and the bidi
+# overrides and isolates that show text in another order than it is stored.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    r"""Show control characters as escapes (``\x1b``, ``\u202e``), so text is safe on a terminal.
+
+    Examples
+    --------
+    >>> print(escape_controls("\x1b[31m红\x1b[0m"))
+    \x1b[31m红\x1b[0m
+    """
+    return _CONTROLS.sub(_escape, text)
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _line(text: str) -> str:
+    """Text for one line of a table: whitespace runs as one space, controls escaped."""
+    return escape_controls(" ".join(text.split()))
+
+
 def _clip(text: str, width: int, measure: Callable[[str], int] = display_width) -> str:
-    text = " ".join(text.split())
+    text = _line(text)
     if measure(text) <= width:
         return text
     out, used = [], 0
@@ -154,20 +186,21 @@ def _table(result: DedupResult) -> str:
     for n, story in enumerate(result.stories, 1):
         lines.append(
             f"Story {n}: {len(story.ids)} posts, {len(story.accounts)} account"
-            f"{'s' if len(story.accounts) != 1 else ''}, original {story.original}"
+            f"{'s' if len(story.accounts) != 1 else ''}, original {_line(story.original)}"
         )
         best = _best_links(story)
         rows = [("id", "account", "published", "score", "kind", "title")]
         for post in story.posts:
             link = best.get(post.id)
-            when = post.published_at.strftime("%Y-%m-%d %H:%M") if post.published_at else "-"
+            when = post.published_at.isoformat(sep=" ", timespec="minutes")[:16] if post.published_at else "-"
             if post.id == story.original:
                 score, kind = "-", "original"
             elif link is not None:
                 score, kind = f"{link.score:.2f}", link.kind
             else:
                 score, kind = "-", "-"
-            rows.append((post.id, post.account or "-", when, score, kind, _clip(post.title or "-", 40, measure)))
+            head = (_line(post.id), _line(post.account) or "-", when, score, kind)
+            rows.append((*head, _clip(post.title or "-", 40, measure)))
         widths = [min(max(measure(r[c]) for r in rows), 30) for c in range(5)]
         for r in rows:
             cells = [_pad(_clip(r[c], widths[c], measure), widths[c], measure) for c in range(5)]
@@ -181,8 +214,8 @@ def _table(result: DedupResult) -> str:
             if pair.evidence is not None and (pair.evidence.only_a or pair.evidence.only_b):
                 a_side = "、".join(pair.evidence.only_a[:4]) or "-"
                 b_side = "、".join(pair.evidence.only_b[:4]) or "-"
-                detail = f"  {a_side} / {b_side}"
-            lines.append(f"  {pair.a} ~ {pair.b}  {pair.score:.2f}{detail}")
+                detail = _line(f"  {a_side} / {b_side}")
+            lines.append(f"  {_line(pair.a)} ~ {_line(pair.b)}  {pair.score:.2f}{detail}")
         if len(result.template_pairs) > len(shown):
             lines.append(f"  ... and {len(result.template_pairs) - len(shown)} more (see --format json)")
         lines.append("")
@@ -190,27 +223,58 @@ def _table(result: DedupResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _csv(result: DedupResult) -> str:
+# A cell a spreadsheet reads as a formula: = + - @ first, or a tab or carriage return,
+# which Excel skips before looking for one (CWE-1236, OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A plain number (-5, +1.5e3) is shown as a number, never run: left as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def csv_cell(value: object) -> object:
+    """Neutralise a cell that a spreadsheet would run as a formula (prefix ``'``).
+
+    Strings starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a
+    leading apostrophe, which makes Excel and LibreOffice show them as text; plain
+    numbers and everything else are returned as they are.
+
+    Examples
+    --------
+    >>> print(csv_cell('=HYPERLINK("http://x","y")'), csv_cell("-5"), csv_cell("荷叶塘社区"), csv_cell(3))
+    '=HYPERLINK("http://x","y") -5 荷叶塘社区 3
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _csv_text(rows: Iterable[Sequence[object]], *, escape_formulas: bool) -> str:
+    """Rows as CSV text with CRLF line ends (what Excel expects)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([csv_cell(cell) for cell in row] if escape_formulas else row)
+    return buffer.getvalue()
+
+
+def _csv(result: DedupResult, *, escape_formulas: bool = True) -> str:
+    return _csv_text([CSV_COLUMNS, *_csv_rows(result)], escape_formulas=escape_formulas)
+
+
+def _csv_rows(result: DedupResult) -> Iterator[tuple[object, ...]]:
     for n, story in enumerate(result.stories, 1):
         best = _best_links(story)
         for post in story.posts:
             link = best.get(post.id)
-            writer.writerow(
-                (
-                    n,
-                    post.id,
-                    post.account,
-                    post.published_at.isoformat() if post.published_at else "",
-                    post.title,
-                    "yes" if post.id == story.original else "",
-                    f"{link.score:.4f}" if link and post.id != story.original else "",
-                    link.kind if link and post.id != story.original else "",
-                )
+            yield (
+                n,
+                post.id,
+                post.account,
+                post.published_at.isoformat() if post.published_at else "",
+                post.title,
+                "yes" if post.id == story.original else "",
+                f"{link.score:.4f}" if link and post.id != story.original else "",
+                link.kind if link and post.id != story.original else "",
             )
-    return buffer.getvalue()
 
 
 class _SkippedLike(Protocol):
@@ -223,8 +287,12 @@ def render(
     *,
     articles: Sequence[Article] | None = None,
     skipped: Sequence[_SkippedLike] | None = None,
+    escape_formulas: bool = True,
+    view: View = "stories",
+    title: str = "dedup report",
+    normalize: NormalizeConfig | None = None,
 ) -> str:
-    """Render ``result`` as text in one of the output formats.
+    """Render ``result`` as text in one of the output formats: every report the CLI writes.
 
     Parameters
     ----------
@@ -238,6 +306,18 @@ def render(
         Records the reader left out (:attr:`dedup.ArticleReader.skipped`). In ``json``
         they are listed under ``"skipped"`` (path, lineno, field, reason, id), so that
         every input record is accounted for; the other formats leave them to stderr.
+    escape_formulas : bool
+        ``csv``: prefix ``'`` to cells a spreadsheet would run as a formula (starting
+        with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return; not plain numbers),
+        see :func:`csv_cell`. False writes every cell exactly as given.
+    view : {"stories", "accounts", "account_pairs"}
+        What to report: the stories (``dedup check``), or per-account copy figures and
+        the pairs of accounts sharing stories (``dedup accounts``; ``table``, ``json``
+        and ``csv``; needs ``articles``), see :func:`render_accounts`.
+    title : str
+        ``html``: the page title.
+    normalize : NormalizeConfig, optional
+        ``html``: the normalization the check used (for shared passages computed there).
 
     Returns
     -------
@@ -248,7 +328,7 @@ def render(
     Raises
     ------
     ValueError
-        Unknown format, or ``html`` without ``articles``.
+        Unknown format or view, or ``html`` or an account view without ``articles``.
 
     Examples
     --------
@@ -256,6 +336,22 @@ def render(
     >>> print(render(find_duplicates([Article(id="1", text="只有一篇。")]), "json"), end="")  # doctest: +ELLIPSIS
     {"stories": [], "template_pairs": [], "summary": {"articles": 1, ...}}
     """
+    if view != "stories":
+        if view not in ("accounts", "account_pairs") or output_format not in ("table", "json", "csv"):
+            msg = f"view {view!r} is not rendered as {output_format!r}"
+            raise ValueError(msg)
+        if articles is None:
+            msg = "account views need the articles that were checked: render(result, ..., articles=...)"
+            raise ValueError(msg)
+        from dedup.accounts import account_pairs, account_stats
+
+        return render_accounts(
+            account_stats(articles, result),
+            account_pairs(result),
+            output_format,
+            pairs_only=view == "account_pairs",
+            escape_formulas=escape_formulas,
+        )
     if output_format == "json":
         doc = result.to_dict()
         if skipped is not None:
@@ -264,16 +360,16 @@ def render(
     if output_format == "jsonl":
         return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in result.stories)
     if output_format == "csv":
-        return _csv(result)
+        return _csv(result, escape_formulas=escape_formulas)
     if output_format == "table":
         return _table(result)
     if output_format == "html":
         if articles is None:
             msg = "the html format needs the articles that were checked: render(result, 'html', articles=...)"
             raise ValueError(msg)
-        from dedup.html import render_html  # the page assets are read only when needed
+        from dedup.report_html import render_html  # the page assets are read only when needed
 
-        return render_html(result, articles)
+        return render_html(result, articles, title=title, normalize=normalize)
     msg = f"output format must be one of {', '.join(FORMATS)}, got {output_format!r}"
     raise ValueError(msg)
 
@@ -355,7 +451,7 @@ def _grid(rows: Sequence[Sequence[str]], right: Iterable[int] = ()) -> list[str]
 
 
 def _account_label(account: str) -> str:
-    return account or "(no account)"
+    return _line(account) or "(no account)"
 
 
 def render_accounts(
@@ -364,6 +460,7 @@ def render_accounts(
     output_format: Literal["table", "json", "csv"] = "table",
     *,
     pairs_only: bool = False,
+    escape_formulas: bool = True,
 ) -> str:
     """Render per-account copy figures (``dedup accounts``).
 
@@ -379,6 +476,8 @@ def render_accounts(
         the pairs sharing most stories.
     pairs_only : bool
         Table and CSV: list every account pair instead of the accounts.
+    escape_formulas : bool
+        CSV: neutralise cells a spreadsheet would run as a formula (:func:`csv_cell`).
 
     Returns
     -------
@@ -410,30 +509,27 @@ def render_accounts(
         doc = {"accounts": [s.to_dict() for s in stats], "pairs": [p.to_dict() for p in pairs]}
         return json.dumps(doc, ensure_ascii=False) + "\n"
     if output_format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
+        cells: list[Sequence[object]]
         if pairs_only:
-            writer.writerow(PAIR_COLUMNS)
-            for p in pairs:
-                writer.writerow((p.a, p.b, p.stories, p.a_from_b, p.b_from_a))
+            cells = [PAIR_COLUMNS, *((p.a, p.b, p.stories, p.a_from_b, p.b_from_a) for p in pairs)]
         else:
-            writer.writerow(ACCOUNT_COLUMNS)
-            for s in stats:
-                writer.writerow(
-                    (
-                        s.account,
-                        s.posts,
-                        s.in_stories,
-                        s.originals,
-                        s.copies,
-                        f"{s.copy_share:.4f}",
-                        s.repeats,
-                        s.copied_by,
-                        s.partners,
-                        s.shared_stories,
-                    )
+            cells = [ACCOUNT_COLUMNS]
+            cells += [
+                (
+                    s.account,
+                    s.posts,
+                    s.in_stories,
+                    s.originals,
+                    s.copies,
+                    f"{s.copy_share:.4f}",
+                    s.repeats,
+                    s.copied_by,
+                    s.partners,
+                    s.shared_stories,
                 )
-        return buffer.getvalue()
+                for s in stats
+            ]
+        return _csv_text(cells, escape_formulas=escape_formulas)
     lines: list[str] = []
     shown_pairs = pairs if pairs_only else pairs[:_TOP_PAIRS]
     if not pairs_only:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from dedup import Article, Deduplicator, DedupResult, account_pairs, account_stats, read_articles
-from dedup.html import render_html, report_data
+from dedup.report_html import render_html, report_data
 
 DATA = Path(__file__).parent / "data"
 FLAGS = (

@@ -144,3 +144,75 @@ def test_progress_bar_only_on_a_terminal(news_path: Path) -> None:
     s = Streams()  # StringIO is not a terminal: no bar
     s.run("check", str(news_path), "--format", "json")
     assert "\r" not in s.stderr.getvalue()
+
+
+def test_messages_escape_terminal_controls(tmp_path: Path) -> None:
+    # File names and values echoed on stderr reached the terminal raw.
+    bad = tmp_path / "a\x1b]0;pwned\x07.jsonl"
+    bad.write_text('{"id": 1, "text": \n', encoding="utf-8")
+    s = Streams()
+    assert s.run("check", str(bad)) == 2
+    assert "\x1b" not in s.stderr.getvalue() and "a\\x1b]0;pwned\\x07.jsonl:1: not valid JSON" in s.stderr.getvalue()
+    s = Streams()
+    assert s.run("check", str(bad), "--skip-bad") == 0
+    assert "\x1b" not in s.stderr.getvalue() and "dedup: skipped " in s.stderr.getvalue()
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    (folder / ".\x1b[2J").write_text("x", encoding="utf-8")
+    s = Streams()
+    assert s.run("check", str(folder)) == 0
+    assert "\x1b" not in s.stderr.getvalue() and ".\\x1b[2J: hidden" in s.stderr.getvalue()
+
+
+def test_unexpected_errors_exit_2_with_one_line(news_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An exception that escaped main() ended the process with status 1: "duplicates found".
+    from dedup.pipeline import Deduplicator
+
+    def broken(*args: object, **kwargs: object) -> None:
+        msg = "boom\nsecond line"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(Deduplicator, "check", broken)
+    s = Streams()
+    assert s.run("check", str(news_path)) == 2
+    err = s.stderr.getvalue()
+    assert err.count("\n") == 1 and err.startswith("dedup: internal error: RuntimeError: boom second line"), err
+    assert "please report" in err
+
+
+def test_keyboard_interrupt_exits_130(news_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dedup.pipeline import Deduplicator
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Deduplicator, "check", interrupted)
+    s = Streams()
+    assert s.run("check", str(news_path)) == 130
+    assert s.stderr.getvalue() == "dedup: interrupted\n"
+
+
+def test_a_closed_standard_output_is_quiet_and_keeps_the_status(news_path: Path) -> None:
+    # dedup check ... | head: the reader leaves early; no traceback, and duplicates still exit 1.
+    for fmt in ("json", "table"):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dedup", "check", str(news_path), "--format", fmt, "-q", "--workers", "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None
+        proc.stdout.close()  # before dedup writes anything
+        _, err = proc.communicate()
+        assert (proc.returncode, err) == (1, b""), fmt
+
+
+@pytest.mark.parametrize("command", [["check"], ["accounts"], ["index", "add"], ["index", "query"]])
+def test_help_says_what_is_bounded(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    from dedup.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Limits: a text over 1,000,000 characters, or a line (or a file in a directory) over 13,000,000" in text
+    assert "104,000,000 bytes" in text and "100 times its size or 832,000,000 bytes" in text
+    assert "--follow-links" in text

@@ -202,3 +202,48 @@ def test_redis_index_from_the_command_line(split: tuple[Path, Path], redis_url: 
     missing = Streams()
     assert missing.run("index", "info", redis_url.replace("?index=", "?index=nothing-")) == 2
     assert "no index at" in missing.stderr.getvalue()
+
+
+def test_index_add_and_query_read_lines_within_the_bound_check_has(split: tuple[Path, Path], tmp_path: Path) -> None:
+    # dedup check refuses lines over 13 MB before reading them; index add/query read
+    # them whole (a 4 GB line ended in MemoryError) and under --skip-bad an over-long
+    # text aborted the whole add instead of skipping the record.
+    published, _ = split
+    index = str(tmp_path / "posts.dedup")
+    good = '{"id": "ok", "text": "又一篇新的社区新闻稿件，讲述志愿者服务活动的经过。"}\n'
+    long_text = tmp_path / "long.jsonl"
+    long_text.write_text('{"id": "long", "text": "' + "长" * 1_000_001 + '"}\n' + good, encoding="utf-8")
+    s = Streams()
+    assert s.run("index", "add", index, str(published), str(long_text), "--skip-bad") == 0, s.stderr.getvalue()
+    assert f"{long_text}:1: field text: text is 1,000,001 characters, more than the limit" in s.stderr.getvalue()
+    assert "added 13 post(s)" in s.stderr.getvalue()
+    giant = tmp_path / "giant.jsonl"
+    giant.write_bytes(b'{"id": "giant", "text": "' + b"x" * 13_000_000 + b'"}\n' + good.replace("ok", "ok2").encode())
+    for action in ("add", "query"):
+        s = Streams()
+        assert s.run("index", action, index, str(giant)) == 2
+        assert s.stderr.getvalue() == (
+            f"dedup: error: {giant}:1: line is 13,000,028 bytes, more than the limit of 13,000,000 bytes (see max_length)\n"
+        )
+    q = Streams()
+    assert q.run("index", "query", index, str(giant), "--skip-bad", "--format", "json", "-q") == 1
+    results = json.loads(q.stdout.getvalue())["results"]
+    assert [(r["id"], [m["id"] for m in r["matches"]]) for r in results] == [("ok2", ["ok"])]
+    assert len(DedupIndex.load(index)) == 13
+
+
+def test_query_table_escapes_terminal_controls(tmp_path: Path) -> None:
+    text = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
+    published = tmp_path / "published.jsonl"
+    published.write_text(
+        json.dumps({"id": "\x1b[2Jold", "text": text, "account": "\x9b31m号"}) + "\n", encoding="utf-8"
+    )
+    new = tmp_path / "new.jsonl"
+    new.write_text(json.dumps({"id": "\x1b]0;x\x07new", "text": text}) + "\n", encoding="utf-8")
+    index = str(tmp_path / "posts.dedup")
+    assert Streams().run("index", "add", index, str(published), "-q") == 0
+    s = Streams()
+    assert s.run("index", "query", index, str(new)) == 1
+    out = s.stdout.getvalue()
+    assert not any(ch in out for ch in "\x1b\x07\x9b"), out
+    assert "\\x1b]0;x\\x07new: 1 match" in out and "\\x1b[2Jold" in out and "\\x9b31m号" in out

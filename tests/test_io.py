@@ -1,67 +1,68 @@
+"""The reader as a whole: sources, standard input, duplicate ids, skip_bad, limits, streaming.
+
+Every input record is read, or listed with its reason.
+"""
+
 from __future__ import annotations
 
 import gzip
 import io
-from datetime import datetime, timedelta, timezone
+import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
+from io_helpers import (
+    S,
+    assert_one_line_error,
+    check_json,
+    groups,
+    jline,
+    run,
+    skipped_of,
+    write,
+    write_lines,
+)
 
 from dedup import DuplicateIdError, InputError, read_articles
-from dedup.io import ArticleReader, detect_encoding, parse_datetime
+from dedup.io import ArticleReader
 
 
-def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    path.write_bytes(text.encode(encoding))
-    return path
+@pytest.mark.parametrize("name", ["a.jsonl", "a.csv", "a.txt", "a.jsonl.gz", "header-only.csv", "dir"])
+def test_empty_input_is_an_empty_batch(tmp_path: Path, name: str) -> None:
+    p = tmp_path / name
+    if name == "dir":
+        p.mkdir()
+    elif name.endswith(".gz"):
+        p.write_bytes(gzip.compress(b""))
+    else:
+        p.write_bytes(b"id,title,text\r\n" if name.startswith("header") else b"")
+    code, doc, err = check_json(p)
+    assert code == 0
+    assert doc["stories"] == [] and doc["skipped"] == []
+    assert doc["summary"]["articles"] == 0
+    assert "no articles in the input" in err
 
 
-def test_jsonl_fields(tmp_path: Path) -> None:
-    p = write(
-        tmp_path / "a.jsonl",
-        '{"id": 7, "title": "标题", "content": "正文", "account": "岳麓街道", "published_at": "2024-06-12 08:30", "x": 1}\n'
-        "\n"
-        '{"id": "b", "body": "另一篇", "published_at": "2024-06-12T08:30:00+08:00"}\n',
-    )
-    a, b = read_articles(p)
-    assert (a.id, a.title, a.text, a.account) == ("7", "标题", "正文", "岳麓街道")
-    assert a.published_at == datetime(2024, 6, 12, 8, 30)
-    assert a.extra == {"x": 1}
-    assert (a.source, a.lineno, b.lineno) == (str(p), 1, 3)
-    assert b.text == "另一篇" and b.published_at == datetime(2024, 6, 12, 8, 30, tzinfo=timezone(timedelta(hours=8)))
+def test_stdin_sniffs_format() -> None:
+    data = '{"id": 1, "text": "正文"}\n'.encode()
+    assert [a.id for a in ArticleReader("-", stdin=io.BytesIO(data))] == ["1"]
+    csv_data = "id,text\n5,正文\n".encode()
+    assert [a.id for a in ArticleReader("-", stdin=io.BytesIO(csv_data))] == ["5"]
+    txt = "一篇\n两篇\n".encode()
+    assert [a.id for a in ArticleReader("-", stdin=io.BytesIO(txt), input_format="txt")] == ["1", "2"]
 
 
-def test_jsonl_gz(tmp_path: Path) -> None:
-    p = tmp_path / "a.jsonl.gz"
-    with gzip.open(p, "wt", encoding="utf-8") as fh:
-        fh.write('{"id": 1, "text": "正文"}\n')
-    assert [a.id for a in read_articles(p)] == ["1"]
+def test_missing_file_and_bad_options(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        read_articles(tmp_path / "nope.jsonl")
+    with pytest.raises(InputError, match="unknown encoding"):
+        ArticleReader("x", encoding="klingon")
 
 
-@pytest.mark.parametrize(
-    ("line", "message"),
-    [
-        ('{"id": 1, "text": ', "a.jsonl:2: not valid JSON"),
-        ('{"text": "x"}', "a.jsonl:2: field id: missing"),
-        ('{"id": null, "text": "x"}', "a.jsonl:2: field id: must be a string or an integer"),
-        ('{"id": true, "text": "x"}', "a.jsonl:2: field id: must be a string or an integer"),
-        ('{"id": 2}', "a.jsonl:2: field text: missing"),
-        ('{"id": 2, "text": ["x"]}', "a.jsonl:2: field text: must be a string"),
-        ('{"id": 2, "text": "x", "published_at": "昨天"}', "a.jsonl:2: field published_at:"),
-        ("[1, 2]", "a.jsonl:2: expected a JSON object"),
-        ('{"id": 1, "text": "again"}', "a.jsonl:2: field id: duplicate id '1' (first seen at line 1)"),
-    ],
-)
-def test_bad_jsonl_records_name_file_line_field(tmp_path: Path, line: str, message: str) -> None:
-    p = write(tmp_path / "a.jsonl", '{"id": 1, "text": "好"}\n' + line + "\n" + '{"id": 3, "text": "好"}\n')
-    with pytest.raises(InputError) as info:
-        read_articles(p)
-    assert str(info.value).endswith(message) or message in str(info.value)
-    assert "\n" not in str(info.value)
-    # --skip-bad keeps every good record and says what it skipped
-    reader = ArticleReader(p, skip_bad=True)
-    assert [a.id for a in reader] == ["1", "3"]
-    assert len(reader.skipped) == 1 and reader.skipped[0].lineno == 2
+def test_missing_file_is_an_error_even_with_skip_bad(tmp_path: Path) -> None:
+    code, _, err = run("check", tmp_path / "nope.jsonl", "--skip-bad")
+    assert_one_line_error(code, err, "nope.jsonl: no such file or directory")
 
 
 def test_duplicate_id_is_a_duplicate_id_error(tmp_path: Path) -> None:
@@ -77,80 +78,30 @@ def test_duplicate_across_files_names_the_first_file(tmp_path: Path) -> None:
         read_articles([a, b])
 
 
-def test_undecodable_bytes(tmp_path: Path) -> None:
-    p = tmp_path / "a.jsonl"
-    p.write_bytes(
-        '{"id": 1, "text": "好"}\n'.encode() + b'{"id": 2, "text": "\xff\xfe"}\n' + '{"id": 3, "text": "好"}\n'.encode()
-    )
-    with pytest.raises(InputError, match=r"a.jsonl:2: field text: byte 0xff at column \d+ is not valid utf-8"):
-        read_articles(p)
-    reader = ArticleReader(p, skip_bad=True)
-    assert [a.id for a in reader] == ["1", "3"]
+def test_duplicate_ids_within_and_across_files(tmp_path: Path) -> None:
+    a = write_lines(tmp_path / "a.jsonl", [jline(id=1, text=S[0]), jline(id="2", text=S[1])])
+    b = write_lines(tmp_path / "b.jsonl", [jline(id="1", text=S[2]), jline(id=3, text=S[0])])
+    code, _, err = run("check", a, b)
+    assert_one_line_error(code, err, f"{b}:1: field id: duplicate id '1' (first seen at {a}:1)")
+    _, doc, _ = check_json(a, b, "--skip-bad")
+    assert groups(doc) == [["1", "3"]]  # the first record with the id is the one kept
+    assert [(s["path"], s["lineno"], s["id"]) for s in doc["skipped"]] == [(str(b), 1, "1")]
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk", "big5"])
-def test_csv_encodings(tmp_path: Path, encoding: str) -> None:
-    text = 'id,title,text,account\r\n1,標題一,社區開展活動，居民參與。,岳麓街道\r\n2,標題二,"多行\n正文",\r\n'
-    if encoding != "big5":
-        text = text.replace("標題", "标题").replace("社區開展活動", "社区开展活动").replace("參與", "参与")
-    p = write(tmp_path / "a.csv", text, encoding)
-    articles = read_articles(p)
-    assert [a.id for a in articles] == ["1", "2"]
-    assert articles[0].text.startswith(("社区", "社區"))
-    assert articles[1].text == "多行\n正文" and articles[1].lineno == 3
-
-
-def test_csv_ragged_row_and_missing_id_column(tmp_path: Path) -> None:
-    p = write(tmp_path / "a.csv", "id,text\n1,好\n2,好,多余\n3,好\n")
-    with pytest.raises(InputError, match=r"a\.csv:3: has 3 fields, the header has 2"):
-        read_articles(p)
-    reader = ArticleReader(p, skip_bad=True)
-    assert [a.id for a in reader] == ["1", "3"]
-    q = write(tmp_path / "b.csv", "title,text\n标题,正文\n")
-    with pytest.raises(InputError, match=r"b\.csv:1: field id: the header row has no id column"):
-        read_articles(q)
-
-
-def test_txt_one_article_per_line(tmp_path: Path) -> None:
-    p = write(tmp_path / "a.txt", "第一篇\n\n第三行是第二篇\n")
-    assert [(a.id, a.text) for a in read_articles(p)] == [("1", "第一篇"), ("3", "第三行是第二篇")]
-
-
-def test_directory_of_files(tmp_path: Path) -> None:
-    (tmp_path / "sub").mkdir()
-    write(tmp_path / "a.txt", "第一篇", "gb18030")
-    write(tmp_path / "sub" / "b.md", "第二篇")
-    write(tmp_path / "c.html", "<html><title>标题</title><p>第三篇</p></html>")
-    write(tmp_path / "ignored.json", "{}")
-    write(tmp_path / ".hidden.txt", "x")
-    articles = read_articles(tmp_path)
-    assert [a.id for a in articles] == ["a.txt", "c.html", "sub/b.md"]
-    assert articles[0].text == "第一篇"
-    assert articles[1].title == "标题"
-
-
-def test_stdin_sniffs_format() -> None:
-    data = '{"id": 1, "text": "正文"}\n'.encode()
-    assert [a.id for a in ArticleReader("-", stdin=io.BytesIO(data))] == ["1"]
-    csv_data = "id,text\n5,正文\n".encode()
-    assert [a.id for a in ArticleReader("-", stdin=io.BytesIO(csv_data))] == ["5"]
-    txt = "一篇\n两篇\n".encode()
-    assert [a.id for a in ArticleReader("-", stdin=io.BytesIO(txt), input_format="txt")] == ["1", "2"]
-
-
-def test_truncated_gzip(tmp_path: Path) -> None:
-    p = tmp_path / "a.jsonl.gz"
-    payload = gzip.compress(("".join(f'{{"id": {i}, "text": "正文{i}"}}\n' for i in range(2000))).encode())
-    p.write_bytes(payload[: len(payload) // 2])
-    with pytest.raises(InputError, match="truncated"):
-        read_articles(p)
-
-
-def test_missing_file_and_bad_options(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="no such file"):
-        read_articles(tmp_path / "nope.jsonl")
-    with pytest.raises(InputError, match="unknown encoding"):
-        ArticleReader("x", encoding="klingon")
+def test_invalid_utf8_in_each_format(tmp_path: Path) -> None:
+    bad = b"\xed\xa0\x80"  # an encoded surrogate: not valid UTF-8
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_bytes(f"{jline(id='a', text=S[0])}\n".encode() + b'{"id": "b", "text": "' + bad + b'"}\n')
+    txt = tmp_path / "a.txt"
+    txt.write_bytes(f"{S[0]}\n".encode() + bad + b"\n" + f"{S[1]}\n".encode())
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    (folder / "bad.txt").write_bytes(b"\x80\x80\x80")
+    (folder / "good.txt").write_text(S[2], encoding="utf-8")
+    reader = ArticleReader([jsonl, txt, folder], skip_bad=True)
+    assert [a.id for a in reader] == ["a", "1", "3", "good.txt"]
+    assert skipped_of(reader) == [(2, "text", "b"), (2, None, "2"), (1, None, "bad.txt")]
+    assert all("not valid" in s.reason for s in reader.skipped)
 
 
 def test_max_length(tmp_path: Path) -> None:
@@ -162,17 +113,130 @@ def test_max_length(tmp_path: Path) -> None:
     assert reader.skipped[0].id == "1"
 
 
-def test_detect_encoding() -> None:
-    assert detect_encoding("社區開展活動的新聞報導".encode("big5")) == "big5"
-    assert detect_encoding("社区开展活动的新闻报道".encode("gb18030")) == "gb18030"
+def test_a_5mb_article_is_a_clear_error_and_skippable(tmp_path: Path) -> None:
+    huge = "社区新闻" * 437_000  # 1,748,000 characters, 5,244,000 bytes of UTF-8
+    p = write_lines(
+        tmp_path / "a.jsonl",
+        [jline(id="a", text=S[0]), jline(id="huge", text=huge), jline(id="b", text=S[0])],
+    )
+    c = tmp_path / "a.csv"
+    c.write_text(f"id,text\nhuge2,{huge}\nc,{S[0]}\n", encoding="utf-8")
+    limit = "more than the limit of 1,000,000"
+    code, _, err = run("check", p)
+    assert_one_line_error(code, err, f"{p}:2: field text: text is 1,748,000 characters, {limit}")
+    code, _, err = run("check", c)  # csv used to fail with its own 131,072 field limit
+    assert_one_line_error(code, err, f"{c}:2: field text: text is 1,748,000 characters, {limit}")
+    code, doc, err = check_json(p, c, "--skip-bad")
+    assert groups(doc) == [["a", "b", "c"]]
+    assert [(s["lineno"], s["field"], s["id"]) for s in doc["skipped"]] == [
+        (2, "text", "huge"),
+        (2, "text", "huge2"),
+    ]
 
 
-def test_parse_datetime_forms() -> None:
-    assert parse_datetime("2024/06/12 08:30") == datetime(2024, 6, 12, 8, 30)
-    assert parse_datetime("2024年6月12日 8:05") == datetime(2024, 6, 12, 8, 5)
-    assert parse_datetime("2024-06-12T00:30:00Z").utcoffset() == timedelta(0)
-    assert parse_datetime(0).year == 1970
-    with pytest.raises(ValueError, match="ISO 8601"):
-        parse_datetime("下周一")
-    with pytest.raises(ValueError, match="not a valid date"):
-        parse_datetime("2024-02-30 08:00")
+def test_100000_jsonl_records_are_all_read(tmp_path: Path) -> None:
+    p = write_lines(tmp_path / "a.jsonl", [jline(id=i, text=f"第{i}条") for i in range(100_000)])
+    ids = [a.id for a in ArticleReader(p)]
+    assert ids == [str(i) for i in range(100_000)]
+
+
+def test_every_input_id_is_read_or_skipped_with_its_reason(tmp_path: Path) -> None:
+    good: list[str] = []
+    topic: dict[str, int] = {}  # good, long enough to compare -> which of S
+    bad: dict[tuple[str, int], str | None] = {}  # (path, line) -> id, when the line has one
+    jsonl_lines: list[bytes] = []
+
+    def add(line: str | bytes, record_id: str | None, ok: bool, path: Path, lines: list[bytes]) -> None:
+        lines.append(line if isinstance(line, bytes) else line.encode())
+        if ok:
+            assert record_id is not None
+            good.append(record_id)
+        else:
+            bad[(str(path), len(lines))] = record_id
+
+    j = tmp_path / "a.jsonl"
+    for i in range(40):
+        text = S[i % 4] if i % 3 else S[i % 4][:8]  # some too short to compare
+        kind = i % 8
+        if kind == 0:
+            add(jline(id=f"j{i}", text=text), f"j{i}", True, j, jsonl_lines)
+            if i % 3:
+                topic[f"j{i}"] = i % 4
+        elif kind == 1:
+            add(jline(title="no id", text=text), None, False, j, jsonl_lines)
+        elif kind == 2:
+            add(f'{{"id": "j{i}", "text": "broken', f"j{i}", False, j, jsonl_lines)
+        elif kind == 3:
+            add(b'{"id": "j%d", "text": "\xff"}' % i, f"j{i}", False, j, jsonl_lines)
+        elif kind == 4:
+            add(jline(id=f"j{i}", title="no text"), f"j{i}", False, j, jsonl_lines)
+        elif kind == 5:
+            add(jline(id="j0", text=text), "j0", False, j, jsonl_lines)  # duplicate id
+        else:
+            add(jline(id=f"j{i}", text=text, account=f"号{i % 3}"), f"j{i}", True, j, jsonl_lines)
+            if i % 3:
+                topic[f"j{i}"] = i % 4
+    j.write_bytes(b"\n".join(jsonl_lines) + b"\n")
+    c = tmp_path / "b.csv"
+    csv_lines: list[bytes] = []
+    csv_lines.append(b"id,account,text")
+    for i in range(20):
+        kind = i % 4
+        if kind == 0:
+            add(f"c{i},号,{S[i % 4]}", f"c{i}", True, c, csv_lines)
+            topic[f"c{i}"] = i % 4
+        elif kind == 1:
+            add(f"c{i},号,{S[i % 4]},多余", f"c{i}", False, c, csv_lines)
+        elif kind == 2:
+            add(b"c%d,\xff,x" % i, f"c{i}", False, c, csv_lines)
+        else:
+            add(f'c{i},"号",{S[i % 4]}', f"c{i}", True, c, csv_lines)
+            topic[f"c{i}"] = i % 4
+    c.write_bytes(b"\n".join(csv_lines) + b"\n")
+
+    code, doc, _ = check_json(j, c, "--skip-bad")
+    assert doc["summary"]["articles"] == len(good)
+    assert doc["summary"]["skipped"] == len(bad) == len(doc["skipped"])
+    assert {(s["path"], s["lineno"]): s["id"] for s in doc["skipped"]} == bad
+    assert all(s["reason"] for s in doc["skipped"])
+    # Every good record long enough to compare is in one story with the others of its topic.
+    by_topic: dict[int, list[str]] = {}
+    for record_id, k in topic.items():
+        by_topic.setdefault(k, []).append(record_id)
+    assert groups(doc) == sorted(sorted(ids) for ids in by_topic.values() if len(ids) > 1)
+    assert code == 1
+
+
+class _EndlessJsonl(io.RawIOBase):
+    """A long stdin (20 MB, as good as endless here): JSONL records, counting bytes handed out."""
+
+    LIMIT = 20_000_000
+
+    def __init__(self) -> None:
+        self.served = 0
+        self._n = 0
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.served >= self.LIMIT:
+            return 0
+        while len(self._pending) < len(buffer):
+            self._n += 1
+            self._pending += jline(id=f"p{self._n}", text=f"第{self._n}条社区新闻的正文内容。").encode() + b"\n"
+        size = len(buffer)
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        self.served += size
+        return size
+
+
+def test_reading_streams_records_instead_of_loading_the_input() -> None:
+    # A reader that loaded its input first would take all 20 MB before the first record.
+    endless = _EndlessJsonl()
+    reader = ArticleReader("-", stdin=io.BufferedReader(endless), input_format="jsonl")
+    first = list(itertools.islice(reader, 1000))
+    assert [a.id for a in first[:2]] == ["p1", "p2"] and first[-1].id == "p1000"
+    assert endless.served < 1_000_000  # read ahead by buffers, not to the end

@@ -3,13 +3,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dedup import Article, Deduplicator, render
-from dedup.report import _clip, display_width
+from dedup import Article, Deduplicator, account_pairs, account_stats, render
+from dedup.report import _clip, display_width, escape_controls, render_accounts
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +139,93 @@ def test_clipped_cells_are_the_longest_prefix_that_fits(text: str, width: int) -
             used += display_width(ch)
         assert clipped == "".join(keep) + "…"
         assert display_width(clipped) <= width
+
+
+# -- output people open: spreadsheets and terminals ------------------------------------
+
+_BODY = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
+# Cells a spreadsheet would run as formulas (CWE-1236), and plain numbers, which it would not.
+_FORMULAS = ['=HYPERLINK("http://x.invalid","点我")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\tx", "\rx"]
+
+
+@pytest.fixture(scope="module")
+def hostile(dedup: Deduplicator):  # type: ignore[no-untyped-def]
+    articles = [
+        Article(id=f, text=_BODY, account=f, title=f, published_at=datetime(2024, 6, 12, 8, k))
+        for k, f in enumerate(_FORMULAS)
+    ]
+    articles.append(Article(id="-5", text=_BODY, account="1.5e3", title="-0.25"))
+    return articles, dedup.check(articles)
+
+
+def test_csv_cells_that_spreadsheets_run_are_neutralised(hostile) -> None:  # type: ignore[no-untyped-def]
+    _, result = hostile
+    rows = list(csv.DictReader(io.StringIO(render(result, "csv"))))
+    assert {r["id"] for r in rows} == {"'" + f for f in _FORMULAS} | {"-5"}
+    assert {r["account"] for r in rows} == {"'" + f for f in _FORMULAS} | {"1.5e3"}
+    assert {r["title"] for r in rows} == {"'" + f for f in _FORMULAS} | {"-0.25"}
+    raw = list(csv.DictReader(io.StringIO(render(result, "csv", escape_formulas=False))))
+    assert {r["id"] for r in raw} == {*_FORMULAS, "-5"}
+
+
+def test_account_csv_cells_are_neutralised(hostile) -> None:  # type: ignore[no-untyped-def]
+    articles, result = hostile
+    stats, pairs = account_stats(articles, result), account_pairs(result)
+    rows = list(csv.DictReader(io.StringIO(render_accounts(stats, pairs, "csv"))))
+    assert {r["account"] for r in rows} == {"'" + f for f in _FORMULAS} | {"1.5e3"}
+    pair_rows = list(csv.DictReader(io.StringIO(render_accounts(stats, pairs, "csv", pairs_only=True))))
+    assert pair_rows and all(r["a"][0] not in "=+-@\t\r" or r["a"] == "-5" for r in pair_rows)
+    assert {r["a"] for r in pair_rows} | {r["b"] for r in pair_rows} == {"'" + f for f in _FORMULAS} | {"1.5e3"}
+    raw = render_accounts(stats, pairs, "csv", pairs_only=True, escape_formulas=False)
+    assert {r["a"] for r in csv.DictReader(io.StringIO(raw))} <= {*_FORMULAS, "1.5e3"}
+
+
+def test_cli_raw_csv_option(hostile, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dedup.cli import main
+
+    articles, _ = hostile
+    batch = tmp_path / "posts.jsonl"
+    batch.write_text("".join(json.dumps({"id": a.id, "text": a.text, "account": a.account}) + "\n" for a in articles))
+    for command in (["check"], ["accounts"], ["accounts", "--pairs"]):
+        safe, raw = io.StringIO(), io.StringIO()
+        assert main([*command, str(batch), "--format", "csv", "-q", "--workers", "1"], stdout=safe) == 1
+        assert main([*command, str(batch), "--format", "csv", "-q", "--workers", "1", "--raw-csv"], stdout=raw) == 1
+        assert "'=HYPERLINK" in safe.getvalue() and "'=HYPERLINK" not in raw.getvalue(), command
+        assert '"=HYPERLINK' in raw.getvalue()
+
+
+_ESCAPES = {
+    "osc": "\x1b]0;pwned\x07id",  # sets the terminal title
+    "csi": "\x1b[2J\x1b[31m号",  # clears the screen, turns red
+    "c1": "\x9b2J标题",  # the 8-bit CSI
+    "bidi": "abc\u202edcba",  # shows the rest reversed
+}
+
+
+@pytest.fixture(scope="module")
+def escapes(dedup: Deduplicator):  # type: ignore[no-untyped-def]
+    articles = [
+        Article(id=_ESCAPES["osc"], text=_BODY, account=_ESCAPES["csi"], title=_ESCAPES["c1"]),
+        Article(id=_ESCAPES["bidi"], text=_BODY, account=_ESCAPES["osc"], title=_ESCAPES["bidi"]),
+    ]
+    return articles, dedup.check(articles)
+
+
+def _no_controls(text: str) -> bool:
+    return not any(ch in text for ch in "\x1b\x07\x9b\u202e")
+
+
+def test_table_escapes_terminal_controls(escapes) -> None:  # type: ignore[no-untyped-def]
+    articles, result = escapes
+    table = render(result, "table")
+    assert _no_controls(table), table
+    assert "\\x1b]0;pwned\\x07id" in table and "\\x9b2J标题" in table and "abc\\u202edcba" in table
+    accounts = render_accounts(account_stats(articles, result), account_pairs(result), "table", pairs_only=False)
+    assert _no_controls(accounts) and "\\x1b[2J\\x1b[31m号" in accounts
+    pairs = render_accounts(account_stats(articles, result), account_pairs(result), "table", pairs_only=True)
+    assert _no_controls(pairs) and "\\x1b]0;pwned\\x07id" in pairs
+
+
+def test_escape_controls() -> None:
+    assert escape_controls("a\x1b[0m\tb\u202e\x00") == "a\\x1b[0m\\x09b\\u202e\\x00"
+    assert escape_controls("荷叶塘社区 👍") == "荷叶塘社区 👍"

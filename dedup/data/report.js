@@ -1,6 +1,6 @@
 /* dedup HTML report: builds the page from the JSON in #dedup-data.
  *
- * Data (see dedup/html.py, report_data):
+ * Data (see dedup/report_html.py, report_data):
  *   accounts[i]  account name ("" = unknown)
  *   stats[i]     [posts, in_stories, originals, copies, repeats, copied_by, partners, shared_stories]
  *   matrix[]     [a, b, stories, a_from_b, b_from_a]          (account indices)

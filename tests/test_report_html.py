@@ -19,7 +19,7 @@ from dedup import (
     render,
 )
 from dedup.cli import main
-from dedup.html import render_html, report_data
+from dedup.report_html import render_html, report_data
 
 DATA = Path(__file__).parent / "data"
 _DATA_SCRIPT = re.compile(r'<script type="application/json" id="dedup-data">(.*?)</script>', re.S)
@@ -192,3 +192,24 @@ def test_cli_html_is_always_utf8(news_path: Path) -> None:
     code, out, err = run("check", str(news_path), "--format", "html", "--output-encoding", "gb18030")
     assert code == 2 and out == ""
     assert err == "dedup check: error: the html report is always UTF-8; --output-encoding gb18030 is for csv\n"
+
+
+def test_dates_at_the_ends_of_the_calendar(tmp_path: Path) -> None:
+    # 0001-01-01 (China time) and 9999-12-31T23:59:59-12:00 are outside the UTC range of
+    # datetime: --format html crashed with OverflowError (exit 1, read as "duplicates").
+    body = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
+    batch = tmp_path / "posts.jsonl"
+    dates = ["0001-01-01", "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "2024-06-12 08:30"]
+    batch.write_text(
+        "".join(json.dumps({"id": f"d{k}", "text": body, "published_at": d}) + "\n" for k, d in enumerate(dates)),
+        encoding="utf-8",
+    )
+    page = tmp_path / "report.html"
+    err = io.StringIO()
+    assert main(["check", str(batch), "--format", "html", "-o", str(page), "-q", "--workers", "1"], stderr=err) == 1
+    assert err.getvalue() == ""
+    posts = json.loads(_DATA_SCRIPT.search(page.read_text(encoding="utf-8")).group(1))["posts"]  # type: ignore[union-attr]
+    shown = {p[0]: (p[2], p[3]) for p in posts}
+    assert shown["d0"] == ("0001-01-01 00:00", -62135596800 - 8 * 3600)
+    assert shown["d1"] == ("9999-12-31 23:59", 253402300799 + 12 * 3600)
+    assert shown["d3"][0] == "2024-06-12 08:30"

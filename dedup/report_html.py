@@ -22,7 +22,7 @@ import html
 import json
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -32,10 +32,10 @@ from dedup.evidence import find_shared_passages, specific_order
 from dedup.exceptions import InputError
 from dedup.models import Article, DedupResult, Evidence, PairMatch, Story
 from dedup.normalize import NormalizedText, normalize_with_offsets
+from dedup.steps import time_key
 
 __all__ = ["render_html", "report_data"]
 
-_CST = timezone(timedelta(hours=8))  # naive times are China Standard Time, as in the pipeline
 _DEFAULT_PAIR_LIMIT = 16
 
 # Characters that must not appear raw in JSON inside <script>: "<" (</script>, <!--),
@@ -57,11 +57,9 @@ def _script_json(data: Any) -> str:
 
 
 def _epoch(when: datetime | None) -> float | None:
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=_CST)
-    return when.astimezone(UTC).timestamp()
+    # Seconds since 1970 as the pipeline orders posts (naive times are China time);
+    # a difference, so 0001-01-01 or 9999-12-31 at UTC-12 do not overflow.
+    return None if when is None else time_key(when)
 
 
 class _Builder:
@@ -104,7 +102,7 @@ class _Builder:
             [
                 article.id,
                 self.account(article.account),
-                when.strftime("%Y-%m-%d %H:%M") if when else "",
+                when.isoformat(sep=" ", timespec="minutes")[:16] if when else "",  # year 1 as 0001
                 _epoch(when),
                 article.title,
                 article.text,
@@ -177,7 +175,7 @@ def report_data(
     dict
         ``summary``, ``accounts`` (names), ``stats`` (per account), ``matrix``
         (account pairs), ``posts``, ``stories`` and ``templates``; see the module
-        docstring of :mod:`dedup.html` and ``dedup/data/report.js``.
+        docstring of :mod:`dedup.report_html` and ``dedup/data/report.js``.
 
     Raises
     ------
