@@ -329,11 +329,14 @@ class _Maker:
 
     def plain(self, index: int, template: NoticeTemplate) -> _Event:
         rng = self.rng
-        while True:
+        for _ in range(1000):
             unit = rng.choice(self.units)
             day = self._free_day(template, unit)
             if day is not None:
                 break
+        else:
+            msg = f"too many events for template {template.key!r}: its units and days are used up"
+            raise ConfigError(msg)
         self.taken.add((template.key, unit.name, day))
         style = rng.choices(_DATE_STYLES, _DATE_WEIGHTS)[0]
         event = _Event(
