@@ -1,14 +1,18 @@
-"""The quality benchmark's own logic (no ../shared data: made-up inputs only)."""
+"""The benchmarks' own logic: quality helpers and the notice generator (made-up inputs only)."""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
 
+from benchmarks.notices import OPS, TEMPLATES, generate, read_posts, score, write_posts
+from benchmarks.notices import main as notices_main
 from benchmarks.peers import PEERS, UnionFind, char_ngrams
 from benchmarks.quality import Labels, _story_key, _wilson, error_analysis, read_judgements
+from dedup import ConfigError, InputError
 
 BASE = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
 OTHER = "6月15日，山水湾社区举办消防安全演练，邀请消防员讲解灭火器使用方法，居民现场体验灭火操作。"
@@ -90,3 +94,112 @@ def test_judgements_are_keyed_by_corpus_and_sorted_ids(tmp_path: Path) -> None:
 def test_every_peer_names_its_package(key: str) -> None:
     peer = PEERS[key]
     assert peer.key == key and peer.label.startswith(f"({key})") and peer.package
+
+
+# ---------------------------------------------------------------------------------------
+# benchmarks.notices: template notices and their scorer
+
+
+def test_notices_are_deterministic_for_a_seed() -> None:
+    assert generate(120, copies=0.3, seed=3) == generate(120, copies=0.3, seed=3)
+    assert generate(120, copies=0.3, seed=3) != generate(120, copies=0.3, seed=4)
+
+
+def test_distinct_events_have_distinct_stories_and_texts() -> None:
+    posts = generate(300, seed=5)
+    assert len(posts) == 300
+    assert all(p["ops"] == ["original"] for p in posts)
+    assert len({p["story"] for p in posts}) == 300
+    assert len({p["text"] for p in posts}) == 300
+    assert all(p["account"] and p["title"] and len(p["text"]) >= 150 for p in posts)
+    assert len({p["template"] for p in posts}) > 20
+
+
+def test_every_repost_shares_its_originals_story() -> None:
+    posts = generate(400, copies=0.5, seed=6)
+    by_id = {p["id"]: p for p in posts}
+    reposts = [p for p in posts if p["ops"] != ["original"]]
+    assert len(reposts) > 50
+    for r in reposts:
+        original = by_id[r["id"].split("-r")[0]]
+        assert original["ops"] == ["original"]
+        assert r["story"] == original["story"] and r["template"] == original["template"]
+        assert r["account"] != original["account"]
+        assert set(r["ops"]) <= set(OPS) and r["ops"]
+        assert original["published_at"] < r["published_at"]
+    originals = [p for p in posts if p["ops"] == ["original"]]
+    assert len({p["story"] for p in originals}) == len(originals)
+
+
+def test_hard_siblings_change_only_the_day_and_the_unit_or_one_count() -> None:
+    posts = generate(600, hard=0.3, seed=7)
+    by_story = {p["story"]: p for p in posts}
+    siblings = [p for p in posts if p.get("sibling_of")]
+    assert {p["hard_kind"] for p in siblings} == {"place", "count"}
+    for p in siblings:
+        base = by_story[p["sibling_of"]]
+        assert p["hard"] and base["hard"] and p["template"] == base["template"]
+        assert p["text"] != base["text"]
+        # A count sibling is posted by the same unit, a place sibling by another one.
+        assert (p["account"] == base["account"]) == (p["hard_kind"] == "count")
+
+
+def test_one_template_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "one.jsonl.gz"
+    assert notices_main(["generate", "80", "-o", str(out), "--templates", "1", "--copies", "0.2"]) == 0
+    posts = read_posts(out)
+    assert len(posts) == 80
+    assert {p["template"] for p in posts} == {TEMPLATES[0].key}
+
+
+def test_bad_arguments_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="templates"):
+        generate(10, templates=0)
+    with pytest.raises(ConfigError, match="copies"):
+        generate(10, copies=1.5)
+
+
+def _notice_labels() -> list[dict[str, object]]:
+    rows = [
+        ("a", "e1", ["original"], False),
+        ("a-r1", "e1", ["retitle"], False),
+        ("a-r2", "e1", ["truncate"], False),
+        ("b", "e2", ["original"], True),
+        ("c", "e3", ["original"], True),
+        ("d", "e4", ["original"], False),
+        ("e", "e5", ["original"], False),
+    ]
+    return [{"id": i, "story": s, "ops": ops, "hard": h} for i, s, ops, h in rows]
+
+
+def test_score_counts_wrong_merges_and_copy_pairs() -> None:
+    # One story holds e1's original, one repost and the hard event e2; e3 and d are
+    # merged; a-r2 and e are alone.
+    pred = {"stories": [{"ids": ["a", "a-r1", "b"]}, {"ids": ["c", "d"]}]}
+    s = score(_notice_labels(), pred)
+    assert (s["posts"], s["events"], s["predicted_stories"], s["posts_in_stories"]) == (7, 5, 2, 5)
+    assert (s["wrongly_merged"], s["wrongly_merged_share"]) == (5, round(5 / 7, 4))
+    assert (s["mixed_stories"], s["largest_mixed_story"]) == (2, 3)
+    assert (s["hard_posts"], s["hard_wrongly_merged"], s["plain_wrongly_merged"]) == (2, 2, 3)
+    # True pairs: the three posts of e1 (3 pairs); found: a/a-r1; predicted: 3 + 1.
+    assert (s["true_pairs"], s["found_pairs"], s["predicted_pairs"]) == (3, 1, 4)
+    assert (s["pair_recall"], s["pair_precision"]) == (round(1 / 3, 4), 0.25)
+    assert (s["reposts"], s["reposts_with_original"]) == (2, 1)
+
+
+def test_score_rejects_unknown_and_repeated_ids() -> None:
+    with pytest.raises(InputError, match="not in the labels"):
+        score(_notice_labels(), {"stories": [{"ids": ["a", "zz"]}]})
+    with pytest.raises(InputError, match="two stories"):
+        score(_notice_labels(), [["a", "b"], ["b", "c"]])
+
+
+def test_score_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    labels, pred = tmp_path / "labels.jsonl", tmp_path / "pred.json"
+    write_posts(_notice_labels(), labels)
+    pred.write_text(json.dumps({"stories": [{"ids": ["a", "a-r1", "a-r2"]}]}), encoding="utf-8")
+    assert notices_main(["score", str(labels), str(pred), "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["wrongly_merged"] == 0 and figures["pair_recall"] == 1.0 and figures["pair_precision"] == 1.0
+    assert notices_main(["score", str(labels), str(tmp_path / "missing.json")]) == 2
+    assert "notices: error:" in capsys.readouterr().err
