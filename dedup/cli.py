@@ -454,6 +454,15 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
         p.add_argument("--follow-links", action="store_true", help="follow symbolic links out of directory inputs")
         p.add_argument("--skip-bad", action="store_true", help="skip unreadable records (listed on stderr)")
         p.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+        user_dict(p)
+
+    def user_dict(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--user-dict",
+            metavar="PATH",
+            help="jieba user dictionary: sets up a new index; an index built with one needs the same file "
+            "(it records its hash, never its path)",
+        )
 
     add = actions.add_parser(
         "add",
@@ -473,7 +482,6 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
         help="only match other accounts (new index)",
     )
     add.add_argument("--min-length", type=_non_negative, help="shortest article compared, in characters (new index)")
-    add.add_argument("--user-dict", metavar="PATH", help="jieba user dictionary (new index)")
     inputs(add)
 
     query = actions.add_parser(
@@ -502,10 +510,12 @@ def _add_index_parser(sub: Any, stderr: IO[str] | None) -> None:
     remove.add_argument("ids", nargs="+", metavar="ID", help="ids of indexed posts")
     remove.add_argument("--missing-ok", action="store_true", help="ignore ids that are not indexed")
     remove.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    user_dict(remove)
 
     info = actions.add_parser("info", help="show the size and config of the index", stderr=stderr)
     info.add_argument("index", metavar="INDEX", help="index file or redis:// URL")
     info.add_argument("--format", choices=("table", "json"), default="table", help="output format (default: table)")
+    user_dict(info)
 
 
 def _index_config_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -513,25 +523,28 @@ def _index_config_options(args: argparse.Namespace) -> dict[str, Any]:
     return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
 
-def _open_index(args: argparse.Namespace, *, create: bool) -> Any:
-    from dedup.index import DedupIndex
-
-    given = _index_config_options(args)
-    location: str = args.index
-    if create and not DedupIndex.exists(location):
-        return DedupIndex.open(location, config=DedupConfig(**given), create=True)
-    index = DedupIndex.open(location)
+def _check_index_options(index: Any, args: argparse.Namespace) -> None:
+    """Options that set up a new index must match an existing one's recorded config."""
+    given = {n: v for n, v in _index_config_options(args).items() if n != "user_dict"}
     conflicts = [
         f"--{n.replace('_', '-')} {v!r} (index has {getattr(index.config, n)!r})"
         for n, v in given.items()
         if getattr(index.config, n) != v
     ]
     if conflicts:
-        index.close()
         shown = ", ".join(conflicts)
-        msg = f"{location} was built with another config: {shown} (options only set up a new index)"
+        msg = f"{index.location} was built with another config: {shown} (options only set up a new index)"
         raise ConfigError(msg)
-    return index
+
+
+def _open_index(args: argparse.Namespace, *, create: bool, edit: bool = False) -> Any:
+    """The index of ``args.index``; with ``edit``, a context that saves a file under its lock."""
+    from dedup.index import DedupIndex
+
+    given = _index_config_options(args)
+    config = DedupConfig(**given) if create and not DedupIndex.exists(args.index) else None
+    opener = DedupIndex.editing if edit else DedupIndex.open
+    return opener(args.index, config=config, create=create, user_dict=args.user_dict)
 
 
 def _read_posts(args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[str]) -> list[Any]:
@@ -556,6 +569,21 @@ def _read_posts(args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[st
     return articles
 
 
+def _not_yet_indexed(index: Any, articles: list[Any], stderr: IO[str], *, quiet: bool) -> list[Any]:
+    """``--skip-bad``: posts whose id is already indexed are skipped records, not a failed add."""
+    present = [a.id in index for a in articles]
+    kept = [a for a, there in zip(articles, present, strict=True) if not there]
+    for a, there in zip(articles, present, strict=True):
+        if there and not quiet:
+            where = f"{a.source}:{a.lineno}: " if a.source else ""
+            stderr.write(
+                f"dedup: skipped {escape_controls(where)}field id: id {escape_controls(repr(a.id))} is already indexed\n"
+            )
+    if len(kept) < len(articles):
+        stderr.write(f"dedup: skipped {len(articles) - len(kept)} post(s) already in the index\n")
+    return kept
+
+
 def _index(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], stderr: IO[str]) -> int:
     try:
         return _index_action(args, stdin, stdout, stderr)
@@ -568,18 +596,18 @@ def _index_action(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[
     action = args.index_command
     if action == "add":
         articles = _read_posts(args, stdin, stderr)
-        with _open_index(args, create=True) as index:
+        # Load, add and save under the file's lock: two adders take turns, none loses posts.
+        with _open_index(args, create=True, edit=True) as index:
+            _check_index_options(index, args)
+            if args.skip_bad:
+                articles = _not_yet_indexed(index, articles, stderr, quiet=args.quiet)
             added = index.add(articles)
-            if index.backend == "memory":
-                index.save(args.index)
             if not args.quiet:
                 stderr.write(f"dedup: added {added} post(s); the index has {len(index)}\n")
         return EXIT_CLEAN
     if action == "remove":
-        with _open_index(args, create=False) as index:
+        with _open_index(args, create=False, edit=True) as index:
             removed = index.remove(args.ids, missing_ok=args.missing_ok)
-            if index.backend == "memory":
-                index.save(args.index)
             if not args.quiet:
                 stderr.write(f"dedup: removed {removed} post(s); the index has {len(index)}\n")
         return EXIT_CLEAN

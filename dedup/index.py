@@ -104,7 +104,9 @@ class DedupIndex:
     def __init__(self, config: DedupConfig | None = None) -> None:
         self._setup(MemoryStorage(), config, create=True)
 
-    def _setup(self, storage: Storage, config: DedupConfig | None, *, create: bool) -> None:
+    def _setup(
+        self, storage: Storage, config: DedupConfig | None, *, create: bool, user_dict: str | None = None
+    ) -> None:
         self._lock = threading.RLock()
         self._storage = storage
         where = storage.location
@@ -119,7 +121,7 @@ class DedupIndex:
                 raise TypeError(msg)
             meta = storage.store_meta(manifest(cfg))
         self._meta = meta
-        self.config = _config_for(validate_manifest(meta, where), config, where)
+        self.config = _config_for(validate_manifest(meta, where), config, where, user_dict)
         cfg = self.config
         self._bands = (
             lsh_params(cfg.lsh_threshold, cfg.num_perm)[0],
@@ -130,7 +132,9 @@ class DedupIndex:
 
     # -- constructors --------------------------------------------------------------
     @classmethod
-    def connect(cls, url: str, *, config: DedupConfig | None = None, create: bool = True) -> DedupIndex:
+    def connect(
+        cls, url: str, *, config: DedupConfig | None = None, create: bool = True, user_dict: str | None = None
+    ) -> DedupIndex:
         """Open (or create) an index shared through Redis.
 
         Parameters
@@ -144,6 +148,9 @@ class DedupIndex:
             checked against the recorded config (``None`` takes the recorded one).
         create : bool
             Create the index when it does not exist yet.
+        user_dict : str, optional
+            With ``config=None``: the user dictionary of an index built with one (the
+            index records its hash, never a path to open).
 
         Returns
         -------
@@ -162,14 +169,16 @@ class DedupIndex:
         storage = RedisStorage(url)
         try:
             with storage.errors():
-                self._setup(storage, config, create=create)
+                self._setup(storage, config, create=create, user_dict=user_dict)
         except BaseException:
             storage.close()
             raise
         return self
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, config: DedupConfig | None = None) -> DedupIndex:
+    def load(
+        cls, path: str | os.PathLike[str], *, config: DedupConfig | None = None, user_dict: str | None = None
+    ) -> DedupIndex:
         """Read an index saved with :meth:`save` into memory.
 
         Parameters
@@ -178,6 +187,8 @@ class DedupIndex:
             The file.
         config : DedupConfig, optional
             Checked against the recorded config; ``None`` takes the recorded one.
+        user_dict : str, optional
+            As for :meth:`connect`.
 
         Returns
         -------
@@ -204,7 +215,7 @@ class DedupIndex:
             storage = MemoryStorage(name)
             storage.store_meta(file.meta)
             self = cls.__new__(cls)
-            self._setup(storage, config, create=False)
+            self._setup(storage, config, create=False, user_dict=user_dict)
             posts, bands = file.posts(width=_width(self.config), bands=self._bands)
         storage.load(posts, bands, self._posts.rule)
         return self
@@ -216,6 +227,7 @@ class DedupIndex:
         *,
         config: DedupConfig | None = None,
         create: bool = False,
+        user_dict: str | None = None,
     ) -> DedupIndex:
         """Open an index by path or ``redis://`` URL (what the command line does).
 
@@ -224,17 +236,22 @@ class DedupIndex:
         :meth:`load` for the rest.
         """
         if is_redis_url(location):
-            return cls.connect(str(location), config=config, create=create)
+            return cls.connect(str(location), config=config, create=create, user_dict=user_dict)
         if create and not os.path.lexists(location):
             index = cls(config)
             index._storage.location = os.fspath(location)
             return index
-        return cls.load(location, config=config)
+        return cls.load(location, config=config, user_dict=user_dict)
 
     @classmethod
     @contextlib.contextmanager
     def editing(
-        cls, location: str | os.PathLike[str], *, config: DedupConfig | None = None, create: bool = True
+        cls,
+        location: str | os.PathLike[str],
+        *,
+        config: DedupConfig | None = None,
+        create: bool = True,
+        user_dict: str | None = None,
     ) -> Iterator[DedupIndex]:
         """Open an index to change it; a file is saved on leaving, under a lock.
 
@@ -253,11 +270,11 @@ class DedupIndex:
         1
         """
         if is_redis_url(location):
-            with cls.connect(str(location), config=config, create=create) as index:
+            with cls.connect(str(location), config=config, create=create, user_dict=user_dict) as index:
                 yield index
             return
         with locked(location):
-            index = cls.open(location, config=config, create=create)
+            index = cls.open(location, config=config, create=create, user_dict=user_dict)
             yield index
             index.save(location)
 
@@ -586,10 +603,11 @@ def _width(config: DedupConfig) -> str:
     return "uint32" if config.scheme == "affine32" else "uint64"
 
 
-def _config_for(record: dict[str, Any], config: DedupConfig | None, where: str) -> DedupConfig:
+def _config_for(record: dict[str, Any], config: DedupConfig | None, where: str, user_dict: str | None) -> DedupConfig:
     """The config an index answers with: the caller's, which must be the recorded one."""
     try:
-        cfg = config if config is not None else DedupConfig.from_record(record)
+        base = DedupConfig(user_dict=user_dict) if user_dict is not None else None
+        cfg = config if config is not None else DedupConfig.from_record(record, base=base)
     except ConfigError as exc:
         msg = f"{where}: {exc}"
         raise ConfigError(msg) from None

@@ -247,3 +247,68 @@ def test_query_table_escapes_terminal_controls(tmp_path: Path) -> None:
     out = s.stdout.getvalue()
     assert not any(ch in out for ch in "\x1b\x07\x9b"), out
     assert "\\x1b]0;x\\x07new: 1 match" in out and "\\x1b[2Jold" in out and "\\x9b31m号" in out
+
+
+def _posts_file(path: Path, prefix: str, n: int) -> Path:
+    lines = [
+        json.dumps(
+            {
+                "id": f"{prefix}{k}",
+                "account": f"{prefix}社区",
+                "text": f"第{k}期{prefix}社区开展主题活动，共有{k * 3 + 7}名居民参加，现场发放宣传资料{k * 11 + 5}份。",
+            },
+            ensure_ascii=False,
+        )
+        for k in range(n)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_two_concurrent_adds_to_one_file_lose_no_post(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    index = tmp_path / "posts.dedup"
+    files = [_posts_file(tmp_path / f"{p}.jsonl", p, 300) for p in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "dedup", "index", "add", str(index), str(f)], stderr=subprocess.PIPE, text=True
+        )
+        for f in files
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert "added 300 post(s)" in err
+    assert len(DedupIndex.load(index)) == 600
+
+
+def test_skip_bad_skips_posts_already_indexed(tmp_path: Path) -> None:
+    index = str(tmp_path / "posts.dedup")
+    first = _posts_file(tmp_path / "first.jsonl", "a", 5)
+    assert Streams().run("index", "add", index, str(first), "-q") == 0
+    again = Streams()
+    assert again.run("index", "add", index, str(first)) == 2  # without --skip-bad: an error, nothing added
+    assert "already in the index" in again.stderr.getvalue()
+    s = Streams()
+    more = _posts_file(tmp_path / "more.jsonl", "a", 8)  # a0..a4 again, a5..a7 new
+    assert s.run("index", "add", index, str(more), "--skip-bad") == 0
+    assert "skipped 5 post(s) already in the index" in s.stderr.getvalue()
+    assert len(DedupIndex.load(index)) == 8
+
+
+def test_an_index_built_with_a_user_dict_needs_it(tmp_path: Path) -> None:
+    words = tmp_path / "words.txt"
+    words.write_text("荷叶塘社区 100 ns\n", encoding="utf-8")
+    index = str(tmp_path / "posts.dedup")
+    posts = _posts_file(tmp_path / "a.jsonl", "a", 3)
+    assert Streams().run("index", "add", index, str(posts), "--user-dict", str(words), "-q") == 0
+    s = Streams()
+    assert s.run("index", "info", index) == 2
+    assert "--user-dict" in s.stderr.getvalue()
+    assert Streams().run("index", "info", index, "--user-dict", str(words)) == 0
+    q = Streams()
+    # Each post stands for itself (compared with the others: different events).
+    assert q.run("index", "query", index, str(posts), "--user-dict", str(words), "--format", "json") == 0
+    assert [r["id"] for r in json.loads(q.stdout.getvalue())["results"]] == ["a0", "a1", "a2"]
