@@ -575,10 +575,8 @@ def _not_yet_indexed(index: Any, articles: list[Any], stderr: IO[str], *, quiet:
     kept = [a for a, there in zip(articles, present, strict=True) if not there]
     for a, there in zip(articles, present, strict=True):
         if there and not quiet:
-            where = f"{a.source}:{a.lineno}: " if a.source else ""
-            stderr.write(
-                f"dedup: skipped {escape_controls(where)}field id: id {escape_controls(repr(a.id))} is already indexed\n"
-            )
+            where = escape_controls(f"{a.source}:{a.lineno}: " if a.source else "")
+            stderr.write(f"dedup: skipped {where}field id: id {escape_controls(repr(a.id))} is already indexed\n")
     if len(kept) < len(articles):
         stderr.write(f"dedup: skipped {len(articles) - len(kept)} post(s) already in the index\n")
     return kept

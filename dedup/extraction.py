@@ -222,8 +222,7 @@ def _complete_copies(
     ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     rows = order[np.repeat(lo, counts) + ranks]
     owners = np.concatenate((sigs.owners, np.repeat(copies, counts)))
-    # Rows in post order, as if each copy had been computed in its place: the per-row
-    # candidate cap breaks ties between equal signatures by row position.
+    # Rows grouped by post, in post order, as if each copy had been computed in its place.
     placed = np.argsort(owners, kind="stable")
     return Signatures(
         full=full,

@@ -17,7 +17,7 @@ three pieces defined here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -147,8 +147,11 @@ class BandKeys:
         One row per paragraph lead, of the post ``owners[k]``.
     owners : ndarray of int64, shape (m,)
     full_tie, lead_tie, paragraph_tie : ndarray of uint64
-        An order-free key per row (its first MinHash value) that breaks ties when a
-        row's candidates are capped.
+        An order-free key per row (its first MinHash value): with the post's id, it
+        orders the members of an oversized bucket and breaks ties when a row's
+        candidates are capped, so that neither depends on input order.
+    post_order : ndarray of int64, shape (n,)
+        Rank of each post's id among the batch's ids.
     """
 
     full: NDArray[np.uint64]
@@ -158,10 +161,11 @@ class BandKeys:
     full_tie: NDArray[np.uint64]
     lead_tie: NDArray[np.uint64]
     paragraph_tie: NDArray[np.uint64]
+    post_order: NDArray[np.int64]
 
     @staticmethod
-    def of(sigs: Signatures, config: DedupConfig) -> BandKeys:
-        """The band keys of a batch's signatures under ``config``'s banding."""
+    def of(sigs: Signatures, config: DedupConfig, ids: Sequence[str] | None = None) -> BandKeys:
+        """The band keys of a batch's signatures under ``config``'s banding (``ids``: the posts' ids)."""
         bf, rf = lsh_params(config.lsh_threshold, config.num_perm)
         bl, rl = lsh_params(config.lead_threshold, config.params.lead_perm)
         return BandKeys(
@@ -174,6 +178,7 @@ class BandKeys:
             paragraph_tie=sigs.paragraphs[:, 0].astype(np.uint64)
             if sigs.paragraphs.shape[1]
             else np.zeros(len(sigs.paragraphs), np.uint64),
+            post_order=_ranks(np.array(ids if ids is not None else range(len(sigs.full)), dtype=object)),
         )
 
     def post(self, position: int) -> PostBands:
@@ -203,7 +208,7 @@ def colliding_rows(
     *,
     max_bucket: int,
     max_per_row: int | None = None,
-    tie: NDArray[np.uint64] | None = None,
+    order: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
     """All pairs of rows sharing at least one band key, for a whole batch.
 
@@ -216,15 +221,16 @@ def colliding_rows(
         Band keys (:func:`band_keys`).
     max_bucket : int
         A bucket with more members than this (thousands of near-identical posts)
-        pairs each member with the next ``max_bucket`` members rather than with all of
-        them, which bounds the work at ``O(n * max_bucket)``.
+        pairs each member with the next ``max_bucket`` members (in ``order``) rather
+        than with all of them, which bounds the work at ``O(n * max_bucket)``.
     max_per_row : int, optional
         Keep for each row only this many partners, those sharing the most bands (a
         batch of thousands of notices from one template would otherwise make nearly
         every pair a candidate). ``None`` keeps all.
-    tie : ndarray of uint64, shape (n,), optional
-        Order-free key of each row that breaks ties between equally strong partners
-        when ``max_per_row`` applies (required then).
+    order : ndarray of int64, shape (n,), optional
+        A distinct, order-free rank of each row (not its position): it orders the
+        members of oversized buckets and breaks ties between equally strong partners,
+        so the pairs do not depend on input order. Default: row positions.
 
     Returns
     -------
@@ -241,6 +247,7 @@ def colliding_rows(
     if n < 2:
         return _NO_PAIRS
     rows = np.arange(n, dtype=np.int64)
+    rank = rows if order is None else order
     codes: list[NDArray[np.int64]] = []
     for band in range(b):
         column = keys[:, band]
@@ -252,7 +259,7 @@ def colliding_rows(
             group_starts = starts[sizes == size]
             members = rows[order[group_starts[:, None] + np.arange(size)[None, :]]]
             if size > max_bucket:
-                pairs = np.concatenate([_bucket_pairs(np.sort(m), max_bucket) for m in members])
+                pairs = np.concatenate([_bucket_pairs(m[np.argsort(rank[m])], max_bucket) for m in members])
             else:
                 iu, ju = np.triu_indices(int(size), k=1)
                 pairs = np.stack((members[:, iu].ravel(), members[:, ju].ravel()), axis=1)
@@ -266,29 +273,26 @@ def colliding_rows(
     pairs = _decode_pairs(all_codes[firsts], n)
     if max_per_row is None:
         return pairs
-    if tie is None:
-        msg = "colliding_rows needs tie keys when max_per_row is set"
-        raise ValueError(msg)
     # Bands shared by each pair: the more, the more similar the two rows.
     shared = np.diff(np.r_[firsts, len(all_codes)])
-    return _cap_per_row(pairs, shared, tie, max_per_row)
+    return _cap_per_row(pairs, shared, rank, max_per_row)
 
 
 def _cap_per_row(
-    pairs: NDArray[np.int64], shared: NDArray[np.int64], tie: NDArray[np.uint64], limit: int
+    pairs: NDArray[np.int64], shared: NDArray[np.int64], rank: NDArray[np.int64], limit: int
 ) -> NDArray[np.int64]:
     """Keep, for every row, its ``limit`` partners sharing the most bands.
 
-    A pair stays when either of its rows keeps it. Ties go by the partner's tie key,
+    A pair stays when either of its rows keeps it. Ties go by the partner's rank,
     not by its position, so the choice does not depend on input order.
     """
-    degree = np.bincount(pairs.ravel(), minlength=len(tie))
+    degree = np.bincount(pairs.ravel(), minlength=len(rank))
     if not len(pairs) or degree.max() <= limit:
         return pairs
     src = np.concatenate((pairs[:, 0], pairs[:, 1]))
     dst = np.concatenate((pairs[:, 1], pairs[:, 0]))
     strength = np.concatenate((shared, shared))
-    order = np.lexsort((tie[dst].astype(np.int64), -strength, src))
+    order = np.lexsort((rank[dst], -strength, src))
     src_sorted = src[order]
     group_start = np.flatnonzero(np.r_[True, src_sorted[1:] != src_sorted[:-1]])
     rank = np.arange(len(order)) - np.repeat(group_start, np.diff(np.r_[group_start, len(order)]))
@@ -324,8 +328,14 @@ def candidate_pairs(
     if len(local) < 2:
         return _NO_PAIRS
     n = len(bands.full)
+    order = bands.post_order[local]
     pairs = local[
-        colliding_rows(bands.full[local], max_bucket=max_bucket, max_per_row=max_per_row, tie=bands.full_tie[local])
+        colliding_rows(
+            bands.full[local],
+            max_bucket=max_bucket,
+            max_per_row=max_per_row,
+            order=_ranks(bands.full_tie[local].astype(np.int64), order),
+        )
     ]
     # Leads against paragraph leads: a truncated copy, an excerpt or a copy with
     # paragraphs reordered starts where some paragraph of the other post starts.
@@ -333,11 +343,18 @@ def candidate_pairs(
     taking[local] = True
     keep = taking[bands.owners]
     owners = np.concatenate((local, bands.owners[keep]))
+    # A paragraph lead ranks after its post's lead, in paragraph order.
+    para_owner = bands.owners[keep]
+    para_number = 1 + np.arange(len(para_owner)) - np.searchsorted(para_owner, para_owner, side="left")
     rows = colliding_rows(
         np.concatenate((bands.lead[local], bands.paragraphs[keep])),
         max_bucket=max_bucket,
         max_per_row=max_per_row,
-        tie=np.concatenate((bands.lead_tie[local], bands.paragraph_tie[keep])),
+        order=_ranks(
+            np.concatenate((bands.lead_tie[local], bands.paragraph_tie[keep])).astype(np.int64),
+            np.concatenate((order, bands.post_order[para_owner])),
+            np.concatenate((np.zeros(len(local), np.int64), para_number)),
+        ),
     )
     # Keep pairs with at least one post's own lead, between two different posts.
     rows = rows[rows[:, 0] < len(local)]
@@ -345,6 +362,17 @@ def candidate_pairs(
     lead_pairs = lead_pairs[lead_pairs[:, 0] != lead_pairs[:, 1]]
     lead_pairs.sort(axis=1)
     return unique_pairs(np.concatenate((pairs, lead_pairs)), n)
+
+
+def _ranks(*keys: NDArray[Any]) -> NDArray[np.int64]:
+    """The rank of each row ordered by ``keys`` (the first is the primary key); distinct if the keys are."""
+    if len(keys) == 1 and keys[0].dtype == object:
+        order = np.argsort(keys[0], kind="stable")
+    else:
+        order = np.lexsort(tuple(reversed(keys)))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return rank
 
 
 def _encode_pairs(pairs: NDArray[np.int64], n: int) -> NDArray[np.int64]:

@@ -179,7 +179,7 @@ class Deduplicator:
         if subset is None:
             subset = [f.position for f in feats if is_comparable(f, cfg)]
         pairs = candidate_pairs(
-            BandKeys.of(sigs, cfg),
+            BandKeys.of(sigs, cfg, [f.id for f in feats]),
             subset,
             max_bucket=cfg.params.max_bucket,
             max_per_row=cfg.params.max_candidates,
@@ -349,7 +349,8 @@ class Deduplicator:
         cap = self.config.params.max_template_pairs
         if total > cap:
             found = verdicts.found
-            strongest = sorted(templates, key=lambda p: (-found[p].score, batch[p[0]].id, batch[p[1]].id))
+            # The strongest, ties by the two ids (not by position: the same pairs in any order).
+            strongest = sorted(templates, key=lambda p: (-found[p].score, *sorted((batch[p[0]].id, batch[p[1]].id))))
             templates = sorted(strongest[:cap])
         return inside, templates, total
 

@@ -557,6 +557,33 @@ def test_unreachable_redis_is_a_clear_error() -> None:
         DedupIndex.connect(f"redis://127.0.0.1:{port}/0?index=bad*name")
 
 
+def test_redis_passwords_are_never_shown(news: list[Article], redis_url: str) -> None:
+    import socket
+
+    from dedup.index_redis import redact
+
+    assert redact("redis://:s3cret@host:6379/0?index=a") == "redis://:***@host:6379/0?index=a"
+    assert redact("redis://user:s3cret@host/0") == "redis://user:***@host/0"
+    assert redact("rediss://host/0?password=s3cret&index=a") == "rediss://host/0?password=***&index=a"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for url in (f"redis://:s3cret@127.0.0.1:{port}/0", f"redis://127.0.0.1:{port}/0?password=s3cret"):
+        with pytest.raises(IndexConnectionError) as info:
+            DedupIndex.connect(url)
+        assert "s3cret" not in str(info.value) and "***" in str(info.value)
+    # A server that takes any password (none is set): the URL's secret stays out of
+    # location, repr, info and the config-conflict error.
+    secret_url = redis_url.replace("redis://", "redis://:s3cret@", 1) + "&password=s3cret"
+    with DedupIndex.connect(secret_url) as index:
+        index.add(news[:2])
+        shown = [index.location, repr(index), json.dumps(index.info())]
+    with pytest.raises(ConfigError) as conflict:
+        DedupIndex.connect(secret_url, config=DedupConfig(seed=7))
+    shown.append(str(conflict.value))
+    assert all("s3cret" not in text for text in shown), shown
+
+
 _WORKER = r"""
 import json, sys
 from dedup import DedupIndex, read_articles

@@ -89,12 +89,23 @@ def test_oversized_buckets_are_bounded() -> None:
 def test_per_row_cap_keeps_the_strongest_partners() -> None:
     # Row 0 shares 3 bands with row 1, 1 band with rows 2..5.
     keys = np.array([[1, 2, 3], [1, 2, 3], [1, 9, 9], [1, 8, 8], [1, 7, 7], [1, 6, 6]], dtype=np.uint64)
-    tie = np.arange(6, dtype=np.uint64)[::-1].copy()
-    capped = colliding_rows(keys, max_bucket=200, max_per_row=1, tie=tie)
+    rank = np.arange(6, dtype=np.int64)[::-1].copy()
+    capped = colliding_rows(keys, max_bucket=200, max_per_row=1, order=rank)
     partners_of_0 = {j for i, j in capped.tolist() if i == 0}
     assert 1 in partners_of_0
-    with pytest.raises(ValueError, match="tie"):
-        colliding_rows(keys, max_bucket=200, max_per_row=1)
+
+
+def test_caps_do_not_depend_on_row_order() -> None:
+    # 40 identical rows (one oversized bucket) and a cap: permuting the rows with
+    # their ranks permutes the pairs, nothing else.
+    keys = np.ones((40, 3), dtype=np.uint64)
+    rank = np.random.default_rng(3).permutation(40).astype(np.int64)
+    pairs = colliding_rows(keys, max_bucket=5, max_per_row=3, order=rank)
+    perm = np.random.default_rng(4).permutation(40)
+    where = np.argsort(perm)  # new position of each old row
+    moved = colliding_rows(keys[perm], max_bucket=5, max_per_row=3, order=rank[perm])
+    expected = {tuple(sorted((int(where[i]), int(where[j])))) for i, j in pairs.tolist()}
+    assert {tuple(p) for p in moved.tolist()} == expected
 
 
 def test_the_candidate_rule_for_one_pair() -> None:
