@@ -47,6 +47,8 @@ RAGGED_FIELDS: tuple[tuple[str, str | None], ...] = (
     ("sequence", "uint32"),
     ("paragraphs", None),
     ("paragraph_bounds", "uint32"),
+    ("key_positions", "uint32"),
+    ("key_kinds", "uint8"),
 )
 # Separates the specifics of one post in a text column (normalization removes control
 # characters, so it never occurs inside a specific).
@@ -98,8 +100,9 @@ class FeatureColumns:
         Left out (``None``) where the receiver has them already (a worker sending
         features of articles the parent holds).
     length, n_words : ndarray of int64, shape (n,)
+    published : ndarray of float64, shape (n,)
     body_hash : ndarray of uint8, shape (n, 16)
-    specifics : list of tuple of str
+    specifics, key_words : list of tuple of str
     ragged : dict
         ``name -> (values, offsets)`` for each of :data:`RAGGED_FIELDS`.
     """
@@ -109,8 +112,10 @@ class FeatureColumns:
     accounts: list[str] | None
     length: NDArray[np.int64]
     n_words: NDArray[np.int64]
+    published: NDArray[np.float64]
     body_hash: NDArray[np.uint8]
     specifics: list[tuple[str, ...]]
+    key_words: list[tuple[str, ...]]
     ragged: dict[str, tuple[NDArray[Any], NDArray[np.int64]]]
 
     def __len__(self) -> int:
@@ -138,8 +143,10 @@ class FeatureColumns:
             accounts=[f.account for f in feats] if names else None,
             length=np.array([f.length for f in feats], dtype=np.int64),
             n_words=np.array([f.n_words for f in feats], dtype=np.int64),
+            published=np.array([f.published for f in feats], dtype=np.float64),
             body_hash=np.frombuffer(b"".join(f.body_hash for f in feats), dtype=np.uint8).reshape(len(feats), 16),
             specifics=[f.specifics for f in feats],
+            key_words=[f.key_words for f in feats],
             ragged=ragged,
         )
 
@@ -153,8 +160,9 @@ class FeatureColumns:
         if ids is None or accounts is None:
             msg = "these columns carry no ids or accounts: pass them"
             raise ValueError(msg)
-        parts = [split_ragged(values, offsets) for values, offsets in self.ragged.values()]
+        parts = {name: split_ragged(values, offsets) for name, (values, offsets) in self.ragged.items()}
         hashes = self.body_hash.tobytes()
+        published = self.published.tolist()
         out = []
         for k, (length, n_words) in enumerate(zip(self.length.tolist(), self.n_words.tolist(), strict=True)):
             out.append(
@@ -165,12 +173,16 @@ class FeatureColumns:
                     length=length,
                     n_words=n_words,
                     body_hash=hashes[16 * k : 16 * k + 16],
-                    shingles=parts[0][k],
-                    lead=parts[1][k],
                     specifics=self.specifics[k],
-                    sequence=parts[2][k],
-                    paragraphs=parts[3][k],
-                    paragraph_bounds=parts[4][k],
+                    shingles=parts["shingles"][k],
+                    lead=parts["lead"][k],
+                    sequence=parts["sequence"][k],
+                    paragraphs=parts["paragraphs"][k],
+                    paragraph_bounds=parts["paragraph_bounds"][k],
+                    key_positions=parts["key_positions"][k],
+                    key_kinds=parts["key_kinds"][k],
+                    key_words=self.key_words[k],
+                    published=published[k],
                 )
             )
         return out
@@ -183,12 +195,14 @@ class FeatureColumns:
         out: dict[str, NDArray[Any]] = {
             "length": self.length,
             "n_words": self.n_words,
+            "published": self.published,
             "body_hash": self.body_hash,
         }
         for name, strings in (
             ("id", self.ids),
             ("account", self.accounts),
             ("specifics", [_SEP.join(s) for s in self.specifics]),
+            ("key_words", [_SEP.join(s) for s in self.key_words]),
         ):
             out[name], out[name + "_offsets"] = strings_to_column(strings)
         for name, (values, offsets) in self.ragged.items():
@@ -216,12 +230,13 @@ class FeatureColumns:
         length = _column(arrays, "length", "int64", 1)
         n = len(length)
         n_words = _column(arrays, "n_words", "int64", 1, n)
+        published = _column(arrays, "published", "float64", 1, n)
         body_hash = _column(arrays, "body_hash", "uint8", 2, n)
         if body_hash.shape != (n, 16) or (length < 0).any() or (n_words < 0).any():
             msg = "body_hash, length or n_words columns are malformed"
             raise IndexFileError(msg)
         texts = {}
-        for name in ("id", "account", "specifics"):
+        for name in ("id", "account", "specifics", "key_words"):
             values = _column(arrays, name, "uint8", 1)
             texts[name] = _strings(values, _offsets(arrays, name, n, len(values)), name)
         ragged = {}
@@ -240,8 +255,10 @@ class FeatureColumns:
             accounts=[intern(a) for a in texts["account"]],
             length=length,
             n_words=n_words,
+            published=published,
             body_hash=body_hash,
             specifics=[tuple(intern(x) for x in s.split(_SEP)) if s else () for s in texts["specifics"]],
+            key_words=[tuple(intern(x) for x in s.split(_SEP)) if s else () for s in texts["key_words"]],
             ragged=ragged,
         )
 
@@ -287,7 +304,7 @@ def _strings(values: NDArray[np.uint8], offsets: NDArray[np.int64], name: str) -
 _MAGIC = b"DXC1"
 _HEAD = struct.Struct("<4sH")
 _ENTRY = struct.Struct("<HBB")  # name length, dtype code, ndim
-_DTYPES = ("uint8", "uint32", "uint64", "int64")
+_DTYPES = ("uint8", "uint32", "uint64", "int64", "float64")
 
 
 def arrays_to_bytes(arrays: Mapping[str, NDArray[Any]]) -> bytes:

@@ -94,7 +94,7 @@ class NormalizeConfig:
 
 #: Bumped whenever feature extraction, signatures or verification change what they
 #: compute for the same config: a persisted index records it and refuses another.
-ALGORITHM_VERSION = 1
+ALGORITHM_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,6 +163,13 @@ class Params:
         post is left whole: the account posted near copies of one article).
     min_sentence : int
         Sentences shorter than this many characters are never learned as boilerplate.
+    max_slot_words : int
+        The longest substitution (in words, each side) between shared wording that is
+        read as a template slot whose event keys must agree; longer differing passages
+        are rewrites (:func:`~dedup.keys.key_conflicts`).
+    story_window_days : float
+        Posts of one story appear within this many days of each other; two posts (both
+        times known) further apart are different events unless they are exact copies.
     passage_cutoff : float
         RapidFuzz ``fuzz.ratio`` (0-100 scale) from which two sentences are one shared
         passage in the evidence.
@@ -200,6 +207,8 @@ class Params:
     boilerplate_min_share: float = 0.05
     boilerplate_min_kept: float = 0.5
     min_sentence: int = 4
+    max_slot_words: int = 6
+    story_window_days: float = 30.0
     passage_cutoff: float = 70.0
     max_template_pairs: int = 1000
 
@@ -208,6 +217,8 @@ class Params:
             value = getattr(self, f.name)
             if f.name == "passage_cutoff":
                 _check_range("params.passage_cutoff", value, 0.0, 100.0)
+            elif f.name == "story_window_days":
+                _check_range("params.story_window_days", value, 0.0, 1e6)
             elif f.type == "float":
                 _check_range(f"params.{f.name}", value, 0.0, 1.0)
             else:

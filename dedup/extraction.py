@@ -211,7 +211,14 @@ def _complete_copies(
         own, src = feats[i], feats[j]
         # The copy's own features hold its title's specifics less its account's words.
         specifics = set(own.specifics).union(set(body_specifics[j]) - fx.account_words(own.account))
-        feats[i] = replace(src, position=i, id=own.id, account=own.account, specifics=tuple(sorted(specifics)))
+        feats[i] = replace(
+            src,
+            position=i,
+            id=own.id,
+            account=own.account,
+            specifics=tuple(sorted(specifics)),
+            published=own.published,
+        )
     full, lead = sigs.full.copy(), sigs.lead.copy()
     full[copies], lead[copies] = sigs.full[sources], sigs.lead[sources]
     # Paragraph rows of each source, again under its copies.

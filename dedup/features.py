@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import pairwise
 from typing import Literal
 
@@ -19,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.config import DedupConfig, Params
-from dedup.models import Article
+from dedup.models import Article, time_key
 from dedup.normalize import normalize_text
 from dedup.signature import TokenHasher, shingle_hashes_many
 from dedup.tokenizer import CharNgramTokenizer, JiebaTokenizer, is_word
@@ -37,6 +39,30 @@ def body_hash(body: str) -> bytes:
     (16, True)
     """
     return hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _keys(
+    enc: Encoded, lo: int, hi: int, account_words: frozenset[str]
+) -> tuple[NDArray[np.uint32], NDArray[np.uint8], tuple[str, ...]]:
+    """The event keys of words ``lo:hi`` of ``enc``: positions, kinds and texts."""
+    ids = enc.keys[lo:hi]
+    at = np.flatnonzero(ids)
+    table = enc.key_table
+    found = [table[k] for k in ids[at].tolist()]
+    keep = [kind != 0 and text not in account_words for kind, text in found]
+    if not all(keep):
+        at = at[np.asarray(keep, dtype=bool)]
+        found = [key for key, ok in zip(found, keep, strict=True) if ok]
+    return (
+        at.astype(np.uint32),
+        np.array([kind for kind, _ in found], dtype=np.uint8),
+        tuple(sys.intern(text) for _, text in found),
+    )
+
+
+def _seconds(when: datetime | None) -> float:
+    key = time_key(when)
+    return key if key != float("inf") else float("nan")
 
 
 def _paragraph_leads(
@@ -103,6 +129,18 @@ class Features:
     sequence : ndarray of uint32
         The body's content words in order, as 32-bit token ids (for order-aware fuzzy
         verification without keeping the words themselves).
+    published : float
+        Publication time in seconds since 1970 (naive times: China time); NaN when
+        unknown.
+    key_positions : ndarray of uint32
+        The event keys of the body (:mod:`dedup.keys`): positions in ``sequence`` of
+        the words that fill a slot of the event (numbers, names, local places, quoted
+        titles); the account's own name is never a key.
+    key_kinds : ndarray of uint8
+        Their kinds (:data:`~dedup.keys.NUMBER`, :data:`~dedup.keys.NAME`,
+        :data:`~dedup.keys.TITLE`).
+    key_words : tuple of str
+        Their canonical text.
     paragraphs, paragraph_bounds : ndarray
         The lead of each paragraph (word hashes of its first ``params.lead_words``
         words, paragraphs of at least ``params.min_paragraph_words`` words, at most
@@ -123,6 +161,10 @@ class Features:
     sequence: NDArray[np.uint32]
     paragraphs: NDArray[np.unsignedinteger]
     paragraph_bounds: NDArray[np.uint32]
+    key_positions: NDArray[np.uint32]
+    key_kinds: NDArray[np.uint8]
+    key_words: tuple[str, ...]
+    published: float = float("nan")
 
     def paragraph_leads(self) -> list[NDArray[np.unsignedinteger]]:
         """The word-hash sets of the paragraph leads, one array per paragraph."""
@@ -202,6 +244,8 @@ class FeatureExtractor:
             starts=starts,
             start_bounds=np.array([0, len(starts)], dtype=np.int64),
             specifics=[{g for g in grams if any(c.isdigit() for c in g)}],
+            keys=np.zeros(len(grams), dtype=np.uint32),
+            key_table=[(0, "")],
         )
 
     def account_words(self, account: str) -> frozenset[str]:
@@ -317,6 +361,7 @@ class FeatureExtractor:
         for k, (article, body) in enumerate(zip(articles, bodies, strict=True)):
             lo, hi = edges[k], edges[k + 1]
             words = words_all[lo:hi]
+            key_positions, key_kinds, key_words = _keys(enc, lo, hi, self.account_words(article.account))
             specifics = enc.specifics[k] | enc.specifics[n + k]
             specifics -= self.account_words(article.account)
             paragraphs, paragraph_bounds = _paragraph_leads(
@@ -336,6 +381,10 @@ class FeatureExtractor:
                     sequence=sequence_all[lo:hi],
                     paragraphs=paragraphs,
                     paragraph_bounds=paragraph_bounds,
+                    key_positions=key_positions,
+                    key_kinds=key_kinds,
+                    key_words=key_words,
+                    published=_seconds(article.published_at),
                 )
             )
         return out, enc.specifics[:n]

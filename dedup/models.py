@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 __all__ = [
+    "CHINA_TIME",
     "Article",
     "DedupResult",
     "Evidence",
@@ -22,6 +23,7 @@ __all__ = [
     "Post",
     "Story",
     "Summary",
+    "time_key",
 ]
 
 #: How two posts of one story relate: the same text after normalization (``exact``),
@@ -30,6 +32,26 @@ __all__ = [
 #: posts with the same wording but conflicting specifics (names, places, numbers,
 #: dates): different events written from one template, never merged into a story.
 MatchKind = Literal["exact", "near", "contained", "rewritten", "template"]
+
+#: Times without a zone are read as China Standard Time.
+CHINA_TIME = timezone(timedelta(hours=8))
+
+
+def time_key(when: datetime | None) -> float:
+    """Seconds since the epoch of a publication time (naive: China time); unknown is last.
+
+    Examples
+    --------
+    >>> time_key(None)
+    inf
+    >>> time_key(datetime(1970, 1, 1, 8, 0))
+    0.0
+    """
+    if when is None:
+        return float("inf")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=CHINA_TIME)
+    return when.timestamp()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

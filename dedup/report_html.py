@@ -30,9 +30,8 @@ from dedup.accounts import account_pairs, account_stats
 from dedup.config import NormalizeConfig
 from dedup.evidence import find_shared_passages, specific_order
 from dedup.exceptions import InputError
-from dedup.models import Article, DedupResult, Evidence, PairMatch, Story
+from dedup.models import Article, DedupResult, Evidence, PairMatch, Story, time_key
 from dedup.normalize import NormalizedText, normalize_with_offsets
-from dedup.steps import time_key
 
 __all__ = ["render_html", "report_data"]
 

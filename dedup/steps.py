@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,14 +29,15 @@ from dedup.boilerplate import post_keys, strip_keys
 from dedup.cluster import Link
 from dedup.config import DedupConfig
 from dedup.exceptions import DuplicateIdError, InputError
-from dedup.models import Article
+from dedup.models import Article, time_key
 
 if TYPE_CHECKING:
     from dedup.features import FeatureExtractor, Features
     from dedup.verify import Verdict
 
+_EMPTY_U64: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
+
 __all__ = [
-    "CHINA_TIME",
     "Prepared",
     "check_article",
     "check_articles",
@@ -47,27 +47,6 @@ __all__ = [
     "prepare",
     "time_key",
 ]
-
-#: Times without a zone are read as China Standard Time.
-CHINA_TIME = timezone(timedelta(hours=8))
-_EMPTY_U64: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
-
-
-def time_key(when: datetime | None) -> float:
-    """Seconds since the epoch of a publication time (naive: China time); unknown is last.
-
-    Examples
-    --------
-    >>> time_key(None)
-    inf
-    >>> time_key(datetime(1970, 1, 1, 8, 0))
-    0.0
-    """
-    if when is None:
-        return float("inf")
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=CHINA_TIME)
-    return when.timestamp()
 
 
 def check_article(article: object, config: DedupConfig) -> Article:
@@ -190,11 +169,17 @@ def link_of(verdict: Verdict, config: DedupConfig) -> Link:
     """How a verified pair bears on merging the two posts' groups.
 
     It supports a merge when it scores at least ``params.support_factor`` of the
-    threshold, and vetoes one when it is a template pair or its specifics disagree
+    threshold, and vetoes one when it is a template pair, or, scoring that much, its
+    event keys conflict, its specifics disagree or it was published too far apart
     (:mod:`dedup.cluster`).
     """
     weak = config.threshold * config.params.support_factor
     conflict = verdict.kind == "template" or (
-        verdict.agreement is not None and verdict.agreement < config.params.min_agreement and verdict.score >= weak
+        verdict.score >= weak
+        and (
+            bool(verdict.conflicts)
+            or verdict.apart
+            or (verdict.agreement is not None and verdict.agreement < config.params.min_agreement)
+        )
     )
     return Link(support=verdict.score >= weak and not conflict, veto=conflict)

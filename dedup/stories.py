@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from dedup.models import Article, PairMatch, Post, Story
-from dedup.steps import time_key
+from dedup.models import Article, PairMatch, Post, Story, time_key
 
 __all__ = ["build_story", "publication_order", "story_accounts"]
 

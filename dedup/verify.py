@@ -25,6 +25,7 @@ from rapidfuzz.distance import Indel
 
 from dedup.config import DedupConfig, Params
 from dedup.features import Features
+from dedup.keys import Conflict, key_conflicts
 from dedup.models import MatchKind
 
 __all__ = ["Verdict", "compare", "specifics_agreement"]
@@ -48,6 +49,12 @@ class Verdict:
         Share of the smaller post's specifics found in the other; ``None`` when there
         are too few specifics to judge, or when the score is under half the threshold
         (too far apart for it to matter).
+    conflicts : tuple
+        The slots where the posts' event keys differ (:func:`~dedup.keys.key_conflicts`):
+        for each, the key codes only ``a`` has and those only ``b`` has. Looked for when
+        the score reaches the share of the threshold that supports a merge.
+    apart : bool
+        Published further apart than ``params.story_window_days`` (both times known).
     """
 
     score: float
@@ -56,6 +63,8 @@ class Verdict:
     containment: float
     sequence: float
     agreement: float | None
+    conflicts: tuple[Conflict, ...] = ()
+    apart: bool = False
 
     @property
     def is_match(self) -> bool:
@@ -124,6 +133,7 @@ def compare(a: Features, b: Features, *, config: DedupConfig) -> Verdict:
 
 
 def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
+    # An exact copy is a copy whenever it was posted (a repost of an old article).
     if a.body_hash == b.body_hash and a.n_words > 0:
         return Verdict(
             1.0, "exact", 1.0, 1.0, 1.0, specifics_agreement(a.specifics, b.specifics, min_specifics=p.min_specifics)
@@ -157,9 +167,13 @@ def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
         if score >= threshold * p.agreement_zone
         else None
     )
+    # Event keys: the same wording with another day, count, name or title in one of its
+    # slots is another event, however similar the rest (a veto, not a share).
+    conflicts = tuple(key_conflicts(a, b, max_slot=p.max_slot_words)) if score >= threshold * p.support_factor else ()
+    apart = _published_apart(a, b, p)
     kind: MatchKind | None = None
     if score >= threshold:
-        if agreement is not None and agreement < p.min_agreement:
+        if conflicts or (agreement is not None and agreement < p.min_agreement) or apart:
             kind = "template"
         elif containment >= p.contained_share and small <= p.contained_size * max(na, nb):
             kind = "contained"
@@ -167,4 +181,10 @@ def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
             kind = "near"
         else:
             kind = "rewritten"
-    return Verdict(score, kind, jaccard, containment, sequence, agreement)
+    return Verdict(score, kind, jaccard, containment, sequence, agreement, conflicts, apart)
+
+
+def _published_apart(a: Features, b: Features, p: Params) -> bool:
+    """Both published, and further apart than one story's posts appear (exact copies aside)."""
+    gap = abs(a.published - b.published)  # nan when either is unknown: never apart
+    return bool(gap > p.story_window_days * 86400.0)

@@ -6,6 +6,7 @@ posts is encoded with one dictionary lookup per token and numpy indexing.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.arrays import edges_of, sorted_distinct
+from dedup.keys import ATTRIBUTION, NAME, PLACE_SUFFIXES, TITLE, word_key
 from dedup.signature import TokenHasher
 from dedup.specifics import specific_form
 from dedup.tokenizer import JiebaTokenizer, is_word
@@ -36,6 +38,8 @@ class Encoded:
     starts: NDArray[np.int64]
     start_bounds: NDArray[np.int64]
     specifics: list[set[str]]
+    keys: NDArray[np.uint32]  # each word's event key: an index into key_table (0: none)
+    key_table: Sequence[tuple[int, str]]  # (kind, canonical text) of each key index
 
     @staticmethod
     def join(parts: Sequence[Encoded]) -> Encoded:
@@ -46,11 +50,40 @@ class Encoded:
             starts=np.concatenate([p.starts for p in parts]) if parts else np.zeros(0, dtype=np.int64),
             start_bounds=edges_of([len(p.starts) for p in parts]),
             specifics=[s for p in parts for s in p.specifics],
+            keys=np.concatenate([p.keys for p in parts]) if parts else np.zeros(0, dtype=np.uint32),
+            key_table=parts[0].key_table if parts else [(0, "")],
         )
 
 
 # Vocabulary code of a line break (paragraph boundary); never a word id or a -k index.
 _NEWLINE = -(2**62)
+
+# Roles of a token around its neighbours (bit flags).
+_PLACE = 1  # a place suffix: 社区, 村 ...
+_MARK = 2  # an attribution marker: 记者, 电 ...
+_PUNCT = 4  # punctuation: ends a clause
+_OPEN = 8  # 《
+_CLOSE = 16  # 》
+_PLACE_NAMEABLE = 32  # a word that can name a place before a suffix (Chinese, not a verb or particle)
+_NOT_PLACE_TAGS = frozenset({"v", "vn", "vd", "p", "c", "u", "uj", "ul", "d", "r", "m", "q", "f", "a", "ad", "t"})
+_HAN = re.compile("^[\u4e00-\u9fff]+$")
+
+
+def _role_of(token: str, words: list[int], tag: Callable[[str], str]) -> int:
+    role = 0
+    if len(words) == 1 and 1 <= len(token) <= 4 and _HAN.match(token) and tag(token) not in _NOT_PLACE_TAGS:
+        role |= _PLACE_NAMEABLE
+    if token in PLACE_SUFFIXES:
+        role |= _PLACE
+    if token in ATTRIBUTION:
+        role |= _MARK
+    if "《" in token:
+        role |= _OPEN
+    if "》" in token:
+        role |= _CLOSE
+    if not words and "\n" not in token and not token.isspace() and not is_word(token):
+        role |= _PUNCT
+    return role
 
 
 class _Slots(dict[str, int]):
@@ -79,7 +112,10 @@ class Vocabulary:
     ``codes[slot]`` is the token's word id (a positive 63-bit integer), ``0`` when the
     token carries no content, :data:`_NEWLINE`, or ``-k`` when it splits into several
     words (``self._multi[k]``, rare: runs of letters and digits). ``flags[slot]`` says
-    whether it carries specifics (``self._specs[slot]``).
+    whether it carries specifics (``self._specs[slot]``). ``keys[slot]`` is the event key
+    of a one-word token (:mod:`dedup.keys`; an index into ``self.key_table``;
+    ``self._multi_keys[k]`` for several words) and ``roles[slot]`` what it does around
+    other words: a place suffix, an attribution marker, punctuation, a quote mark.
     """
 
     # Bound on cached tokens; the cache is emptied (between chunks) when it grows past it.
@@ -96,19 +132,36 @@ class Vocabulary:
         self._slots = _Slots(self._learn)
         self._codes = np.zeros(1 << 12, dtype=np.int64)
         self._flags = np.zeros(1 << 12, dtype=bool)
+        self._keys = np.zeros(1 << 12, dtype=np.uint32)
+        self._roles = np.zeros(1 << 12, dtype=np.uint8)
         self._specs: dict[int, tuple[str, ...]] = {}
         self._multi: list[list[int]] = [[]]
+        self._multi_keys: list[list[int]] = [[]]
+        self._tokens: list[str] = []
+        self.key_table: list[tuple[int, str]] = [(0, "")]
+        self._key_ids: dict[tuple[int, str], int] = {}
+
+    def _key_id(self, key: tuple[int, str] | None) -> int:
+        if key is None:
+            return 0
+        found = self._key_ids.get(key)
+        if found is None:
+            found = self._key_ids[key] = len(self.key_table)
+            self.key_table.append(key)
+        return found
 
     def __len__(self) -> int:
         return len(self._slots)
 
     def _learn(self, token: str) -> int:
         words = []
+        keys = []
         specs = []
         for word in self._tokenizer.resplit(token):
             if word in self._stop or not is_word(word):
                 continue
             words.append(self._hasher.token_id(word))
+            keys.append(self._key_id(word_key(word, self._tag)))
             spec = specific_form(word, self._tag)
             if spec is not None:
                 # Interned so that the specifics of many posts share one string object.
@@ -121,12 +174,18 @@ class Vocabulary:
             code = 0
         else:
             self._multi.append(words)
+            self._multi_keys.append(keys)
             code = -(len(self._multi) - 1)
         slot = len(self._slots)  # the token is added under this slot once learned
         if slot == len(self._codes):
             self._codes = np.concatenate((self._codes, np.zeros_like(self._codes)))
             self._flags = np.concatenate((self._flags, np.zeros_like(self._flags)))
+            self._keys = np.concatenate((self._keys, np.zeros_like(self._keys)))
+            self._roles = np.concatenate((self._roles, np.zeros_like(self._roles)))
         self._codes[slot] = code
+        self._keys[slot] = keys[0] if len(words) == 1 else 0
+        self._roles[slot] = _role_of(token, words, self._tag)
+        self._tokens.append(token)
         if specs:
             self._flags[slot] = True
             self._specs[slot] = tuple(specs)
@@ -143,7 +202,8 @@ class Vocabulary:
         )
         # (read after the lookups: learning may have grown the arrays)
         specifics = self._post_specifics(slots, bounds)
-        codes, bounds = self._expand(self._codes[slots], bounds)
+        token_keys = self._context_keys(slots, bounds, specifics)
+        codes, keys, bounds = self._expand(self._codes[slots], token_keys, bounds)
         is_word = codes > 0
         before = edges_of(is_word)  # words before each position
         word_bounds = before[bounds]
@@ -161,6 +221,8 @@ class Vocabulary:
             starts=at,
             start_bounds=np.searchsorted(post, np.arange(len(token_lists) + 1)).astype(np.int64),
             specifics=specifics,
+            keys=keys[is_word],
+            key_table=self.key_table,
         )
 
     def _post_specifics(self, slots: NDArray[np.int64], bounds: NDArray[np.int64]) -> list[set[str]]:
@@ -176,13 +238,60 @@ class Vocabulary:
         get = self._specs.__getitem__
         return [set().union(*map(get, found[cuts[k] : cuts[k + 1]])) for k in range(n)]
 
+    def _context_keys(
+        self, slots: NDArray[np.int64], bounds: NDArray[np.int64], specifics: list[set[str]]
+    ) -> NDArray[np.uint32]:
+        """Each token's event key, with what its neighbours say about it.
+
+        The word before a place suffix is a place (a local name the dictionary may not
+        know); the words of a quoted title are its key; the keys of a byline or
+        dateline clause are dropped. Adds the local names and titles to ``specifics``.
+        """
+        keys = self._keys[slots].copy()
+        roles = self._roles[slots]
+        special = np.flatnonzero(roles & (_PLACE | _MARK | _OPEN))
+        if not len(special):
+            return keys
+        post_of = np.searchsorted(bounds, special, side="right") - 1
+        tokens = self._tokens
+        codes = self._codes[slots]
+        for at, post in zip(special.tolist(), post_of.tolist(), strict=True):
+            role = int(roles[at])
+            first, last = int(bounds[post]), int(bounds[post + 1])
+            if role & _PLACE:
+                k = at - 1
+                while k >= first and codes[k] == 0 and not roles[k] & (_PUNCT | _OPEN | _CLOSE):
+                    k -= 1  # stop words between (rare)
+                if k >= first and codes[k] > 0 and roles[k] & _PLACE_NAMEABLE:
+                    name = tokens[slots[k]]
+                    keys[k] = self._key_id((NAME, name))
+                    specifics[post].add(sys.intern(name + tokens[slots[at]]))
+            if role & _OPEN:
+                end = at + 1
+                while end < last and not roles[end] & (_CLOSE | _OPEN) and codes[end] != _NEWLINE:
+                    end += 1
+                if end < last and roles[end] & _CLOSE and end > at + 1:
+                    title = "".join(tokens[s] for s in slots[at + 1 : end].tolist())
+                    code = self._key_id((TITLE, title))
+                    keys[at + 1 : end] = np.where(codes[at + 1 : end] != 0, code, 0)
+                    specifics[post].add(sys.intern(f"《{title}》"))
+            if role & _MARK:
+                lo, hi = at, at
+                while lo > first and not roles[lo - 1] & _PUNCT and codes[lo - 1] != _NEWLINE:
+                    lo -= 1
+                while hi + 1 < last and not roles[hi + 1] & _PUNCT and codes[hi + 1] != _NEWLINE:
+                    hi += 1
+                keys[lo : hi + 1] = 0
+        return keys
+
     def _expand(
-        self, codes: NDArray[np.int64], bounds: NDArray[np.int64]
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        self, codes: NDArray[np.int64], keys: NDArray[np.uint32], bounds: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.uint32], NDArray[np.int64]]:
         """Replace each several-word token by its words (rare), moving the bounds."""
         multi = np.flatnonzero((codes < 0) & (codes != _NEWLINE))
         if not len(multi):
-            return codes, bounds
+            return codes, keys, bounds
+        multi_keys = [self._multi_keys[-c] for c in codes[multi].tolist()]
         parts = [self._multi[-c] for c in codes[multi].tolist()]
         sizes = np.array([len(p) for p in parts], dtype=np.int64)
         reps = np.ones(len(codes), dtype=np.int64)
@@ -193,4 +302,6 @@ class Vocabulary:
         firsts = np.repeat(ends[multi] - sizes, sizes)
         ranks = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
         out[firsts + ranks] = np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=int(sizes.sum()))
-        return out, np.concatenate(([0], ends))[bounds]
+        out_keys = np.repeat(keys, reps)
+        out_keys[firsts + ranks] = np.fromiter(chain.from_iterable(multi_keys), dtype=np.uint32, count=int(sizes.sum()))
+        return out, out_keys, np.concatenate(([0], ends))[bounds]

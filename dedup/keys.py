@@ -1,0 +1,197 @@
+"""Event keys: the words that tell one event from another written from the same formula.
+
+Two posts of one story may word things differently; two *different* events written
+from one template ("XX社区开展垃圾分类宣传活动") share the wording and differ in a few
+slots: the day, a count, an ordinal, the community, the person, the quoted title. An
+event key is a word that fills such a slot:
+
+* ``NUMBER``: a number (digits or Chinese numerals, compared by its digits): days,
+  years, counts, amounts, ordinals (第三次 / 第3次), anniversaries;
+* ``NAME``: a person, place or organisation: a dictionary place or organisation
+  (jieba ``ns``/``nt``/``nz``), a person's name (a dictionary name or an unknown word of
+  two or three characters starting with a common surname), another word the dictionary
+  does not know, or the word before a place suffix (…社区, …村, …街道, …镇: local names
+  are keys whether or not the dictionary knows them);
+* ``TITLE``: a quoted title (《…》), the whole event of a short notice
+  ("播发央视快评《…》").
+
+Keys of a byline or dateline (the clause of 记者, 通讯员, 电, 讯 …) are attribution, and the
+words of the posting account's own name are framing: neither is a key.
+
+:func:`key_conflicts` aligns two posts' word sequences and finds the *slots* where
+both posts have keys of one kind and they differ: short substitutions inside shared
+wording. Missing is not conflicting (a truncated copy lacks keys, a rewrite adds some),
+a long rewritten passage is not a slot, and two spellings of one key (2.2% / 2.2,
+two segmentations of one name) are one key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rapidfuzz.distance import Indel
+
+from dedup.specifics import chinese_number, specific_form
+
+if TYPE_CHECKING:
+    from dedup.features import Features
+
+__all__ = [
+    "ATTRIBUTION",
+    "NAME",
+    "NUMBER",
+    "PLACE_SUFFIXES",
+    "TITLE",
+    "Conflict",
+    "key_conflicts",
+    "word_key",
+]
+
+#: Key kinds.
+NUMBER = 1
+NAME = 2
+TITLE = 3
+
+#: Words after which the word before them names a place (…社区, …村 …).
+PLACE_SUFFIXES = frozenset(
+    {"社区", "村", "街道", "镇", "乡", "小区", "居委会", "村委会", "片区", "网格", "县", "区", "街", "苑", "村民委员会"}
+)
+#: Words marking a byline or dateline clause (attribution, not event).
+ATTRIBUTION = frozenset(
+    {"记者", "通讯员", "实习生", "摄影", "摄", "编辑", "责编", "作者", "供稿", "撰稿", "来源", "讯", "电", "报道", "图"}
+)
+# Dictionary tags of places, organisations and other proper nouns ("nr" is checked
+# apart: jieba's dictionary tags many common phrases nr, such as 广大群众).
+_PLACE_TAGS = frozenset({"ns", "nt", "nz", "nrt", "nrfg"})
+# Common Chinese surnames (the first character of a person's name).
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施"
+    "文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷"
+    "盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷"
+    "晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+# Characters an unknown word (one jieba's HMM glued) does not start or end with when it
+# is a name: grammar, counts and pronouns (余人, 而恒, 系口, 我妈, 之战, 已向).
+_NOT_NAME_EDGE = frozenset(
+    "之的了着过在和与及或而且也都就又还再更很最将把被让给对从自向于以为由因所但却则即其该此这那它他她我你们个"
+    "上下中里等有没不已曾会能可要应如若虽然另啊吧呢吗嘛哦系并乃仍均皆既亦才刚便只余多名位人次年月日号届期批轮"
+    "第每各本约近共达超一二两三四五六七八九十百千万亿"
+)
+_ALL_HAN = re.compile("^[\u4e00-\u9fff]+$")
+_NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
+
+#: A conflicting slot: the keys only the first post has there, and those only the second has.
+Conflict = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def _digits(word: str) -> str:
+    """Chinese numerals inside a word written with digits: 第三次 → 第3次, 三月 → 3月."""
+
+    def value(m: re.Match[str]) -> str:
+        number = chinese_number(m.group())
+        return str(number) if number is not None else m.group()
+
+    return _NUMERAL_RUN.sub(value, word)
+
+
+def word_key(word: str, tag: Callable[[str], str]) -> tuple[int, str] | None:
+    """The key kind and canonical form of one word, or ``None`` when it is no key.
+
+    A number's canonical form is its digits (and decimal point): 第三次, 3次 and 3 are
+    one key, and so are 2.2% and 2.2.
+
+    Examples
+    --------
+    >>> tags = {"北京": "ns", "开展": "v", "广大群众": "nr"}.get
+    >>> tag = lambda w: tags(w, "unk")
+    >>> words = ("十二", "第三次", "北京", "开展", "余人", "罗学军", "一位", "广大群众", "2.2%")
+    >>> [word_key(w, tag) for w in words]
+    [(1, '12'), (1, '3'), (2, '北京'), None, None, (2, '罗学军'), None, None, (1, '2.2')]
+    """
+    spec = specific_form(word, tag)
+    if spec is None:
+        return None
+    canonical = _digits(spec)
+    if any(ch.isdigit() for ch in canonical):
+        # 一 / 两 as an article (一位, 两个, 一次) is grammar; 第一次 and the digit 1 are not.
+        article = not word.startswith("第") and not any(ch.isdigit() for ch in word)
+        if article and "".join(_NUMERAL_RUN.findall(word)) in ("一", "两", "二"):
+            return None
+        digits = "".join(ch for ch in canonical if ch.isdigit() or ch == ".").strip(".")
+        return (NUMBER, digits.lstrip("0") or "0") if digits else None
+    if not _ALL_HAN.match(word) or word[0] in _NOT_NAME_EDGE or word[-1] in _NOT_NAME_EDGE:
+        return None
+    t = tag(word)
+    if t in _PLACE_TAGS or (t in ("nr", "unk") and 2 <= len(word) <= 3 and word[0] in _SURNAMES):
+        return NAME, word
+    if t == "unk" and len(word) >= 2:
+        return NAME, word
+    return None
+
+
+def key_conflicts(a: Features, b: Features, *, max_slot: int) -> list[Conflict]:
+    """The slots where both posts have event keys of one kind and they differ.
+
+    The word sequences are aligned (longest common subsequence). Between two shared
+    runs of at least two words, the words only ``a`` has and those only ``b`` has fill
+    one slot. A slot conflicts when both sides are at most ``max_slot`` words, both hold
+    keys of one kind, and those keys differ: numbers by their digits (in order), names
+    and titles by their text, one not containing the other (two segmentations of one
+    name are one key). Slots at either end of a sequence (a truncated copy, a dropped
+    lead) never conflict.
+
+    Returns
+    -------
+    list of (keys of a, keys of b)
+        The differing keys of each conflicting slot.
+    """
+    if not len(a.key_positions) or not len(b.key_positions):
+        return []
+    keys_a = _keys_by_position(a)
+    keys_b = _keys_by_position(b)
+    blocks = Indel.opcodes(a.sequence.tolist(), b.sequence.tolist()).as_matching_blocks()
+    out = []
+    prev_end_a = prev_end_b = prev_size = 0
+    for block in blocks:
+        gap_a, gap_b = (prev_end_a, block.a), (prev_end_b, block.b)
+        # A slot sits between two shared runs of at least two words each.
+        if prev_size >= 2 and block.size >= 2:
+            la, lb = gap_a[1] - gap_a[0], gap_b[1] - gap_b[0]
+            if 0 < la <= max_slot and 0 < lb <= max_slot:
+                found = _slot_conflict(keys_a, gap_a, keys_b, gap_b)
+                if found is not None:
+                    out.append(found)
+        prev_end_a, prev_end_b, prev_size = block.a + block.size, block.b + block.size, block.size
+    return out
+
+
+def _keys_by_position(f: Features) -> dict[int, tuple[int, str]]:
+    return dict(zip(f.key_positions.tolist(), zip(f.key_kinds.tolist(), f.key_words, strict=True), strict=True))
+
+
+def _slot_conflict(
+    keys_a: dict[int, tuple[int, str]],
+    gap_a: tuple[int, int],
+    keys_b: dict[int, tuple[int, str]],
+    gap_b: tuple[int, int],
+) -> Conflict | None:
+    in_a = [keys_a[p] for p in range(*gap_a) if p in keys_a]
+    in_b = [keys_b[p] for p in range(*gap_b) if p in keys_b]
+    if not in_a or not in_b:
+        return None
+    for kind in (NUMBER, NAME, TITLE):
+        wa = [w for k, w in in_a if k == kind]
+        wb = [w for k, w in in_b if k == kind]
+        if not wa or not wb:
+            continue
+        if kind == NUMBER:
+            differ = "".join(wa) != "".join(wb)
+        else:
+            ja, jb = "".join(wa), "".join(wb)
+            differ = ja not in jb and jb not in ja
+        if differ:
+            return tuple(w for w in wa if w not in wb), tuple(w for w in wb if w not in wa)
+    return None
