@@ -167,6 +167,11 @@ class Params:
         The longest substitution (in words, each side) between shared wording that is
         read as a template slot whose event keys must agree; longer differing passages
         are rewrites (:func:`~dedup.keys.key_conflicts`).
+    name_similarity : float
+        Two names filling one slot are one name when their characters are at least this
+        similar (RapidFuzz Indel, [0, 1]): segmentation variants, not another person.
+    title_similarity : float
+        The same for quoted titles (a word changed by an editor is the same title).
     story_window_days : float
         Posts of one story appear within this many days of each other; two posts (both
         times known) further apart are different events unless they are exact copies.
@@ -208,6 +213,8 @@ class Params:
     boilerplate_min_kept: float = 0.5
     min_sentence: int = 4
     max_slot_words: int = 6
+    name_similarity: float = 0.5
+    title_similarity: float = 0.75
     story_window_days: float = 30.0
     passage_cutoff: float = 70.0
     max_template_pairs: int = 1000

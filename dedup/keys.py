@@ -8,10 +8,10 @@ event key is a word that fills such a slot:
 * ``NUMBER``: a number (digits or Chinese numerals, compared by its digits): days,
   years, counts, amounts, ordinals (第三次 / 第3次), anniversaries;
 * ``NAME``: a person, place or organisation: a dictionary place or organisation
-  (jieba ``ns``/``nt``/``nz``), a person's name (a dictionary name or an unknown word of
-  two or three characters starting with a common surname), another word the dictionary
-  does not know, or the word before a place suffix (…社区, …村, …街道, …镇: local names
-  are keys whether or not the dictionary knows them);
+  (jieba ``ns``/``nt``), a person's name (a dictionary name or an unknown word of
+  two or three characters starting with a common surname), or the word before a place
+  suffix (…社区, …村, …街道, …镇: local names are keys whether or not the dictionary
+  knows them);
 * ``TITLE``: a quoted title (《…》), the whole event of a short notice
   ("播发央视快评《…》").
 
@@ -28,6 +28,7 @@ two segmentations of one name) are one key.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -61,10 +62,11 @@ PLACE_SUFFIXES = frozenset(
 #: Words marking a byline or dateline clause (attribution, not event).
 ATTRIBUTION = frozenset(
     {"记者", "通讯员", "实习生", "摄影", "摄", "编辑", "责编", "作者", "供稿", "撰稿", "来源", "讯", "电", "报道", "图"}
+    | {"日电", "日讯", "电讯", "报讯", "本报讯", "网讯"}  # jieba keeps a dateline's 5日电 as 5 + 日电
 )
-# Dictionary tags of places, organisations and other proper nouns ("nr" is checked
-# apart: jieba's dictionary tags many common phrases nr, such as 广大群众).
-_PLACE_TAGS = frozenset({"ns", "nt", "nz", "nrt", "nrfg"})
+# Dictionary tags of places and organisations ("nr" is checked apart: jieba's dictionary
+# tags many common phrases nr, such as 广大群众; "nz" holds idioms such as 新年伊始).
+_PLACE_TAGS = frozenset({"ns", "nt", "nrt", "nrfg"})
 # Common Chinese surnames (the first character of a person's name).
 _SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
@@ -110,7 +112,13 @@ def word_key(word: str, tag: Callable[[str], str]) -> tuple[int, str] | None:
     >>> words = ("十二", "第三次", "北京", "开展", "余人", "罗学军", "一位", "广大群众", "2.2%")
     >>> [word_key(w, tag) for w in words]
     [(1, '12'), (1, '3'), (2, '北京'), None, None, (2, '罗学军'), None, None, (1, '2.2')]
+    >>> word_key("000", tag)  # digits as written: a separator may split 2,000 into 2 and 000
+    (1, '000')
     """
+    if any("0" <= ch <= "9" for ch in word):
+        # Digits as written (specifics drop leading zeros: 7 00 would become 7 0).
+        digits = "".join(ch for ch in word if "0" <= ch <= "9" or ch == ".").strip(".")
+        return (NUMBER, digits) if digits else None
     spec = specific_form(word, tag)
     if spec is None:
         return None
@@ -121,27 +129,35 @@ def word_key(word: str, tag: Callable[[str], str]) -> tuple[int, str] | None:
         if article and "".join(_NUMERAL_RUN.findall(word)) in ("一", "两", "二"):
             return None
         digits = "".join(ch for ch in canonical if ch.isdigit() or ch == ".").strip(".")
-        return (NUMBER, digits.lstrip("0") or "0") if digits else None
+        return (NUMBER, digits) if digits else None
     if not _ALL_HAN.match(word) or word[0] in _NOT_NAME_EDGE or word[-1] in _NOT_NAME_EDGE:
         return None
     t = tag(word)
+    # Places and organisations from the dictionary, and people's names: a dictionary
+    # name or an unknown word shaped like one (a surname and one or two characters).
+    # Other unknown words are mostly what jieba's HMM glued at an edit (发微, 博称);
+    # local names the dictionary lacks are keys by their place suffix instead.
     if t in _PLACE_TAGS or (t in ("nr", "unk") and 2 <= len(word) <= 3 and word[0] in _SURNAMES):
-        return NAME, word
-    if t == "unk" and len(word) >= 2:
         return NAME, word
     return None
 
 
-def key_conflicts(a: Features, b: Features, *, max_slot: int) -> list[Conflict]:
+def key_conflicts(
+    a: Features, b: Features, *, max_slot: int, name_similarity: float = 0.5, title_similarity: float = 0.75
+) -> list[Conflict]:
     """The slots where both posts have event keys of one kind and they differ.
 
     The word sequences are aligned (longest common subsequence). Between two shared
-    runs of at least two words, the words only ``a`` has and those only ``b`` has fill
-    one slot. A slot conflicts when both sides are at most ``max_slot`` words, both hold
-    keys of one kind, and those keys differ: numbers by their digits (in order), names
-    and titles by their text, one not containing the other (two segmentations of one
-    name are one key). Slots at either end of a sequence (a truncated copy, a dropped
-    lead) never conflict.
+    runs holding at least three words together (or a shared run and the start or end
+    of both posts), the words only ``a`` has and those only ``b`` has fill one slot. A
+    slot conflicts when both sides are at most ``max_slot`` words, both hold keys of one
+    kind, and those keys differ: numbers by their digits in order (2,000 and 2000 agree,
+    and so do a year and its short form), names and titles by their text, when its
+    similarity (RapidFuzz Indel, in [0, 1]) is under ``name_similarity`` or
+    ``title_similarity`` (two segmentations of one name, a title with a word changed,
+    are one key). A truncated copy or a dropped lead leaves a long passage on one side,
+    not a slot; keys the other post has as often elsewhere moved (reordered
+    paragraphs) and do not conflict.
 
     Returns
     -------
@@ -152,20 +168,33 @@ def key_conflicts(a: Features, b: Features, *, max_slot: int) -> list[Conflict]:
         return []
     keys_a = _keys_by_position(a)
     keys_b = _keys_by_position(b)
+    count_a, count_b = Counter(keys_a.values()), Counter(keys_b.values())
+    # The matching blocks end with a zero-size block at the ends of both sequences.
     blocks = Indel.opcodes(a.sequence.tolist(), b.sequence.tolist()).as_matching_blocks()
     out = []
-    prev_end_a = prev_end_b = prev_size = 0
-    for block in blocks:
+    prev_end_a = prev_end_b = 0
+    prev_size = 2  # the start of both posts bounds a slot like a shared run
+    last = len(blocks) - 1
+    for n, block in enumerate(blocks):
         gap_a, gap_b = (prev_end_a, block.a), (prev_end_b, block.b)
-        # A slot sits between two shared runs of at least two words each.
-        if prev_size >= 2 and block.size >= 2:
+        # A slot sits between shared runs (or an end of both posts) holding at least
+        # three words between them: a form's slots may be one word apart (3月[1]日，[X]社区).
+        after = 2 if n == last else block.size
+        if prev_size >= 1 and after >= 1 and prev_size + after >= 3:
             la, lb = gap_a[1] - gap_a[0], gap_b[1] - gap_b[0]
             if 0 < la <= max_slot and 0 < lb <= max_slot:
-                found = _slot_conflict(keys_a, gap_a, keys_b, gap_b)
-                if found is not None:
+                found = _slot_conflict(keys_a, gap_a, keys_b, gap_b, name_similarity, title_similarity)
+                # Keys the other post has as often elsewhere moved (paragraphs reordered).
+                if found is not None and not (
+                    _moved(found[0], count_a, count_b) and _moved(found[1], count_b, count_a)
+                ):
                     out.append(found)
         prev_end_a, prev_end_b, prev_size = block.a + block.size, block.b + block.size, block.size
     return out
+
+
+def _moved(words: tuple[str, ...], mine: Counter[tuple[int, str]], other: Counter[tuple[int, str]]) -> bool:
+    return all(other[key] >= n for key, n in mine.items() if key[1] in words)
 
 
 def _keys_by_position(f: Features) -> dict[int, tuple[int, str]]:
@@ -177,6 +206,8 @@ def _slot_conflict(
     gap_a: tuple[int, int],
     keys_b: dict[int, tuple[int, str]],
     gap_b: tuple[int, int],
+    name_similarity: float,
+    title_similarity: float,
 ) -> Conflict | None:
     in_a = [keys_a[p] for p in range(*gap_a) if p in keys_a]
     in_b = [keys_b[p] for p in range(*gap_b) if p in keys_b]
@@ -187,11 +218,15 @@ def _slot_conflict(
         wb = [w for k, w in in_b if k == kind]
         if not wa or not wb:
             continue
+        ja, jb = "".join(dict.fromkeys(wa)), "".join(dict.fromkeys(wb))
         if kind == NUMBER:
-            differ = "".join(wa) != "".join(wb)
+            da, db = "".join(wa).lstrip("0"), "".join(wb).lstrip("0")
+            # A year and its short form (1980年代 / 80年代) are one number.
+            short, long_ = sorted((da, db), key=len)
+            differ = da != db and not (len(long_) == 4 and len(short) == 2 and long_.endswith(short))
         else:
-            ja, jb = "".join(wa), "".join(wb)
-            differ = ja not in jb and jb not in ja
+            least = name_similarity if kind == NAME else title_similarity
+            differ = ja not in jb and jb not in ja and Indel.normalized_similarity(ja, jb) < least
         if differ:
             return tuple(w for w in wa if w not in wb), tuple(w for w in wb if w not in wa)
     return None

@@ -65,6 +65,8 @@ _PUNCT = 4  # punctuation: ends a clause
 _OPEN = 8  # 《
 _CLOSE = 16  # 》
 _PLACE_NAMEABLE = 32  # a word that can name a place before a suffix (Chinese, not a verb or particle)
+# A clause holding an attribution marker is a byline or dateline when it is this short (tokens).
+_BYLINE_TOKENS = 16
 _NOT_PLACE_TAGS = frozenset({"v", "vn", "vd", "p", "c", "u", "uj", "ul", "d", "r", "m", "q", "f", "a", "ad", "t"})
 _HAN = re.compile("^[\u4e00-\u9fff]+$")
 
@@ -281,7 +283,10 @@ class Vocabulary:
                     lo -= 1
                 while hi + 1 < last and not roles[hi + 1] & _PUNCT and codes[hi + 1] != _NEWLINE:
                     hi += 1
-                keys[lo : hi + 1] = 0
+                if hi - lo < _BYLINE_TOKENS:
+                    keys[lo : hi + 1] = 0  # a byline or dateline: (记者 张三), 新华社北京3月5日电
+                else:
+                    keys[at : at + 3] = 0  # a marker inside a sentence: the name right after it
         return keys
 
     def _expand(
