@@ -34,7 +34,11 @@ __all__ = ["Judged", "batch_of", "load_judged", "main", "merged_pairs", "table"]
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PAIRS = HERE / "real_pairs.csv"
-DEFAULT_CORPUS = ("../shared/corpus/xwlb.jsonl.gz", "../shared/corpus/inews.jsonl.gz", "../shared/corpus/sina2018.jsonl.gz")
+DEFAULT_CORPUS = (
+    "../shared/corpus/xwlb.jsonl.gz",
+    "../shared/corpus/inews.jsonl.gz",
+    "../shared/corpus/sina2018.jsonl.gz",
+)
 RESULTS = HERE / "results"
 JACCARD_SPLIT = 0.3
 

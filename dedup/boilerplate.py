@@ -32,6 +32,7 @@ __all__ = [
     "plan_changes",
     "post_keys",
     "sentence_key",
+    "sentence_run",
     "split_sentences",
     "strip_keys",
 ]
@@ -69,6 +70,23 @@ def sentence_key(sentence: str) -> int:
 #: What learning needs to know of one post: a key of the whole body (identical posts of
 #: an account count once) and the keys of its sentences.
 PostKeys = tuple[int, frozenset[int]]
+
+
+def sentence_run(body: str, *, min_sentence: int = _DEFAULT.min_sentence) -> tuple[list[int], list[int]]:
+    """The keys and lengths (characters) of a body's sentences, in order, repeats included.
+
+    Examples
+    --------
+    >>> keys, sizes = sentence_run("新闻一的正文.本号编辑部出品.")
+    >>> len(keys), sizes
+    (2, [7, 8])
+    """
+    keys, sizes = [], []
+    for s in split_sentences(body):
+        if len(s) >= min_sentence:
+            keys.append(sentence_key(s))
+            sizes.append(len(s))
+    return keys, sizes
 
 
 def post_keys(body: str, *, min_sentence: int = _DEFAULT.min_sentence) -> PostKeys:

@@ -163,6 +163,9 @@ class Params:
         post is left whole: the account posted near copies of one article).
     min_sentence : int
         Sentences shorter than this many characters are never learned as boilerplate.
+    chrome_min_posts : int
+        Page chrome (:mod:`dedup.chrome`): a sentence recurring in at least this many
+        distinct posts, as a small part of most of them, is chrome; 0 learns none.
     max_slot_words : int
         The longest substitution (in words, each side) between shared wording that is
         read as a template slot whose event keys must agree; longer differing passages
@@ -212,6 +215,7 @@ class Params:
     boilerplate_min_share: float = 0.05
     boilerplate_min_kept: float = 0.5
     min_sentence: int = 4
+    chrome_min_posts: int = 5
     max_slot_words: int = 6
     name_similarity: float = 0.5
     title_similarity: float = 0.75
@@ -229,7 +233,7 @@ class Params:
             elif f.type == "float":
                 _check_range(f"params.{f.name}", value, 0.0, 1.0)
             else:
-                _check_int(f"params.{f.name}", value, 1 if f.name != "min_specifics" else 0)
+                _check_int(f"params.{f.name}", value, 0 if f.name in ("min_specifics", "chrome_min_posts") else 1)
         _check_int("params.lead_perm", self.lead_perm, 4, 1024)
 
 

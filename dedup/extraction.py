@@ -24,7 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.arrays import edges_of
-from dedup.boilerplate import AccountBoilerplate, post_keys
+from dedup.boilerplate import AccountBoilerplate, sentence_key, sentence_run
+from dedup.chrome import ChromeModel, PostSentences, learn_chrome
 from dedup.columns import FeatureColumns
 from dedup.config import DedupConfig
 from dedup.features import FeatureExtractor, Features
@@ -80,20 +81,32 @@ class NormalizedChunk:
     body_keys: NDArray[np.uint64]
     keys: NDArray[np.uint64]  # sorted distinct sentence keys of each post, one after another
     key_bounds: NDArray[np.int64]
+    run_keys: NDArray[np.uint64]  # every post's sentence keys in order (repeats included)
+    run_sizes: NDArray[np.int64]  # their lengths in characters
+    run_bounds: NDArray[np.int64]
+    lengths: NDArray[np.int64]  # body lengths in characters
 
     @staticmethod
     def build(fx: FeatureExtractor, articles: Sequence[Article]) -> NormalizedChunk:
         """Normalize ``articles`` and compute every post's boilerplate keys."""
         titles, encoded, body_keys, keys, key_sizes = [], [], [], [], []
+        run_keys: list[int] = []
+        run_sizes: list[int] = []
+        run_counts, lengths = [], []
         min_sentence = fx.config.params.min_sentence
         for a in articles:
             title, body = fx.normalize(a)
-            body_key, sentence_keys = post_keys(body, min_sentence=min_sentence)
+            ordered, sizes = sentence_run(body, min_sentence=min_sentence)
+            sentence_keys = sorted(set(ordered))
             titles.append(title)
             encoded.append(body.encode("utf-8", "surrogatepass"))
-            body_keys.append(body_key)
-            keys.extend(sorted(sentence_keys))
+            body_keys.append(sentence_key(body))
+            keys.extend(sentence_keys)
             key_sizes.append(len(sentence_keys))
+            run_keys.extend(ordered)
+            run_sizes.extend(sizes)
+            run_counts.append(len(ordered))
+            lengths.append(len(body))
         return NormalizedChunk(
             titles=titles,
             blob=b"".join(encoded),
@@ -101,6 +114,10 @@ class NormalizedChunk:
             body_keys=np.array(body_keys, dtype=np.uint64),
             keys=np.array(keys, dtype=np.uint64),
             key_bounds=edges_of(key_sizes),
+            run_keys=np.array(run_keys, dtype=np.uint64),
+            run_sizes=np.array(run_sizes, dtype=np.int64),
+            run_bounds=edges_of(run_counts),
+            lengths=np.array(lengths, dtype=np.int64),
         )
 
     def bodies(self) -> list[str]:
@@ -137,11 +154,16 @@ class CopyPlan:
     touched: NDArray[np.bool_]
     source: NDArray[np.int64]
     is_source: NDArray[np.bool_]
+    chrome: ChromeModel | None = None
+    chromed: NDArray[np.bool_] | None = None  # posts carrying chrome
 
     def part(self, start: int, end: int) -> CopyPlan:
         """The plan of positions ``start:end``."""
         a, b = start - self.start, end - self.start
-        return CopyPlan(start, self.boilerplate, self.touched[a:b], self.source[a:b], self.is_source[a:b])
+        chromed = self.chromed[a:b] if self.chromed is not None else None
+        return CopyPlan(
+            start, self.boilerplate, self.touched[a:b], self.source[a:b], self.is_source[a:b], self.chrome, chromed
+        )
 
 
 def plan_copies(
@@ -184,6 +206,9 @@ def _chunk_features(
 ) -> tuple[list[Features], dict[int, tuple[str, ...]]]:
     """Features of one chunk (copies left without body features, see :func:`_complete_copies`)."""
     bodies = chunk.bodies()
+    if plan.chrome is not None and plan.chromed is not None:
+        strip_chrome = plan.chrome.strip
+        bodies = [strip_chrome(body) if on else body for body, on in zip(bodies, plan.chromed.tolist(), strict=True)]
     if plan.boilerplate is not None:
         strip = plan.boilerplate.strip
         touched = plan.touched.tolist()
@@ -329,7 +354,31 @@ def extract_batch(
         # sentences need not be hashed again.
         touched = learned.touching(accounts, keys, key_bounds)
         del body_keys, keys, key_bounds
+    chrome = None
+    chromed = None
+    if config.params.chrome_min_posts:
+        chrome = learn_chrome(
+            PostSentences(
+                body_keys=np.concatenate([c.body_keys for c in chunks]) if chunks else np.zeros(0, np.uint64),
+                lengths=np.concatenate([c.lengths for c in chunks]) if chunks else np.zeros(0, np.int64),
+                keys=np.concatenate([c.run_keys for c in chunks]) if chunks else np.zeros(0, np.uint64),
+                sizes=np.concatenate([c.run_sizes for c in chunks]) if chunks else np.zeros(0, np.int64),
+                bounds=_joined_bounds([c.run_bounds for c in chunks]),
+            ),
+            min_posts=config.params.chrome_min_posts,
+        )
+        if len(chrome):
+            _, keys_all, key_bounds_all = NormalizedChunk.keys_of(chunks)
+            hit = np.isin(keys_all, chrome.keys)
+            owner = np.repeat(np.arange(n), np.diff(key_bounds_all))
+            chromed = np.zeros(n, dtype=bool)
+            chromed[owner[hit]] = True
+            touched = [bool(t) or bool(c) for t, c in zip(touched or [False] * n, chromed.tolist(), strict=True)]
+        else:
+            chrome = None
     plan = plan_copies(chunks, accounts, learned, touched)
+    if chrome is not None:
+        plan = replace(plan, chrome=chrome, chromed=chromed)
     del accounts, touched
     out: list[Features] = []
     signed: list[Signatures] = [sign([], config)]
@@ -364,3 +413,13 @@ def extract_batch(
 def _names(articles: Sequence[Article], block: FeatureColumns) -> tuple[list[str], list[str]]:
     part = articles[block.start : block.start + len(block)]
     return [a.id for a in part], [a.account for a in part]
+
+
+def _joined_bounds(parts: Sequence[NDArray[np.int64]]) -> NDArray[np.int64]:
+    """Bounds of consecutive parts' ranges, joined into one array."""
+    out = [np.zeros(1, dtype=np.int64)]
+    shift = 0
+    for bounds in parts:
+        out.append(bounds[1:] + shift)
+        shift += int(bounds[-1])
+    return np.concatenate(out)

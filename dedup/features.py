@@ -41,18 +41,12 @@ def body_hash(body: str) -> bytes:
     return hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def _keys(
-    enc: Encoded, lo: int, hi: int, account_words: frozenset[str]
-) -> tuple[NDArray[np.uint32], NDArray[np.uint8], tuple[str, ...]]:
+def _keys(enc: Encoded, lo: int, hi: int) -> tuple[NDArray[np.uint32], NDArray[np.uint8], tuple[str, ...]]:
     """The event keys of words ``lo:hi`` of ``enc``: positions, kinds and texts."""
     ids = enc.keys[lo:hi]
     at = np.flatnonzero(ids)
     table = enc.key_table
     found = [table[k] for k in ids[at].tolist()]
-    keep = [kind != 0 and text not in account_words for kind, text in found]
-    if not all(keep):
-        at = at[np.asarray(keep, dtype=bool)]
-        found = [key for key, ok in zip(found, keep, strict=True) if ok]
     return (
         at.astype(np.uint32),
         np.array([kind for kind, _ in found], dtype=np.uint8),
@@ -135,7 +129,7 @@ class Features:
     key_positions : ndarray of uint32
         The event keys of the body (:mod:`dedup.keys`): positions in ``sequence`` of
         the words that fill a slot of the event (numbers, names, local places, quoted
-        titles); the account's own name is never a key.
+        titles).
     key_kinds : ndarray of uint8
         Their kinds (:data:`~dedup.keys.NUMBER`, :data:`~dedup.keys.NAME`,
         :data:`~dedup.keys.TITLE`).
@@ -361,7 +355,7 @@ class FeatureExtractor:
         for k, (article, body) in enumerate(zip(articles, bodies, strict=True)):
             lo, hi = edges[k], edges[k + 1]
             words = words_all[lo:hi]
-            key_positions, key_kinds, key_words = _keys(enc, lo, hi, self.account_words(article.account))
+            key_positions, key_kinds, key_words = _keys(enc, lo, hi)
             specifics = enc.specifics[k] | enc.specifics[n + k]
             specifics -= self.account_words(article.account)
             paragraphs, paragraph_bounds = _paragraph_leads(

@@ -15,8 +15,8 @@ event key is a word that fills such a slot:
 * ``TITLE``: a quoted title (《…》), the whole event of a short notice
   ("播发央视快评《…》").
 
-Keys of a byline or dateline (the clause of 记者, 通讯员, 电, 讯 …) are attribution, and the
-words of the posting account's own name are framing: neither is a key.
+Keys of a byline or dateline (the clause of 记者, 通讯员, 电, 讯 …) are attribution, and words
+of either post's account name are framing (长沙县民政局高度重视…): neither conflicts.
 
 :func:`key_conflicts` aligns two posts' word sequences and finds the *slots* where
 both posts have keys of one kind and they differ: short substitutions inside shared
@@ -162,12 +162,21 @@ def key_conflicts(
     Returns
     -------
     list of (keys of a, keys of b)
-        The differing keys of each conflicting slot.
+        The differing keys of each conflicting slot; symmetric (the same slots, sides
+        swapped, for ``key_conflicts(b, a)``).
     """
     if not len(a.key_positions) or not len(b.key_positions):
         return []
-    keys_a = _keys_by_position(a)
-    keys_b = _keys_by_position(b)
+    if (b.body_hash, b.id) < (a.body_hash, a.id):
+        # One alignment for the pair whatever its order (an LCS is not unique).
+        swapped = key_conflicts(
+            b, a, max_slot=max_slot, name_similarity=name_similarity, title_similarity=title_similarity
+        )
+        return [(kb, ka) for ka, kb in swapped]
+    # Words of either post's account name are framing (长沙县民政局高度重视), not keys.
+    accounts = [x for x in (a.account, b.account) if x]
+    keys_a = _keys_by_position(a, accounts)
+    keys_b = _keys_by_position(b, accounts)
     count_a, count_b = Counter(keys_a.values()), Counter(keys_b.values())
     # The matching blocks end with a zero-size block at the ends of both sequences.
     blocks = Indel.opcodes(a.sequence.tolist(), b.sequence.tolist()).as_matching_blocks()
@@ -197,8 +206,9 @@ def _moved(words: tuple[str, ...], mine: Counter[tuple[int, str]], other: Counte
     return all(other[key] >= n for key, n in mine.items() if key[1] in words)
 
 
-def _keys_by_position(f: Features) -> dict[int, tuple[int, str]]:
-    return dict(zip(f.key_positions.tolist(), zip(f.key_kinds.tolist(), f.key_words, strict=True), strict=True))
+def _keys_by_position(f: Features, accounts: list[str]) -> dict[int, tuple[int, str]]:
+    keys = zip(f.key_positions.tolist(), zip(f.key_kinds.tolist(), f.key_words, strict=True), strict=True)
+    return {at: key for at, key in keys if not any(key[1] in account for account in accounts)}
 
 
 def _slot_conflict(
