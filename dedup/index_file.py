@@ -448,10 +448,11 @@ def _post_arrays(reader: _Reader, n: int, width: str) -> dict[str, NDArray[Any]]
         "published": reader.array("published", "float64", (n,)),
         "body_hash": reader.array("body_hash", "uint8", (n, 16)),
         "body_key": reader.array("body_key", "uint64", (n,)),
+        "body_length": reader.array("body_length", "int64", (n,)),
         "flags": reader.array("flags", "uint8", (n,)),
     }
     ragged = [("id", "uint8"), ("account", "uint8"), ("specifics", "uint8"), ("key_words", "uint8")]
-    ragged += [("sentences", "uint64"), ("doc", "uint8")]
+    ragged += [("sentences", "uint64"), ("sentence_sizes", "int64"), ("doc", "uint8")]
     ragged += [(name, dtype or width) for name, dtype in RAGGED_FIELDS]
     for name, dtype in ragged:
         offsets = reader.array(name + "_offsets", "int64", (n + 1,))

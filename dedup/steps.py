@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from dedup.boilerplate import post_keys, strip_keys
+from dedup.boilerplate import sentence_key, sentence_run, strip_keys
+from dedup.chrome import BodyRun, ChromeModel
 from dedup.cluster import Link
 from dedup.config import DedupConfig
 from dedup.exceptions import DuplicateIdError, InputError
@@ -34,8 +35,6 @@ from dedup.models import Article, time_key
 if TYPE_CHECKING:
     from dedup.features import FeatureExtractor, Features
     from dedup.verify import Verdict
-
-_EMPTY_U64: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
 
 __all__ = [
     "Prepared",
@@ -113,6 +112,10 @@ class Prepared:
         account count once when learning).
     sentences : ndarray of uint64
         Sorted distinct keys of the body's sentences.
+    sizes : ndarray of int64
+        Their lengths in characters (the longest occurrence).
+    length : int
+        Characters of the normalized body.
     sensitive : bool
         The body changes when its sentences are re-joined (:func:`~dedup.boilerplate.strip_keys`
         with nothing learned), which happens once its account has learned boilerplate.
@@ -123,28 +126,48 @@ class Prepared:
     body: str
     body_key: int
     sentences: NDArray[np.uint64]
+    sizes: NDArray[np.int64]
+    length: int
     sensitive: bool
 
-    def stripped(self, learned: set[int] | None, *, min_kept: float) -> str:
-        """The body with ``learned`` sentence keys removed (``None``: account learned nothing)."""
+    def run(self) -> BodyRun:
+        """The body as page chrome sees it (:mod:`dedup.chrome`)."""
+        return BodyRun(self.body_key, self.sentences, self.sizes, self.length)
+
+    def stripped(self, chrome: ChromeModel | None, learned: set[int] | None, *, min_kept: float) -> str:
+        """The body without page chrome, then without its account's ``learned`` sentence keys.
+
+        ``learned`` is ``None`` when the account learned nothing; the chrome is stripped
+        only from a body that carries some (as :func:`~dedup.extraction.extract_batch` does).
+        """
+        body = self.body
+        if chrome is not None and chrome.touches(self.sentences):
+            body = chrome.strip(body)
         if learned is None:
-            return self.body
-        return strip_keys(self.body, learned, min_kept=min_kept)
+            return body
+        return strip_keys(body, learned, min_kept=min_kept)
 
 
 def prepare(extractor: FeatureExtractor, article: Article) -> Prepared:
-    """Normalize a post and compute its boilerplate keys.
-
-    Posts without an account (or with learning off) learn nothing, so their keys are
-    not computed.
-    """
+    """Normalize a post and compute the keys learned boilerplate and page chrome need of it."""
     config = extractor.config
     title, body = extractor.normalize(article)
-    if not (config.learn_boilerplate and article.account):
-        return Prepared(article, title, body, 0, _EMPTY_U64, False)
-    body_key, keys = post_keys(body, min_sentence=config.params.min_sentence)
+    keys, sizes = sentence_run(body, min_sentence=config.params.min_sentence)
+    longest: dict[int, int] = {}
+    for k, z in zip(keys, sizes, strict=True):
+        longest[k] = max(z, longest.get(k, 0))
+    distinct = sorted(longest)
     sensitive = strip_keys(body, (), min_kept=config.params.boilerplate_min_kept) != body
-    return Prepared(article, title, body, body_key, np.array(sorted(keys), dtype=np.uint64), sensitive)
+    return Prepared(
+        article,
+        title,
+        body,
+        sentence_key(body),
+        np.array(distinct, dtype=np.uint64),
+        np.array([longest[k] for k in distinct], dtype=np.int64),
+        len(body),
+        sensitive,
+    )
 
 
 def is_comparable(features: Features, config: DedupConfig) -> bool:
