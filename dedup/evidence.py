@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import replace
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from dedup.config import NormalizeConfig
+from dedup.features import Features
 from dedup.models import Evidence
 from dedup.normalize import NormalizedText, canonical_characters, normalize_text, normalize_with_offsets
+from dedup.verify import Verdict
 
-__all__ = ["Passages", "build_evidence", "find_shared_passages", "shared_passages", "specific_order"]
+__all__ = ["Passages", "build_evidence", "decisive", "find_shared_passages", "shared_passages", "specific_order"]
 
 
 # A sentence runs to a sentence-final mark; a "." followed by a digit is a decimal point.
@@ -210,4 +213,16 @@ def build_evidence(
         shared_specifics=tuple(sorted(specifics_a & specifics_b, key=specific_order)),
         only_a=tuple(sorted(specifics_a - specifics_b, key=specific_order)),
         only_b=tuple(sorted(specifics_b - specifics_a, key=specific_order)),
+    )
+
+
+def decisive(evidence: Evidence, verdict: Verdict, a: Features, b: Features) -> Evidence:
+    """``evidence`` with what decided ``verdict`` between ``a`` and ``b``: conflicting keys, the time apart."""
+    days = None
+    if verdict.apart:
+        days = int(abs(a.published - b.published) // 86400)
+    return replace(
+        evidence,
+        conflicts=tuple(("、".join(ka), "、".join(kb)) for ka, kb in verdict.conflicts),
+        days_apart=days,
     )

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from dedup.config import DedupConfig, record_differences
-from dedup.evidence import Passages, build_evidence
+from dedup.evidence import Passages, build_evidence, decisive
 from dedup.exceptions import ConfigError, DuplicateIdError, IndexConnectionError, IndexFileError, UnknownIdError
 from dedup.index_file import IndexFile, locked, manifest, validate_manifest, write_index
 from dedup.index_posts import Changes, PostMaker
@@ -565,6 +565,7 @@ class DedupIndex:
                     other.features.specifics,
                     score_cutoff=cfg.params.passage_cutoff,
                 )
+                ev = decisive(ev, v, mine.features, other.features)
             assert v.kind is not None
             out.append(IndexMatch(id=other.id, score=v.score, kind=v.kind, account=other.account, evidence=ev))
         return out

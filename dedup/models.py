@@ -116,12 +116,21 @@ class Evidence:
     only_a, only_b : tuple of str
         Specifics found in one post and not the other. When both are non-empty they
         are the conflicting specifics that make a template pair.
+    conflicts : tuple of (str, str)
+        The event keys that differ in one slot of the shared wording, as ``(keys of a,
+        keys of b)`` joined by ``、`` (:func:`dedup.keys.key_conflicts`): another day,
+        count, name or title there makes another event.
+    days_apart : int or None
+        Whole days between the two publication times, when they are further apart
+        than one story's posts appear (``params.story_window_days``); else ``None``.
     """
 
     shared: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
     shared_specifics: tuple[str, ...] = ()
     only_a: tuple[str, ...] = ()
     only_b: tuple[str, ...] = ()
+    conflicts: tuple[tuple[str, str], ...] = ()
+    days_apart: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -130,7 +139,20 @@ class Evidence:
             "shared_specifics": list(self.shared_specifics),
             "only_a": list(self.only_a),
             "only_b": list(self.only_b),
+            "conflicts": [list(c) for c in self.conflicts],
+            "days_apart": self.days_apart,
         }
+
+    @property
+    def reason(self) -> str | None:
+        """What sets a template pair apart, in a few words (``None``: nothing decisive)."""
+        if self.conflicts:
+            return "; ".join(f"{a} / {b}" for a, b in self.conflicts[:3])
+        if self.days_apart is not None:
+            return f"published {self.days_apart} days apart"
+        if self.only_a or self.only_b:
+            return f"{'、'.join(self.only_a[:4]) or '-'} / {'、'.join(self.only_b[:4]) or '-'}"
+        return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

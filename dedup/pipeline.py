@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from dedup.cluster import Link, cluster_pairs
 from dedup.config import DedupConfig, NormalizeConfig
-from dedup.evidence import Passages, build_evidence
+from dedup.evidence import Passages, build_evidence, decisive
 from dedup.extraction import Execution, ProgressCallback, extract_batch
 from dedup.features import FeatureExtractor, Features
 from dedup.lsh import BandKeys, candidate_pairs
@@ -257,7 +257,10 @@ class Deduplicator:
         def pair(i: int, j: int) -> PairMatch:
             v = verdicts.found[(i, j)]
             assert v.kind is not None
-            return PairMatch(a=batch[i].id, b=batch[j].id, score=v.score, kind=v.kind, evidence=evidence.get((i, j)))
+            ev = evidence.get((i, j))
+            if ev is not None:
+                ev = decisive(ev, v, feats[i], feats[j])
+            return PairMatch(a=batch[i].id, b=batch[j].id, score=v.score, kind=v.kind, evidence=ev)
 
         stories = self._stories(batch, groups, inside, pair)
         summary = Summary(

@@ -211,10 +211,9 @@ def _table(result: DedupResult) -> str:
         lines.append(f"Template pairs (same wording, different specifics; not merged): {len(result.template_pairs)}")
         for pair in shown:
             detail = ""
-            if pair.evidence is not None and (pair.evidence.only_a or pair.evidence.only_b):
-                a_side = "、".join(pair.evidence.only_a[:4]) or "-"
-                b_side = "、".join(pair.evidence.only_b[:4]) or "-"
-                detail = _line(f"  {a_side} / {b_side}")
+            reason = pair.evidence.reason if pair.evidence is not None else None
+            if reason:
+                detail = _line(f"  {reason}")
             lines.append(f"  {_line(pair.a)} ~ {_line(pair.b)}  {pair.score:.2f}{detail}")
         if len(result.template_pairs) > len(shown):
             lines.append(f"  ... and {len(result.template_pairs) - len(shown)} more (see --format json)")

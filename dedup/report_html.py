@@ -199,8 +199,12 @@ def report_data(
     for s in stats:
         builder.account(s.account)
     stories = [_story_data(story, builder, pair_limit) for story in result.stories]
+    # A template row ends with what sets the pair apart (conflicting keys, time apart).
     templates = [
-        _row(builder.post(pair.a), builder.post(pair.b), pair, builder.shared(pair.a, pair.b, pair.evidence))
+        [
+            *_row(builder.post(pair.a), builder.post(pair.b), pair, builder.shared(pair.a, pair.b, pair.evidence)),
+            pair.evidence.reason if pair.evidence is not None else None,
+        ]
         for pair in result.template_pairs
     ]
     summary = result.summary

@@ -169,7 +169,19 @@ def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
     )
     # Event keys: the same wording with another day, count, name or title in one of its
     # slots is another event, however similar the rest (a veto, not a share).
-    conflicts = tuple(key_conflicts(a, b, max_slot=p.max_slot_words)) if score >= threshold * p.support_factor else ()
+    conflicts = (
+        tuple(
+            key_conflicts(
+                a,
+                b,
+                max_slot=p.max_slot_words,
+                name_similarity=p.name_similarity,
+                title_similarity=p.title_similarity,
+            )
+        )
+        if score >= threshold * p.support_factor
+        else ()
+    )
     apart = _published_apart(a, b, p)
     kind: MatchKind | None = None
     if score >= threshold:

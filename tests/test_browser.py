@@ -258,7 +258,14 @@ def test_report_dom(chromium: str, report: Path, result: DedupResult, batch: lis
     for node, row in zip(templates, data["templates"], strict=False):
         (view,) = node.by_class("pair-view", "div")
         check_pair_view(view, posts[row[0]], posts[row[1]], row)
+        if row[5]:  # what sets the pair apart, as the pair's evidence says
+            assert "differ in " + row[5] in node.text()
     assert sum(len(n.by_class("conflict", "mark")) for n in templates) > 0
+    reasons = {(p.a, p.b): p.evidence.reason for p in result.template_pairs if p.evidence is not None}
+    assert [row[5] for row in data["templates"]] == [
+        reasons.get((posts[row[0]][0], posts[row[1]][0])) for row in data["templates"]
+    ]
+    assert any(row[5] for row in data["templates"])
 
     # account matrix: every shown pair of accounts has a cell with its shared-story count
     stats = account_stats(batch, result)

@@ -11,7 +11,7 @@
  *                code-point offsets into each post's text; score null = pair not verified directly.
  * The specifics two posts share, and those only one has, are derived from the posts' lists
  * (as dedup.verify.build_evidence derives them from the same per-post sets).
- *   templates[]  evidence rows over post indices.
+ *   templates[]  evidence rows over post indices, then what sets the pair apart (or null).
  * Everything from the data goes into the page through textContent, never as HTML.
  */
 (function () {
@@ -455,7 +455,7 @@
       details.addEventListener("toggle", () => { if (details.open) build(); });
       if (st.open) { build(); details.open = true; }
       const sa = a[6], sb = b[6];
-      const differ = sa && sb ? (sa.filter((x) => !sb.includes(x)).slice(0, 4).join("、") || "-") + " / " + (sb.filter((x) => !sa.includes(x)).slice(0, 4).join("、") || "-") : "";
+      const differ = row[5] ? row[5] : sa && sb ? (sa.filter((x) => !sb.includes(x)).slice(0, 4).join("、") || "-") + " / " + (sb.filter((x) => !sa.includes(x)).slice(0, 4).join("、") || "-") : "";
       box.append(h("div", { cls: "template" }, [
         h("div", {}, [h("b", { text: a[4] || a[0] }), h("span", { cls: "muted", text: " (" + accName(a[1]) + ", " + a[0] + ")" }),
           " ~ ", h("b", { text: b[4] || b[0] }), h("span", { cls: "muted", text: " (" + accName(b[1]) + ", " + b[0] + ")" })]),
