@@ -13,11 +13,11 @@ from dataclasses import replace
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from dedup.config import NormalizeConfig
+from dedup.config import NormalizeConfig, Params
 from dedup.features import Features
 from dedup.models import Evidence
 from dedup.normalize import NormalizedText, canonical_characters, normalize_text, normalize_with_offsets
-from dedup.verify import Verdict
+from dedup.verify import Verdict, slot_conflicts
 
 __all__ = ["Passages", "build_evidence", "decisive", "find_shared_passages", "shared_passages", "specific_order"]
 
@@ -216,13 +216,11 @@ def build_evidence(
     )
 
 
-def decisive(evidence: Evidence, verdict: Verdict, a: Features, b: Features) -> Evidence:
-    """``evidence`` with what decided ``verdict`` between ``a`` and ``b``: conflicting keys, the time apart."""
-    days = None
-    if verdict.apart:
-        days = int(abs(a.published - b.published) // 86400)
-    return replace(
-        evidence,
-        conflicts=tuple(("、".join(ka), "、".join(kb)) for ka, kb in verdict.conflicts),
-        days_apart=days,
-    )
+def decisive(evidence: Evidence, verdict: Verdict, a: Features, b: Features, params: Params) -> Evidence:
+    """``evidence`` with what sets ``a`` and ``b`` apart (a template pair): conflicting keys, the time apart."""
+    if verdict.kind != "template":
+        return evidence
+    days = int(abs(a.published - b.published) // 86400) if verdict.apart else None
+    # The verdict skips the alignment when another signal already decided: look again.
+    conflicts = verdict.conflicts or slot_conflicts(a, b, params)
+    return replace(evidence, conflicts=tuple(("、".join(ka), "、".join(kb)) for ka, kb in conflicts), days_apart=days)

@@ -565,7 +565,7 @@ class DedupIndex:
                     other.features.specifics,
                     score_cutoff=cfg.params.passage_cutoff,
                 )
-                ev = decisive(ev, v, mine.features, other.features)
+                ev = decisive(ev, v, mine.features, other.features, cfg.params)
             assert v.kind is not None
             out.append(IndexMatch(id=other.id, score=v.score, kind=v.kind, account=other.account, evidence=ev))
         return out

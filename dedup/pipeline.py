@@ -259,7 +259,7 @@ class Deduplicator:
             assert v.kind is not None
             ev = evidence.get((i, j))
             if ev is not None:
-                ev = decisive(ev, v, feats[i], feats[j])
+                ev = decisive(ev, v, feats[i], feats[j], cfg.params)
             return PairMatch(a=batch[i].id, b=batch[j].id, score=v.score, kind=v.kind, evidence=ev)
 
         stories = self._stories(batch, groups, inside, pair)
