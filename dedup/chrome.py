@@ -7,24 +7,29 @@ boilerplate (:mod:`dedup.boilerplate`) does not see it, and two unrelated pages 
 share it look alike.
 
 A story copied to many accounts recurs too. What tells the two apart is what surrounds
-the recurring text. Sentences that recur in exactly the same posts form one *block*
-(a copied story's sentences, a two-sentence disclaimer). A copied story's block is
-most of each post that carries it; a chrome block is a small part of most posts that
-carry it, beside content that differs from post to post. So a sentence is chrome when
-it recurs in at least ``min_posts`` distinct posts and, in at least half of them, its
-block is at most half of the post. Identical posts count once.
+the recurring text: chrome sits beside content that differs from post to post, a
+story's sentences beside more of the same story (its copies are edited, so not every
+sentence recurs). A post *votes* for its recurring sentences (those in at least
+``min_posts`` distinct posts) being chrome when
+
+* they are at most half of it (its *recurring share*), and
+* it is unrelated to the sentence's other posts: with each of up to eight of them (the
+  same eight whatever the order), it shares less than ``related`` of the text that is
+  not recurring. Two posts' shared text is estimated from small MinHash sketches of
+  their character trigrams (:func:`body_sketch`).
+
+A sentence is chrome when at least half of its posts vote for it. Identical posts
+count once.
 
 The statistic is built from three pieces every driver shares:
 
-* :class:`SentenceStats`: per sentence, the number of distinct posts holding it and an
-  order-free hash of which (XOR of a mix of their body keys: a post added or removed
-  changes it the same way, so an index can keep it up to date);
-* :func:`block_votes`: for the candidates (sentences in at least ``min_posts`` posts)
-  of some posts, in how many of those posts their block is a small part;
+* :class:`SentenceStats`: per sentence, the number of distinct posts holding it;
+* :func:`chrome_votes`: for the candidates (sentences in at least ``min_posts`` posts)
+  of some posts, how many of those posts vote for them;
 * :func:`chrome_decision`: candidates whose votes reach half their posts.
 
 :func:`learn_chrome` composes them for a batch; the index applies them to the posts
-around what changed. A post whose body is nothing but chrome is left without text,
+around what changed (:func:`plan_chrome`). A post whose body is nothing but chrome is left without text,
 too short to compare.
 """
 
@@ -41,32 +46,69 @@ from dedup.arrays import edges_of
 from dedup.boilerplate import strip_keys
 
 __all__ = [
+    "SKETCH_SIZE",
     "BodyRun",
     "ChromeChange",
     "ChromeCounts",
     "ChromeModel",
     "PostSentences",
     "SentenceStats",
-    "block_votes",
-    "body_token",
+    "body_sketch",
     "chrome_decision",
+    "chrome_votes",
     "learn_chrome",
     "plan_chrome",
+    "post_sentences",
+    "runs_to_posts",
     "sentence_stats",
 ]
 
+SKETCH_SIZE = 32  # MinHash values per body: an estimate within about 0.1 of the true share
+_REFERENCES = 8  # the other posts of a sentence a post is compared with
 _U64 = np.uint64
 _EMPTY: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
 _EMPTY_I64: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 
 
-def body_token(body_keys: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """The mixed body keys whose XOR names a set of posts (for :class:`SentenceStats`)."""
-    x = np.asarray(body_keys, dtype=np.uint64)
+def _mix(values: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """A 64-bit mixer (splitmix64's finalizer): well-spread hashes of structured integers."""
+    x = np.asarray(values, dtype=np.uint64)
     with np.errstate(over="ignore"):
         x = (x ^ (x >> _U64(33))) * _U64(0xFF51AFD7ED558CCD)
         x = (x ^ (x >> _U64(33))) * _U64(0xC4CEB9FE1A85EC53)
         return x ^ (x >> _U64(33))
+
+
+def _sketch_coefficients() -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    steps = _mix(np.arange(1, 2 * SKETCH_SIZE + 1, dtype=np.uint64))
+    return steps[:SKETCH_SIZE] | _U64(1), steps[SKETCH_SIZE:]
+
+
+def body_sketch(body: str) -> tuple[NDArray[np.uint32], int]:
+    """A MinHash sketch of a body's distinct character trigrams, and their number.
+
+    Examples
+    --------
+    >>> a, n = body_sketch("社区开展垃圾分类宣传活动")
+    >>> b, _ = body_sketch("社区开展垃圾分类宣传活动")
+    >>> len(a), n, bool((a == b).all())
+    (32, 10, True)
+    """
+    codes = np.frombuffer(body.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.uint64)
+    if len(codes) < 3:
+        return np.full(SKETCH_SIZE, 0xFFFFFFFF, dtype=np.uint32), 0
+    grams = np.unique((codes[:-2] << _U64(42)) ^ (codes[1:-1] << _U64(21)) ^ codes[2:])
+    hashed = _mix(grams)
+    mult, add = _sketch_coefficients()
+    with np.errstate(over="ignore"):
+        values = (hashed[:, None] * mult[None, :] + add[None, :]) >> _U64(32)
+    return values.min(axis=0).astype(np.uint32), len(grams)
+
+
+def _unrelated_sketches(body_keys: NDArray[np.uint64]) -> NDArray[np.uint32]:
+    """Sketches no two bodies share a value of (for made-up posts without text)."""
+    base = _mix(np.asarray(body_keys, dtype=np.uint64))[:, None] + np.arange(SKETCH_SIZE, dtype=np.uint64)[None, :]
+    return (_mix(base) >> _U64(32)).astype(np.uint32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +116,9 @@ class PostSentences:
     """The sentences of many posts as flat arrays.
 
     Post ``i`` has the body key ``body_keys[i]``, the body length ``lengths[i]`` (in
-    characters) and the sentences ``keys[bounds[i]:bounds[i + 1]]`` with their lengths
-    ``sizes`` (repeats allowed: each counts once, at its longest).
+    characters), the sentences ``keys[bounds[i]:bounds[i + 1]]`` with their lengths
+    ``sizes`` (repeats allowed: each counts once, at its longest), and the
+    :func:`body_sketch` ``sketches[i]`` of ``grams[i]`` trigrams.
     """
 
     body_keys: NDArray[np.uint64]
@@ -83,6 +126,8 @@ class PostSentences:
     keys: NDArray[np.uint64]
     sizes: NDArray[np.int64]
     bounds: NDArray[np.int64]
+    sketches: NDArray[np.uint32]
+    grams: NDArray[np.int64]
 
     def distinct(self) -> PostSentences:
         """Each body once (its first post) and each sentence once per post (its longest)."""
@@ -108,74 +153,78 @@ class PostSentences:
             keys=keys,
             sizes=sizes,
             bounds=np.searchsorted(owner, np.arange(len(posts) + 1)).astype(np.int64),
+            sketches=self.sketches[posts],
+            grams=self.grams[posts],
         )
 
 
 @dataclass(frozen=True, slots=True)
 class SentenceStats:
-    """Per sentence key (sorted): distinct posts holding it, and the XOR of their tokens."""
+    """Per sentence key (sorted): the distinct posts holding it."""
 
     keys: NDArray[np.uint64]
     counts: NDArray[np.int64]
-    tokens: NDArray[np.uint64]
 
-    def lookup(self, keys: NDArray[np.uint64]) -> tuple[NDArray[np.int64], NDArray[np.uint64]]:
-        """Counts and tokens of ``keys`` (0 for unknown keys)."""
-        at = np.searchsorted(self.keys, keys)
-        at = np.minimum(at, max(len(self.keys) - 1, 0))
-        found = (len(self.keys) > 0) & (self.keys[at] == keys) if len(self.keys) else np.zeros(len(keys), bool)
-        counts = np.where(found, self.counts[at] if len(self.keys) else 0, 0)
-        tokens = np.where(found, self.tokens[at] if len(self.keys) else 0, 0).astype(np.uint64)
-        return counts.astype(np.int64), tokens
+    def lookup(self, keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+        """Counts of ``keys`` (0 for unknown keys)."""
+        if not len(self.keys):
+            return np.zeros(len(keys), dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[at] == keys, self.counts[at], 0).astype(np.int64)
 
 
 def sentence_stats(posts: PostSentences) -> SentenceStats:
     """:class:`SentenceStats` of distinct posts (:meth:`PostSentences.distinct`)."""
-    if not len(posts.keys):
-        return SentenceStats(_EMPTY, _EMPTY_I64, _EMPTY)
-    owner = np.repeat(np.arange(len(posts.body_keys)), np.diff(posts.bounds))
-    order = np.argsort(posts.keys, kind="stable")
-    keys = posts.keys[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    tokens = np.bitwise_xor.reduceat(body_token(posts.body_keys[owner[order]]), starts)
-    return SentenceStats(keys[starts], np.diff(np.r_[starts, len(keys)]).astype(np.int64), tokens)
+    keys, counts = np.unique(posts.keys, return_counts=True)
+    return SentenceStats(keys.astype(np.uint64), counts.astype(np.int64))
 
 
-def block_votes(
-    posts: PostSentences, stats: SentenceStats, *, min_posts: int
+def chrome_votes(
+    posts: PostSentences, stats: SentenceStats, *, min_posts: int, related: float
 ) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
-    """For each candidate sentence of ``posts``: in how many of them its block is a small part.
+    """For each candidate sentence of ``posts``: how many of them vote for it being chrome.
 
-    ``posts`` are distinct; ``stats`` hold every sentence's true figures (over all
-    posts, not only these). Returns candidate keys (sorted) and their votes.
+    ``posts`` are distinct and hold every post of each candidate whose votes are to be
+    used; ``stats`` hold every sentence's true counts (over all posts, not only these).
+    Returns candidate keys (sorted) and their votes (see the module docstring).
     """
     if not len(posts.keys):
         return _EMPTY, _EMPTY_I64
-    counts, tokens = stats.lookup(posts.keys)
-    on = counts >= min_posts
+    on = stats.lookup(posts.keys) >= min_posts
     if not on.any():
         return _EMPTY, _EMPTY_I64
     owner = np.repeat(np.arange(len(posts.body_keys)), np.diff(posts.bounds))[on]
-    keys, sizes = posts.keys[on], posts.sizes[on]
-    # A block: the sentences of a post held by exactly the same posts.
-    block = tokens[on] ^ body_token(counts[on].astype(np.uint64))
-    pb = np.lexsort((block, owner))
-    o, bl = owner[pb], block[pb]
-    run = np.flatnonzero(np.r_[True, (o[1:] != o[:-1]) | (bl[1:] != bl[:-1])])
-    chars = np.add.reduceat(sizes[pb], run)
-    run_of = np.repeat(np.arange(len(run)), np.diff(np.r_[run, len(o)]))
-    minor = np.zeros(len(keys), dtype=np.int64)
-    minor[pb] = chars[run_of] <= 0.5 * np.maximum(posts.lengths[o], 1)
-    order = np.argsort(keys, kind="stable")
-    sk = keys[order]
-    starts = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
-    return sk[starts], np.add.reduceat(minor[order], starts)
+    keys = posts.keys[on]
+    recurring = np.bincount(owner, weights=posts.sizes[on], minlength=len(posts.body_keys))
+    share = recurring / np.maximum(posts.lengths, 1)
+    # Each sentence's posts, its references first: the same posts whatever the input order.
+    order = np.lexsort((_mix(posts.body_keys)[owner], keys))
+    keys, owner = keys[order], owner[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    size = np.diff(np.r_[starts, len(keys)])
+    first = np.repeat(starts, size)
+    refs = np.minimum(np.repeat(size, size), _REFERENCES)
+    unrelated = np.ones(len(keys), dtype=bool)
+    slot = np.arange(_REFERENCES)[None, :]
+    for lo in range(0, len(keys), 65536):  # bounded memory: chunks of occurrences
+        hi = min(lo + 65536, len(keys))
+        ref = first[lo:hi, None] + slot
+        valid = (slot < refs[lo:hi, None]) & (ref != np.arange(lo, hi)[:, None])
+        p, q = owner[lo:hi], owner[np.where(valid, ref, lo)]
+        jaccard = (posts.sketches[p][:, None, :] == posts.sketches[q]).mean(axis=2)
+        gp, gq = posts.grams[p][:, None].astype(np.float64), posts.grams[q].astype(np.float64)
+        contained = jaccard * (gp + gq) / ((1 + jaccard) * np.maximum(np.minimum(gp, gq), 1))
+        # Related: sharing ``related`` of what the smaller post has beyond recurring text.
+        small = np.where(gp <= gq, share[p][:, None], share[q])
+        unrelated[lo:hi] = ~(valid & (contained >= small + (1 - small) * related)).any(axis=1)
+    vote = (share[owner] <= 0.5) & unrelated
+    return keys[starts], np.add.reduceat(vote.astype(np.int64), starts)
 
 
 def chrome_decision(
     keys: NDArray[np.uint64], votes: NDArray[np.int64], counts: NDArray[np.int64]
 ) -> NDArray[np.uint64]:
-    """The candidates that are chrome: a small part of at least half their posts."""
+    """The candidates that are chrome: at least half their posts vote for them."""
     return np.sort(keys[votes >= 0.5 * counts])
 
 
@@ -205,20 +254,14 @@ class ChromeModel:
         return at < len(self.keys) and int(self.keys[at]) == key
 
 
-def learn_chrome(posts: PostSentences, *, min_posts: int) -> ChromeModel:
+def learn_chrome(posts: PostSentences, *, min_posts: int, related: float = 0.5) -> ChromeModel:
     """Learn the chrome of a batch (see the module docstring).
 
     Examples
     --------
     >>> footer = 77
-    >>> keys = [1, 2, footer, 3, 4, footer, 5, 6, footer, 7, 8, footer]
-    >>> posts = PostSentences(
-    ...     body_keys=np.array([10, 11, 12, 13], dtype=np.uint64),
-    ...     lengths=np.array([60, 60, 60, 60]),
-    ...     keys=np.array(keys, dtype=np.uint64),
-    ...     sizes=np.full(12, 20),
-    ...     bounds=np.array([0, 3, 6, 9, 12]),
-    ... )
+    >>> sentences = [[1, 2, footer], [3, 4, footer], [5, 6, footer], [7, 8, footer]]
+    >>> posts = post_sentences([10, 11, 12, 13], [60] * 4, sentences, [[20, 20, 20]] * 4)
     >>> learn_chrome(posts, min_posts=3).keys.tolist()
     [77]
     """
@@ -226,21 +269,33 @@ def learn_chrome(posts: PostSentences, *, min_posts: int) -> ChromeModel:
         return ChromeModel(_EMPTY)
     distinct = posts.distinct()
     stats = sentence_stats(distinct)
-    keys, votes = block_votes(distinct, stats, min_posts=min_posts)
-    counts, _ = stats.lookup(keys)
-    return ChromeModel(chrome_decision(keys, votes, counts))
+    keys, votes = chrome_votes(distinct, stats, min_posts=min_posts, related=related)
+    return ChromeModel(chrome_decision(keys, votes, stats.lookup(keys)))
 
 
 def post_sentences(
-    body_keys: Sequence[int], lengths: Sequence[int], keys: Sequence[Sequence[int]], sizes: Sequence[Sequence[int]]
+    body_keys: Sequence[int],
+    lengths: Sequence[int],
+    keys: Sequence[Sequence[int]],
+    sizes: Sequence[Sequence[int]],
+    *,
+    sketches: NDArray[np.uint32] | None = None,
+    grams: Sequence[int] | None = None,
 ) -> PostSentences:
-    """Build :class:`PostSentences` from per-post lists."""
+    """Build :class:`PostSentences` from per-post lists.
+
+    Without ``sketches``, the posts are unrelated (no two share a sketch value) and
+    ``grams`` default to the lengths.
+    """
+    body_array = np.asarray(body_keys, dtype=np.uint64)
     return PostSentences(
-        body_keys=np.asarray(body_keys, dtype=np.uint64),
+        body_keys=body_array,
         lengths=np.asarray(lengths, dtype=np.int64),
         keys=np.fromiter((k for ks in keys for k in ks), dtype=np.uint64),
         sizes=np.fromiter((z for zs in sizes for z in zs), dtype=np.int64),
         bounds=edges_of([len(ks) for ks in keys]),
+        sketches=sketches if sketches is not None else _unrelated_sketches(body_array),
+        grams=np.asarray(grams if grams is not None else lengths, dtype=np.int64),
     )
 
 
@@ -250,12 +305,18 @@ def post_sentences(
 
 @dataclass(frozen=True, slots=True)
 class BodyRun:
-    """A distinct body as chrome sees it: its key, sorted distinct sentence keys, their lengths, its length."""
+    """A distinct body as chrome sees it.
+
+    Its key, sorted distinct sentence keys with their lengths, its length, and its
+    :func:`body_sketch` (``sketch`` of ``grams`` trigrams).
+    """
 
     body_key: int
     keys: NDArray[np.uint64]
     sizes: NDArray[np.int64]
     length: int
+    sketch: NDArray[np.uint32]
+    grams: int
 
 
 class ChromeCounts(Protocol):
@@ -269,8 +330,8 @@ class ChromeCounts(Protocol):
         """The stored runs of these (stored) bodies."""
         ...
 
-    def sentence_figures(self, keys: NDArray[np.uint64]) -> tuple[NDArray[np.int64], NDArray[np.uint64]]:
-        """:class:`SentenceStats` figures (count, token) of ``keys`` over the stored bodies."""
+    def sentence_counts(self, keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+        """Stored bodies holding each of ``keys``."""
         ...
 
     def bodies_with(self, keys: NDArray[np.uint64]) -> set[int]:
@@ -284,16 +345,14 @@ class ChromeCounts(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ChromeChange:
-    """How the chrome changes with a step: new figures, new bodies, and the keys that flip.
+    """How the chrome changes with a step: bodies that come and go, and the keys that flip.
 
     ``refs`` are the bodies' post counts afterwards (0: the body is gone), ``runs`` the
-    bodies new to the storage, ``figures`` the sentences' (count, token) afterwards,
-    ``on`` / ``off`` the keys that become / stop being chrome.
+    bodies new to the storage, ``on`` / ``off`` the keys that become / stop being chrome.
     """
 
     refs: dict[int, int]
     runs: tuple[BodyRun, ...]
-    figures: dict[int, tuple[int, int]]
     on: NDArray[np.uint64]
     off: NDArray[np.uint64]
 
@@ -314,16 +373,18 @@ def plan_chrome(
     removed: Sequence[int],
     *,
     min_posts: int,
+    related: float = 0.5,
     max_bodies: int = 50_000,
 ) -> ChromeChange:
     """How the chrome changes when posts with bodies ``added`` come and bodies ``removed`` go.
 
     The result equals what :func:`learn_chrome` learns from the stored posts after the
-    change: only the candidates in posts that share a sentence with what changed can
-    change status, and those are decided again over all their posts, with every
-    sentence's true figures. A neighbourhood of more than ``max_bodies`` posts (one
-    sentence on a large share of a big index) keeps the statuses it has: one post more
-    or less moves such a sentence's share of votes by a negligible amount.
+    change: a post's votes depend on which of its sentences are candidates, and on the
+    sentence's posts; so only the candidates in posts that share a sentence whose count
+    changed can change status, and those are decided again over all their posts. A
+    neighbourhood of more than ``max_bodies`` posts (one sentence on a large share of a
+    big index) keeps the statuses it has: one post more or less moves such a
+    sentence's share of votes by a negligible amount.
     """
     refs: dict[int, int] = {}
     runs: dict[int, BodyRun] = {}
@@ -345,41 +406,37 @@ def plan_chrome(
     changed = [(runs[k] if s > 0 else runs_of[k], s) for k, s in sign.items()]
     new_runs = tuple(runs[k] for k, s in sign.items() if s > 0)
     if not changed:
-        return ChromeChange(refs, new_runs, {}, _EMPTY, _EMPTY)
-    touched_keys = np.unique(np.concatenate([r.keys for r, _ in changed]))
-    old_n, old_t = counts.sentence_figures(touched_keys)
-    new_n, new_t = old_n.copy(), old_t.copy()
-    at = {int(k): i for i, k in enumerate(touched_keys.tolist())}
+        return ChromeChange(refs, new_runs, _EMPTY, _EMPTY)
+    touched = np.unique(np.concatenate([r.keys for r, _ in changed]))
+    old_n = counts.sentence_counts(touched)
+    new_n = old_n.copy()
+    at = {int(k): i for i, k in enumerate(touched.tolist())}
     for run, s in changed:
-        idx = np.fromiter((at[int(k)] for k in run.keys.tolist()), dtype=np.int64, count=len(run.keys))
-        new_n[idx] += s
-        new_t[idx] ^= body_token(np.array([run.body_key], dtype=np.uint64))[0]
-    figures = {int(k): (int(n), int(t)) for k, n, t in zip(touched_keys.tolist(), new_n, new_t, strict=True)}
-    relevant = touched_keys[(old_n >= min_posts) | (new_n >= min_posts)]
+        new_n[np.fromiter((at[int(k)] for k in run.keys.tolist()), dtype=np.int64, count=len(run.keys))] += s
+    moved = {int(k): int(n) for k, n in zip(touched.tolist(), new_n.tolist(), strict=True)}
+    relevant = touched[(old_n >= min_posts) | (new_n >= min_posts)]
     if not len(relevant):
-        return ChromeChange(refs, new_runs, figures, _EMPTY, _EMPTY)
+        return ChromeChange(refs, new_runs, _EMPTY, _EMPTY)
     # The posts around what changed, their candidates, and all posts of those.
     near = _after(counts.bodies_with(relevant), changed)
     if len(near) > max_bodies:
-        return ChromeChange(refs, new_runs, figures, _EMPTY, _EMPTY)
+        return ChromeChange(refs, new_runs, _EMPTY, _EMPTY)
     near_runs = _runs(counts, near, runs)
     cand = np.unique(np.concatenate([r.keys for r in near_runs])) if near_runs else _EMPTY
-    cand_n, _ = _figures(counts, cand, figures)
-    cand = cand[cand_n >= min_posts]
+    cand = cand[_counts(counts, cand, moved) >= min_posts]
     bodies = _after(counts.bodies_with(cand), changed) | near if len(cand) else near
     if len(bodies) > max_bodies:
-        return ChromeChange(refs, new_runs, figures, _EMPTY, _EMPTY)
-    posts = _as_posts(_runs(counts, bodies, runs))
-    all_n, all_t = _figures(counts, np.unique(posts.keys), figures)
-    stats = SentenceStats(np.unique(posts.keys), all_n, all_t)
-    keys, votes = block_votes(posts, stats, min_posts=min_posts)
-    decided_n, _ = stats.lookup(keys)
-    is_chrome = chrome_decision(keys, votes, decided_n)
+        return ChromeChange(refs, new_runs, _EMPTY, _EMPTY)
+    posts = runs_to_posts(_runs(counts, bodies, runs))
+    present = np.unique(posts.keys)
+    stats = SentenceStats(present, _counts(counts, present, moved))
+    keys, votes = chrome_votes(posts, stats, min_posts=min_posts, related=related)
+    is_chrome = chrome_decision(keys, votes, stats.lookup(keys))
     current = counts.chrome_keys()
     examined = np.union1d(cand, relevant)
     was = examined[np.isin(examined, current)]
     now = is_chrome[np.isin(is_chrome, examined)]
-    return ChromeChange(refs, new_runs, figures, np.setdiff1d(now, was), np.setdiff1d(was, now))
+    return ChromeChange(refs, new_runs, np.setdiff1d(now, was), np.setdiff1d(was, now))
 
 
 def _after(stored: set[int], changed: Sequence[tuple[BodyRun, int]]) -> set[int]:
@@ -398,21 +455,23 @@ def _runs(counts: ChromeCounts, bodies: set[int], new: dict[int, BodyRun]) -> li
     return fresh + counts.body_runs(stored)
 
 
-def _figures(
-    counts: ChromeCounts, keys: NDArray[np.uint64], changed: dict[int, tuple[int, int]]
-) -> tuple[NDArray[np.int64], NDArray[np.uint64]]:
-    n, t = counts.sentence_figures(keys)
+def _counts(counts: ChromeCounts, keys: NDArray[np.uint64], moved: dict[int, int]) -> NDArray[np.int64]:
+    """Counts after the change: stored counts, with the moved ones replaced."""
+    n = counts.sentence_counts(keys)
     for i, k in enumerate(keys.tolist()):
-        if k in changed:
-            n[i], t[i] = changed[k]
-    return n, t
+        if k in moved:
+            n[i] = moved[k]
+    return n
 
 
-def _as_posts(runs: Sequence[BodyRun]) -> PostSentences:
+def runs_to_posts(runs: Sequence[BodyRun]) -> PostSentences:
+    """:class:`PostSentences` of distinct bodies' runs."""
     return PostSentences(
         body_keys=np.array([r.body_key for r in runs], dtype=np.uint64),
         lengths=np.array([r.length for r in runs], dtype=np.int64),
         keys=np.concatenate([r.keys for r in runs]) if runs else _EMPTY,
         sizes=np.concatenate([r.sizes for r in runs]) if runs else _EMPTY_I64,
         bounds=edges_of([len(r.keys) for r in runs]),
+        sketches=np.stack([r.sketch for r in runs]) if runs else np.zeros((0, SKETCH_SIZE), dtype=np.uint32),
+        grams=np.array([r.grams for r in runs], dtype=np.int64),
     )

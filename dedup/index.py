@@ -216,7 +216,14 @@ class DedupIndex:
             self = cls.__new__(cls)
             self._setup(storage, config, create=False, user_dict=user_dict)
             posts, bands = file.posts(width=_width(self.config), bands=self._bands)
-        storage.load(posts, bands, self._posts.rule, chrome_min_posts=self.config.params.chrome_min_posts)
+        params = self.config.params
+        storage.load(
+            posts,
+            bands,
+            self._posts.rule,
+            chrome_min_posts=params.chrome_min_posts,
+            chrome_related=params.chrome_related,
+        )
         return self
 
     @classmethod

@@ -76,6 +76,7 @@ class PostMaker:
             [p.run() for p in added],
             [r.body_key for r in removed],
             min_posts=self.config.params.chrome_min_posts,
+            related=self.config.params.chrome_related,
         )
         return Changes(accounts, chrome, chrome.model(self.storage.chrome_keys()))
 
@@ -105,6 +106,8 @@ class PostMaker:
             sentences=p.sentences,
             sentence_sizes=p.sizes,
             body_length=p.length,
+            body_sketch=p.sketch,
+            body_grams=p.grams,
             eligible=is_comparable(f, self.config),
             sensitive=p.sensitive,
             doc=doc_of(p.article) if keep_doc else b"",

@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.boilerplate import AccountChange, AccountState
-from dedup.chrome import BodyRun, ChromeChange
+from dedup.chrome import SKETCH_SIZE, BodyRun, ChromeChange
 from dedup.columns import arrays_from_bytes, arrays_to_bytes
 from dedup.exceptions import ConfigError, IndexConnectionError, IndexFileError
 from dedup.index_storage import StoredPost, posts_from_arrays, posts_to_arrays
@@ -400,19 +400,13 @@ class RedisStorage:
             out.append(_unpack_run(int(b), _bytes(blob)))
         return out
 
-    def sentence_figures(self, keys: NDArray[np.uint64]) -> tuple[NDArray[np.int64], NDArray[np.uint64]]:
+    def sentence_counts(self, keys: NDArray[np.uint64]) -> NDArray[np.int64]:
         if not len(keys):
-            return np.zeros(0, np.int64), np.zeros(0, np.uint64)
+            return np.zeros(0, np.int64)
         pipe = self._client.pipeline(transaction=False)
-        hexes = [self._hex(k) for k in keys.tolist()]
-        for h in hexes:
-            pipe.scard(self._k(f"cs:{h}"))
-        pipe.hmget(self._k("ct"), hexes)
-        *counts, tokens = pipe.execute()
-        return (
-            np.array([int(c) for c in counts], dtype=np.int64),
-            np.array([int(t) if t is not None else 0 for t in tokens], dtype=np.uint64),
-        )
+        for k in keys.tolist():
+            pipe.scard(self._k(f"cs:{self._hex(k)}"))
+        return np.array([int(c) for c in pipe.execute()], dtype=np.int64)
 
     def bodies_with(self, keys: NDArray[np.uint64]) -> set[int]:
         if not len(keys):
@@ -461,11 +455,6 @@ class RedisStorage:
             pipe.hset(self._k("cb:run"), self._hex(run.body_key), _pack_run(run))
             for k in run.keys.tolist():
                 pipe.sadd(self._k(f"cs:{self._hex(k)}"), self._hex(run.body_key))
-        for k, (n, token) in change.figures.items():
-            if n:
-                pipe.hset(self._k("ct"), self._hex(k), str(token))
-            else:
-                pipe.hdel(self._k("ct"), self._hex(k))
         if len(change.on):
             pipe.sadd(self._k("chrome"), *[self._hex(k) for k in change.on.tolist()])
         if len(change.off):
@@ -596,19 +585,30 @@ class RedisStorage:
 
 
 def _pack_run(run: BodyRun) -> bytes:
-    head = np.array([len(run.keys), run.length], dtype="<i8")
-    return head.tobytes() + run.keys.astype("<u8").tobytes() + run.sizes.astype("<i8").tobytes()
+    head = np.array([len(run.keys), run.length, run.grams], dtype="<i8")
+    return b"".join(
+        (
+            head.tobytes(),
+            run.sketch.astype("<u4").tobytes(),
+            run.keys.astype("<u8").tobytes(),
+            run.sizes.astype("<i8").tobytes(),
+        )
+    )
 
 
 def _unpack_run(body_key: int, blob: bytes) -> BodyRun:
     try:
-        n, length = np.frombuffer(blob, dtype="<i8", count=2).tolist()
-        keys = np.frombuffer(blob, dtype="<u8", count=n, offset=16).astype(np.uint64)
-        sizes = np.frombuffer(blob, dtype="<i8", count=n, offset=16 + 8 * n).astype(np.int64)
+        n, length, grams = np.frombuffer(blob, dtype="<i8", count=3).tolist()
+        at = 24 + 4 * SKETCH_SIZE
+        if n < 0 or len(blob) != at + 16 * n:
+            raise ValueError
+        sketch = np.frombuffer(blob, dtype="<u4", count=SKETCH_SIZE, offset=24).astype(np.uint32)
+        keys = np.frombuffer(blob, dtype="<u8", count=n, offset=at).astype(np.uint64)
+        sizes = np.frombuffer(blob, dtype="<i8", count=n, offset=at + 8 * n).astype(np.int64)
     except ValueError:
         msg = "the stored sentences of a body are corrupted"
         raise IndexFileError(msg) from None
-    return BodyRun(body_key, keys, sizes, int(length))
+    return BodyRun(body_key, keys, sizes, int(length), sketch, int(grams))
 
 
 def _message(exc: BaseException) -> str:

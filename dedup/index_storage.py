@@ -22,9 +22,8 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from dedup.arrays import edges_of
 from dedup.boilerplate import AccountBoilerplate, AccountChange, AccountState
-from dedup.chrome import BodyRun, ChromeChange, PostSentences, body_token, learn_chrome
+from dedup.chrome import SKETCH_SIZE, BodyRun, ChromeChange, learn_chrome, runs_to_posts
 from dedup.columns import FeatureColumns, join_ragged, split_ragged
 from dedup.exceptions import IndexFileError
 from dedup.features import Features
@@ -55,6 +54,8 @@ class StoredPost:
         Their lengths in characters.
     body_length : int
         Characters of the normalized body.
+    body_sketch, body_grams
+        Its :func:`~dedup.chrome.body_sketch` (for chrome).
     eligible : bool
         Long enough to be compared (in the LSH tables).
     sensitive : bool
@@ -69,13 +70,17 @@ class StoredPost:
     sentences: NDArray[np.uint64]
     sentence_sizes: NDArray[np.int64]
     body_length: int
+    body_sketch: NDArray[np.uint32]
+    body_grams: int
     eligible: bool
     sensitive: bool
     doc: bytes = b""
 
     def run(self) -> BodyRun:
         """The body as page chrome sees it."""
-        return BodyRun(self.body_key, self.sentences, self.sentence_sizes, self.body_length)
+        return BodyRun(
+            self.body_key, self.sentences, self.sentence_sizes, self.body_length, self.body_sketch, self.body_grams
+        )
 
     @property
     def id(self) -> str:
@@ -129,6 +134,10 @@ def posts_to_arrays(posts: Sequence[StoredPost], *, docs: bool = True) -> dict[s
     out["sentences"], out["sentences_offsets"] = join_ragged([p.sentences for p in posts], np.uint64)
     out["sentence_sizes"], out["sentence_sizes_offsets"] = join_ragged([p.sentence_sizes for p in posts], np.int64)
     out["body_length"] = np.array([p.body_length for p in posts], dtype=np.int64)
+    out["body_sketch"] = (
+        np.stack([p.body_sketch for p in posts]) if posts else np.zeros((0, SKETCH_SIZE), dtype=np.uint32)
+    )
+    out["body_grams"] = np.array([p.body_grams for p in posts], dtype=np.int64)
     if docs:
         out["doc"], out["doc_offsets"] = join_ragged([np.frombuffer(p.doc, dtype=np.uint8) for p in posts], np.uint8)
     return out
@@ -156,6 +165,17 @@ def posts_from_arrays(arrays: Mapping[str, NDArray[Any]], *, width: str) -> list
     if lengths is None or lengths.shape != (n,) or lengths.dtype != np.int64:
         msg = "the body_length column is missing or malformed"
         raise IndexFileError(msg)
+    sketches, grams = arrays.get("body_sketch"), arrays.get("body_grams")
+    if (
+        sketches is None
+        or grams is None
+        or sketches.shape != (n, SKETCH_SIZE)
+        or sketches.dtype != np.uint32
+        or grams.shape != (n,)
+        or grams.dtype != np.int64
+    ):
+        msg = "the body_sketch or body_grams column is missing or malformed"
+        raise IndexFileError(msg)
     if any(len(a) != len(b) for a, b in zip(sentences, sizes, strict=True)):
         msg = "the sentence_sizes column does not match the sentences"
         raise IndexFileError(msg)
@@ -170,6 +190,8 @@ def posts_from_arrays(arrays: Mapping[str, NDArray[Any]], *, width: str) -> list
                 sentences=sentences[k],
                 sentence_sizes=sizes[k],
                 body_length=int(lengths[k]),
+                body_sketch=sketches[k],
+                body_grams=int(grams[k]),
                 eligible=bool(flag & _ELIGIBLE),
                 sensitive=bool(flag & _SENSITIVE),
                 doc=docs[k].tobytes(),
@@ -283,8 +305,8 @@ class Storage(Protocol):
         """The runs of these stored bodies."""
         ...
 
-    def sentence_figures(self, keys: NDArray[np.uint64]) -> tuple[NDArray[np.int64], NDArray[np.uint64]]:
-        """Distinct stored bodies holding each key, and the XOR of their tokens."""
+    def sentence_counts(self, keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+        """Distinct stored bodies holding each key."""
         ...
 
     def bodies_with(self, keys: NDArray[np.uint64]) -> set[int]:
@@ -363,7 +385,6 @@ class MemoryStorage:
         self._body_posts: dict[int, dict[str, str]] = {}  # body key -> post id -> account
         self._body_runs: dict[int, BodyRun] = {}
         self._sentence_bodies: dict[int, set[int]] = {}
-        self._sentence_tokens: dict[int, int] = {}
         self._chrome: NDArray[np.uint64] = _EMPTY_U64
 
     def _reset_tables(self) -> None:
@@ -472,11 +493,8 @@ class MemoryStorage:
     def body_runs(self, body_keys: Sequence[int]) -> list[BodyRun]:
         return [self._body_runs[b] for b in body_keys]
 
-    def sentence_figures(self, keys: NDArray[np.uint64]) -> tuple[NDArray[np.int64], NDArray[np.uint64]]:
-        found = [self._sentence_bodies.get(k, ()) for k in keys.tolist()]
-        counts = np.array([len(b) for b in found], dtype=np.int64)
-        tokens = np.array([self._sentence_tokens.get(k, 0) for k in keys.tolist()], dtype=np.uint64)
-        return counts, tokens
+    def sentence_counts(self, keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+        return np.array([len(self._sentence_bodies.get(k, ())) for k in keys.tolist()], dtype=np.int64)
 
     def bodies_with(self, keys: NDArray[np.uint64]) -> set[int]:
         out: set[int] = set()
@@ -515,11 +533,6 @@ class MemoryStorage:
             self._body_runs[run.body_key] = run
             for k in run.keys.tolist():
                 self._sentence_bodies.setdefault(k, set()).add(run.body_key)
-        for k, (n, token) in change.figures.items():
-            if n:
-                self._sentence_tokens[k] = token
-            else:
-                self._sentence_tokens.pop(k, None)
         self._chrome = change.model(self._chrome).keys
 
     def band_rows(self, posts: Sequence[StoredPost]) -> list[PostBands] | None:
@@ -637,12 +650,18 @@ class MemoryStorage:
         self._maybe_compact()
 
     def load(
-        self, posts: list[StoredPost], bands: list[PostBands], rule: AccountBoilerplate, *, chrome_min_posts: int
+        self,
+        posts: list[StoredPost],
+        bands: list[PostBands],
+        rule: AccountBoilerplate,
+        *,
+        chrome_min_posts: int,
+        chrome_related: float,
     ) -> None:
         """Fill an empty storage from a file (band keys already computed)."""
         self._posts = {post.id: post for post in posts}
         self._count_sentences(posts)
-        self._load_chrome(posts, chrome_min_posts)
+        self._load_chrome(posts, chrome_min_posts, chrome_related)
         for acc in self._accounts.values():
             _, counts = np.unique(acc.sentences, return_counts=True)
             acc.learned = int((counts >= rule.min_count(len(acc.bodies))).sum())
@@ -662,29 +681,18 @@ class MemoryStorage:
         for table in (self._full, self._lead, self._para):
             table.rebuild()
 
-    def _load_chrome(self, posts: list[StoredPost], min_posts: int) -> None:
+    def _load_chrome(self, posts: list[StoredPost], min_posts: int, related: float) -> None:
         self._reset_chrome()
         for post in posts:
             self._body_posts.setdefault(post.body_key, {})[post.id] = post.account
             if post.body_key not in self._body_runs:
                 run = post.run()
                 self._body_runs[post.body_key] = run
-                token = int(body_token(np.array([post.body_key], dtype=np.uint64))[0])
                 for k in run.keys.tolist():
                     self._sentence_bodies.setdefault(k, set()).add(post.body_key)
-                    self._sentence_tokens[k] = self._sentence_tokens.get(k, 0) ^ token
         if min_posts and posts:
-            runs = list(self._body_runs.values())
-            self._chrome = learn_chrome(
-                PostSentences(
-                    body_keys=np.array([r.body_key for r in runs], dtype=np.uint64),
-                    lengths=np.array([r.length for r in runs], dtype=np.int64),
-                    keys=np.concatenate([r.keys for r in runs]),
-                    sizes=np.concatenate([r.sizes for r in runs]),
-                    bounds=edges_of([len(r.keys) for r in runs]),
-                ),
-                min_posts=min_posts,
-            ).keys
+            bodies = runs_to_posts(list(self._body_runs.values()))
+            self._chrome = learn_chrome(bodies, min_posts=min_posts, related=related).keys
 
     def clear(self) -> None:
         self._posts = {}

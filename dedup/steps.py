@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.boilerplate import sentence_key, sentence_run, strip_keys
-from dedup.chrome import BodyRun, ChromeModel
+from dedup.chrome import BodyRun, ChromeModel, body_sketch
 from dedup.cluster import Link
 from dedup.config import DedupConfig
 from dedup.exceptions import DuplicateIdError, InputError
@@ -116,6 +116,8 @@ class Prepared:
         Their lengths in characters (the longest occurrence).
     length : int
         Characters of the normalized body.
+    sketch, grams
+        Its :func:`~dedup.chrome.body_sketch` (page chrome compares posts with them).
     sensitive : bool
         The body changes when its sentences are re-joined (:func:`~dedup.boilerplate.strip_keys`
         with nothing learned), which happens once its account has learned boilerplate.
@@ -128,11 +130,13 @@ class Prepared:
     sentences: NDArray[np.uint64]
     sizes: NDArray[np.int64]
     length: int
+    sketch: NDArray[np.uint32]
+    grams: int
     sensitive: bool
 
     def run(self) -> BodyRun:
         """The body as page chrome sees it (:mod:`dedup.chrome`)."""
-        return BodyRun(self.body_key, self.sentences, self.sizes, self.length)
+        return BodyRun(self.body_key, self.sentences, self.sizes, self.length, self.sketch, self.grams)
 
     def stripped(self, chrome: ChromeModel | None, learned: set[int] | None, *, min_kept: float) -> str:
         """The body without page chrome, then without its account's ``learned`` sentence keys.
@@ -158,6 +162,7 @@ def prepare(extractor: FeatureExtractor, article: Article) -> Prepared:
         longest[k] = max(z, longest.get(k, 0))
     distinct = sorted(longest)
     sensitive = strip_keys(body, (), min_kept=config.params.boilerplate_min_kept) != body
+    sketch, grams = body_sketch(body)
     return Prepared(
         article,
         title,
@@ -166,6 +171,8 @@ def prepare(extractor: FeatureExtractor, article: Article) -> Prepared:
         np.array(distinct, dtype=np.uint64),
         np.array([longest[k] for k in distinct], dtype=np.int64),
         len(body),
+        sketch,
+        grams,
         sensitive,
     )
 

@@ -78,3 +78,28 @@ def test_learn_chrome_keeps_blocks_that_are_most_of_their_posts(share: int) -> N
     expected = [7] if share * 2 <= 60 else []
     assert learn_chrome(posts, min_posts=5).keys.tolist() == expected
     assert np.array_equal(learn_chrome(posts, min_posts=0).keys, np.zeros(0, dtype=np.uint64))
+
+
+def test_edited_copies_of_a_story_are_not_chrome() -> None:
+    # Eight accounts post one story, each dropping one sentence and rewording another:
+    # every sentence recurs in most posts, but as part of the same story each time (the
+    # sentences recurring in exactly the same posts are a small part of each).
+    sentences = [
+        "4月8日上午，县委书记带队到城关镇督导春季森林防火工作。",
+        "督导组先后来到东山林场、西岭瞭望塔和镇扑火队营地，详细了解防火物资储备和值班值守情况。",
+        "督导组要求，各地要严格落实森林防火责任制，加强野外用火管控。",
+        "要强化清明节期间的巡山护林，对重点区域实行网格化管理。",
+        "要加强扑火队伍建设，确保一旦发生火情能够快速处置。",
+        "城关镇负责同志表示，将以此次督导为契机，全面排查整改隐患。",
+    ]
+    posts = []
+    for i, name in enumerate("甲乙丙丁戊己庚辛"):
+        kept = [s for k, s in enumerate(sentences) if k != 2 + i % 3]  # sentences without specifics
+        kept[i % 5] = kept[i % 5].replace("，", "，切实", 1)
+        posts.append(Article(id=f"copy{i}", text="".join(kept), account=f"{name}街道"))
+    posts += pages()
+    learned = Deduplicator(DedupConfig()).check(posts)
+    assert [sorted(s.ids) for s in learned.stories] == [[f"copy{i}" for i in range(8)]]
+    unlearned = Deduplicator(DedupConfig(params=Params(chrome_min_posts=0))).check(posts)
+    assert kinds(posts, DedupConfig()) == kinds(posts, DedupConfig(params=Params(chrome_min_posts=0)))
+    assert learned.stories == unlearned.stories
