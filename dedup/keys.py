@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import Indel
@@ -84,6 +84,9 @@ _NOT_NAME_EDGE = frozenset(
 )
 _ALL_HAN = re.compile("^[\u4e00-\u9fff]+$")
 _NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
+# A key the other post also has together with this many words around it (the key and
+# its next, or previous, words) is that post's own key, not one substituted for.
+_CONTEXT_WORDS = 4
 
 #: A conflicting slot: the keys only the first post has there, and those only the second has.
 Conflict = tuple[tuple[str, ...], tuple[str, ...]]
@@ -178,6 +181,7 @@ def key_conflicts(
     keys_a = _keys_by_position(a, accounts)
     keys_b = _keys_by_position(b, accounts)
     count_a, count_b = Counter(keys_a.values()), Counter(keys_b.values())
+    grams: list[set[tuple[int, ...]]] = []  # word 4-grams of a and b, when first needed
     # The matching blocks end with a zero-size block at the ends of both sequences.
     blocks = Indel.opcodes(a.sequence.tolist(), b.sequence.tolist()).as_matching_blocks()
     out = []
@@ -197,9 +201,51 @@ def key_conflicts(
                 if found is not None and not (
                     _moved(found[0], count_a, count_b) and _moved(found[1], count_b, count_a)
                 ):
-                    out.append(found)
+                    # A number or name the other post has in the same wording was not
+                    # substituted: the alignment paired two passages once sentences were
+                    # dropped or reordered (a title's words are its own context: not checked).
+                    if found[2] != TITLE and not grams:
+                        grams.extend((_word_grams(a), _word_grams(b)))
+                    if found[2] == TITLE or not (
+                        _in_context(a, gap_a, keys_a, found[0], grams[1])
+                        or _in_context(b, gap_b, keys_b, found[1], grams[0])
+                    ):
+                        out.append(found[:2])
         prev_end_a, prev_end_b, prev_size = block.a + block.size, block.b + block.size, block.size
     return out
+
+
+def _word_grams(f: Features) -> set[tuple[int, ...]]:
+    s = f.sequence.tolist()
+    k = _CONTEXT_WORDS
+    return {tuple(s[i : i + k]) for i in range(len(s) - k + 1)}
+
+
+def _in_context(
+    f: Features,
+    gap: tuple[int, int],
+    keys: dict[int, tuple[int, str]],
+    words: tuple[str, ...],
+    other: set[tuple[int, ...]],
+) -> bool:
+    """Every key of ``words`` in ``f``'s gap is in the other post with its next or previous words."""
+    if not words:
+        return False
+    s = f.sequence.tolist()
+    k = _CONTEXT_WORDS
+    for q in range(*gap):
+        key = keys.get(q)
+        if key is None or key[1] not in words:
+            continue
+        spans = ((q, q + k), (q - k + 1, q + 1))
+        if not any(lo >= 0 and hi <= len(s) and tuple(s[lo:hi]) in other for lo, hi in spans):
+            return False
+    return True
+
+
+def _once(words: Iterable[str]) -> tuple[str, ...]:
+    """Each word once, in order (a title's words all carry the whole title)."""
+    return tuple(dict.fromkeys(words))
 
 
 def _moved(words: tuple[str, ...], mine: Counter[tuple[int, str]], other: Counter[tuple[int, str]]) -> bool:
@@ -218,7 +264,7 @@ def _slot_conflict(
     gap_b: tuple[int, int],
     name_similarity: float,
     title_similarity: float,
-) -> Conflict | None:
+) -> tuple[tuple[str, ...], tuple[str, ...], int] | None:
     in_a = [keys_a[p] for p in range(*gap_a) if p in keys_a]
     in_b = [keys_b[p] for p in range(*gap_b) if p in keys_b]
     if not in_a or not in_b:
@@ -230,7 +276,8 @@ def _slot_conflict(
             continue
         ja, jb = "".join(dict.fromkeys(wa)), "".join(dict.fromkeys(wb))
         if kind == NUMBER:
-            da, db = "".join(wa).lstrip("0"), "".join(wb).lstrip("0")
+            # By the digits alone: a line break or space inside a number (34.\n9) splits it in two.
+            da, db = "".join(wa).replace(".", "").lstrip("0"), "".join(wb).replace(".", "").lstrip("0")
             # A year and its short form (1980年代 / 80年代) are one number.
             short, long_ = sorted((da, db), key=len)
             differ = da != db and not (len(long_) == 4 and len(short) == 2 and long_.endswith(short))
@@ -238,5 +285,5 @@ def _slot_conflict(
             least = name_similarity if kind == NAME else title_similarity
             differ = ja not in jb and jb not in ja and Indel.normalized_similarity(ja, jb) < least
         if differ:
-            return tuple(w for w in wa if w not in wb), tuple(w for w in wb if w not in wa)
+            return _once(w for w in wa if w not in wb), _once(w for w in wb if w not in wa), kind
     return None

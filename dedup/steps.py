@@ -199,17 +199,13 @@ def link_of(verdict: Verdict, config: DedupConfig) -> Link:
     """How a verified pair bears on merging the two posts' groups.
 
     It supports a merge when it scores at least ``params.support_factor`` of the
-    threshold, and vetoes one when it is a template pair, or, scoring that much, its
-    event keys conflict, its specifics disagree or it was published too far apart
+    threshold and its specifics agree, and vetoes one when it is a template pair, or,
+    scoring that much, its event keys conflict or it was published too far apart
     (:mod:`dedup.cluster`).
     """
     weak = config.threshold * config.params.support_factor
-    conflict = verdict.kind == "template" or (
-        verdict.score >= weak
-        and (
-            bool(verdict.conflicts)
-            or verdict.apart
-            or (verdict.agreement is not None and verdict.agreement < config.params.min_agreement)
-        )
-    )
-    return Link(support=verdict.score >= weak and not conflict, veto=conflict)
+    conflict = verdict.kind == "template" or (verdict.score >= weak and (bool(verdict.conflicts) or verdict.apart))
+    # Disagreeing specifics under the threshold are two partial copies as often as two
+    # events (each dropped other sentences): no support, no veto.
+    disagree = verdict.agreement is not None and verdict.agreement < config.params.min_agreement
+    return Link(support=verdict.score >= weak and not conflict and not disagree, veto=conflict)

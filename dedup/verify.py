@@ -53,7 +53,7 @@ class Verdict:
         The slots where the posts' event keys differ (:func:`~dedup.keys.key_conflicts`):
         for each, the keys only ``a`` has and those only ``b`` has. Looked for when the
         score reaches the share of the threshold that supports a merge and nothing else
-        (the time apart, disagreeing specifics) already sets the posts apart: the
+        (the time apart, disagreeing specifics at the threshold) already sets the posts apart: the
         alignment is the costliest step, and template-heavy days pair thousands of posts
         that differ in both (:func:`~dedup.evidence.decisive` finds them for the pairs
         reported).
@@ -174,11 +174,13 @@ def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
     # Event keys: the same wording with another day, count, name or title in one of its
     # slots is another event, however similar the rest (a veto, not a share).
     apart = _published_apart(a, b, p)
-    vetoed = apart or (agreement is not None and agreement < p.min_agreement)
-    conflicts = slot_conflicts(a, b, p) if score >= threshold * p.support_factor and not vetoed else ()
+    disagree = agreement is not None and agreement < p.min_agreement
+    # Already set apart: published too far apart, or a template pair by its specifics.
+    decided = apart or (disagree and score >= threshold)
+    conflicts = slot_conflicts(a, b, p) if score >= threshold * p.support_factor and not decided else ()
     kind: MatchKind | None = None
     if score >= threshold:
-        if conflicts or vetoed:
+        if conflicts or disagree or apart:
             kind = "template"
         elif containment >= p.contained_share and small <= p.contained_size * max(na, nb):
             kind = "contained"
