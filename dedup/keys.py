@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+import numpy as np
 from rapidfuzz.distance import Indel
 
 from dedup.specifics import chinese_number, specific_form
@@ -181,7 +182,6 @@ def key_conflicts(
     keys_a = _keys_by_position(a, accounts)
     keys_b = _keys_by_position(b, accounts)
     count_a, count_b = Counter(keys_a.values()), Counter(keys_b.values())
-    grams: list[set[tuple[int, ...]]] = []  # word 4-grams of a and b, when first needed
     # The matching blocks end with a zero-size block at the ends of both sequences.
     blocks = Indel.opcodes(a.sequence.tolist(), b.sequence.tolist()).as_matching_blocks()
     out = []
@@ -197,48 +197,51 @@ def key_conflicts(
             la, lb = gap_a[1] - gap_a[0], gap_b[1] - gap_b[0]
             if 0 < la <= max_slot and 0 < lb <= max_slot:
                 found = _slot_conflict(keys_a, gap_a, keys_b, gap_b, name_similarity, title_similarity)
-                # Keys the other post has as often elsewhere moved (paragraphs reordered).
-                if found is not None and not (
-                    _moved(found[0], count_a, count_b) and _moved(found[1], count_b, count_a)
-                ):
-                    # A number or name the other post has in the same wording was not
-                    # substituted: the alignment paired two passages once sentences were
-                    # dropped or reordered (a title's words are its own context: not checked).
-                    if found[2] != TITLE and not grams:
-                        grams.extend((_word_grams(a), _word_grams(b)))
-                    if found[2] == TITLE or not (
-                        _in_context(a, gap_a, keys_a, found[0], grams[1])
-                        or _in_context(b, gap_b, keys_b, found[1], grams[0])
-                    ):
-                        out.append(found[:2])
+                if found is not None and not _kept(found, (a, gap_a, keys_a, count_a), (b, gap_b, keys_b, count_b)):
+                    out.append(found[:2])
         prev_end_a, prev_end_b, prev_size = block.a + block.size, block.b + block.size, block.size
     return out
 
 
-def _word_grams(f: Features) -> set[tuple[int, ...]]:
-    s = f.sequence.tolist()
-    k = _CONTEXT_WORDS
-    return {tuple(s[i : i + k]) for i in range(len(s) - k + 1)}
+_Side = tuple["Features", tuple[int, int], dict[int, tuple[int, str]], Counter[tuple[int, str]]]
+
+
+def _kept(found: tuple[tuple[str, ...], tuple[str, ...], int], a: _Side, b: _Side) -> bool:
+    """Tell whether a slot's differing keys are each side's own keys elsewhere, not substitutes."""
+    fa, gap_a, keys_a, count_a = a
+    fb, gap_b, keys_b, count_b = b
+    # Keys the other post has as often elsewhere moved (paragraphs reordered).
+    if _moved(found[0], count_a, count_b) and _moved(found[1], count_b, count_a):
+        return True
+    # A number or name the other post has in the same wording was not substituted: the
+    # alignment paired two passages once sentences were dropped or reordered (a title's
+    # words are its own context: not checked).
+    return found[2] != TITLE and (
+        _in_context(fa, gap_a, keys_a, found[0], fb) or _in_context(fb, gap_b, keys_b, found[1], fa)
+    )
 
 
 def _in_context(
-    f: Features,
-    gap: tuple[int, int],
-    keys: dict[int, tuple[int, str]],
-    words: tuple[str, ...],
-    other: set[tuple[int, ...]],
+    f: Features, gap: tuple[int, int], keys: dict[int, tuple[int, str]], words: tuple[str, ...], other: Features
 ) -> bool:
-    """Every key of ``words`` in ``f``'s gap is in the other post with its next or previous words."""
+    """Every key of ``words`` in ``f``'s gap is in ``other`` with its next or previous words."""
     if not words:
         return False
-    s = f.sequence.tolist()
+    s, o = f.sequence, other.sequence
     k = _CONTEXT_WORDS
     for q in range(*gap):
         key = keys.get(q)
         if key is None or key[1] not in words:
             continue
-        spans = ((q, q + k), (q - k + 1, q + 1))
-        if not any(lo >= 0 and hi <= len(s) and tuple(s[lo:hi]) in other for lo, hi in spans):
+        found = False
+        for p in np.flatnonzero(o == s[q]).tolist():
+            # The key and its next k - 1 words, or its previous k - 1 words, in the other post.
+            if (q + k <= len(s) and p + k <= len(o) and np.array_equal(s[q : q + k], o[p : p + k])) or (
+                q >= k - 1 and p >= k - 1 and np.array_equal(s[q - k + 1 : q + 1], o[p - k + 1 : p + 1])
+            ):
+                found = True
+                break
+        if not found:
             return False
     return True
 
