@@ -29,7 +29,18 @@ from dedup.exceptions import (
 )
 from dedup.index import DedupIndex
 from dedup.io import read_articles
-from dedup.models import Article, DedupResult, Evidence, IndexMatch, MatchKind, PairMatch, Post, Story, Summary
+from dedup.models import (
+    Article,
+    DedupResult,
+    Evidence,
+    IndexMatch,
+    MatchKind,
+    PairMatch,
+    Post,
+    Story,
+    Summary,
+    TemplateFamily,
+)
 from dedup.pipeline import Deduplicator, find_duplicates
 from dedup.report import render
 
@@ -61,6 +72,7 @@ __all__ = [
     "Post",
     "Story",
     "Summary",
+    "TemplateFamily",
     "UnknownIdError",
     "__version__",
     "account_pairs",

@@ -186,6 +186,8 @@ class Params:
         passage in the evidence.
     max_template_pairs : int
         Template pairs listed in a result at most (the summary counts them all).
+    family_min_posts : int
+        Posts linked by template pairs that make a template family (:mod:`dedup.families`).
 
     Examples
     --------
@@ -226,6 +228,7 @@ class Params:
     story_window_days: float = 30.0
     passage_cutoff: float = 70.0
     max_template_pairs: int = 1000
+    family_min_posts: int = 3
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -23,6 +23,7 @@ __all__ = [
     "Post",
     "Story",
     "Summary",
+    "TemplateFamily",
     "time_key",
 ]
 
@@ -255,6 +256,8 @@ class Summary:
         Stories whose posts come from more than one account.
     template_pairs : int
         Pairs with the same wording but conflicting specifics (not merged).
+    template_families : int
+        Families of posts written from one template (:class:`TemplateFamily`).
     skipped : int
         Records skipped as unreadable (``--skip-bad``).
     too_short : int
@@ -266,6 +269,7 @@ class Summary:
     copies: int
     cross_account_stories: int
     template_pairs: int = 0
+    template_families: int = 0
     skipped: int = 0
     too_short: int = 0
 
@@ -277,8 +281,51 @@ class Summary:
             "copies": self.copies,
             "cross_account_stories": self.cross_account_stories,
             "template_pairs": self.template_pairs,
+            "template_families": self.template_families,
             "skipped": self.skipped,
             "too_short": self.too_short,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateFamily:
+    """Posts written from one template, each a different event (linked by template pairs).
+
+    Parameters
+    ----------
+    ids : tuple of str
+        The posts, by publication time (unknown last), then id.
+    example : str
+        The first of them: its title stands for the template in reports.
+    title : str
+        The example's title ('' when it has none).
+    accounts : tuple of str
+        The accounts that posted it, sorted.
+    first, last : datetime or None
+        The earliest and latest publication times known.
+    pairs : tuple of PairMatch
+        The strongest template pairs inside the family (three at most).
+    """
+
+    ids: tuple[str, ...]
+    example: str
+    title: str
+    accounts: tuple[str, ...]
+    first: datetime | None
+    last: datetime | None
+    pairs: tuple[PairMatch, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "posts": len(self.ids),
+            "example": self.example,
+            "title": self.title,
+            "accounts": list(self.accounts),
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+            "ids": list(self.ids),
+            "pairs": [p.to_dict() for p in self.pairs],
         }
 
 
@@ -295,11 +342,14 @@ class DedupResult:
     template_pairs : tuple of PairMatch
         Pairs judged different events written from one template: the 1,000 strongest
         at most (``summary.template_pairs`` counts them all).
+    families : tuple of TemplateFamily
+        The posts each template was filled in for, largest first.
     """
 
     stories: tuple[Story, ...]
     summary: Summary
     template_pairs: tuple[PairMatch, ...] = ()
+    families: tuple[TemplateFamily, ...] = ()
 
     @property
     def has_duplicates(self) -> bool:
@@ -311,6 +361,7 @@ class DedupResult:
         return {
             "stories": [s.to_dict() for s in self.stories],
             "template_pairs": [p.to_dict() for p in self.template_pairs],
+            "families": [f.to_dict() for f in self.families],
             "summary": self.summary.to_dict(),
         }
 

@@ -17,6 +17,7 @@ from dedup.cluster import Link, cluster_pairs
 from dedup.config import DedupConfig, NormalizeConfig
 from dedup.evidence import Passages, build_evidence, decisive
 from dedup.extraction import Execution, ProgressCallback, extract_batch
+from dedup.families import family_groups, template_families
 from dedup.features import FeatureExtractor, Features
 from dedup.lsh import BandKeys, candidate_pairs
 from dedup.models import Article, DedupResult, Evidence, PairMatch, Story, Summary
@@ -246,10 +247,17 @@ class Deduplicator:
             groups = [g for g in groups if len({feats[i].account for i in g}) > 1]
         if progress:
             progress("cluster", len(groups), len(groups))
-        inside, templates, template_total = self._sort_verdicts(batch, groups, verdicts)
+        inside, templates, all_templates = self._sort_verdicts(batch, groups, verdicts)
+        found = verdicts.found
+        families = family_groups(
+            batch, all_templates, lambda i, j: found[(i, j)].score, min_posts=cfg.params.family_min_posts
+        )
+        template_total = len(all_templates)
+        del all_templates
         evidence: dict[Pair, Evidence] = {}
         if cfg.evidence:
-            wanted = [p for g in inside.values() for p in g] + templates
+            examples = sorted({p for _, ex in families for p in ex} - set(templates))
+            wanted = [p for g in inside.values() for p in g] + templates + examples
             evidence = self._evidence(batch, feats, wanted)
             if progress:
                 progress("evidence", len(wanted), len(wanted))
@@ -269,10 +277,16 @@ class Deduplicator:
             copies=sum(len(s.ids) - 1 for s in stories),
             cross_account_stories=sum(1 for s in stories if len(s.accounts) > 1),
             template_pairs=template_total,
+            template_families=len(families),
             skipped=skipped,
             too_short=sum(1 for f in feats if not is_comparable(f, cfg)),
         )
-        return DedupResult(stories=stories, summary=summary, template_pairs=tuple(pair(i, j) for i, j in templates))
+        return DedupResult(
+            stories=stories,
+            summary=summary,
+            template_pairs=tuple(pair(i, j) for i, j in templates),
+            families=template_families(batch, families, pair),
+        )
 
     def _join_exact(self, feats: Sequence[Features], verdicts: _Verdicts) -> list[list[int]]:
         """Exact copies, joined up front (their verdicts recorded)."""
@@ -336,8 +350,8 @@ class Deduplicator:
 
     def _sort_verdicts(
         self, batch: Sequence[Article], groups: list[list[int]], verdicts: _Verdicts
-    ) -> tuple[dict[int, list[Pair]], list[Pair], int]:
-        """The matches inside each group, and the template pairs between groups (capped)."""
+    ) -> tuple[dict[int, list[Pair]], list[Pair], list[Pair]]:
+        """The matches inside each group, and the template pairs between groups (capped, and all)."""
         in_story = {i: gi for gi, g in enumerate(groups) for i in g}
         inside: dict[int, list[Pair]] = {}
         templates: list[Pair] = []
@@ -348,14 +362,14 @@ class Deduplicator:
                 inside.setdefault(gi, []).append((i, j))  # type: ignore[arg-type]
             elif v.kind == "template" and not same:
                 templates.append((i, j))
-        total = len(templates)
+        everything = templates
         cap = self.config.params.max_template_pairs
-        if total > cap:
+        if len(templates) > cap:
             found = verdicts.found
             # The strongest, ties by the two ids (not by position: the same pairs in any order).
             strongest = sorted(templates, key=lambda p: (-found[p].score, *sorted((batch[p[0]].id, batch[p[1]].id))))
             templates = sorted(strongest[:cap])
-        return inside, templates, total
+        return inside, templates, everything
 
     def _stories(
         self,

@@ -1,7 +1,7 @@
 """Rendering a :class:`~dedup.models.DedupResult`: table, JSON, JSON lines, CSV, HTML.
 
 ``table`` is for people (columns aligned for Chinese double-width characters);
-``json`` is one object ``{"stories": [...], "template_pairs": [...], "summary": {...}}``
+``json`` is one object ``{"stories": [...], "template_pairs": [...], "families": [...], "summary": {...}}``
 (plus ``"skipped": [...]``, the records the reader left out, when they are given);
 ``jsonl`` is one story per line; ``csv`` is one row per post with its story number;
 ``html`` is the self-contained page of :mod:`dedup.report_html` (it needs the articles).
