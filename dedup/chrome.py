@@ -25,7 +25,9 @@ The statistic is built from three pieces every driver shares:
 
 * :class:`SentenceStats`: per sentence, the number of distinct posts holding it;
 * :func:`chrome_votes`: for the candidates (sentences in at least ``min_posts`` posts)
-  of some posts, how many of those posts vote for them;
+  of some posts, how many of those posts vote for them (its pieces, for drivers that
+  group occurrences otherwise: :func:`recurring_share`, :func:`reference_rank`,
+  :func:`occurrence_votes`);
 * :func:`chrome_decision`: candidates whose votes reach half their posts.
 
 :func:`learn_chrome` composes them for a batch; the index applies them to the posts
@@ -57,8 +59,11 @@ __all__ = [
     "chrome_decision",
     "chrome_votes",
     "learn_chrome",
+    "occurrence_votes",
     "plan_chrome",
     "post_sentences",
+    "recurring_share",
+    "reference_rank",
     "runs_to_posts",
     "sentence_stats",
 ]
@@ -195,30 +200,60 @@ def chrome_votes(
         return _EMPTY, _EMPTY_I64
     owner = np.repeat(np.arange(len(posts.body_keys)), np.diff(posts.bounds))[on]
     keys = posts.keys[on]
-    recurring = np.bincount(owner, weights=posts.sizes[on], minlength=len(posts.body_keys))
-    share = recurring / np.maximum(posts.lengths, 1)
-    # Each sentence's posts, its references first: the same posts whatever the input order.
-    order = np.lexsort((_mix(posts.body_keys)[owner], keys))
+    share = recurring_share(owner, posts.sizes[on], posts.lengths)
+    order = np.lexsort((reference_rank(posts.body_keys)[owner], keys))
     keys, owner = keys[order], owner[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    size = np.diff(np.r_[starts, len(keys)])
+    vote = occurrence_votes(starts, share[owner], posts.sketches[owner], posts.grams[owner], related=related)
+    return keys[starts], np.add.reduceat(vote.astype(np.int64), starts)
+
+
+def recurring_share(
+    owner: NDArray[np.int64], sizes: NDArray[np.int64], lengths: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """Each post's characters in candidate sentences (``owner``, ``sizes``) over its length."""
+    recurring = np.bincount(owner, weights=sizes, minlength=len(lengths))
+    return recurring / np.maximum(lengths, 1)
+
+
+def reference_rank(body_keys: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """The order of a sentence's posts, its references first: the same whatever the input order."""
+    return _mix(body_keys)
+
+
+def occurrence_votes(
+    starts: NDArray[np.int64],
+    share: NDArray[np.float64],
+    sketches: NDArray[np.uint32],
+    grams: NDArray[np.int64],
+    *,
+    related: float,
+) -> NDArray[np.bool_]:
+    """Each occurrence's vote, for occurrences grouped by sentence and ordered by :func:`reference_rank`.
+
+    ``starts`` are the first occurrence of each sentence; ``share``, ``sketches`` and
+    ``grams`` describe each occurrence's post. A post votes when its recurring share is
+    at most half and it is related to none of the sentence's first eight posts (itself
+    aside). Any driver that groups occurrences this way gets the same votes.
+    """
+    n = len(share)
+    size = np.diff(np.r_[starts, n])
     first = np.repeat(starts, size)
     refs = np.minimum(np.repeat(size, size), _REFERENCES)
-    unrelated = np.ones(len(keys), dtype=bool)
+    unrelated = np.ones(n, dtype=bool)
     slot = np.arange(_REFERENCES)[None, :]
-    for lo in range(0, len(keys), 65536):  # bounded memory: chunks of occurrences
-        hi = min(lo + 65536, len(keys))
+    for lo in range(0, n, 65536):  # bounded memory: chunks of occurrences
+        hi = min(lo + 65536, n)
         ref = first[lo:hi, None] + slot
         valid = (slot < refs[lo:hi, None]) & (ref != np.arange(lo, hi)[:, None])
-        p, q = owner[lo:hi], owner[np.where(valid, ref, lo)]
-        jaccard = (posts.sketches[p][:, None, :] == posts.sketches[q]).mean(axis=2)
-        gp, gq = posts.grams[p][:, None].astype(np.float64), posts.grams[q].astype(np.float64)
+        q = np.where(valid, ref, lo)
+        jaccard = (sketches[lo:hi][:, None, :] == sketches[q]).mean(axis=2)
+        gp, gq = grams[lo:hi][:, None].astype(np.float64), grams[q].astype(np.float64)
         contained = jaccard * (gp + gq) / ((1 + jaccard) * np.maximum(np.minimum(gp, gq), 1))
         # Related: sharing ``related`` of what the smaller post has beyond recurring text.
-        small = np.where(gp <= gq, share[p][:, None], share[q])
+        small = np.where(gp <= gq, share[lo:hi][:, None], share[q])
         unrelated[lo:hi] = ~(valid & (contained >= small + (1 - small) * related)).any(axis=1)
-    vote = (share[owner] <= 0.5) & unrelated
-    return keys[starts], np.add.reduceat(vote.astype(np.int64), starts)
+    return (share <= 0.5) & unrelated
 
 
 def chrome_decision(
