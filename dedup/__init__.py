@@ -30,7 +30,7 @@ from dedup.exceptions import (
 from dedup.index import DedupIndex
 from dedup.io import read_articles
 from dedup.models import Article, DedupResult, Evidence, IndexMatch, MatchKind, PairMatch, Post, Story, Summary
-from dedup.pipeline import Deduplicator, find_duplicates
+from dedup.pipeline import Deduplicator, StoryStream, find_duplicates
 from dedup.report import render
 
 try:
@@ -60,6 +60,7 @@ __all__ = [
     "Params",
     "Post",
     "Story",
+    "StoryStream",
     "Summary",
     "UnknownIdError",
     "__version__",
