@@ -87,7 +87,7 @@ def test_stories_are_written_before_all_evidence_is_computed(news: list[Article]
         assert done and done[-1] < total[-1]  # the later stories' evidence is not computed yet
         rest = list(pieces)
     assert done[-1] == total[-1]
-    assert json.loads("".join(["{\"stories\": [", first_story, *rest]))
+    assert json.loads("".join(['{"stories": [', first_story, *rest]))
 
 
 def test_html_data_streamed_equals_report_data(news: list[Article]) -> None:

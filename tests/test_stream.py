@@ -18,7 +18,12 @@ def _notices() -> list[Article]:
     base = "{d}日上午，{u}社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料{n}余份，{p}书记到场指导。"
     posts = []
     for k, (day, unit, n, person) in enumerate(
-        [(12, "荷叶塘", 200, "王建华"), (15, "山水湾", 150, "李志强"), (18, "桃花岭", 320, "周敏"), (21, "新民", 90, "黄磊")]
+        [
+            (12, "荷叶塘", 200, "王建华"),
+            (15, "山水湾", 150, "李志强"),
+            (18, "桃花岭", 320, "周敏"),
+            (21, "新民", 90, "黄磊"),
+        ]
     ):
         text = "6月" + base.format(d=day, u=unit, n=n, p=person)
         posts.append(Article(id=f"e{k}", text=text, account=f"{unit}社区"))
