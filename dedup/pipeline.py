@@ -430,6 +430,8 @@ class StoryStream:
         The batch's figures, known before the first story is read.
     config : DedupConfig
         The configuration of the check.
+    execution : Execution
+        How it runs worker processes (also for evidence the report computes itself).
 
     Notes
     -----
@@ -459,7 +461,7 @@ class StoryStream:
         self._verdicts = verdicts
         self._plans = plans
         self._template_keys = templates
-        self._execution = execution
+        self.execution = execution
         self._progress = progress
         self._templates: tuple[PairMatch, ...] | None = None
         self._open: weakref.WeakSet[Generator[Story, None, None]] = weakref.WeakSet()
@@ -555,7 +557,7 @@ class StoryStream:
 
         def units() -> Iterator[tuple[range | None, Sequence[Pair]]]:
             # Consecutive stories, about chunk_size posts to a task (each post's passages found once).
-            size = self._execution.chunk_size
+            size = self.execution.chunk_size
             start = members = 0
             for k, (group, _) in enumerate(plans):
                 members += len(group)
@@ -582,7 +584,7 @@ class StoryStream:
         A task is made only when a worker is ready for it (at most twice as many tasks
         as workers are in flight); the ``evidence`` stage is reported as they come back.
         """
-        ex = self._execution
+        ex = self.execution
         sent: deque[tuple[range | None, Sequence[Pair]]] = deque()
         tasks = (self._task(unit, sent) for unit in units)
         done = 0

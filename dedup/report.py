@@ -31,6 +31,7 @@ from dedup.evidence import specific_order
 from dedup.models import Article, DedupResult, PairMatch, Story, Summary
 
 if TYPE_CHECKING:
+    from dedup.extraction import Execution
     from dedup.pipeline import StoryStream
 
 __all__ = [
@@ -315,6 +316,18 @@ class ReportSource:
         self.source = source
         self.summary = source.summary
         self._specifics: dict[str, tuple[str, ...]] | None = None
+
+    @property
+    def execution(self) -> Execution | None:
+        """How a streamed check runs its workers (None for a result: a report of it runs in one process)."""
+        return None if isinstance(self.source, DedupResult) else self.source.execution
+
+    @property
+    def evidence(self) -> bool:
+        """Whether the stories carry their pairs' evidence (a result: those of its first story that has pairs)."""
+        if isinstance(self.source, DedupResult):
+            return any(p.evidence is not None for s in self.source.stories[:1] for p in s.pairs)
+        return self.source.config.evidence
 
     def stories(self) -> Iterator[Story]:
         """The stories with their pairs' evidence (computed as they are read from a stream)."""

@@ -23,9 +23,11 @@ texts kept for a story's computed passages are dropped after it.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from importlib import resources
@@ -35,8 +37,10 @@ from dedup.accounts import account_pairs, account_stats
 from dedup.config import NormalizeConfig
 from dedup.evidence import find_shared_passages
 from dedup.exceptions import InputError
-from dedup.models import Article, DedupResult, Evidence, PairMatch, Story, time_key
+from dedup.extraction import Execution
+from dedup.models import Article, DedupResult, PairMatch, Story, time_key
 from dedup.normalize import NormalizedText, normalize_with_offsets
+from dedup.parallel import WorkerPool
 from dedup.report import ReportSource
 
 if TYPE_CHECKING:
@@ -108,54 +112,94 @@ class _Posts:
         ]
 
 
-class _Passages:
-    """Shared passages of a story's posts: from the evidence, or computed for the view."""
-
-    def __init__(self, by_id: dict[str, Article], normalize: NormalizeConfig) -> None:
-        self.by_id = by_id
-        self.normalize = normalize
-        self._normalized: dict[str, NormalizedText] = {}
-
-    def normalized(self, post_id: str) -> NormalizedText:
-        n = self._normalized.get(post_id)
-        if n is None:
-            n = normalize_with_offsets(self.by_id[post_id].text, self.normalize)
-            self._normalized[post_id] = n
-        return n
-
-    def shared(self, a: str, b: str, evidence: Evidence | None = None) -> list[int]:
-        """Shared passages as a flat ``[a0, a1, b0, b1, ...]`` list (computed when not given)."""
-        passages = (
-            evidence.shared if evidence is not None else find_shared_passages(self.normalized(a), self.normalized(b))
-        )
-        return [n for (a0, a1), (b0, b1) in passages for n in (a0, a1, b0, b1)]
-
-    def forget(self) -> None:
-        """Drop the normalized texts kept for one story."""
-        self._normalized.clear()
-
-
 def _row(x: int, y: int, pair: PairMatch | None, shared: list[int]) -> list[Any]:
     """Return an evidence row ``[x, y, score, kind, shared]`` (score and kind None: not verified)."""
     return [x, y, round(pair.score, 4) if pair else None, pair.kind if pair else None, shared]
 
 
-def _story_data(story: Story, posts: _Posts, passages: _Passages, pair_limit: int) -> dict[str, Any]:
+def _flat(passages: Iterable[tuple[tuple[int, int], tuple[int, int]]]) -> list[int]:
+    """Shared passages as a flat ``[a0, a1, b0, b1, ...]`` list."""
+    return [n for (a0, a1), (b0, b1) in passages for n in (a0, a1, b0, b1)]
+
+
+def _rows_of(story: Story, pair_limit: int) -> list[tuple[int, int, PairMatch | None]]:
+    """The evidence rows a story's view offers: its verified pairs, then other pairs of posts (no PairMatch)."""
     local = {pid: k for k, pid in enumerate(story.ids)}
-    rows: list[list[Any]] = []
+    rows: list[tuple[int, int, PairMatch | None]] = []
     done: set[tuple[int, int]] = set()
     for pair in story.pairs:
         x, y = local[pair.a], local[pair.b]
-        rows.append(_row(x, y, pair, passages.shared(pair.a, pair.b, pair.evidence)))
+        rows.append((x, y, pair))
         done.update({(x, y), (y, x)})
     n = len(story.ids)
     # Every pair of a small story; the original against each post of a large one.
     wanted = [(x, y) for x in range(n) for y in range(x + 1, n)] if n <= pair_limit else [(0, y) for y in range(1, n)]
-    for x, y in wanted:
-        if (x, y) not in done:
-            rows.append(_row(x, y, None, passages.shared(story.ids[x], story.ids[y])))
-    passages.forget()
-    return {"p": [posts.index[pid] for pid in story.ids], "e": rows}
+    rows.extend((x, y, None) for x, y in wanted if (x, y) not in done)
+    return rows
+
+
+def _to_compute(rows: Iterable[tuple[int, int, PairMatch | None]]) -> list[tuple[int, int]]:
+    """The rows whose shared passages the check did not give."""
+    return [(x, y) for x, y, pair in rows if pair is None or pair.evidence is None]
+
+
+# (normalization, texts by post id, per story the pairs of post ids whose passages are wanted)
+_PassagesTask = tuple[NormalizeConfig, dict[str, str], list[list[tuple[str, str]]]]
+
+
+def _passages_task(_: None, task: _PassagesTask) -> list[list[list[int]]]:
+    """Shared passages for the view, as :func:`find_shared_passages` finds them (each text normalized once)."""
+    normalize, texts, stories = task
+    normalized: dict[str, NormalizedText] = {}
+
+    def of(post_id: str) -> NormalizedText:
+        found = normalized.get(post_id)
+        if found is None:
+            found = normalized[post_id] = normalize_with_offsets(texts[post_id], normalize)
+        return found
+
+    return [[_flat(find_shared_passages(of(a), of(b))) for a, b in pairs] for pairs in stories]
+
+
+def _story_data(
+    stories: Iterable[Story], posts: _Posts, normalize: NormalizeConfig, pair_limit: int, execution: Execution | None
+) -> Iterator[dict[str, Any]]:
+    """Each story's data, its missing passages computed a batch of stories at a time (in workers with ``execution``)."""
+    sent: deque[list[tuple[Story, list[tuple[int, int, PairMatch | None]]]]] = deque()
+    size = execution.chunk_size if execution is not None else 500
+
+    def task(batch: list[tuple[Story, list[tuple[int, int, PairMatch | None]]]]) -> _PassagesTask:
+        sent.append(batch)
+        wanted = [[(story.ids[x], story.ids[y]) for x, y in _to_compute(rows)] for story, rows in batch]
+        texts = {post_id: posts.by_id[post_id].text for pairs in wanted for pair in pairs for post_id in pair}
+        return normalize, texts, wanted
+
+    def tasks() -> Iterator[_PassagesTask]:
+        batch: list[tuple[Story, list[tuple[int, int, PairMatch | None]]]] = []
+        members = 0
+        for story in stories:
+            batch.append((story, _rows_of(story, pair_limit)))
+            members += len(story.ids)
+            if members >= size:
+                yield task(batch)
+                batch, members = [], 0
+        if batch:
+            yield task(batch)
+
+    with contextlib.ExitStack() as stack:
+        if execution is not None:
+            pool = stack.enter_context(WorkerPool(execution.workers, None, start_method=execution.start_method))
+            found: Iterator[list[list[list[int]]]] = pool.map(_passages_task, tasks(), ahead=2 * execution.workers)
+        else:
+            found = (_passages_task(None, t) for t in tasks())
+        for computed in found:
+            for (story, rows), shared in zip(sent.popleft(), computed, strict=True):
+                missing = iter(shared)
+                data = [
+                    _row(x, y, pair, _flat(pair.evidence.shared) if pair and pair.evidence else next(missing))
+                    for x, y, pair in rows
+                ]
+                yield {"p": [posts.index[pid] for pid in story.ids], "e": data}
 
 
 def _dumps(value: Any) -> str:
@@ -165,17 +209,22 @@ def _dumps(value: Any) -> str:
 class _Page:
     """Everything the page needs before its first story: summary, accounts, posts (one pass, no evidence)."""
 
-    def __init__(self, source: ReportSource, articles: Iterable[Article]) -> None:
+    def __init__(self, source: ReportSource, articles: Iterable[Article], pair_limit: int) -> None:
         batch = articles if isinstance(articles, Sequence) else list(articles)
         light = source.light_result()
         stats = account_stats(batch, light)
         self.accounts = {s.account: k for k, s in enumerate(stats)}
         self.posts = _Posts(batch, source, self.accounts)
         involved: set[str] = set()
+        # Shared passages the page computes: the pairs of posts the check did not verify
+        # (and the verified ones too when it gave no evidence).
+        self.to_compute = 0
         for story in light.stories:
             for post in story.posts:
                 self.posts.add(post.id)
                 involved.add(post.account)
+            rows = _rows_of(story, pair_limit)
+            self.to_compute += len(rows) - (len(story.pairs) if source.evidence else 0)
         self.templates = source.template_pairs()
         for pair in self.templates:
             self.posts.add(pair.a)
@@ -211,14 +260,21 @@ def _data(page: _Page, source: ReportSource, normalize: NormalizeConfig | None, 
     for k, post_id in enumerate(posts.index):
         yield ("," if k else "") + _dumps(posts.row(post_id))
     yield '],"stories":['
-    passages = _Passages(posts.by_id, normalize if normalize is not None else NormalizeConfig())
-    for k, story in enumerate(source.stories()):
-        yield ("," if k else "") + _dumps(_story_data(story, posts, passages, pair_limit))
+    cfg = normalize if normalize is not None else NormalizeConfig()
+    # Worker processes for the passages the check did not give, when there are many (a
+    # passage is normalized with offsets: about as costly as four pairs' evidence).
+    execution = source.execution
+    parallel = execution is not None and execution.workers > 1 and page.to_compute >= execution.parallel_min // 4
+    stories = _story_data(source.stories(), posts, cfg, pair_limit, execution if parallel else None)
+    for k, story in enumerate(stories):
+        yield ("," if k else "") + _dumps(story)
     yield '],"templates":['
+    missing = [(p.a, p.b) for p in page.templates if p.evidence is None]
+    computed = iter(_passages_task(None, (cfg, {i: posts.by_id[i].text for p in missing for i in p}, [missing]))[0])
     for k, pair in enumerate(page.templates):
         x, y = posts.index[pair.a], posts.index[pair.b]
-        yield ("," if k else "") + _dumps(_row(x, y, pair, passages.shared(pair.a, pair.b, pair.evidence)))
-        passages.forget()
+        shared = _flat(pair.evidence.shared) if pair.evidence is not None else next(computed)
+        yield ("," if k else "") + _dumps(_row(x, y, pair, shared))
     yield "]}"
 
 
@@ -266,7 +322,7 @@ def report_data(
     """
     _check_pair_limit(pair_limit)
     source = ReportSource(result)
-    doc: dict[str, Any] = json.loads("".join(_data(_Page(source, articles), source, normalize, pair_limit)))
+    doc: dict[str, Any] = json.loads("".join(_data(_Page(source, articles, pair_limit), source, normalize, pair_limit)))
     return doc
 
 
@@ -355,7 +411,7 @@ def iter_html(
         ``pair_limit`` below 2.
     """
     _check_pair_limit(pair_limit)
-    page = _Page(source, articles)  # the pass over the stories, before anything is written
+    page = _Page(source, articles, pair_limit)  # the pass over the stories, before anything is written
     return _html(title, page, _data(page, source, normalize, pair_limit))
 
 
