@@ -38,6 +38,7 @@ import gzip
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -95,11 +96,13 @@ def _tree_memory_kb(root: int, *, pss: bool = True) -> tuple[int, int, int]:
 
 
 def run_command(argv: Sequence[str], *, pss: bool = False) -> tuple[float, dict[str, float]]:
-    """Run ``argv``; return wall seconds and peak memory in MiB (see :func:`_tree_memory_kb`).
+    """Run ``argv``; return wall seconds, peak memory in MiB (see :func:`_tree_memory_kb`) and CPU seconds.
 
     The tree's PSS is polled only with ``pss=True``, in a run whose time is not the one
-    reported.
+    reported. ``cpu_s`` is the user + system time of the process and of every process it
+    waited for (its workers): steadier than the wall time on a shared machine.
     """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0, 0, 0]
@@ -121,8 +124,10 @@ def run_command(argv: Sequence[str], *, pss: bool = False) -> tuple[float, dict[
     if proc.returncode not in (0, 1):
         msg = f"{' '.join(argv)} failed ({proc.returncode}): {err.decode(errors='replace')[-500:]}"
         raise SystemExit(msg)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     names = ("largest_process_rss_mib", "tree_rss_sum_mib", "tree_pss_mib")
-    return wall, {name: round(kb / 1024) for name, kb in zip(names, peak, strict=True)}
+    return wall, {**{name: round(kb / 1024) for name, kb in zip(names, peak, strict=True)}, "cpu_s": round(cpu, 2)}
 
 
 def median_of(n: int, fn: Callable[[], tuple[float, Any]]) -> tuple[float, Any, list[float]]:
@@ -299,9 +304,11 @@ def measure_batch(
     floor1 = statistics.median(floors[1])
     floorw = statistics.median(floors[workers])
     base = statistics.median(walls["table"]) if "table" in walls else None
+    base_cpu = statistics.median(m["cpu_s"] for m in mems["table"]) if "table" in mems else None
     rows = []
     for fmt in formats:
         wall = statistics.median(walls[fmt])
+        cpu = statistics.median(m["cpu_s"] for m in mems[fmt])
         row: dict[str, Any] = {
             "batch": kind,
             "posts": n,
@@ -309,6 +316,7 @@ def measure_batch(
             "workers": workers,
             "wall_s": round(wall, 2),
             "runs_s": [round(w, 2) for w in walls[fmt]],
+            "cpu_s": round(cpu, 2),
             "largest_process_rss_mib": max(m["largest_process_rss_mib"] for m in mems[fmt]),
             "tree_rss_sum_mib": max(m["tree_rss_sum_mib"] for m in mems[fmt]),
             "tree_pss_mib": pss_figures[fmt][1] if fmt in pss_figures else None,
@@ -319,6 +327,7 @@ def measure_batch(
             f"floor_{workers}proc_s": round(floorw, 2),
             f"floor_{workers}proc_runs_s": [round(w, 2) for w in floors[workers]],
             "over_table": round(wall / base, 2) if base else None,
+            "cpu_over_table": round(cpu / base_cpu, 2) if base_cpu else None,
             "over_floor_1proc": round(wall / floor1, 2),
             f"over_floor_{workers}proc": round(wall / floorw, 2),
         }
@@ -330,19 +339,24 @@ def measure_batch(
 def markdown(rows: Sequence[dict[str, Any]], workers: int) -> str:
     """The rows as the table benchmarks/README.md shows."""
     lines = [
-        "| batch | posts | format | wall (s) | runs (s) | / table | largest process RSS | tree PSS "
-        f"| floor 1 proc (s) | floor {workers} procs (s) | / floor 1 proc | / floor {workers} procs |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| batch | posts | format | wall (s) | runs (s) | / table | CPU (s) | CPU / table | largest process RSS "
+        f"| tree PSS | floor 1 proc (s) | floor {workers} procs (s) | / floor 1 proc | / floor {workers} procs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         pss = f"{r['tree_pss_mib']:,} MiB" if r["tree_pss_mib"] is not None else "-"
         lines.append(
             f"| {r['batch']} | {r['posts']:,} | {r['format']} | {r['wall_s']} | "
-            f"{', '.join(str(w) for w in r['runs_s'])} | {r['over_table'] if r['over_table'] is not None else '-'} | "
-            f"{r['largest_process_rss_mib']:,} MiB | {pss} | {r['floor_1proc_s']} | {r[f'floor_{workers}proc_s']} | "
+            f"{', '.join(str(w) for w in r['runs_s'])} | {_or_dash(r['over_table'])} | {r['cpu_s']} | "
+            f"{_or_dash(r['cpu_over_table'])} | {r['largest_process_rss_mib']:,} MiB | {pss} | "
+            f"{r['floor_1proc_s']} | {r[f'floor_{workers}proc_s']} | "
             f"{r['over_floor_1proc']} | {r[f'over_floor_{workers}proc']} |"
         )
     return "\n".join(lines)
+
+
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)
 
 
 def write_results(report: dict[str, Any], rows: Sequence[dict[str, Any]]) -> tuple[Path, Path]:

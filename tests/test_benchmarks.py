@@ -215,6 +215,7 @@ def test_speed_results_table_and_files(tmp_path: Path, monkeypatch: pytest.Monke
         "workers": 2,
         "wall_s": 50.0,
         "runs_s": [50.0, 51.0, 49.0],
+        "cpu_s": 90.0,
         "largest_process_rss_mib": 1400,
         "tree_rss_sum_mib": 3000,
         "tree_pss_mib": 1600,
@@ -225,12 +226,13 @@ def test_speed_results_table_and_files(tmp_path: Path, monkeypatch: pytest.Monke
         "floor_2proc_s": 7.0,
         "floor_2proc_runs_s": [7.0],
         "over_table": 1.2,
+        "cpu_over_table": 1.5,
         "over_floor_1proc": 5.0,
         "over_floor_2proc": 7.14,
     }
     table = speed.markdown([row], 2)
     assert (
-        "| ordinary | 100,000 | json | 50.0 | 50.0, 51.0, 49.0 | 1.2 | 1,400 MiB | 1,600 MiB | 10.0 | 7.0 | 5.0 | 7.14 |"
+        "| ordinary | 100,000 | json | 50.0 | 50.0, 51.0, 49.0 | 1.2 | 90.0 | 1.5 | 1,400 MiB | 1,600 MiB | 10.0 | 7.0 | 5.0 | 7.14 |"
         in table
     )
     monkeypatch.setattr(speed, "RESULTS", tmp_path)
