@@ -41,7 +41,7 @@ from dedup.models import (
     Summary,
     TemplateFamily,
 )
-from dedup.pipeline import Deduplicator, find_duplicates
+from dedup.pipeline import Deduplicator, StoryStream, find_duplicates
 from dedup.report import render
 
 try:
@@ -71,6 +71,7 @@ __all__ = [
     "Params",
     "Post",
     "Story",
+    "StoryStream",
     "Summary",
     "TemplateFamily",
     "UnknownIdError",

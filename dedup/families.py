@@ -55,7 +55,7 @@ def family_groups(
 
 def template_families(
     batch: Sequence[Article],
-    groups: Sequence[tuple[list[int], list[tuple[int, int]]]],
+    groups: Sequence[tuple[Sequence[int], Sequence[tuple[int, int]]]],
     pair: Callable[[int, int], PairMatch],
 ) -> tuple[TemplateFamily, ...]:
     """:class:`~dedup.TemplateFamily` objects of :func:`family_groups`' families."""

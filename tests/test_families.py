@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime
 
 from dedup import Article, DedupConfig, Deduplicator, Params, TemplateFamily
+from dedup.report import iter_render, render
 
 FORM = (
     "{day}上午，{place}社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，"
@@ -72,3 +74,27 @@ def test_a_repost_joins_its_story_and_the_story_stays_in_the_family() -> None:
     assert [sorted(s.ids) for s in result.stories] == [["n0", "repost"]]
     (family,) = result.families
     assert {"n0", "n1", "n2", "n3", "n4"} <= set(family.ids)
+
+
+def test_a_streamed_check_gives_the_same_families_with_their_reasons() -> None:
+    config = DedupConfig(params=Params(max_template_pairs=2))  # the examples are not all reported pairs
+    whole = Deduplicator(config).check(notices())
+    with Deduplicator(config).check_stream(notices()) as stream:
+        streamed = stream.families()
+        assert stream.result() == whole
+    assert streamed == whole.families
+    (family,) = streamed
+    assert all(p.evidence is not None and p.evidence.reason for p in family.pairs)
+
+
+def test_reports_list_the_families() -> None:
+    result = Deduplicator(DedupConfig()).check(notices())
+    table = render(result, "table")
+    assert "Template families (one template filled in for different events; not merged): 1" in table
+    assert "  5 posts, 5 accounts, 2024-06-01 to 2024-06-05: 荷叶塘社区开展垃圾分类宣传" in table
+    assert "(1 template family)" in table.splitlines()[-1]
+    with Deduplicator(DedupConfig()).check_stream(notices()) as stream:
+        doc = json.loads("".join(iter_render(stream, "json")))
+    assert list(doc) == ["stories", "template_pairs", "families", "summary"]
+    assert doc["families"] == [f.to_dict() for f in result.families]
+    assert doc["summary"]["template_families"] == 1
