@@ -452,7 +452,8 @@ def _html(title: str, page: _Page, data: Iterator[str]) -> Iterator[str]:
         f"<title>{escaped_title}</title>\n<style>\n{_asset('report.css')}</style>\n</head>\n<body>\n"
         f'<header><h1>{escaped_title}</h1><div id="summary">{_summary_html(page.summary)}</div>\n'
         '<nav><a href="#stories-section">Stories</a> <a href="#accounts-section">Accounts</a> '
-        '<a href="#families-section">Template families</a> <a href="#templates-section">Template pairs</a></nav></header>\n'
+        '<a href="#families-section">Template families</a> '
+        '<a href="#templates-section">Template pairs</a></nav></header>\n'
         "<noscript><p>This report needs JavaScript to show stories and accounts.</p></noscript>\n"
         '<main id="app"></main>\n'
         '<script type="application/json" id="dedup-data">'
