@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+from numpy.typing import NDArray
+
 from dedup.cluster import UnionFind
 from dedup.models import Article, PairMatch, TemplateFamily, time_key
+from dedup.stories import id_ranks
 
 __all__ = ["EXAMPLE_PAIRS", "family_groups", "template_families"]
 
@@ -21,34 +25,47 @@ EXAMPLE_PAIRS = 3  # example pairs shown per family
 
 def family_groups(
     batch: Sequence[Article],
-    pairs: Sequence[tuple[int, int]],
-    score: Callable[[int, int], float],
+    pairs: NDArray[np.int64],
+    scores: NDArray[np.float64],
     *,
     min_posts: int,
-) -> list[tuple[list[int], list[tuple[int, int]]]]:
-    """Families as positions (by publication time, then id) with their example pairs.
+) -> list[tuple[list[int], list[tuple[tuple[int, int], float]]]]:
+    """Families as positions (by publication time, then id) with their example pairs and scores.
 
-    Families come largest first (ties: the first post's id); example pairs are the
-    strongest inside each family (ties: the two ids), whatever the input order.
+    ``pairs`` (shape (k, 2)) are the template pairs and ``scores`` theirs. Families come
+    largest first (ties: the first post's id); example pairs are the strongest inside
+    each family (ties: the two ids), whatever the input order.
     """
-    if not pairs or min_posts < 2:
+    if not len(pairs) or min_posts < 2:
         return []
     uf = UnionFind(len(batch))
-    for i, j in pairs:
+    for i, j in pairs.tolist():
         uf.union(i, j)
+    involved = np.unique(pairs)
+    roots = np.array([uf.find(i) for i in involved.tolist()], dtype=np.int64)
+    root_of = np.full(len(batch), -1, dtype=np.int64)
+    root_of[involved] = roots
+    sizes = np.bincount(roots, minlength=len(batch))
+    pair_root = root_of[pairs[:, 0]]
+    wanted = sizes[pair_root] >= min_posts
+    # The strongest pairs of each family first: by family, then score, then the two ids.
+    rank = id_ranks(batch)
+    ra, rb = rank[pairs[:, 0]], rank[pairs[:, 1]]
+    order = np.lexsort((np.maximum(ra, rb), np.minimum(ra, rb), -scores, pair_root))
+    order = order[wanted[order]]
+    examples: dict[int, list[tuple[tuple[int, int], float]]] = {}
+    for k in order.tolist():
+        found = examples.setdefault(int(pair_root[k]), [])
+        if len(found) < EXAMPLE_PAIRS:
+            found.append(((int(pairs[k, 0]), int(pairs[k, 1])), float(scores[k])))
     members: dict[int, list[int]] = {}
-    for i in sorted({k for pair in pairs for k in pair}):
-        members.setdefault(uf.find(i), []).append(i)
-    inside: dict[int, list[tuple[int, int]]] = {}
-    for i, j in pairs:
-        inside.setdefault(uf.find(i), []).append((i, j))
+    for i, root in zip(involved.tolist(), roots.tolist(), strict=True):
+        if sizes[root] >= min_posts:
+            members.setdefault(root, []).append(i)
     out = []
     for root, group in members.items():
-        if len(group) < min_posts:
-            continue
         ordered = sorted(group, key=lambda i: (time_key(batch[i].published_at), batch[i].id))
-        strongest = sorted(inside[root], key=lambda p: (-score(*p), *sorted((batch[p[0]].id, batch[p[1]].id))))
-        out.append((ordered, strongest[:EXAMPLE_PAIRS]))
+        out.append((ordered, examples[root]))
     out.sort(key=lambda f: (-len(f[0]), batch[f[0][0]].id))
     return out
 

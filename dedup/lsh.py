@@ -209,6 +209,7 @@ def colliding_rows(
     max_bucket: int,
     max_per_row: int | None = None,
     order: NDArray[np.int64] | None = None,
+    anchors: int | None = None,
 ) -> NDArray[np.int64]:
     """All pairs of rows sharing at least one band key, for a whole batch.
 
@@ -231,6 +232,10 @@ def colliding_rows(
         A distinct, order-free rank of each row (not its position): it orders the
         members of oversized buckets and breaks ties between equally strong partners,
         so the pairs do not depend on input order. Default: row positions.
+    anchors : int, optional
+        Only pairs with a row below ``anchors`` are wanted (a post's lead against
+        paragraph leads: two paragraph leads are no pair); the others are dropped
+        before they take a place under ``max_per_row``. ``None``: all rows.
 
     Returns
     -------
@@ -248,8 +253,13 @@ def colliding_rows(
         return _NO_PAIRS
     rows = np.arange(n, dtype=np.int64)
     rank = rows if order is None else order
-    codes: list[NDArray[np.int64]] = []
+    # Distinct pairs so far and the bands each shares, merged band by band: holding every
+    # band's pairs at once would peak at their sum (a template-heavy batch repeats most
+    # pairs in many bands).
+    acc_codes: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+    acc_shared: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
     for band in range(b):
+        codes: list[NDArray[np.int64]] = []
         column = keys[:, band]
         order = np.argsort(column)
         sorted_keys = column[order]
@@ -265,17 +275,32 @@ def colliding_rows(
                 pairs = np.stack((members[:, iu].ravel(), members[:, ju].ravel()), axis=1)
             lo = np.minimum(pairs[:, 0], pairs[:, 1])
             hi = np.maximum(pairs[:, 0], pairs[:, 1])
+            if anchors is not None:
+                wanted = lo < anchors
+                lo, hi = lo[wanted], hi[wanted]
             codes.append(lo * n + hi)
-    if not codes:
+        if codes:
+            acc_codes, acc_shared = _merge_counts(acc_codes, acc_shared, np.concatenate(codes))
+    if not len(acc_codes):
         return _NO_PAIRS
-    all_codes = np.sort(np.concatenate(codes))
-    firsts = np.flatnonzero(np.r_[True, all_codes[1:] != all_codes[:-1]])
-    pairs = _decode_pairs(all_codes[firsts], n)
+    pairs = _decode_pairs(acc_codes, n)
     if max_per_row is None:
         return pairs
     # Bands shared by each pair: the more, the more similar the two rows.
-    shared = np.diff(np.r_[firsts, len(all_codes)])
-    return _cap_per_row(pairs, shared, rank, max_per_row)
+    return _cap_per_row(pairs, acc_shared, rank, max_per_row)
+
+
+def _merge_counts(
+    codes: NDArray[np.int64], counts: NDArray[np.int64], more: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Sorted distinct ``codes`` with their ``counts``, plus one of each code in ``more`` (distinct)."""
+    merged = np.concatenate((codes, more))
+    weights = np.concatenate((counts, np.ones(len(more), dtype=np.int64)))
+    order = np.argsort(merged, kind="stable")
+    merged, weights = merged[order], weights[order]
+    del order
+    firsts = np.flatnonzero(np.r_[True, merged[1:] != merged[:-1]])
+    return merged[firsts], np.add.reduceat(weights, firsts)
 
 
 def _cap_per_row(
@@ -355,6 +380,7 @@ def candidate_pairs(
             np.concatenate((order, bands.post_order[para_owner])),
             np.concatenate((np.zeros(len(local), np.int64), para_number)),
         ),
+        anchors=len(local),
     )
     # Keep pairs with at least one post's own lead, between two different posts.
     rows = rows[rows[:, 0] < len(local)]

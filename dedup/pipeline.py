@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from dedup.cluster import Link, cluster_pairs
+from dedup.cluster import cluster_pairs
 from dedup.config import DedupConfig, NormalizeConfig
 from dedup.evidence import Decision, Passages, build_evidence, specific_order, template_decision, with_decision
 from dedup.extraction import Execution, ProgressCallback, extract_batch
@@ -27,47 +27,14 @@ from dedup.lsh import BandKeys, candidate_pairs
 from dedup.models import Article, DedupResult, Evidence, MatchKind, PairMatch, Story, Summary, TemplateFamily
 from dedup.parallel import WorkerPool, default_start_method
 from dedup.signature import Signatures, sign
-from dedup.steps import check_articles, is_comparable, link_of, may_pair
-from dedup.stories import build_story, publication_order, story_accounts
+from dedup.steps import check_articles, is_comparable, may_pair
+from dedup.stories import build_story, id_ranks, publication_order, story_accounts
+from dedup.verdicts import Pair, VerdictStore
 from dedup.verify import Verdict, compare, specifics_agreement
 
 __all__ = ["Deduplicator", "Execution", "ProgressCallback", "StoryStream", "find_duplicates"]
 
 logger = logging.getLogger(__name__)
-
-Pair = tuple[int, int]
-
-
-class _Verdicts:
-    """The verdicts of a batch's pairs, computed once and asked for by several steps.
-
-    Only matches and template pairs are kept (stories and reports need them); of the
-    other pairs verification met, clustering keeps two flags (:class:`Link`), so that it
-    never compares a pair twice.
-    """
-
-    def __init__(self, feats: Sequence[Features], config: DedupConfig) -> None:
-        self.feats = feats
-        self.config = config
-        self.found: dict[Pair, Verdict] = {}
-        self.links: dict[Pair, Link] = {}
-
-    def verdict(self, i: int, j: int) -> Verdict:
-        key = (i, j) if i < j else (j, i)
-        v = self.found.get(key)
-        if v is None:
-            v = compare(self.feats[key[0]], self.feats[key[1]], config=self.config)
-            if v.kind is not None:
-                self.found[key] = v
-        return v
-
-    def link(self, i: int, j: int) -> Link:
-        key = (i, j) if i < j else (j, i)
-        found = self.links.get(key)
-        if found is None:
-            found = link_of(self.verdict(i, j), self.config)
-            self.links[key] = found
-        return found
 
 
 class Deduplicator:
@@ -279,7 +246,7 @@ class Deduplicator:
         cfg = self.config
         batch = check_articles(articles, cfg)
         feats, sigs = extract_batch(self._extractor, batch, self.execution, progress=progress)
-        verdicts = _Verdicts(feats, cfg)
+        verdicts = VerdictStore(feats, cfg)
         exact = self._join_exact(feats, verdicts)
         in_exact = {i for group in exact for i in group[1:]}
         # One representative per exact group takes part in the search.
@@ -302,25 +269,30 @@ class Deduplicator:
             groups = [g for g in groups if len({feats[i].account for i in g}) > 1]
         if progress:
             progress("cluster", len(groups), len(groups))
-        inside, templates, all_templates = self._sort_verdicts(batch, groups, verdicts)
-        found = verdicts.found
-        families = family_groups(
-            batch, all_templates, lambda i, j: found[(i, j)].score, min_posts=cfg.params.family_min_posts
-        )
+        inside, (templates, template_scores), (all_templates, all_scores) = self._sort_verdicts(batch, groups, verdicts)
+        found_families = family_groups(batch, all_templates, all_scores, min_posts=cfg.params.family_min_posts)
         template_total = len(all_templates)
-        del all_templates
+        del all_templates, all_scores
         # Stories ordered by their original's input position.
         order = sorted(range(len(groups)), key=lambda gi: publication_order(batch, groups[gi])[0])
         plans = [(groups[gi], inside.get(gi, [])) for gi in order]
-        examples = sorted({p for _, ex in families for p in ex} - set(templates))
-        reported = [*templates, *examples]
-        kept = {p for _, story_pairs in plans for p in story_pairs} | set(reported)
-        # What sets a reported template pair apart needs the features, which go below.
+        scores = dict(zip(templates, template_scores, strict=True))
+        for _, ex in found_families:
+            scores.update(ex)
+        families = [(members, [p for p, _ in ex]) for members, ex in found_families]
+        # What sets a reported template pair apart needs the features, which go below
+        # (verdicts of template pairs are not kept: the few reported are compared again).
         decisions = (
-            {p: template_decision(found[p], feats[p[0]], feats[p[1]], cfg.params) for p in reported}
+            {p: template_decision(verdicts.verdict(*p), feats[p[0]], feats[p[1]], cfg.params) for p in scores}
             if cfg.evidence
             else {}
         )
+        kept: dict[Pair, tuple[float, MatchKind]] = {p: (score, "template") for p, score in scores.items()}
+        for _, story_pairs in plans:
+            for p in story_pairs:
+                v = verdicts.matches[p]
+                assert v.kind is not None
+                kept[p] = (v.score, v.kind)
         summary = Summary(
             articles=len(batch),
             stories=len(groups),
@@ -336,7 +308,7 @@ class Deduplicator:
         return StoryStream(
             batch=batch,
             specifics=[f.specifics for f in feats],
-            verdicts={p: (v.score, v.kind) for p, v in verdicts.found.items() if p in kept and v.kind is not None},
+            verdicts=kept,
             plans=plans,
             templates=templates,
             families=families,
@@ -347,7 +319,7 @@ class Deduplicator:
             progress=progress,
         )
 
-    def _join_exact(self, feats: Sequence[Features], verdicts: _Verdicts) -> list[list[int]]:
+    def _join_exact(self, feats: Sequence[Features], verdicts: VerdictStore) -> list[list[int]]:
         """Exact copies, joined up front (their verdicts recorded)."""
         exact = self.exact_groups(feats)
         min_specifics = self.config.params.min_specifics
@@ -358,29 +330,25 @@ class Deduplicator:
                 agreement = specifics_agreement(
                     feats[head].specifics, feats[other].specifics, min_specifics=min_specifics
                 )
-                verdicts.found[key] = Verdict(1.0, "exact", 1.0, 1.0, 1.0, agreement)
+                verdicts.record(*key, Verdict(1.0, "exact", 1.0, 1.0, 1.0, agreement))
         return exact
 
     def _verify_candidates(
         self,
         feats: Sequence[Features],
         pairs: NDArray[np.int64],
-        verdicts: _Verdicts,
+        verdicts: VerdictStore,
         progress: ProgressCallback | None,
     ) -> list[tuple[int, int, float]]:
         """Verify the candidates: the matches (edges), other verdicts kept in ``verdicts``."""
-        weak = self.config.threshold * self.config.params.support_factor
         edges: list[tuple[int, int, float]] = []
         total = len(pairs)
         done = 0
         for chunk, found in self._verify(feats, pairs):
             for (i, j), v in zip(chunk, found, strict=True):
-                if v.kind is not None:
-                    verdicts.found[(i, j)] = v
+                verdicts.record(i, j, v)
                 if v.is_match:
                     edges.append((i, j, v.score))
-                elif v.score >= weak:
-                    verdicts.links[(i, j)] = link_of(v, self.config)
             done += len(chunk)
             if progress:
                 progress("verify", done, total)
@@ -408,27 +376,30 @@ class Deduplicator:
             yield chunk, [compare(feats[i], feats[j], config=self.config) for i, j in chunk]
 
     def _sort_verdicts(
-        self, batch: Sequence[Article], groups: list[list[int]], verdicts: _Verdicts
-    ) -> tuple[dict[int, list[Pair]], list[Pair], list[Pair]]:
-        """The matches inside each group, and the template pairs between groups (capped, and all)."""
+        self, batch: Sequence[Article], groups: list[list[int]], verdicts: VerdictStore
+    ) -> tuple[dict[int, list[Pair]], tuple[list[Pair], list[float]], tuple[NDArray[np.int64], NDArray[np.float64]]]:
+        """The matches inside each group; the template pairs between groups, capped and all (with scores)."""
         in_story = {i: gi for gi, g in enumerate(groups) for i in g}
         inside: dict[int, list[Pair]] = {}
-        templates: list[Pair] = []
-        for (i, j), v in sorted(verdicts.found.items()):
+        for (i, j), v in sorted(verdicts.matches.items()):
             gi = in_story.get(i)
-            same = gi is not None and gi == in_story.get(j)
-            if same and v.is_match:
-                inside.setdefault(gi, []).append((i, j))  # type: ignore[arg-type]
-            elif v.kind == "template" and not same:
-                templates.append((i, j))
-        everything = templates
+            if gi is not None and gi == in_story.get(j) and v.is_match:
+                inside.setdefault(gi, []).append((i, j))
+        pairs, scores = verdicts.templates.arrays()
+        group = np.full(len(batch), -1, dtype=np.int64)
+        for gi, g in enumerate(groups):
+            group[g] = gi
+        apart = (group[pairs[:, 0]] < 0) | (group[pairs[:, 0]] != group[pairs[:, 1]])
+        pairs, scores = pairs[apart], scores[apart]
         cap = self.config.params.max_template_pairs
-        if len(templates) > cap:
-            found = verdicts.found
+        chosen = np.arange(len(pairs))
+        if len(pairs) > cap:
             # The strongest, ties by the two ids (not by position: the same pairs in any order).
-            strongest = sorted(templates, key=lambda p: (-found[p].score, *sorted((batch[p[0]].id, batch[p[1]].id))))
-            templates = sorted(strongest[:cap])
-        return inside, templates, everything
+            rank = id_ranks(batch)
+            ra, rb = rank[pairs[:, 0]], rank[pairs[:, 1]]
+            chosen = np.sort(np.lexsort((np.maximum(ra, rb), np.minimum(ra, rb), -scores))[:cap])
+        reported = [(int(i), int(j)) for i, j in pairs[chosen].tolist()]
+        return inside, (reported, scores[chosen].tolist()), (pairs, scores)
 
 
 class StoryStream:

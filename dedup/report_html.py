@@ -328,7 +328,7 @@ def report_data(
     -------
     dict
         ``summary``, ``accounts`` (names), ``stats`` (per account), ``matrix``
-        (account pairs), ``posts``, ``stories`` and ``templates``; see the module
+        (account pairs), ``posts``, ``stories``, ``templates`` and ``families``; see the module
         docstring of :mod:`dedup.report_html` and ``dedup/data/report.js``.
 
     Raises

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+from numpy.typing import NDArray
+
 from dedup.models import Article, PairMatch, Post, Story, time_key
 
-__all__ = ["build_story", "publication_order", "story_accounts"]
+__all__ = ["build_story", "id_ranks", "publication_order", "story_accounts"]
 
 
 def story_accounts(accounts: Sequence[str]) -> tuple[str, ...]:
@@ -27,6 +30,20 @@ def story_accounts(accounts: Sequence[str]) -> tuple[str, ...]:
         if account and account not in out:
             out.append(account)
     return tuple(out)
+
+
+def id_ranks(batch: Sequence[Article]) -> NDArray[np.int64]:
+    """Each post's rank among the batch's ids (ids are unique): a tie-break free of input order.
+
+    Examples
+    --------
+    >>> id_ranks([Article(id="b", text="x"), Article(id="a", text="y")]).tolist()
+    [1, 0]
+    """
+    order = sorted(range(len(batch)), key=lambda k: batch[k].id)
+    rank = np.empty(len(batch), dtype=np.int64)
+    rank[order] = np.arange(len(batch), dtype=np.int64)
+    return rank
 
 
 def publication_order(batch: Sequence[Article], group: Sequence[int]) -> list[int]:

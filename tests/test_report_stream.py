@@ -97,7 +97,7 @@ def test_html_data_streamed_equals_report_data(news: list[Article]) -> None:
     start = page.index('id="dedup-data">') + len('id="dedup-data">')
     embedded = json.loads(page[start : page.index("</script>", start)])
     assert embedded == report_data(result, news)
-    assert list(embedded) == ["summary", "accounts", "stats", "matrix", "posts", "stories", "templates"]
+    assert list(embedded) == ["summary", "accounts", "stats", "matrix", "posts", "stories", "templates", "families"]
 
 
 def test_bad_arguments_fail_before_any_piece(news: list[Article]) -> None:
