@@ -119,8 +119,10 @@ class Params:
         and compared at ``lead_threshold``: far fewer than ``num_perm`` suffice).
     max_candidates : int
         Candidates kept per post and per LSH (the most similar first): a story posted on
-        more accounts than this still forms one group through its members, and a batch
-        of one-line notices from one template stays linear.
+        more accounts than this still forms one group through its members (81 edited
+        copies among 2,000 notices formed one story at 10), and a batch of notices from
+        one template stays linear. Copies share more bands than template siblings, so
+        they come first; each place costs a verification on template-heavy days.
     max_bucket : int
         An LSH bucket with more members than this pairs each member with the next
         ``max_bucket`` members only (thousands of near-identical posts).
@@ -203,7 +205,7 @@ class Params:
     min_paragraph_words: int = 8
     max_paragraphs: int = 12
     lead_perm: int = 32
-    max_candidates: int = 100
+    max_candidates: int = 40
     max_bucket: int = 200
     min_contained_shingles: int = 12
     min_agreement: float = 0.6
