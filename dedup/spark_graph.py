@@ -4,8 +4,9 @@ The distributed driver (``dedup.spark``) links the posts it verified as copies a
 the connected components of those links without collecting them on the driver. This module
 finds them with the alternating large-star / small-star algorithm of Kiveris et al.,
 "Connected Components in MapReduce and Beyond" (SoCC 2014), the algorithm GraphFrames runs
-by default and text-dedup's Spark job used, written with DataFrame operations only: every
-step is a shuffle on the executors; the driver reads one count per round.
+by default and text-dedup's Spark job used, written with DataFrame operations only: the
+work is done by the executors, two shuffles a round, and the driver reads one row a round
+(whether some node is still unsettled).
 
 pyspark is imported when a function runs, so ``import dedup`` never needs it.
 """
@@ -40,15 +41,16 @@ def connected_components(edges: DataFrame, *, max_rounds: int = 64) -> DataFrame
     max_rounds : int, default 64
         Rounds (one large-star and one small-star step each) allowed before giving up. The
         algorithm needs O(log² n) rounds for n nodes at worst and far fewer in practice
-        (a path of 200 nodes in random order takes about ten).
+        (a path of 200 nodes in random order takes eight).
 
     Returns
     -------
     pyspark.sql.DataFrame
-        Columns ``node`` and ``component`` (both ``bigint``, not null): one row for every
+        Columns ``node`` and ``component`` (both ``bigint``, never null): one row for every
         node that is an end of some edge, with ``component`` the smallest node id of its
-        connected component. Its rows are computed once, when this function returns, and
-        kept by the executors as a local checkpoint; the driver never holds them.
+        connected component. Its rows are computed before this function returns and kept by
+        the executors as a local checkpoint (until the DataFrame is garbage-collected); the
+        driver never holds them.
 
     Raises
     ------
