@@ -36,10 +36,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -48,6 +48,32 @@ if TYPE_CHECKING:
 
 START_TIMEOUT = 120.0  # seconds for the master and both workers (JVM start on a busy 2-core machine)
 WORKERS = 2
+
+# Test JVMs do little work each: the client compiler alone and the serial collector start
+# them faster and leave more of the two cores to the work (about 40 % off the tests' time).
+TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+SESSION_CONF = {
+    "spark.driver.memory": "1g",
+    "spark.driver.extraJavaOptions": TEST_JVM_OPTIONS,
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+}
+"""Spark settings of every test session."""
+
+CLUSTER_CONF = {
+    "spark.executor.memory": "512m",
+    "spark.executor.extraJavaOptions": TEST_JVM_OPTIONS,
+    "spark.executor.cores": "1",
+    "spark.cores.max": str(WORKERS),
+    # The first job waits until an executor runs on each worker, so every test's work is spread.
+    "spark.scheduler.minRegisteredResourcesRatio": "1.0",
+    "spark.scheduler.maxRegisteredResourcesWaitingTime": f"{START_TIMEOUT:.0f}s",
+}
+"""Spark settings of a session on the standalone cluster, besides ``SESSION_CONF``: one executor per worker."""
 
 
 def _required() -> bool:
@@ -121,6 +147,7 @@ class StandaloneCluster:
         env = spark_env(self.scratch)
         env["SPARK_DAEMON_MEMORY"] = "512m"
         env["SPARK_DAEMON_JAVA_OPTS"] = TEST_JVM_OPTIONS
+        env["SPARK_MASTER_OPTS"] = "-Dspark.master.rest.enabled=false"  # it would take port 6066
         log = self.scratch / f"{name}.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
@@ -134,12 +161,15 @@ class StandaloneCluster:
         self.daemons.append(_Daemon(name, proc, log))
 
     def start(self) -> None:
-        """Start the master and the workers, and wait until every worker has registered."""
+        """Start the master, then the workers, and wait until every worker has registered."""
+        deadline = time.monotonic() + START_TIMEOUT
         self._launch(
             "master",
             "org.apache.spark.deploy.master.Master",
             *("--host", "127.0.0.1", "--port", str(self.port), "--webui-port", str(self.ui_port)),
         )
+        # A worker that finds no master retries only after 5 to 15 s: start them once it answers.
+        self._wait(deadline, lambda: self._master_state() is not None, "the Spark master did not start")
         for i in range(WORKERS):
             work_dir = self.scratch / f"worker-{i}"
             work_dir.mkdir()
@@ -150,25 +180,28 @@ class StandaloneCluster:
                 *("--cores", "1", "--memory", "1g", "--work-dir", str(work_dir)),
                 self.url,
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        alive = 0
-        while time.monotonic() < deadline:
+        self._wait(deadline, lambda: self._alive_workers() == WORKERS, f"not all {WORKERS} workers registered")
+
+    def _wait(self, deadline: float, done: Callable[[], bool], failure: str) -> None:
+        while not done():
             dead = [d for d in self.daemons if d.proc.poll() is not None]
             if dead:
                 self._fail(f"the Spark {dead[0].name} exited with status {dead[0].proc.returncode}")
-            alive = self._alive_workers()
-            if alive == WORKERS:
-                return
-            time.sleep(0.25)
-        self._fail(f"{alive} of {WORKERS} Spark workers registered with {self.url} within {START_TIMEOUT:.0f} s")
+            if time.monotonic() > deadline:
+                self._fail(f"{failure} within {START_TIMEOUT:.0f} s ({self.url})")
+            time.sleep(0.2)
 
-    def _alive_workers(self) -> int:
-        """Workers the master lists as ALIVE, from its web UI's JSON (0 while it is not up)."""
+    def _master_state(self) -> dict[str, Any] | None:
+        """The master's state from its web UI's JSON, ``None`` while it does not answer."""
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.ui_port}/json/", timeout=2) as response:
-                state = json.load(response)
+                state: dict[str, Any] = json.load(response)
         except (OSError, urllib.error.URLError, ValueError):
-            return 0
+            return None
+        return state
+
+    def _alive_workers(self) -> int:
+        state = self._master_state() or {}
         return sum(1 for worker in state.get("workers", []) if worker.get("state") == "ALIVE")
 
     def _fail(self, reason: str) -> NoReturn:
@@ -199,33 +232,6 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError as exc:
         return f"(no log: {exc})"
-
-
-# Test JVMs do little work each: the client compiler alone and the serial collector start
-# them faster and leave more of the two cores to the work (about 40 % off the tests' time).
-TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
-
-SESSION_CONF = {
-    "spark.driver.memory": "1g",
-    "spark.driver.extraJavaOptions": TEST_JVM_OPTIONS,
-    "spark.driver.host": "127.0.0.1",
-    "spark.driver.bindAddress": "127.0.0.1",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "4",
-}
-"""Spark settings of every test session."""
-
-CLUSTER_CONF = {
-    "spark.executor.memory": "512m",
-    "spark.executor.extraJavaOptions": TEST_JVM_OPTIONS,
-    "spark.executor.cores": "1",
-    "spark.cores.max": str(WORKERS),
-    # The first job waits until an executor runs on each worker, so every test's work is spread.
-    "spark.scheduler.minRegisteredResourcesRatio": "1.0",
-    "spark.scheduler.maxRegisteredResourcesWaitingTime": f"{START_TIMEOUT:.0f}s",
-}
-"""Spark settings of a session on the standalone cluster, besides ``SESSION_CONF``: one executor per worker."""
 
 
 def session(master: str, scratch: Path, conf: dict[str, str] | None = None) -> SparkSession:
