@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,7 +29,17 @@ from numpy.typing import NDArray
 from dedup.arrays import edges_of
 from dedup.boilerplate import strip_keys
 
-__all__ = ["ChromeModel", "PostSentences", "learn_chrome"]
+__all__ = [
+    "ChromeModel",
+    "PostSentences",
+    "block_keys",
+    "body_mix",
+    "chrome_decision",
+    "distinct_sentences",
+    "learn_chrome",
+    "minor_occurrences",
+    "recurring",
+]
 
 _U64 = np.uint64
 _EMPTY: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
@@ -98,6 +109,11 @@ class _KeySet:
 def learn_chrome(posts: PostSentences, *, min_posts: int) -> ChromeModel:
     """Learn the chrome of a batch (see the module docstring).
 
+    Composed of the pieces a distributed driver uses too (:func:`distinct_sentences`,
+    :func:`body_mix`, :func:`recurring`, :func:`block_keys`, :func:`minor_occurrences`,
+    :func:`chrome_decision`): only the grouping (by sentence, by post) is done here with
+    numpy sorting, there with shuffles.
+
     Examples
     --------
     >>> footer = 77
@@ -121,46 +137,99 @@ def learn_chrome(posts: PostSentences, *, min_posts: int) -> ChromeModel:
     keep_post[first] = True
     owner = np.repeat(np.arange(n_posts, dtype=np.int64), np.diff(posts.bounds))
     keep = keep_post[owner]
-    owner, keys, sizes = owner[keep], posts.keys[keep], posts.sizes[keep]
-    # Each sentence once per post (its longest occurrence).
-    order = np.lexsort((-sizes, keys, owner))
-    owner, keys, sizes = owner[order], keys[order], sizes[order]
-    first_in_post = np.ones(len(keys), dtype=bool)
-    first_in_post[1:] = (owner[1:] != owner[:-1]) | (keys[1:] != keys[:-1])
-    owner, keys, sizes = owner[first_in_post], keys[first_in_post], sizes[first_in_post]
+    owner, keys, sizes = distinct_sentences(owner[keep], posts.keys[keep], posts.sizes[keep])
     # Per sentence: the distinct posts holding it, and an order-free hash of which.
     by_key = np.argsort(keys, kind="stable")
     sorted_keys = keys[by_key]
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
     counts = np.diff(np.r_[starts, len(sorted_keys)])
     with np.errstate(over="ignore"):
-        hashes = np.add.reduceat(_mix(posts.body_keys[owner[by_key]]), starts) if len(starts) else _EMPTY
-    candidate = counts >= min_posts
+        hashes = np.add.reduceat(body_mix(posts.body_keys[owner[by_key]]), starts) if len(starts) else _EMPTY
+    candidate = recurring(counts, min_posts)
     if not candidate.any():
         return ChromeModel(_EMPTY)
     # Each occurrence's block: the sentences of its post held by exactly the same posts.
     group = np.repeat(np.arange(len(starts)), counts)
     occurrence_group = np.empty(len(keys), dtype=np.int64)
     occurrence_group[by_key] = group
-    block = np.where(
-        candidate[occurrence_group],
-        hashes[occurrence_group] ^ _mix(counts[occurrence_group].astype(np.uint64)),
-        _U64(0),
-    )
     on = candidate[occurrence_group]
-    owner_on, block_on, sizes_on, group_on = owner[on], block[on], sizes[on], occurrence_group[on]
-    # Characters of each (post, block), and the share of the post it covers.
-    pb = np.lexsort((block_on, owner_on))
-    o, bl, sz = owner_on[pb], block_on[pb], sizes_on[pb]
-    run = np.flatnonzero(np.r_[True, (o[1:] != o[:-1]) | (bl[1:] != bl[:-1])])
-    chars = np.add.reduceat(sz, run)
-    run_of = np.repeat(np.arange(len(run)), np.diff(np.r_[run, len(o)]))
-    share = chars[run_of] / np.maximum(posts.lengths[o], 1)
-    minor = np.zeros(len(owner_on), dtype=bool)
-    minor[pb] = share <= 0.5
+    group_on = occurrence_group[on]
+    block_on = block_keys(hashes[group_on], counts[group_on])
+    owner_on = owner[on]
+    minor = minor_occurrences(owner_on, block_on, sizes[on], posts.lengths[owner_on])
     votes = np.bincount(group_on, weights=minor, minlength=len(starts))
-    chrome = candidate & (votes >= 0.5 * counts)
+    chrome = chrome_decision(counts, votes, min_posts)
     return ChromeModel(np.sort(sorted_keys[starts[chrome]]))
+
+
+def distinct_sentences(
+    owner: NDArray[np.int64], keys: NDArray[np.uint64], sizes: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.uint64], NDArray[np.int64]]:
+    """Each sentence once per post, with its longest occurrence's size (sorted by post, key).
+
+    Examples
+    --------
+    >>> o, k, z = distinct_sentences(np.array([0, 0, 0]), np.array([5, 3, 5], dtype=np.uint64), np.array([4, 9, 7]))
+    >>> o.tolist(), k.tolist(), z.tolist()
+    ([0, 0], [3, 5], [9, 7])
+    """
+    order = np.lexsort((-sizes, keys, owner))
+    owner, keys, sizes = owner[order], keys[order], sizes[order]
+    first_in_post = np.ones(len(keys), dtype=bool)
+    first_in_post[1:] = (owner[1:] != owner[:-1]) | (keys[1:] != keys[:-1])
+    return owner[first_in_post], keys[first_in_post], sizes[first_in_post]
+
+
+def body_mix(body_keys: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """Each post's term of its sentences' hashes: a sentence's hash is the sum (mod 2**64) over its posts.
+
+    Two sentences held by the same posts have the same sum (an order-free hash of the set).
+    """
+    return _mix(np.asarray(body_keys, dtype=np.uint64))
+
+
+def recurring(counts: NDArray[np.int64], min_posts: int) -> NDArray[np.bool_]:
+    """Sentences held by enough distinct posts to be chrome candidates."""
+    return np.asarray(counts) >= min_posts
+
+
+def block_keys(hashes: NDArray[np.uint64], counts: NDArray[np.int64]) -> NDArray[np.uint64]:
+    """The block of a candidate sentence: equal for sentences held by exactly the same posts."""
+    return np.asarray(hashes, dtype=np.uint64) ^ _mix(np.asarray(counts).astype(np.uint64))
+
+
+def minor_occurrences(
+    owner: NDArray[np.int64], block: NDArray[np.uint64], sizes: NDArray[np.int64], lengths: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """For each candidate occurrence, whether its block is at most half of its post.
+
+    ``owner``, ``block`` and ``sizes`` describe the occurrences (each sentence once per
+    post); ``lengths`` is the length of each occurrence's post (in characters).
+
+    Examples
+    --------
+    >>> minor_occurrences(np.array([0, 0, 1]), np.array([7, 7, 7], dtype=np.uint64), np.array([20, 20, 20]),
+    ...                   np.array([60, 60, 50])).tolist()
+    [False, False, True]
+    """
+    pb = np.lexsort((block, owner))
+    o, bl, sz = owner[pb], block[pb], sizes[pb]
+    run = np.flatnonzero(np.r_[True, (o[1:] != o[:-1]) | (bl[1:] != bl[:-1])])
+    chars = np.add.reduceat(sz, run) if len(run) else sz[:0]
+    run_of = np.repeat(np.arange(len(run)), np.diff(np.r_[run, len(o)]))
+    share = chars[run_of] / np.maximum(np.asarray(lengths)[pb], 1)
+    minor = np.zeros(len(owner), dtype=bool)
+    minor[pb] = share <= 0.5
+    return minor
+
+
+def chrome_decision(counts: NDArray[np.int64], votes: NDArray[Any], min_posts: int) -> NDArray[np.bool_]:
+    """Which sentences are chrome: recurring, and a minor block in at least half of their posts.
+
+    ``votes`` counts, per sentence, the posts where :func:`minor_occurrences` holds.
+    """
+    counts = np.asarray(counts)
+    return recurring(counts, min_posts) & (np.asarray(votes) >= 0.5 * counts)
 
 
 def post_sentences(
