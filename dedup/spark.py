@@ -1,0 +1,393 @@
+"""The same check on Apache Spark: :func:`check` a DataFrame of posts, every stage on the executors.
+
+``pip install "dedup[spark]"`` installs pyspark (Java 17 or newer is needed); ``dedup
+spark check`` is the command line (:func:`run_cli`). :func:`check` composes the steps
+of the batch check (:class:`~dedup.pipeline.Deduplicator`), each applied by the
+executors (:mod:`dedup.spark_steps` per partition, :mod:`dedup.spark_stages` for what
+groups the whole batch, :mod:`dedup.spark_graph` for connected components):
+
+1. validation: each record through the batch reader's validator and
+   :func:`~dedup.steps.check_article`; duplicate ids by a ``groupBy`` (an
+   :class:`~dedup.exceptions.InputError` names one); each post gets its rank by id
+   (``pid``), which orders posts wherever the batch orders by id;
+2. normalizing and boilerplate keys per partition; account boilerplate and chrome
+   learned by aggregation; stripping, features, signatures and band keys per partition,
+   features kept as one blob per post (the columns codec);
+3. exact copies (comparable posts with one body hash) joined up front, the first by id
+   taking part in the search for the group;
+4. the LSH candidate rule with its order-free caps (:func:`~dedup.spark_stages.candidate_pairs`);
+5. verification of every candidate and exact copy with :func:`~dedup.verify.compare`
+   (``cross_account_only`` through :func:`~dedup.steps.may_pair`);
+6. connected components of the verified matches; each component is clustered by one
+   task with :func:`~dedup.cluster.cluster_pairs`, as the batch clusters it (a component
+   is clustered apart from the others in the batch too), its stories assembled and their
+   pairs' evidence built there;
+7. template pairs: those verification met between posts not in one story, the
+   ``params.max_template_pairs`` strongest kept (ties by the ids) by a distributed
+   top-k, with evidence.
+
+The driver reads a few counts and at most one offending row; it never collects
+articles, features, signatures or pairs.
+
+**The same answer.** For the same input and config, the stories (their posts), pair
+kinds and scores, the template pairs and the summary equal ``Deduplicator(config)
+.check(...)``'s. Where the batch breaks a tie by input position, the job uses an
+order-free rule: a story's original is its earliest published post, *ties going to the
+smallest id* (the batch: the one given first); a pair is written with ``a`` the smaller
+id; a post's ``score`` and ``kind`` are those of its strongest pair with an earlier post
+of its story (ties: the pair with the smaller ids).
+
+**A component too big for one task.** A component of verified links with more than
+``max_component`` posts (default 20,000) is clustered in sub-batches of at most that
+many posts: its posts ordered by their exact-copy group's first post, then by id, and
+cut into consecutive runs, each clustered as a component of its own (links between two
+runs are dropped). Each sub-batch is still clustered without chaining, so no unrelated
+posts are merged; one story may come out as several. :attr:`SparkResult.split_components`
+counts the components split so; ``0`` means the answer is the batch's.
+
+Examples
+--------
+>>> from dedup import DedupConfig
+>>> text = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
+>>> df = spark.createDataFrame(
+...     [("1", "", text, "荷叶塘社区", None), ("2", "", "关注我们\\n" + text, "岳麓街道", None)],
+...     "id string, title string, text string, account string, published_at string",
+... )
+>>> result = check(df, DedupConfig())
+>>> result.summary()["stories"], sorted(r.id for r in result.posts.collect())
+(1, ['1', '2'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from dedup.config import DedupConfig
+from dedup.exceptions import DuplicateIdError, InputError
+from dedup.spark_graph import connected_components
+from dedup.spark_stages import candidate_pairs, learn_boilerplate, learn_chrome, to_frame
+from dedup.spark_steps import cluster_rows, evidence_rows, extract_rows, prepare_rows, validate_rows, verify_rows
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+__all__ = ["MAX_COMPONENT", "PAIR_SCHEMA", "POST_SCHEMA", "SparkResult", "check"]
+
+#: Components of verified links with more posts than this are clustered in sub-batches.
+MAX_COMPONENT = 20_000
+
+#: Columns of :attr:`SparkResult.posts` (DDL).
+POST_SCHEMA = "id string, story string, original boolean, score double, kind string"
+_SPANS = "array<struct<a_start:int, a_end:int, b_start:int, b_end:int>>"
+#: Columns of :attr:`SparkResult.pairs` and :attr:`SparkResult.template_pairs` (DDL).
+PAIR_SCHEMA = (
+    f"a string, b string, score double, kind string, story string, shared {_SPANS}, "
+    "shared_specifics array<string>, only_a array<string>, only_b array<string>"
+)
+_VALID = "id string, title string, text string, account string, published_at string, error string"
+_POSTS = "pid bigint, id string, title string, text string, account string, published_at string"
+_PREPARED = (
+    "pid bigint, id string, account string, published_at string, title string, body string, body_key bigint, "
+    "keys array<bigint>, s_keys array<bigint>, s_sizes array<bigint>, length bigint, mix_lo bigint, mix_hi bigint"
+)
+_FEATURES = (
+    "pid bigint, account string, comparable boolean, body_hash binary, feat binary, full array<bigint>, "
+    "lead array<bigint>, paras array<array<bigint>>, full_tie bigint, lead_tie bigint, para_ties array<bigint>"
+)
+_VERDICTS = "a bigint, b bigint, exact boolean, score double, kind string, support boolean, veto boolean"
+_CLUSTERED = (
+    "posts array<struct<pid:bigint, id:string, story:string, original:boolean, score:double, kind:string>>, "
+    "pairs array<struct<a:string, b:string, score:double, kind:string, story:string, "
+    f"shared:{_SPANS}, shared_specifics:array<string>, only_a:array<string>, only_b:array<string>>>, "
+    "templates array<struct<a:bigint, b:bigint, score:double>>, "
+    "stories array<struct<story:string, posts:bigint, accounts:bigint>>"
+)
+_INPUT_FIELDS = ("id", "title", "text", "content", "body", "account", "published_at")
+
+
+@dataclass
+class SparkResult:
+    """What :func:`check` finds, as DataFrames computed once and kept by the executors.
+
+    Attributes
+    ----------
+    posts : DataFrame
+        :data:`POST_SCHEMA`: one row per post of a story of several: ``story`` is the id
+        of the story's original, ``original`` marks that post, ``score`` and ``kind``
+        give the post's strongest pair with an earlier post of its story (null for the
+        original).
+    pairs : DataFrame
+        :data:`PAIR_SCHEMA`: every verified match inside a story (``a`` the smaller id),
+        with its evidence (spans into each post's original text, specifics both have,
+        specifics only one has) when ``config.evidence``.
+    template_pairs : DataFrame
+        :data:`PAIR_SCHEMA` (``story`` null): the strongest template pairs between posts
+        not in one story, at most ``params.max_template_pairs`` (the summary counts all).
+    split_components : int
+        Components clustered in sub-batches (see the module docstring).
+    """
+
+    posts: DataFrame
+    pairs: DataFrame
+    template_pairs: DataFrame
+    split_components: int
+    _summary: dict[str, int] = field(repr=False)
+    _kept: list[DataFrame] = field(default_factory=list, repr=False)
+
+    def summary(self) -> dict[str, int]:
+        """The batch figures, as :meth:`Summary.to_dict <dedup.models.Summary.to_dict>` gives them."""
+        return dict(self._summary)
+
+    @property
+    def has_duplicates(self) -> bool:
+        """True when some story has several posts."""
+        return self._summary["stories"] > 0
+
+    def unpersist(self) -> None:
+        """Free what the executors keep of this result (the DataFrames are computed again if used)."""
+        for frame in self._kept:
+            frame.unpersist()
+
+
+def input_columns(df: DataFrame) -> DataFrame:
+    """The fields a record may have, raw, in a fixed order (absent ones null).
+
+    Timestamps become seconds since 1970 (the reader's numeric form: UTC), other types
+    pass as they are (the validator coerces ids and texts as it does for JSON).
+    """
+    from pyspark.sql import functions as F
+
+    types = dict(df.dtypes)
+    cols = []
+    for name in _INPUT_FIELDS:
+        if name not in types:
+            cols.append(F.lit(None).alias(name))
+        elif types[name] == "timestamp":
+            cols.append((F.unix_micros(F.col(name)) / 1e6).alias(name))
+        elif types[name] in ("timestamp_ntz", "date"):
+            cols.append(F.col(name).cast("string").alias(name))
+        else:
+            cols.append(F.col(name))
+    corrupt = F.col("_corrupt_record") if "_corrupt_record" in types else F.lit(None).cast("string")
+    return df.select(*cols, corrupt.alias("_corrupt_record"))
+
+
+def check(
+    df: DataFrame,
+    config: DedupConfig | None = None,
+    *,
+    skipped: int = 0,
+    skip_bad: bool = False,
+    max_component: int = MAX_COMPONENT,
+) -> SparkResult:
+    """Group the posts of ``df`` into stories on Spark, as ``Deduplicator(config).check`` would.
+
+    Parameters
+    ----------
+    df : pyspark.sql.DataFrame
+        Columns ``id`` and ``text`` (or ``content`` or ``body``), optionally ``title``,
+        ``account``, ``published_at`` (string, number of seconds or timestamp); other
+        columns are ignored.
+    config : DedupConfig, optional
+        All options (``workers`` is ignored: Spark decides).
+    skipped : int
+        Records already skipped by the caller (reported in the summary).
+    skip_bad : bool
+        Skip (and count) records that fail validation instead of raising.
+    max_component : int
+        Posts of the largest component clustered in one task (see the module docstring).
+
+    Returns
+    -------
+    SparkResult
+
+    Raises
+    ------
+    InputError
+        A bad record (without ``skip_bad``), naming it.
+    DuplicateIdError
+        Two posts share an id (naming it).
+    """
+    from pyspark import StorageLevel
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    cfg = config if config is not None else DedupConfig()
+    keep = StorageLevel.MEMORY_AND_DISK
+    kept: list[DataFrame] = []
+
+    def persist(frame: DataFrame) -> DataFrame:
+        kept.append(frame.persist(keep))
+        return frame
+
+    # 1. validation and ranks
+    raw = input_columns(df)
+    valid = persist(to_frame(df, raw.rdd.mapPartitions(partial(validate_rows, config=cfg)), _VALID))
+    bad = valid.where(F.col("error").isNotNull())
+    n_bad = bad.count()
+    if n_bad and not skip_bad:
+        first = bad.select("id", "error").first()
+        assert first is not None
+        where = f"record with id {first['id']!r}: " if first["id"] is not None else "a record: "
+        msg = f"{where}{first['error']} ({n_bad:,} bad record(s); skip them with skip_bad / --skip-bad)"
+        _release(kept)
+        raise InputError(msg)
+    good = valid.where(F.col("error").isNull()).drop("error")
+    twice = good.groupBy("id").count().where(F.col("count") > 1).select("id").first()
+    if twice is not None:
+        _release(kept)
+        msg = f"duplicate id {twice['id']!r}"
+        raise DuplicateIdError(msg, field="id")
+    ranked = good.orderBy("id").rdd.zipWithIndex().map(lambda r: (r[1], *r[0]))
+    posts = persist(to_frame(df, ranked, _POSTS))
+    articles = posts.count()
+    valid.unpersist()
+
+    # 2. normalize, learn, extract
+    prepared = persist(to_frame(df, posts.rdd.mapPartitions(partial(prepare_rows, config=cfg)), _PREPARED))
+    sentences = prepared.select("pid", "account", F.explode("keys").alias("key"))
+    hit_parts = []
+    flags = prepared.select("pid").limit(0).withColumn("learned", F.lit(True))
+    if cfg.learn_boilerplate:
+        learned = persist(learn_boilerplate(prepared, cfg))
+        hit_parts.append(sentences.join(learned, ["account", "key"]).select("pid", "key", F.lit(0).alias("what")))
+        flags = (
+            prepared.select("pid", "account")
+            .join(learned.select("account").distinct(), "account")
+            .select("pid", F.lit(True).alias("learned"))
+        )
+    if cfg.params.chrome_min_posts:
+        chrome = persist(learn_chrome(prepared, cfg))
+        hit_parts.append(sentences.join(chrome, "key").select("pid", "key", F.lit(1).alias("what")))
+    base = prepared.join(flags, "pid", "left")
+    if hit_parts:
+        hits = hit_parts[0] if len(hit_parts) == 1 else hit_parts[0].unionByName(hit_parts[1])
+        hits = hits.groupBy("pid").agg(
+            F.collect_list(F.when(F.col("what") == 0, F.col("key"))).alias("bp"),
+            F.collect_list(F.when(F.col("what") == 1, F.col("key"))).alias("ch"),
+        )
+        base = base.join(hits, "pid", "left")
+    else:
+        base = base.withColumn("bp", F.lit(None)).withColumn("ch", F.lit(None))
+    empty = F.array().cast("array<bigint>")
+    extract_in = base.select(
+        "pid",
+        "id",
+        "account",
+        "published_at",
+        "title",
+        "body",
+        F.coalesce("learned", F.lit(False)),
+        F.coalesce("bp", empty),
+        F.coalesce("ch", empty),
+    )
+    features = persist(to_frame(df, extract_in.rdd.mapPartitions(partial(extract_rows, config=cfg)), _FEATURES))
+    too_short = features.where(~F.col("comparable")).count()
+    prepared.unpersist()
+
+    # 3. exact copies
+    comparable = features.where("comparable")
+    groups = comparable.groupBy("body_hash").agg(
+        F.min("pid").alias("head"), F.count(F.lit(1)).alias("n"), F.countDistinct("account").alias("accounts")
+    )
+    groups = groups.where(F.col("n") >= 2)
+    if cfg.cross_account_only:
+        groups = groups.where(F.col("accounts") >= 2)
+    in_group = comparable.select("pid", "body_hash").join(groups.select("body_hash", "head"), "body_hash")
+    exact = in_group.where(F.col("pid") != F.col("head")).select(
+        F.col("head").alias("a"), F.col("pid").alias("b"), F.lit(True).alias("exact")
+    )
+
+    # 4. candidates, 5. verification
+    bands = comparable.join(exact.select(F.col("b").alias("pid")), "pid", "left_anti")
+    candidates = candidate_pairs(bands, cfg).withColumn("exact", F.lit(False))
+    blobs = features.select("pid", "feat")
+    verify_in = (
+        candidates.unionByName(exact)
+        .join(blobs.select(F.col("pid").alias("a"), F.col("feat").alias("fa")), "a")
+        .join(blobs.select(F.col("pid").alias("b"), F.col("feat").alias("fb")), "b")
+        .select("a", "b", "exact", "fa", "fb")
+    )
+    verdicts = persist(to_frame(df, verify_in.rdd.mapPartitions(partial(verify_rows, config=cfg)), _VERDICTS))
+    matches = verdicts.where(F.col("kind") != "template")
+
+    # 6. components, clustered one task each
+    nodes = connected_components(matches.select(F.col("a").alias("src"), F.col("b").alias("dst")))
+    kept.append(nodes)
+    sizes = nodes.groupBy("component").agg(F.count(F.lit(1)).alias("size"))
+    heads = in_group.select(F.col("pid").alias("node"), "head")
+    order = Window.partitionBy("component").orderBy(F.coalesce("head", "node"), "node")
+    placed = (
+        nodes.join(sizes, "component")
+        .join(heads, "node", "left")
+        .withColumn("chunk", F.when(F.col("size") > max_component, F.row_number().over(order) - 1).otherwise(0))
+        .select("node", "component", (F.col("chunk") / max_component).cast("long").alias("chunk"), "size")
+    )
+    split = sizes.where(F.col("size") > max_component).count()
+    member = F.struct("pid", "id", "title", "text", "account", "published_at", "feat")
+    members = (
+        placed.join(posts, F.col("node") == F.col("pid"))
+        .join(blobs, "pid")
+        .groupBy("component", "chunk")
+        .agg(F.collect_list(member).alias("members"))
+    )
+    edge = F.struct("a", "b", "exact", "score", "kind", "support", "veto")
+    edges = (
+        matches.join(placed.select(F.col("node").alias("a"), "component", "chunk"), "a")
+        .groupBy("component", "chunk")
+        .agg(F.collect_list(edge).alias("edges"))
+    )
+    tasks = members.join(edges, ["component", "chunk"], "left").select("members", "edges")
+    clustered = persist(to_frame(df, tasks.rdd.mapPartitions(partial(cluster_rows, config=cfg)), _CLUSTERED))
+    story_posts = clustered.select(F.explode("posts").alias("p")).select("p.*")
+    out_posts = story_posts.select("id", "story", "original", "score", "kind")
+    out_pairs = clustered.select(F.explode("pairs").alias("p")).select("p.*")
+    stories = clustered.select(F.explode("stories").alias("s")).select("s.*")
+    figures = stories.agg(
+        F.count(F.lit(1)).alias("stories"),
+        F.coalesce(F.sum(F.col("posts") - 1), F.lit(0)).alias("copies"),
+        F.count(F.when(F.col("accounts") > 1, True)).alias("cross"),
+    ).first()
+    assert figures is not None
+
+    # 7. template pairs
+    found = verdicts.where(F.col("kind") == "template").select("a", "b", "score")
+    found = found.unionByName(clustered.select(F.explode("templates").alias("t")).select("t.*"))
+    story_of = story_posts.select("pid", "story")
+    templates = (
+        found.dropDuplicates(["a", "b"])
+        .join(story_of.select(F.col("pid").alias("a"), F.col("story").alias("sa")), "a", "left")
+        .join(story_of.select(F.col("pid").alias("b"), F.col("story").alias("sb")), "b", "left")
+        .where(F.col("sa").isNull() | F.col("sb").isNull() | (F.col("sa") != F.col("sb")))
+        .select("a", "b", "score")
+    )
+    templates = persist(templates)
+    template_total = templates.count()
+    # pids order as ids do: the strongest, ties by the two ids
+    strongest = templates.orderBy(F.desc("score"), "a", "b").limit(cfg.params.max_template_pairs)
+    side = posts.join(blobs, "pid").select("pid", "id", "text", "feat")
+    evidence_in = (
+        strongest.join(side.select(F.col("pid").alias("a"), *[F.col(c).alias(c + "_a") for c in ("id", "text", "feat")]), "a")
+        .join(side.select(F.col("pid").alias("b"), *[F.col(c).alias(c + "_b") for c in ("id", "text", "feat")]), "b")
+        .select("id_a", "id_b", "score", "text_a", "text_b", "feat_a", "feat_b")
+    )
+    out_templates = persist(
+        to_frame(df, evidence_in.rdd.mapPartitions(partial(evidence_rows, config=cfg)), PAIR_SCHEMA)
+    )
+    summary = {
+        "articles": articles,
+        "stories": int(figures["stories"]),
+        "copies": int(figures["copies"]),
+        "cross_account_stories": int(figures["cross"]),
+        "template_pairs": template_total,
+        "skipped": skipped + (n_bad if skip_bad else 0),
+        "too_short": too_short,
+    }
+    return SparkResult(out_posts, out_pairs, out_templates, split, summary, kept)
+
+
+def _release(frames: list[DataFrame]) -> None:
+    for frame in frames:
+        frame.unpersist()

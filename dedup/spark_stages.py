@@ -1,0 +1,195 @@
+"""The Spark job's aggregating stages: learning boilerplate and chrome, and the LSH candidate rule.
+
+These stages group rows across the whole batch, so they are written as DataFrame
+operations (shuffles run by the executors); whatever is computed per post or per group
+calls the shared steps through :mod:`dedup.spark_steps`.
+
+* :func:`learn_boilerplate`: each account's recurring sentences, the rule of
+  :class:`~dedup.boilerplate.AccountBoilerplate` (identical bodies of an account count
+  once; a sentence is learned when at least
+  :meth:`~dedup.boilerplate.AccountBoilerplate.min_count` of the account's distinct
+  bodies hold it).
+* :func:`learn_chrome`: the statistic of :func:`dedup.chrome.learn_chrome`, its pieces
+  applied per sentence and per post.
+* :func:`candidate_pairs`: the candidate rule of :func:`dedup.lsh.candidate_pairs`,
+  caps included. Each band's bucket lists its rows ordered by (first MinHash value,
+  post rank, paragraph number); a row is paired with the next ``max_bucket - 1`` rows
+  of the list (all pairs in a bucket of at most ``max_bucket``), exactly
+  :func:`~dedup.lsh.colliding_rows`; then each row keeps its ``max_candidates``
+  partners sharing the most bands (ties by that rank), a pair staying when either row
+  keeps it; the full-text table and the table of leads and paragraph leads are capped
+  separately, and pairs of two paragraph leads are dropped after the cap, as in the batch.
+
+pyspark is imported when a function runs, so ``import dedup`` never needs it.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from dedup.boilerplate import AccountBoilerplate
+from dedup.config import DedupConfig
+from dedup.spark_steps import chrome_keys, chrome_votes, sentence_blocks
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+__all__ = ["candidate_pairs", "learn_boilerplate", "learn_chrome", "to_frame"]
+
+
+def to_frame(like: DataFrame, rdd: Any, schema: str) -> DataFrame:
+    """A DataFrame of the tuples of ``rdd`` with a DDL ``schema``, in ``like``'s session."""
+    return like.sparkSession.createDataFrame(rdd, schema, verifySchema=False)
+
+
+def _needs(rows: Any, rule: AccountBoilerplate) -> Any:
+    for account, posts in rows:
+        yield account, float(rule.min_count(posts))
+
+
+def learn_boilerplate(prepared: DataFrame, config: DedupConfig) -> DataFrame:
+    """Each account's learned sentences: rows ``account, key``.
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        ``account``, ``body_key`` and ``keys`` (sorted distinct sentence keys) per post.
+    config : DedupConfig
+        ``params.boilerplate_min_posts`` and ``boilerplate_min_share``.
+    """
+    from pyspark.sql import functions as F
+
+    bodies = prepared.where(F.col("account") != "").select("account", "body_key", "keys")
+    bodies = bodies.dropDuplicates(["account", "body_key"])  # an account's identical bodies count once
+    posts = bodies.groupBy("account").count()
+    rule = AccountBoilerplate.from_params(config.params)
+    need = to_frame(posts, posts.rdd.mapPartitions(partial(_needs, rule=rule)), "account string, need double")
+    counts = bodies.select("account", F.explode("keys").alias("key")).groupBy("account", "key").count()
+    return counts.join(need, "account").where(F.col("count") >= F.col("need")).select("account", "key")
+
+
+def learn_chrome(prepared: DataFrame, config: DedupConfig) -> DataFrame:
+    """The batch's chrome sentences: rows ``key``.
+
+    Parameters
+    ----------
+    prepared : DataFrame
+        ``body_key``, ``length``, ``s_keys``, ``s_sizes`` (each sentence once, longest
+        size) and ``mix_lo``, ``mix_hi`` (:func:`~dedup.chrome.body_mix` halves) per post.
+    config : DedupConfig
+        ``params.chrome_min_posts``.
+    """
+    from pyspark.sql import functions as F
+
+    min_posts = config.params.chrome_min_posts
+    # Identical posts count once.
+    posts = prepared.select("body_key", "length", "s_keys", "s_sizes", "mix_lo", "mix_hi").dropDuplicates(["body_key"])
+    occurrences = posts.select(
+        "body_key",
+        "length",
+        "mix_lo",
+        "mix_hi",
+        F.explode(F.arrays_zip(F.col("s_keys").alias("key"), F.col("s_sizes").alias("size"))).alias("o"),
+    ).select("body_key", "length", "mix_lo", "mix_hi", "o.key", "o.size")
+    stats = occurrences.groupBy("key").agg(
+        F.count(F.lit(1)).alias("posts"), F.sum("mix_lo").alias("lo"), F.sum("mix_hi").alias("hi")
+    )
+    stats = stats.where(F.col("posts") >= min_posts)
+    blocks = to_frame(
+        stats,
+        stats.select("key", "posts", "lo", "hi").rdd.mapPartitions(partial(sentence_blocks, min_posts=min_posts)),
+        "key bigint, posts bigint, block bigint",
+    )
+    on = occurrences.join(blocks, "key").groupBy("body_key").agg(
+        F.first("length").alias("length"),
+        F.collect_list(F.struct("key", "size", "block")).alias("o"),
+    )
+    votes = to_frame(
+        on,
+        on.select("length", "o.key", "o.size", "o.block").rdd.mapPartitions(chrome_votes),
+        "key bigint, vote bigint",
+    )
+    tally = votes.groupBy("key").agg(F.sum("vote").alias("votes")).join(blocks, "key")
+    decided = tally.select("key", "posts", "votes").rdd.mapPartitions(partial(chrome_keys, min_posts=min_posts))
+    return to_frame(tally, decided, "key bigint")
+
+
+def candidate_pairs(bands: DataFrame, config: DedupConfig) -> DataFrame:
+    """Candidate pairs ``a < b`` (post ranks) of the posts in ``bands`` (see the module docstring).
+
+    Parameters
+    ----------
+    bands : DataFrame
+        Per taking-part post: ``pid`` (its rank by id), ``full``, ``lead`` (band keys),
+        ``paras`` (band keys of each paragraph lead), ``full_tie``, ``lead_tie``,
+        ``para_ties`` (first MinHash values).
+    config : DedupConfig
+        ``params.max_bucket`` and ``params.max_candidates``.
+    """
+    from pyspark.sql import functions as F
+
+    p = config.params
+    zero = F.lit(0).cast("int")
+    full_rows = bands.select("pid", zero.alias("para"), F.col("full_tie").alias("tie"), F.col("full").alias("keys"))
+    lead_rows = bands.select("pid", zero.alias("para"), F.col("lead_tie").alias("tie"), F.col("lead").alias("keys"))
+    para_rows = bands.select(
+        "pid", F.posexplode(F.arrays_zip(F.col("paras").alias("keys"), F.col("para_ties").alias("tie")))
+    ).select("pid", (F.col("pos") + 1).alias("para"), "col.tie", "col.keys")
+    full = _colliding(full_rows, p.max_bucket, p.max_candidates).select(
+        F.col("x.pid").alias("a"), F.col("y.pid").alias("b")
+    )
+    leads = _colliding(lead_rows.unionByName(para_rows), p.max_bucket, p.max_candidates)
+    leads = leads.where((F.col("x.para") == 0) | (F.col("y.para") == 0)).where(F.col("x.pid") != F.col("y.pid"))
+    leads = leads.select(F.least("x.pid", "y.pid").alias("a"), F.greatest("x.pid", "y.pid").alias("b"))
+    pairs = full.select(F.least("a", "b").alias("a"), F.greatest("a", "b").alias("b")).unionByName(leads)
+    return pairs.distinct()
+
+
+def _colliding(rows: DataFrame, max_bucket: int, max_candidates: int | None) -> DataFrame:
+    """Pairs ``x, y`` (row structs ``tie, pid, para``, ``x`` first in rank) sharing a band bucket, capped."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    row = F.struct("tie", "pid", "para")
+    exploded = rows.select(row.alias("r"), F.posexplode("keys").alias("band", "key"))
+    buckets = (
+        exploded.groupBy("band", "key")
+        .agg(F.sort_array(F.collect_list("r")).alias("m"))
+        .where(F.size("m") >= 2)
+        .select("m", (F.size("m") - 1).alias("last"))
+    )
+    # Member i of a bucket pairs with members i+1 .. i+max_bucket-1 (all of them in a small bucket).
+    pairs = F.flatten(
+        F.transform(
+            F.sequence(F.lit(0), F.col("last") - 1),
+            lambda i: F.transform(
+                F.sequence(i + 1, F.least(i + max_bucket - 1, F.col("last"))),
+                lambda j: F.struct(F.col("m")[i].alias("x"), F.col("m")[j].alias("y")),
+            ),
+        )
+    )
+    if max_bucket < 2:  # no bucket pairs anyone (colliding_rows: offsets 1 .. max_bucket - 1)
+        buckets = buckets.where(F.lit(False))
+    found = buckets.select(F.explode(pairs).alias("p")).select("p.x", "p.y")
+    shared = found.groupBy("x", "y").agg(F.count(F.lit(1)).alias("shared"))  # bands the pair shares
+    if max_candidates is None:
+        return shared.select("x", "y")
+    both = shared.select(F.col("x").alias("src"), F.col("y").alias("dst"), "shared").unionByName(
+        shared.select(F.col("y").alias("src"), F.col("x").alias("dst"), "shared")
+    )
+    strongest = Window.partitionBy("src").orderBy(F.desc("shared"), F.asc("dst"))
+    kept = both.withColumn("n", F.row_number().over(strongest)).where(F.col("n") <= max_candidates)
+    return kept.select(_first("src", "dst").alias("x"), _last("src", "dst").alias("y")).distinct()
+
+
+def _first(a: str, b: str) -> Column:
+    from pyspark.sql import functions as F
+
+    return F.when(F.col(a) < F.col(b), F.col(a)).otherwise(F.col(b))
+
+
+def _last(a: str, b: str) -> Column:
+    from pyspark.sql import functions as F
+
+    return F.when(F.col(a) < F.col(b), F.col(b)).otherwise(F.col(a))
