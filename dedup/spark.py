@@ -62,7 +62,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dedup.config import DedupConfig
 from dedup.exceptions import DuplicateIdError, InputError
@@ -368,9 +368,13 @@ def check(
     # pids order as ids do: the strongest, ties by the two ids
     strongest = templates.orderBy(F.desc("score"), "a", "b").limit(cfg.params.max_template_pairs)
     side = posts.join(blobs, "pid").select("pid", "id", "text", "feat")
+
+    def end(name: str) -> DataFrame:
+        return side.select(F.col("pid").alias(name), *[F.col(c).alias(f"{c}_{name}") for c in ("id", "text", "feat")])
+
     evidence_in = (
-        strongest.join(side.select(F.col("pid").alias("a"), *[F.col(c).alias(c + "_a") for c in ("id", "text", "feat")]), "a")
-        .join(side.select(F.col("pid").alias("b"), *[F.col(c).alias(c + "_b") for c in ("id", "text", "feat")]), "b")
+        strongest.join(end("a"), "a")
+        .join(end("b"), "b")
         .select("id_a", "id_b", "score", "text_a", "text_b", "feat_a", "feat_b")
     )
     out_templates = persist(

@@ -101,9 +101,13 @@ def learn_chrome(prepared: DataFrame, config: DedupConfig) -> DataFrame:
         stats.select("key", "posts", "lo", "hi").rdd.mapPartitions(partial(sentence_blocks, min_posts=min_posts)),
         "key bigint, posts bigint, block bigint",
     )
-    on = occurrences.join(blocks, "key").groupBy("body_key").agg(
-        F.first("length").alias("length"),
-        F.collect_list(F.struct("key", "size", "block")).alias("o"),
+    on = (
+        occurrences.join(blocks, "key")
+        .groupBy("body_key")
+        .agg(
+            F.first("length").alias("length"),
+            F.collect_list(F.struct("key", "size", "block")).alias("o"),
+        )
     )
     votes = to_frame(
         on,
