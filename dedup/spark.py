@@ -60,9 +60,11 @@ Examples
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dedup.config import DedupConfig
 from dedup.exceptions import DuplicateIdError, InputError
@@ -77,6 +79,10 @@ __all__ = ["MAX_COMPONENT", "PAIR_SCHEMA", "POST_SCHEMA", "SparkResult", "check"
 
 #: Components of verified links with more posts than this are clustered in sub-batches.
 MAX_COMPONENT = 20_000
+#: Posts per partition of the per-post stages (at least one partition per core).
+PARTITION_POSTS = 2_000
+
+logger = logging.getLogger(__name__)
 
 #: Columns of :attr:`SparkResult.posts` (DDL).
 POST_SCHEMA = "id string, story string, original boolean, score double, kind string"
@@ -127,6 +133,9 @@ class SparkResult:
         not in one story, at most ``params.max_template_pairs`` (the summary counts all).
     split_components : int
         Components clustered in sub-batches (see the module docstring).
+    timings : dict
+        Seconds each phase of the job took (validate, rank, normalize, learn, extract,
+        candidates, verify, components, cluster, templates).
     """
 
     posts: DataFrame
@@ -135,6 +144,7 @@ class SparkResult:
     split_components: int
     _summary: dict[str, int] = field(repr=False)
     _kept: list[DataFrame] = field(default_factory=list, repr=False)
+    timings: dict[str, float] = field(default_factory=dict, repr=False)
 
     def summary(self) -> dict[str, int]:
         """The batch figures, as :meth:`Summary.to_dict <dedup.models.Summary.to_dict>` gives them."""
@@ -217,16 +227,18 @@ def check(
     cfg = config if config is not None else DedupConfig()
     keep = StorageLevel.MEMORY_AND_DISK
     kept: list[DataFrame] = []
+    job = _Job(df)
 
     def persist(frame: DataFrame) -> DataFrame:
         kept.append(frame.persist(keep))
         return frame
 
-    # 1. validation and ranks
+    job.phase("validate")
     raw = input_columns(df)
     valid = persist(to_frame(df, raw.rdd.mapPartitions(partial(validate_rows, config=cfg)), _VALID))
     bad = valid.where(F.col("error").isNotNull())
     n_bad = bad.count()
+    job.size(valid.count() - n_bad)
     if n_bad and not skip_bad:
         first = bad.select("id", "error").first()
         assert first is not None
@@ -240,18 +252,22 @@ def check(
         _release(kept)
         msg = f"duplicate id {twice['id']!r}"
         raise DuplicateIdError(msg, field="id")
-    ranked = good.orderBy("id").rdd.zipWithIndex().map(lambda r: (r[1], *r[0]))
+    job.phase("rank")
+    in_order = good.repartitionByRange(job.parts, "id").sortWithinPartitions("id")
+    ranked = in_order.rdd.zipWithIndex().map(lambda r: (r[1], *r[0]))
     posts = persist(to_frame(df, ranked, _POSTS))
     articles = posts.count()
     valid.unpersist()
 
-    # 2. normalize, learn, extract
-    prepared = persist(to_frame(df, posts.rdd.mapPartitions(partial(prepare_rows, config=cfg)), _PREPARED))
+    job.phase("normalize")
+    prepared = persist(to_frame(df, job.rows(posts).mapPartitions(partial(prepare_rows, config=cfg)), _PREPARED))
+    prepared.count()
+    job.phase("learn")
     sentences = prepared.select("pid", "account", F.explode("keys").alias("key"))
     hit_parts = []
     flags = prepared.select("pid").limit(0).withColumn("learned", F.lit(True))
     if cfg.learn_boilerplate:
-        learned = persist(learn_boilerplate(prepared, cfg))
+        learned = persist(learn_boilerplate(prepared, cfg, job.parts))
         hit_parts.append(sentences.join(learned, ["account", "key"]).select("pid", "key", F.lit(0).alias("what")))
         flags = (
             prepared.select("pid", "account")
@@ -259,7 +275,7 @@ def check(
             .select("pid", F.lit(True).alias("learned"))
         )
     if cfg.params.chrome_min_posts:
-        chrome = persist(learn_chrome(prepared, cfg))
+        chrome = persist(learn_chrome(prepared, cfg, job.parts))
         hit_parts.append(sentences.join(chrome, "key").select("pid", "key", F.lit(1).alias("what")))
     base = prepared.join(flags, "pid", "left")
     if hit_parts:
@@ -268,6 +284,7 @@ def check(
             F.collect_list(F.when(F.col("what") == 0, F.col("key"))).alias("bp"),
             F.collect_list(F.when(F.col("what") == 1, F.col("key"))).alias("ch"),
         )
+        job.count("posts with learned sentences", persist(hits))
         base = base.join(hits, "pid", "left")
     else:
         base = base.withColumn("bp", F.lit(None)).withColumn("ch", F.lit(None))
@@ -283,11 +300,12 @@ def check(
         F.coalesce("bp", empty),
         F.coalesce("ch", empty),
     )
-    features = persist(to_frame(df, extract_in.rdd.mapPartitions(partial(extract_rows, config=cfg)), _FEATURES))
+    job.phase("extract")
+    features = persist(to_frame(df, job.rows(extract_in).mapPartitions(partial(extract_rows, config=cfg)), _FEATURES))
     too_short = features.where(~F.col("comparable")).count()
     prepared.unpersist()
 
-    # 3. exact copies
+    job.phase("candidates")
     comparable = features.where("comparable")
     groups = comparable.groupBy("body_hash").agg(
         F.min("pid").alias("head"), F.count(F.lit(1)).alias("n"), F.countDistinct("account").alias("accounts")
@@ -300,7 +318,6 @@ def check(
         F.col("head").alias("a"), F.col("pid").alias("b"), F.lit(True).alias("exact")
     )
 
-    # 4. candidates, 5. verification
     bands = comparable.join(exact.select(F.col("b").alias("pid")), "pid", "left_anti")
     candidates = candidate_pairs(bands, cfg).withColumn("exact", F.lit(False))
     blobs = features.select("pid", "feat")
@@ -310,10 +327,12 @@ def check(
         .join(blobs.select(F.col("pid").alias("b"), F.col("feat").alias("fb")), "b")
         .select("a", "b", "exact", "fa", "fb")
     )
-    verdicts = persist(to_frame(df, verify_in.rdd.mapPartitions(partial(verify_rows, config=cfg)), _VERDICTS))
+    job.phase("verify")
+    verdicts = persist(to_frame(df, job.rows(verify_in).mapPartitions(partial(verify_rows, config=cfg)), _VERDICTS))
+    job.count("verdicts", verdicts)
     matches = verdicts.where(F.col("kind") != "template")
 
-    # 6. components, clustered one task each
+    job.phase("components")
     nodes = connected_components(matches.select(F.col("a").alias("src"), F.col("b").alias("dst")))
     kept.append(nodes)
     sizes = nodes.groupBy("component").agg(F.count(F.lit(1)).alias("size"))
@@ -340,7 +359,8 @@ def check(
         .agg(F.collect_list(edge).alias("edges"))
     )
     tasks = members.join(edges, ["component", "chunk"], "left").select("members", "edges")
-    clustered = persist(to_frame(df, tasks.rdd.mapPartitions(partial(cluster_rows, config=cfg)), _CLUSTERED))
+    job.phase("cluster")
+    clustered = persist(to_frame(df, job.rows(tasks).mapPartitions(partial(cluster_rows, config=cfg)), _CLUSTERED))
     story_posts = clustered.select(F.explode("posts").alias("p")).select("p.*")
     out_posts = story_posts.select("id", "story", "original", "score", "kind")
     out_pairs = clustered.select(F.explode("pairs").alias("p")).select("p.*")
@@ -352,7 +372,7 @@ def check(
     ).first()
     assert figures is not None
 
-    # 7. template pairs
+    job.phase("templates")
     found = verdicts.where(F.col("kind") == "template").select("a", "b", "score")
     found = found.unionByName(clustered.select(F.explode("templates").alias("t")).select("t.*"))
     story_of = story_posts.select("pid", "story")
@@ -378,8 +398,10 @@ def check(
         .select("id_a", "id_b", "score", "text_a", "text_b", "feat_a", "feat_b")
     )
     out_templates = persist(
-        to_frame(df, evidence_in.rdd.mapPartitions(partial(evidence_rows, config=cfg)), PAIR_SCHEMA)
+        to_frame(df, job.rows(evidence_in).mapPartitions(partial(evidence_rows, config=cfg)), PAIR_SCHEMA)
     )
+    out_templates.count()
+    job.phase("")
     summary = {
         "articles": articles,
         "stories": int(figures["stories"]),
@@ -389,7 +411,43 @@ def check(
         "skipped": skipped + (n_bad if skip_bad else 0),
         "too_short": too_short,
     }
-    return SparkResult(out_posts, out_pairs, out_templates, split, summary, kept)
+    result = SparkResult(out_posts, out_pairs, out_templates, split, summary, kept)
+    result.timings = job.times
+    return result
+
+
+class _Job:
+    """The driver's bookkeeping: partitions per stage, and each phase's time (logged, and named in Spark's UI)."""
+
+    def __init__(self, df: DataFrame) -> None:
+        self.context = df.sparkSession.sparkContext
+        self.parts = max(1, self.context.defaultParallelism)
+        self.current = ""
+        self.started = time.perf_counter()
+        self.times: dict[str, float] = {}
+
+    def size(self, posts: int) -> None:
+        """Partitions for ``posts`` posts: at least one per core, at most :data:`PARTITION_POSTS` posts each."""
+        self.parts = max(self.context.defaultParallelism, -(-posts // PARTITION_POSTS), 1)
+
+    def rows(self, frame: DataFrame) -> Any:
+        """The rows of ``frame`` as an RDD of at most :attr:`parts` partitions (Python tasks cost a start each)."""
+        return frame.coalesce(self.parts).rdd
+
+    def phase(self, name: str) -> None:
+        """End the current phase (logging its time) and start ``name`` ("" ends the last)."""
+        now = time.perf_counter()
+        if self.current:
+            self.times[self.current] = now - self.started
+            logger.info("dedup.spark: %s took %.2f s", self.current, now - self.started)
+        self.current, self.started = name, now
+        self.context.setLocalProperty("spark.job.description", f"dedup: {name}" if name else None)  # type: ignore[arg-type]
+
+    def count(self, what: str, frame: DataFrame) -> int:
+        """Count (and so compute) a kept frame, logging the count."""
+        n = frame.count()
+        logger.info("dedup.spark: %s: %d", what, n)
+        return n
 
 
 def _release(frames: list[DataFrame]) -> None:

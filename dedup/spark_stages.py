@@ -43,12 +43,16 @@ def to_frame(like: DataFrame, rdd: Any, schema: str) -> DataFrame:
     return like.sparkSession.createDataFrame(rdd, schema, verifySchema=False)
 
 
+def _coalesced(frame: DataFrame, parts: int | None) -> DataFrame:
+    return frame if parts is None else frame.coalesce(parts)
+
+
 def _needs(rows: Any, rule: AccountBoilerplate) -> Any:
     for account, posts in rows:
         yield account, float(rule.min_count(posts))
 
 
-def learn_boilerplate(prepared: DataFrame, config: DedupConfig) -> DataFrame:
+def learn_boilerplate(prepared: DataFrame, config: DedupConfig, parts: int | None = None) -> DataFrame:
     """Each account's learned sentences: rows ``account, key``.
 
     Parameters
@@ -57,6 +61,8 @@ def learn_boilerplate(prepared: DataFrame, config: DedupConfig) -> DataFrame:
         ``account``, ``body_key`` and ``keys`` (sorted distinct sentence keys) per post.
     config : DedupConfig
         ``params.boilerplate_min_posts`` and ``boilerplate_min_share``.
+    parts : int, optional
+        Partitions of the Python step at most.
     """
     from pyspark.sql import functions as F
 
@@ -64,12 +70,14 @@ def learn_boilerplate(prepared: DataFrame, config: DedupConfig) -> DataFrame:
     bodies = bodies.dropDuplicates(["account", "body_key"])  # an account's identical bodies count once
     posts = bodies.groupBy("account").count()
     rule = AccountBoilerplate.from_params(config.params)
-    need = to_frame(posts, posts.rdd.mapPartitions(partial(_needs, rule=rule)), "account string, need double")
+    need = to_frame(
+        posts, _coalesced(posts, parts).rdd.mapPartitions(partial(_needs, rule=rule)), "account string, need double"
+    )
     counts = bodies.select("account", F.explode("keys").alias("key")).groupBy("account", "key").count()
     return counts.join(need, "account").where(F.col("count") >= F.col("need")).select("account", "key")
 
 
-def learn_chrome(prepared: DataFrame, config: DedupConfig) -> DataFrame:
+def learn_chrome(prepared: DataFrame, config: DedupConfig, parts: int | None = None) -> DataFrame:
     """The batch's chrome sentences: rows ``key``.
 
     Parameters
@@ -79,6 +87,8 @@ def learn_chrome(prepared: DataFrame, config: DedupConfig) -> DataFrame:
         size) and ``mix_lo``, ``mix_hi`` (:func:`~dedup.chrome.body_mix` halves) per post.
     config : DedupConfig
         ``params.chrome_min_posts``.
+    parts : int, optional
+        Partitions of the Python steps at most (each Python task costs a start).
     """
     from pyspark.sql import functions as F
 
@@ -98,7 +108,9 @@ def learn_chrome(prepared: DataFrame, config: DedupConfig) -> DataFrame:
     stats = stats.where(F.col("posts") >= min_posts)
     blocks = to_frame(
         stats,
-        stats.select("key", "posts", "lo", "hi").rdd.mapPartitions(partial(sentence_blocks, min_posts=min_posts)),
+        _coalesced(stats.select("key", "posts", "lo", "hi"), parts).rdd.mapPartitions(
+            partial(sentence_blocks, min_posts=min_posts)
+        ),
         "key bigint, posts bigint, block bigint",
     )
     on = (
@@ -111,11 +123,13 @@ def learn_chrome(prepared: DataFrame, config: DedupConfig) -> DataFrame:
     )
     votes = to_frame(
         on,
-        on.select("length", "o.key", "o.size", "o.block").rdd.mapPartitions(chrome_votes),
+        _coalesced(on.select("length", "o.key", "o.size", "o.block"), parts).rdd.mapPartitions(chrome_votes),
         "key bigint, vote bigint",
     )
     tally = votes.groupBy("key").agg(F.sum("vote").alias("votes")).join(blocks, "key")
-    decided = tally.select("key", "posts", "votes").rdd.mapPartitions(partial(chrome_keys, min_posts=min_posts))
+    decided = _coalesced(tally.select("key", "posts", "votes"), parts).rdd.mapPartitions(
+        partial(chrome_keys, min_posts=min_posts)
+    )
     return to_frame(tally, decided, "key bigint")
 
 
