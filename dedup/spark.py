@@ -191,6 +191,7 @@ def check(
     skipped: int = 0,
     skip_bad: bool = False,
     max_component: int = MAX_COMPONENT,
+    shuffle_partitions: int | None = None,
 ) -> SparkResult:
     """Group the posts of ``df`` into stories on Spark, as ``Deduplicator(config).check`` would.
 
@@ -208,6 +209,10 @@ def check(
         Skip (and count) records that fail validation instead of raising.
     max_component : int
         Posts of the largest component clustered in one task (see the module docstring).
+    shuffle_partitions : int, optional
+        ``spark.sql.shuffle.partitions`` while the job runs (restored afterwards); by
+        default two per core, and more for large batches (one per
+        :data:`PARTITION_POSTS` posts).
 
     Returns
     -------
@@ -220,14 +225,23 @@ def check(
     DuplicateIdError
         Two posts share an id (naming it).
     """
+    cfg = config if config is not None else DedupConfig()
+    job = _Job(df, shuffle_partitions)
+    try:
+        return _check(df, cfg, job, skipped=skipped, skip_bad=skip_bad, max_component=max_component)
+    finally:
+        job.close()
+
+
+def _check(
+    df: DataFrame, cfg: DedupConfig, job: _Job, *, skipped: int, skip_bad: bool, max_component: int
+) -> SparkResult:
     from pyspark import StorageLevel
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    cfg = config if config is not None else DedupConfig()
     keep = StorageLevel.MEMORY_AND_DISK
     kept: list[DataFrame] = []
-    job = _Job(df)
 
     def persist(frame: DataFrame) -> DataFrame:
         kept.append(frame.persist(keep))
@@ -419,9 +433,12 @@ def check(
 class _Job:
     """The driver's bookkeeping: partitions per stage, and each phase's time (logged, and named in Spark's UI)."""
 
-    def __init__(self, df: DataFrame) -> None:
+    def __init__(self, df: DataFrame, shuffle_partitions: int | None) -> None:
+        self.session = df.sparkSession
         self.context = df.sparkSession.sparkContext
         self.parts = max(1, self.context.defaultParallelism)
+        self.shuffle_partitions = shuffle_partitions
+        self.previous = self.session.conf.get("spark.sql.shuffle.partitions")
         self.current = ""
         self.started = time.perf_counter()
         self.times: dict[str, float] = {}
@@ -429,6 +446,13 @@ class _Job:
     def size(self, posts: int) -> None:
         """Partitions for ``posts`` posts: at least one per core, at most :data:`PARTITION_POSTS` posts each."""
         self.parts = max(self.context.defaultParallelism, -(-posts // PARTITION_POSTS), 1)
+        shuffle = self.shuffle_partitions or max(2 * self.context.defaultParallelism, self.parts)
+        self.session.conf.set("spark.sql.shuffle.partitions", str(shuffle))
+
+    def close(self) -> None:
+        """Restore the session's shuffle partitions."""
+        if self.previous is not None:
+            self.session.conf.set("spark.sql.shuffle.partitions", self.previous)
 
     def rows(self, frame: DataFrame) -> Any:
         """The rows of ``frame`` as an RDD of at most :attr:`parts` partitions (Python tasks cost a start each)."""
