@@ -221,6 +221,10 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     )
     if args.user_dict and not os.path.exists(args.user_dict):
         stderr.write(f"dedup: warning: {args.user_dict} is not a file here; executors must be able to open it\n")
+    local = _local_path(args.output)
+    if local is not None and os.path.isdir(local) and os.listdir(local) and not args.overwrite:
+        msg = f"{args.output} is not empty (pass --overwrite to replace it)"
+        raise OutputError(msg)  # before Spark starts: no JVM for a run that cannot write
     builder = SparkSession.builder.appName("dedup spark check")
     if args.master:
         builder = builder.master(args.master)
@@ -255,6 +259,13 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     if summary["stories"] and not args.exit_zero:
         return 1
     return 0
+
+
+def _local_path(path: str) -> str | None:
+    """The local path of ``path`` when it names one (no scheme, or ``file:``), else None."""
+    if path.startswith("file:"):
+        return path.removeprefix("file:").removeprefix("//") or "/"
+    return None if "://" in path else path
 
 
 def _first_line(exc: BaseException) -> str:

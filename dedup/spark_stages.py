@@ -149,33 +149,36 @@ def candidate_pairs(bands: DataFrame, config: DedupConfig) -> DataFrame:
 
     p = config.params
     zero = F.lit(0).cast("int")
-    full_rows = bands.select("pid", zero.alias("para"), F.col("full_tie").alias("tie"), F.col("full").alias("keys"))
-    lead_rows = bands.select("pid", zero.alias("para"), F.col("lead_tie").alias("tie"), F.col("lead").alias("keys"))
+    full_rows = bands.select(
+        F.lit(0).alias("t"), "pid", zero.alias("para"), F.col("full_tie").alias("tie"), F.col("full").alias("keys")
+    )
+    lead_rows = bands.select(
+        F.lit(1).alias("t"), "pid", zero.alias("para"), F.col("lead_tie").alias("tie"), F.col("lead").alias("keys")
+    )
     para_rows = bands.select(
         "pid", F.posexplode(F.arrays_zip(F.col("paras").alias("keys"), F.col("para_ties").alias("tie")))
-    ).select("pid", (F.col("pos") + 1).alias("para"), "col.tie", "col.keys")
-    full = _colliding(full_rows, p.max_bucket, p.max_candidates).select(
-        F.col("x.pid").alias("a"), F.col("y.pid").alias("b")
+    ).select(F.lit(1).alias("t"), "pid", (F.col("pos") + 1).alias("para"), "col.tie", "col.keys")
+    # Both tables at once, told apart by ``t`` (0: full texts, 1: leads and paragraph leads).
+    found = _colliding(full_rows.unionByName(lead_rows).unionByName(para_rows), p.max_bucket, p.max_candidates)
+    found = found.where(
+        (F.col("t") == 0) | (((F.col("x.para") == 0) | (F.col("y.para") == 0)) & (F.col("x.pid") != F.col("y.pid")))
     )
-    leads = _colliding(lead_rows.unionByName(para_rows), p.max_bucket, p.max_candidates)
-    leads = leads.where((F.col("x.para") == 0) | (F.col("y.para") == 0)).where(F.col("x.pid") != F.col("y.pid"))
-    leads = leads.select(F.least("x.pid", "y.pid").alias("a"), F.greatest("x.pid", "y.pid").alias("b"))
-    pairs = full.select(F.least("a", "b").alias("a"), F.greatest("a", "b").alias("b")).unionByName(leads)
+    pairs = found.select(F.least("x.pid", "y.pid").alias("a"), F.greatest("x.pid", "y.pid").alias("b"))
     return pairs.distinct()
 
 
 def _colliding(rows: DataFrame, max_bucket: int, max_candidates: int | None) -> DataFrame:
-    """Pairs ``x, y`` (row structs ``tie, pid, para``, ``x`` first in rank) sharing a band bucket, capped."""
+    """Pairs ``t, x, y`` (rows ``tie, pid, para``, ``x`` first in rank) sharing a bucket of table ``t``, capped."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     row = F.struct("tie", "pid", "para")
-    exploded = rows.select(row.alias("r"), F.posexplode("keys").alias("band", "key"))
+    exploded = rows.select("t", row.alias("r"), F.posexplode("keys").alias("band", "key"))
     buckets = (
-        exploded.groupBy("band", "key")
+        exploded.groupBy("t", "band", "key")
         .agg(F.sort_array(F.collect_list("r")).alias("m"))
         .where(F.size("m") >= 2)
-        .select("m", (F.size("m") - 1).alias("last"))
+        .select("t", "m", (F.size("m") - 1).alias("last"))
     )
     # Member i of a bucket pairs with members i+1 .. i+max_bucket-1 (all of them in a small bucket).
     pairs = F.flatten(
@@ -189,16 +192,16 @@ def _colliding(rows: DataFrame, max_bucket: int, max_candidates: int | None) -> 
     )
     if max_bucket < 2:  # no bucket pairs anyone (colliding_rows: offsets 1 .. max_bucket - 1)
         buckets = buckets.where(F.lit(False))
-    found = buckets.select(F.explode(pairs).alias("p")).select("p.x", "p.y")
-    shared = found.groupBy("x", "y").agg(F.count(F.lit(1)).alias("shared"))  # bands the pair shares
+    found = buckets.select("t", F.explode(pairs).alias("p")).select("t", "p.x", "p.y")
+    shared = found.groupBy("t", "x", "y").agg(F.count(F.lit(1)).alias("shared"))  # bands the pair shares
     if max_candidates is None:
-        return shared.select("x", "y")
-    both = shared.select(F.col("x").alias("src"), F.col("y").alias("dst"), "shared").unionByName(
-        shared.select(F.col("y").alias("src"), F.col("x").alias("dst"), "shared")
+        return shared.select("t", "x", "y")
+    both = shared.select("t", F.col("x").alias("src"), F.col("y").alias("dst"), "shared").unionByName(
+        shared.select("t", F.col("y").alias("src"), F.col("x").alias("dst"), "shared")
     )
-    strongest = Window.partitionBy("src").orderBy(F.desc("shared"), F.asc("dst"))
+    strongest = Window.partitionBy("t", "src").orderBy(F.desc("shared"), F.asc("dst"))
     kept = both.withColumn("n", F.row_number().over(strongest)).where(F.col("n") <= max_candidates)
-    return kept.select(_first("src", "dst").alias("x"), _last("src", "dst").alias("y")).distinct()
+    return kept.select("t", _first("src", "dst").alias("x"), _last("src", "dst").alias("y")).distinct()
 
 
 def _first(a: str, b: str) -> Column:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -14,8 +15,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from spark_cluster import TEST_JVM_OPTIONS
 
 from dedup import Article, DedupConfig, Deduplicator, DedupResult, DuplicateIdError, InputError, Params
+from dedup.boilerplate import AccountBoilerplate, sentence_key, sentence_run
+from dedup.chrome import learn_chrome, post_sentences
+from dedup.cli import main
+from dedup.features import FeatureExtractor
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -24,7 +30,18 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.slow
 
-TOPICS = ["垃圾分类", "消防安全", "防范电信诈骗", "文明养犬", "节约用水", "健康生活", "禁毒", "反诈", "交通安全", "垃圾减量"]
+TOPICS = [
+    "垃圾分类",
+    "消防安全",
+    "防范电信诈骗",
+    "文明养犬",
+    "节约用水",
+    "健康生活",
+    "禁毒",
+    "反诈",
+    "交通安全",
+    "垃圾减量",
+]
 PLACES = ["荷叶塘", "山水湾", "桃花岭", "银盆岭", "观沙岭", "望月湖", "湖光", "新民", "东塘", "洋湖", "梅溪湖", "麓谷"]
 VENUES = ["文化广场", "社区服务中心", "居民活动室", "小区中庭", "党群服务站"]
 ACCOUNTS = [f"{p}社区" for p in PLACES[:6]] + ["岳麓区融媒体中心", "长沙县民政局", "浏阳市科协", ""]
@@ -45,7 +62,7 @@ def story_text(rng: random.Random, topic: str, place: str) -> list[str]:
 
 
 def footer(account: str) -> str:
-    return f"本文来源：{account or '网络'}，转载请注明出处，感谢您的阅读与支持。"
+    return f"{account or '本站'}全体工作人员祝您生活愉快，欢迎留言分享您身边的新鲜事。"
 
 
 def made_up_batch(seed: int, stories: int) -> list[Article]:
@@ -56,7 +73,9 @@ def made_up_batch(seed: int, stories: int) -> list[Article]:
     base = datetime(2024, 6, 1, 8, 0)
 
     def add(text: str, account: str, when: datetime | None, title: str = "") -> None:
-        posts.append(Article(id=f"s{seed}-{len(posts):04d}", text=text, title=title, account=account, published_at=when))
+        posts.append(
+            Article(id=f"s{seed}-{len(posts):04d}", text=text, title=title, account=account, published_at=when)
+        )
 
     for k in range(stories):
         topic = TOPICS[k % len(TOPICS)]
@@ -152,6 +171,14 @@ def test_same_answer_as_the_batch_check(spark_local: SparkSession) -> None:
     expected = batch_answer(Deduplicator(config).check(articles))
     assert expected["summary"]["stories"] >= 40 and expected["summary"]["template_pairs"] >= 5
     assert {kind for kind, _ in expected["pairs"].values()} >= {"exact", "contained", "near"}
+    fx = FeatureExtractor(config)
+    bodies = [fx.normalize(a)[1] for a in articles]
+    learned = AccountBoilerplate.from_params(config.params).fit([a.account for a in articles], bodies)
+    assert sum(learned.count(account) for account in ACCOUNTS) >= 4
+    runs = [sentence_run(body) for body in bodies]
+    keys = [sentence_key(body) for body in bodies]
+    chrome = learn_chrome(post_sentences(keys, [len(b) for b in bodies], *zip(*runs, strict=True)), min_posts=5)
+    assert len(chrome)  # the batch learns boilerplate and chrome: the job must learn the same
     result = check(to_frame(spark_local, articles), config)
     assert_same_answer(spark_answer(result), expected, articles)
     assert result.split_components == 0
@@ -193,7 +220,9 @@ def small_batches(draw: st.DrawFn) -> list[Article]:
 
 @settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(batch=small_batches(), cross=st.booleans())
-def test_same_answer_on_random_batches_with_tight_caps(spark_local: SparkSession, batch: list[Article], cross: bool) -> None:
+def test_same_answer_on_random_batches_with_tight_caps(
+    spark_local: SparkSession, batch: list[Article], cross: bool
+) -> None:
     """Tight caps (buckets of 3, 2 candidates a post, 2 template pairs) exercise the order-free rules."""
     from dedup.spark import check
 
@@ -245,7 +274,9 @@ def test_bad_records_and_duplicate_ids(spark_local: SparkSession) -> None:
     from dedup.spark import check
 
     schema = "id string, text string, published_at string"
-    df = spark_local.createDataFrame([("a", "甲" * 30, None), ("b", "乙" * 30, "not a date"), ("a", "丙" * 30, None)], schema)
+    df = spark_local.createDataFrame(
+        [("a", "甲" * 30, None), ("b", "乙" * 30, "not a date"), ("a", "丙" * 30, None)], schema
+    )
     with pytest.raises(InputError, match=r"id 'b': field published_at: 'not a date' is not a date.*1 bad record"):
         check(df, DedupConfig())
     with pytest.raises(DuplicateIdError, match="duplicate id 'a'"):
@@ -273,9 +304,13 @@ def test_cli_on_a_standalone_cluster(spark_cluster: str, tmp_path: Path) -> None
                 record["published_at"] = a.published_at.isoformat(sep=" ")
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     out = tmp_path / "out"
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    # Test JVMs: the client compiler only, as the cluster's own (spark-submit's options, read by pyspark)
+    options = f"--driver-java-options '{TEST_JVM_OPTIONS}' --conf 'spark.executor.extraJavaOptions={TEST_JVM_OPTIONS}'"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_SUBMIT_ARGS": f"{options} pyspark-shell"}
     command = [sys.executable, "-m", "dedup", "spark", "check", str(source), "-o", str(out), "--format", "jsonl"]
-    done = subprocess.run([*command, "--master", spark_cluster, "-q"], capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(
+        [*command, "--master", spark_cluster, "-q"], capture_output=True, text=True, env=env, check=False
+    )
     assert done.returncode == 1, done.stderr[-2000:]
     expected = batch_answer(Deduplicator(DedupConfig()).check(articles))
     assert json.loads((out / "summary.json").read_text()) == expected["summary"]
@@ -291,6 +326,12 @@ def test_cli_on_a_standalone_cluster(spark_cluster: str, tmp_path: Path) -> None
             row = json.loads(line)
             pairs[frozenset((row["a"], row["b"]))] = (row["kind"], round(row["score"], 9))
     assert pairs == expected["pairs"]
-    again = subprocess.run([*command, "--master", "local[1]"], capture_output=True, text=True, env=env, check=False)
-    assert again.returncode == 2
-    assert "is not empty (pass --overwrite to replace it)" in again.stderr
+
+
+def test_cli_refuses_a_non_empty_output_directory_before_starting_spark(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    err = io.StringIO()
+    assert main(["spark", "check", "in.jsonl", "-o", str(tmp_path / "out")], stderr=err) == 2
+    assert "is not empty (pass --overwrite to replace it)" in err.getvalue()
+    assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
