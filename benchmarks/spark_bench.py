@@ -94,11 +94,19 @@ def _rss(pid: int) -> int:
 
 
 def _children(pid: int) -> list[int]:
+    """Children of every thread of ``pid`` (a JVM forks from many threads)."""
+    out: list[int] = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(x) for x in fh.read().split()]
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return []
+        return out
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                out.extend(int(x) for x in fh.read().split())
+        except OSError:
+            continue
+    return out
 
 
 def _name(pid: int) -> str:
@@ -151,15 +159,21 @@ def spark_env(events: Path, master: str = "local[2]") -> dict[str, str]:
     return {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_SUBMIT_ARGS": f"{args} pyspark-shell"}
 
 
+def _part(path: Path) -> tuple[int, str]:
+    bits = path.name.split("_")
+    return (int(bits[1]) if len(bits) > 1 and bits[1].isdigit() else 0, path.name)
+
+
 def event_figures(events: Path) -> dict[str, Any]:
     """Per phase (dedup's job descriptions): wall time and shuffle bytes; and each stage's figures."""
-    log = next(p for p in events.iterdir() if p.is_file())
+    # Spark 4 writes rolling logs: a directory of events_N_... files (and an appstatus marker).
+    logs = sorted((p for p in events.rglob("events_*") if p.is_file()), key=_part)
     job_phase: dict[int, str] = {}
     stage_phase: dict[int, str] = {}
     job_times: dict[int, list[int]] = {}
     stages = []
-    with log.open() as fh:
-        for line in fh:
+    for line in (line for log in logs for line in log.open()):
+        if line.strip():
             event = json.loads(line)
             kind = event.get("Event")
             if kind == "SparkListenerJobStart":
@@ -208,7 +222,7 @@ def run_spark(batch: Path, work: Path, *, master: str = "local[2]") -> dict[str,
     out = work / "spark-out"
     command = [sys.executable, "-m", "dedup", "spark", "check", str(batch), "-o", str(out), "--format", "jsonl"]
     found = run_measured([*command, "--exit-zero", "-q"], spark_env(events, master))
-    found["events"] = event_figures(events) if any(events.iterdir()) else {}
+    found["events"] = event_figures(events) if any(events.rglob("*")) else {}
     found["summary"] = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else None
     found["stories"] = spark_stories(out) if found["summary"] else None
     return found

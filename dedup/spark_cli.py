@@ -238,9 +238,11 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     spark.sparkContext.setLogLevel("ERROR")
     try:
         _check_output(spark, args.output, args.overwrite)
+        spark.sparkContext.setLocalProperty("spark.job.description", "dedup: read")
         df = read_input(spark, args.inputs, args.input_format, args.encoding)
         max_component = args.max_component if args.max_component else MAX_COMPONENT
         result = check(df, config, skip_bad=args.skip_bad, max_component=max_component)
+        spark.sparkContext.setLocalProperty("spark.job.description", "dedup: write")
         write_result(result, args.output, output_format=args.format, overwrite=args.overwrite)
     except (PySparkException, Py4JError) as exc:
         msg = f"Spark: {_first_line(exc)}"
