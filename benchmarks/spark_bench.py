@@ -117,9 +117,13 @@ def _name(pid: int) -> str:
         return ""
 
 
-def run_measured(command: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run ``command``; its wall time, exit status and RSS samples (driver, JVM, Python workers)."""
+def run_measured(command: Sequence[str], env: dict[str, str], trace: Path | None = None) -> dict[str, Any]:
+    """Run ``command``; its wall time, exit status and RSS samples (driver, JVM, Python workers).
+
+    ``trace``: a file each sample is appended to as it is taken (for a run that may not finish).
+    """
     started = time.perf_counter()
+    log = trace.open("w") if trace is not None else None
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     samples: list[tuple[float, int, int, int]] = []
     while proc.poll() is None:
@@ -134,8 +138,13 @@ def run_measured(command: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
             else:
                 workers += _rss(pid)
         samples.append((round(time.perf_counter() - started, 1), driver, jvm, workers))
+        if log is not None:
+            log.write(json.dumps(samples[-1]) + "\n")
+            log.flush()
         time.sleep(0.5)
     _, err = proc.communicate()
+    if log is not None:
+        log.close()
     return {
         "seconds": round(time.perf_counter() - started, 1),
         "returncode": proc.returncode,
@@ -173,33 +182,35 @@ def event_figures(events: Path) -> dict[str, Any]:
     job_times: dict[int, list[int]] = {}
     stages = []
     for line in (line for log in logs for line in log.open()):
-        if line.strip():
+        try:
             event = json.loads(line)
-            kind = event.get("Event")
-            if kind == "SparkListenerJobStart":
-                phase = (event.get("Properties") or {}).get("spark.job.description") or "(other)"
-                job_phase[event["Job ID"]] = phase
-                job_times[event["Job ID"]] = [event["Submission Time"], event["Submission Time"]]
-                for sid in event["Stage IDs"]:
-                    stage_phase.setdefault(sid, phase)
-            elif kind == "SparkListenerJobEnd":
-                job_times[event["Job ID"]][1] = event["Completion Time"]
-            elif kind == "SparkListenerStageCompleted":
-                info = event["Stage Info"]
-                acc = {a["Name"]: a.get("Value", 0) for a in info.get("Accumulables", [])}
-                stages.append(
-                    {
-                        "stage": info["Stage ID"],
-                        "phase": stage_phase.get(info["Stage ID"], "(other)"),
-                        "name": info["Stage Name"][:60],
-                        "tasks": info["Number of Tasks"],
-                        "seconds": round((info.get("Completion Time", 0) - info.get("Submission Time", 0)) / 1000, 2),
-                        "shuffle_write": int(acc.get("internal.metrics.shuffle.write.bytesWritten", 0) or 0),
-                        "shuffle_read": int(acc.get("internal.metrics.shuffle.read.remoteBytesRead", 0) or 0)
-                        + int(acc.get("internal.metrics.shuffle.read.localBytesRead", 0) or 0),
-                        "spill_disk": int(acc.get("internal.metrics.diskBytesSpilled", 0) or 0),
-                    }
-                )
+        except ValueError:  # the last line of a log still being written
+            continue
+        kind = event.get("Event")
+        if kind == "SparkListenerJobStart":
+            phase = (event.get("Properties") or {}).get("spark.job.description") or "(other)"
+            job_phase[event["Job ID"]] = phase
+            job_times[event["Job ID"]] = [event["Submission Time"], event["Submission Time"]]
+            for sid in event["Stage IDs"]:
+                stage_phase.setdefault(sid, phase)
+        elif kind == "SparkListenerJobEnd":
+            job_times[event["Job ID"]][1] = event["Completion Time"]
+        elif kind == "SparkListenerStageCompleted":
+            info = event["Stage Info"]
+            acc = {a["Name"]: a.get("Value", 0) for a in info.get("Accumulables", [])}
+            stages.append(
+                {
+                    "stage": info["Stage ID"],
+                    "phase": stage_phase.get(info["Stage ID"], "(other)"),
+                    "name": info["Stage Name"][:60],
+                    "tasks": info["Number of Tasks"],
+                    "seconds": round((info.get("Completion Time", 0) - info.get("Submission Time", 0)) / 1000, 2),
+                    "shuffle_write": int(acc.get("internal.metrics.shuffle.write.bytesWritten", 0) or 0),
+                    "shuffle_read": int(acc.get("internal.metrics.shuffle.read.remoteBytesRead", 0) or 0)
+                    + int(acc.get("internal.metrics.shuffle.read.localBytesRead", 0) or 0),
+                    "spill_disk": int(acc.get("internal.metrics.diskBytesSpilled", 0) or 0),
+                }
+            )
     phases: dict[str, dict[str, Any]] = {}
     for job, phase in job_phase.items():
         start, end = job_times[job]
@@ -216,12 +227,12 @@ def event_figures(events: Path) -> dict[str, Any]:
     return {"phases": phases, "stages": stages}
 
 
-def run_spark(batch: Path, work: Path, *, master: str = "local[2]") -> dict[str, Any]:
+def run_spark(batch: Path, work: Path, *, master: str = "local[2]", trace: Path | None = None) -> dict[str, Any]:
     events = work / "events"
     events.mkdir(parents=True, exist_ok=True)
     out = work / "spark-out"
     command = [sys.executable, "-m", "dedup", "spark", "check", str(batch), "-o", str(out), "--format", "jsonl"]
-    found = run_measured([*command, "--exit-zero", "-q"], spark_env(events, master))
+    found = run_measured([*command, "--exit-zero", "-q"], spark_env(events, master), trace)
     found["events"] = event_figures(events) if any(events.rglob("*")) else {}
     found["summary"] = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else None
     found["stories"] = spark_stories(out) if found["summary"] else None
@@ -337,14 +348,37 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_scale(args: argparse.Namespace) -> int:
     batch = batch_path(args.n)
+    trace = RESULTS / f"spark_bench-scale-{args.n}.samples.jsonl"
     with tempfile.TemporaryDirectory(prefix="spark-bench-", dir=args.tmp) as tmp:
-        spark = run_spark(batch, Path(tmp))
+        # The event log is written as the job goes: python -m benchmarks.spark_bench phases DIR reads it.
+        print(f"event log under {tmp}/events, RSS samples in {trace}", flush=True)
+        spark = run_spark(batch, Path(tmp), trace=trace)
     print(_report(f"dedup spark check, local[2] ({args.n:,} posts)", spark))
     samples = spark["samples"]
     step = max(1, len(samples) // 20)
     print("driver RSS over time (s: MiB):", ", ".join(f"{s[0]:.0f}: {s[1] / 2**20:.0f}" for s in samples[::step]))
     _save(f"scale-{args.n}", {"posts": args.n, "spark": spark})
     return 0 if spark["returncode"] in (0, 1) else 1
+
+
+def cmd_phases(args: argparse.Namespace) -> int:
+    """Per-phase figures of an event log directory (also of a run still going)."""
+    figures = event_figures(Path(args.events))
+    print(
+        _report(
+            "event log",
+            {
+                "seconds": 0,
+                "returncode": None,
+                "peak_driver_rss": 0,
+                "peak_jvm_rss": 0,
+                "peak_workers_rss": 0,
+                "peak_tree_rss": 0,
+                "events": figures,
+            },
+        )
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -356,8 +390,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         p = sub.add_parser(name)
         p.add_argument("n", type=int, help="posts")
         p.add_argument("--tmp", default=None, help="scratch directory (Spark output and event log)")
+    phases = sub.add_parser("phases", help="per-phase figures of an event log directory")
+    phases.add_argument("events")
     args = parser.parse_args(argv)
-    return {"dev": cmd_dev, "compare": cmd_compare, "scale": cmd_scale}[args.command](args)
+    commands = {"dev": cmd_dev, "compare": cmd_compare, "scale": cmd_scale, "phases": cmd_phases}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -342,8 +342,17 @@ def verify_rows(rows: Iterable[Sequence[Any]], config: DedupConfig) -> Iterator[
     (a, b, exact, score, kind, support, veto)
         Pairs with a kind (matches and template pairs), with :func:`~dedup.steps.link_of`.
     """
+    # Rows come clustered by ``b`` (the last join's key): each post is decoded once while its rows last.
+    decoded: dict[int, Features] = {}
     for a, b, exact, blob_a, blob_b in rows:
-        fa, fb = features_of(blob_a, config, 0), features_of(blob_b, config, 1)
+        if len(decoded) > 4096:
+            decoded.clear()
+        fa = decoded.get(a)
+        if fa is None:
+            fa = decoded[a] = features_of(blob_a, config, 0)
+        fb = decoded.get(b)
+        if fb is None:
+            fb = decoded[b] = features_of(blob_b, config, 1)
         if not exact and not may_pair(fa.account, fb.account, config):
             continue
         v = compare(fa, fb, config=config)
