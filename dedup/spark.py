@@ -83,6 +83,8 @@ MAX_COMPONENT = 20_000
 PARTITION_POSTS = 2_000
 
 logger = logging.getLogger(__name__)
+# Session settings the job sets while it runs (and restores).
+_JOB_CONF = ("spark.sql.shuffle.partitions", "spark.sql.adaptive.coalescePartitions.enabled")
 
 #: Columns of :attr:`SparkResult.posts` (DDL).
 POST_SCHEMA = "id string, story string, original boolean, score double, kind string"
@@ -210,9 +212,10 @@ def check(
     max_component : int
         Posts of the largest component clustered in one task (see the module docstring).
     shuffle_partitions : int, optional
-        ``spark.sql.shuffle.partitions`` while the job runs (restored afterwards); by
-        default two per core, and more for large batches (one per
-        :data:`PARTITION_POSTS` posts).
+        ``spark.sql.shuffle.partitions`` while the job runs; by default two per core, and
+        more for large batches (one per :data:`PARTITION_POSTS` posts). While it runs,
+        adaptive execution keeps every shuffle's partitions (no coalescing); both settings
+        are restored afterwards.
 
     Returns
     -------
@@ -315,7 +318,8 @@ def _check(
         F.coalesce("ch", empty),
     )
     job.phase("extract")
-    features = persist(to_frame(df, job.rows(extract_in).mapPartitions(partial(extract_rows, config=cfg)), _FEATURES))
+    extracted = to_frame(df, job.rows(extract_in).mapPartitions(partial(extract_rows, config=cfg)), _FEATURES)
+    features = persist(extracted.repartition(job.shuffle, "pid"))
     too_short = features.where(~F.col("comparable")).count()
     prepared.unpersist()
 
@@ -438,7 +442,8 @@ class _Job:
         self.context = df.sparkSession.sparkContext
         self.parts = max(1, self.context.defaultParallelism)
         self.shuffle_partitions = shuffle_partitions
-        self.previous = self.session.conf.get("spark.sql.shuffle.partitions")
+        self.shuffle = 2 * max(1, self.context.defaultParallelism)
+        self.previous = {key: self.session.conf.get(key, None) for key in _JOB_CONF}
         self.current = ""
         self.started = time.perf_counter()
         self.times: dict[str, float] = {}
@@ -446,13 +451,20 @@ class _Job:
     def size(self, posts: int) -> None:
         """Partitions for ``posts`` posts: at least one per core, at most :data:`PARTITION_POSTS` posts each."""
         self.parts = max(self.context.defaultParallelism, -(-posts // PARTITION_POSTS), 1)
-        shuffle = self.shuffle_partitions or max(2 * self.context.defaultParallelism, self.parts)
-        self.session.conf.set("spark.sql.shuffle.partitions", str(shuffle))
+        self.shuffle = self.shuffle_partitions or max(2 * self.context.defaultParallelism, self.parts)
+        self.session.conf.set("spark.sql.shuffle.partitions", str(self.shuffle))
+        # Every shuffle keeps its partitions: the Python stages after a join stay spread over
+        # the cores (coalesced by size, a 100,000-post extraction ran as 3 tasks on 2 cores),
+        # and the features, partitioned by pid once, join without being shuffled again.
+        self.session.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
 
     def close(self) -> None:
-        """Restore the session's shuffle partitions."""
-        if self.previous is not None:
-            self.session.conf.set("spark.sql.shuffle.partitions", self.previous)
+        """Restore the session settings the job changed."""
+        for key, value in self.previous.items():
+            if value is None:
+                self.session.conf.unset(key)
+            else:
+                self.session.conf.set(key, value)
 
     def rows(self, frame: DataFrame) -> Any:
         """The rows of ``frame`` as an RDD of at most :attr:`parts` partitions (Python tasks cost a start each)."""
