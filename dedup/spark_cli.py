@@ -202,6 +202,10 @@ def write_result(result: Any, outdir: str, *, output_format: str = "parquet", ov
 def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     """Run ``dedup spark check`` with parsed arguments; return the exit status."""
     del stdout  # the results go to OUTDIR
+    local = _local_path(args.output)
+    if local is not None and os.path.isdir(local) and os.listdir(local) and not args.overwrite:
+        msg = f"{args.output} is not empty (pass --overwrite to replace it)"
+        raise OutputError(msg)  # before Spark starts: no JVM for a run that cannot write
     try:
         from py4j.protocol import Py4JError
         from pyspark.errors import PySparkException
@@ -221,10 +225,6 @@ def run(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
     )
     if args.user_dict and not os.path.exists(args.user_dict):
         stderr.write(f"dedup: warning: {args.user_dict} is not a file here; executors must be able to open it\n")
-    local = _local_path(args.output)
-    if local is not None and os.path.isdir(local) and os.listdir(local) and not args.overwrite:
-        msg = f"{args.output} is not empty (pass --overwrite to replace it)"
-        raise OutputError(msg)  # before Spark starts: no JVM for a run that cannot write
     builder = SparkSession.builder.appName("dedup spark check")
     if args.master:
         builder = builder.master(args.master)

@@ -202,7 +202,7 @@ SPARK_SENTENCES = [
 
 @st.composite
 def small_batches(draw: st.DrawFn) -> list[Article]:
-    n = draw(st.integers(4, 16))
+    n = draw(st.integers(4, 12))
     out = []
     for k in range(n):
         picks = draw(st.lists(st.integers(0, len(SPARK_SENTENCES) - 1), min_size=1, max_size=4))
