@@ -254,8 +254,10 @@ def _check(
     raw = input_columns(df)
     valid = persist(to_frame(df, raw.rdd.mapPartitions(partial(validate_rows, config=cfg)), _VALID))
     bad = valid.where(F.col("error").isNotNull())
-    n_bad = bad.count()
-    job.size(valid.count() - n_bad)
+    counted = valid.agg(F.count(F.lit(1)).alias("all"), F.count("error").alias("bad")).first()
+    assert counted is not None
+    n_bad, articles = int(counted["bad"]), int(counted["all"] - counted["bad"])
+    job.size(articles)
     if n_bad and not skip_bad:
         first = bad.select("id", "error").first()
         assert first is not None
@@ -273,12 +275,11 @@ def _check(
     in_order = good.repartitionByRange(job.parts, "id").sortWithinPartitions("id")
     ranked = in_order.rdd.zipWithIndex().map(lambda r: (r[1], *r[0]))
     posts = persist(to_frame(df, ranked, _POSTS))
-    articles = posts.count()
-    valid.unpersist()
 
     job.phase("normalize")
     prepared = persist(to_frame(df, job.rows(posts).mapPartitions(partial(prepare_rows, config=cfg)), _PREPARED))
-    prepared.count()
+    prepared.count()  # posts are stored too, so the validated records may go
+    valid.unpersist()
     job.phase("learn")
     sentences = prepared.select("pid", "account", F.explode("keys").alias("key"))
     hit_parts = []

@@ -218,7 +218,7 @@ def small_batches(draw: st.DrawFn) -> list[Article]:
     return out
 
 
-@settings(max_examples=3, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=2, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(batch=small_batches(), cross=st.booleans())
 def test_same_answer_on_random_batches_with_tight_caps(
     spark_local: SparkSession, batch: list[Article], cross: bool
