@@ -8,6 +8,9 @@
   ``../shared/tools/score.py`` (imported by path, so the figures are its figures), plus
   an error analysis of dedup's output by the posts' ``ops`` labels;
 * **dev-2k**: the same on the 2,000-post quick set;
+* **real**: the hand-judged real pairs of ``benchmarks/real_pairs.csv`` inside one batch
+  of real articles (:mod:`benchmarks.real_pairs`): how many SAME / RELATED / DIFFERENT
+  pairs each method puts in one story;
 * **pairs**: real Sohu text-matching pairs (label 5 = same event, 3 = same topic,
   0 = unrelated), each checked as a two-article batch at the default settings;
 * **natural**: ``dedup check`` over real corpora (inews, sina2018): stories found, and a
@@ -55,7 +58,7 @@ DEFAULT_NATURAL = ("../shared/corpus/inews.jsonl.gz", "../shared/corpus/sina2018
 DEFAULT_SCORER = "../shared/tools/score.py"
 DEFAULT_JUDGEMENTS = str(HERE / "natural_sample_judgements.csv")
 DEFAULT_RESULTS = str(HERE / "results")
-PARTS = ("dev", "dev-2k", "pairs", "natural")
+PARTS = ("dev", "dev-2k", "real", "pairs", "natural")
 METHODS = ("ours", *PEERS)
 OURS_LABEL = "dedup (default settings)"
 JUDGEMENT_COLUMNS = ("corpus", "story_ids", "verdict", "reason")
@@ -744,6 +747,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, path in (("dev", args.dev), ("dev-2k", args.dev_2k)):
             if name in parts:
                 report[name] = part_dev(name, path, args, scorer, out)
+    if "real" in parts:
+        # The hand-judged real pairs (benchmarks.real_pairs) with the same methods.
+        from benchmarks.real_pairs import main as real_pairs_main
+
+        print("\n## hand-judged real pairs\n")
+        real_pairs_main(["--methods", ",".join(args.methods), "--out", str(out / "real-pairs.json")])
+        report["real"] = json.loads((out / "real-pairs.json").read_text(encoding="utf-8"))["table"]
     if "pairs" in parts:
         report["pairs"] = part_pairs(args.pairs, out)
     if "natural" in parts:

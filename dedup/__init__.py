@@ -29,8 +29,19 @@ from dedup.exceptions import (
 )
 from dedup.index import DedupIndex
 from dedup.io import read_articles
-from dedup.models import Article, DedupResult, Evidence, IndexMatch, MatchKind, PairMatch, Post, Story, Summary
-from dedup.pipeline import Deduplicator, find_duplicates
+from dedup.models import (
+    Article,
+    DedupResult,
+    Evidence,
+    IndexMatch,
+    MatchKind,
+    PairMatch,
+    Post,
+    Story,
+    Summary,
+    TemplateFamily,
+)
+from dedup.pipeline import Deduplicator, StoryStream, find_duplicates
 from dedup.report import render
 
 try:
@@ -60,7 +71,9 @@ __all__ = [
     "Params",
     "Post",
     "Story",
+    "StoryStream",
     "Summary",
+    "TemplateFamily",
     "UnknownIdError",
     "__version__",
     "account_pairs",

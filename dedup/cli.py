@@ -15,27 +15,26 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import IO, Any
 
 from dedup import __version__
 from dedup.accounts import account_pairs, account_stats
 from dedup.config import DedupConfig
-from dedup.exceptions import ConfigError, DedupError, OutputError
+from dedup.exceptions import ConfigError, DedupError
 from dedup.io import ArticleReader, SkippedRecord
 from dedup.io_decode import GZIP_FLOOR_LINES, GZIP_RATIO, SKIP_FACTOR, max_line_bytes
-from dedup.io_write import write_file
-from dedup.models import Article, DedupResult
-from dedup.pipeline import Deduplicator
+from dedup.io_write import write_report
+from dedup.models import Article
+from dedup.pipeline import Deduplicator, StoryStream
 from dedup.report import (
     FORMATS,
     OUTPUT_ENCODINGS,
     OutputEncoding,
     default_output_encoding,
-    encode_output,
     escape_controls,
-    render,
+    iter_render,
     render_accounts,
     summary_line,
 )
@@ -117,6 +116,12 @@ def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
         stderr=stderr,
     )
     _add_batch_options(check, formats=FORMATS)
+    check.add_argument(
+        "--no-evidence",
+        action="store_true",
+        help="json, jsonl: list each story's pairs without their evidence (shared passages, specifics); "
+        "html: the page computes shared passages itself",
+    )
     accounts = sub.add_parser(
         "accounts",
         help="per-account copy figures: posts, copies of other accounts' posts, who copies whom",
@@ -242,10 +247,11 @@ class Progress:
         self.interval = interval
         self._last = 0.0
         self._shown = False
+        self._closed = False
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
-        if now - self.started < self.delay or (now - self._last < self.interval and done < total):
+        if self._closed or now - self.started < self.delay or (now - self._last < self.interval and done < total):
             return
         self._last = now
         step = self.STAGES.index(stage) + 1 if stage in self.STAGES else 0
@@ -259,8 +265,10 @@ class Progress:
         self._shown = True
 
     def close(self) -> None:
-        """Clear the line."""
+        """Clear the line; nothing more is shown."""
+        self._closed = True
         if self._shown:
+            self._shown = False
             self.stream.write("\r\x1b[K")
             self.stream.flush()
 
@@ -270,39 +278,7 @@ def _sample_path() -> str:
 
 
 def _write(text: str, output: str | None, stdout: IO[str], *, encoding: OutputEncoding = "utf-8") -> None:
-    data = encode_output(text, encoding=encoding)
-    if output is not None:
-        write_file(output, data)  # atomic for a plain file; through a device, FIFO or /dev/stdout
-        return
-    buffer = getattr(stdout, "buffer", None)
-    try:
-        if buffer is not None:
-            # Bytes, so Chinese survives a C/POSIX locale.
-            stdout.flush()
-            buffer.write(data)
-            buffer.flush()
-        else:  # a text stream (tests, embedding): the BOM, if any, as a character
-            stdout.write("\ufeff" + text if encoding == "utf-8-sig" else text)
-    except BrokenPipeError:
-        # The reader left (dedup check ... | head): not an error, and the exit status
-        # still says whether duplicates were found.
-        _discard_stdout(stdout)
-    except OSError as exc:
-        msg = f"cannot write to standard output: {exc.strerror or exc}"
-        raise OutputError(msg, errno=exc.errno) from None
-
-
-def _discard_stdout(stdout: IO[str]) -> None:
-    """Point standard output at /dev/null, so that flushing it at exit cannot fail again."""
-    try:
-        fd = stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a file (tests, embedding)
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, fd)
-    finally:
-        os.close(devnull)
+    write_report([text], output, stdout, encoding=encoding)
 
 
 def _output_encoding(args: argparse.Namespace, stderr: IO[str]) -> OutputEncoding | None:
@@ -320,12 +296,12 @@ def _render_check(
     args: argparse.Namespace,
     config: DedupConfig,
     articles: list[Article],
-    result: DedupResult,
+    stream: StoryStream,
     skipped: Sequence[SkippedRecord] = (),
-) -> str:
+) -> Iterator[str]:
     names = [os.path.basename(f) if f != "-" else "standard input" for f in args.files] or ["sample"]
-    return render(
-        result,
+    return iter_render(
+        stream,
         args.format,
         articles=articles,
         skipped=skipped if args.format == "json" else None,
@@ -342,10 +318,10 @@ def _report_not_read(reader: ArticleReader, args: argparse.Namespace, stderr: IO
             stderr.write(f"dedup: not read: {escape_controls(str(entry))}\n")
 
 
-def _load_batch(
+def _read_batch(
     args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[str], *, evidence: bool
-) -> tuple[DedupConfig, list[Article], DedupResult, list[SkippedRecord]] | None:
-    """Read and check the batch the arguments name; None (after a message) when none is given."""
+) -> tuple[DedupConfig, list[Article], list[SkippedRecord]] | None:
+    """Read the batch the arguments name; None (after a message) when none is given."""
     files: list[str] = list(args.files)
     if args.sample:
         files.append(_sample_path())
@@ -378,13 +354,7 @@ def _load_batch(
         stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
     elif not articles and not args.quiet:
         stderr.write("dedup: no articles in the input\n")
-    bar = Progress(stderr) if not args.quiet and _isatty(stderr) else None
-    try:
-        result = Deduplicator(config).check(articles, skipped=len(reader.skipped), progress=bar)
-    finally:
-        if bar is not None:
-            bar.close()
-    return config, articles, result, reader.skipped
+    return config, articles, reader.skipped
 
 
 def _accounts(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], stderr: IO[str]) -> int:
@@ -392,10 +362,16 @@ def _accounts(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str]
     if encoding is None:
         return EXIT_ERROR
     started = time.perf_counter()
-    batch = _load_batch(args, stdin, stderr, evidence=False)
+    batch = _read_batch(args, stdin, stderr, evidence=False)
     if batch is None:
         return EXIT_ERROR
-    _, articles, result, _ = batch
+    config, articles, skipped = batch
+    bar = Progress(stderr) if not args.quiet and _isatty(stderr) else None
+    try:
+        result = Deduplicator(config).check(articles, skipped=len(skipped), progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     stats = account_stats(articles, result)
     pairs = account_pairs(result)
     text = render_accounts(stats, pairs, args.format, pairs_only=args.pairs, escape_formulas=not args.raw_csv)
@@ -418,15 +394,27 @@ def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], s
         return EXIT_ERROR
     started = time.perf_counter()
     # Evidence (shared passages, conflicting specifics) only where the output shows it.
-    batch = _load_batch(args, stdin, stderr, evidence=args.format in _EVIDENCE_FORMATS)
+    evidence = args.format in _EVIDENCE_FORMATS and not args.no_evidence
+    batch = _read_batch(args, stdin, stderr, evidence=evidence)
     if batch is None:
         return EXIT_ERROR
-    config, articles, result, skipped = batch
-    _write(_render_check(args, config, articles, result, skipped), args.output, stdout, encoding=encoding)
+    config, articles, skipped = batch
+    bar = Progress(stderr) if not args.quiet and _isatty(stderr) else None
+    try:
+        # Stories are written as they are assembled, their evidence computed meanwhile.
+        with Deduplicator(config).check_stream(articles, skipped=len(skipped), progress=bar) as stream:
+            if bar is not None and args.output is None and _isatty(stdout):
+                bar.close()  # the report goes to the same terminal
+            pieces = _render_check(args, config, articles, stream, skipped)
+            write_report(pieces, args.output, stdout, encoding=encoding)
+    finally:
+        if bar is not None:
+            bar.close()
+    summary = stream.summary
     if not args.quiet and (args.format != "table" or args.output):
         elapsed = time.perf_counter() - started
-        stderr.write(f"dedup: {summary_line(result.summary)} ({elapsed:.1f}s)\n")
-    if result.has_duplicates and not args.exit_zero:
+        stderr.write(f"dedup: {summary_line(summary)} ({elapsed:.1f}s)\n")
+    if summary.stories and not args.exit_zero:
         return EXIT_DUPLICATES
     return EXIT_CLEAN
 

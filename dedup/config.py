@@ -166,6 +166,9 @@ class Params:
     chrome_min_posts : int
         Page chrome (:mod:`dedup.chrome`): a sentence recurring in at least this many
         distinct posts, as a small part of most of them, is chrome; 0 learns none.
+    chrome_related : float
+        Two posts holding a recurring sentence are one story's, not a page and its chrome,
+        when they share at least this share of the smaller one's text that does not recur.
     max_slot_words : int
         The longest substitution (in words, each side) between shared wording that is
         read as a template slot whose event keys must agree; longer differing passages
@@ -183,6 +186,8 @@ class Params:
         passage in the evidence.
     max_template_pairs : int
         Template pairs listed in a result at most (the summary counts them all).
+    family_min_posts : int
+        Posts linked by template pairs that make a template family (:mod:`dedup.families`).
 
     Examples
     --------
@@ -216,12 +221,14 @@ class Params:
     boilerplate_min_kept: float = 0.5
     min_sentence: int = 4
     chrome_min_posts: int = 5
+    chrome_related: float = 0.5
     max_slot_words: int = 6
     name_similarity: float = 0.5
     title_similarity: float = 0.75
     story_window_days: float = 30.0
     passage_cutoff: float = 70.0
     max_template_pairs: int = 1000
+    family_min_posts: int = 3
 
     def __post_init__(self) -> None:
         for f in fields(self):

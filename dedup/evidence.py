@@ -8,15 +8,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import replace
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from dedup.config import NormalizeConfig
+from dedup.config import NormalizeConfig, Params
+from dedup.features import Features
 from dedup.models import Evidence
 from dedup.normalize import NormalizedText, canonical_characters, normalize_text, normalize_with_offsets
+from dedup.verify import Verdict, slot_conflicts
 
-__all__ = ["Passages", "build_evidence", "find_shared_passages", "shared_passages", "specific_order"]
+__all__ = [
+    "Decision",
+    "Passages",
+    "build_evidence",
+    "decisive",
+    "find_shared_passages",
+    "shared_passages",
+    "specific_order",
+    "template_decision",
+    "with_decision",
+]
 
 
 # A sentence runs to a sentence-final mark; a "." followed by a digit is a decimal point.
@@ -211,3 +224,33 @@ def build_evidence(
         only_a=tuple(sorted(specifics_a - specifics_b, key=specific_order)),
         only_b=tuple(sorted(specifics_b - specifics_a, key=specific_order)),
     )
+
+
+Decision = tuple[tuple[tuple[str, str], ...], int | None]
+"""What sets a template pair apart: its conflicting keys (each side joined by ``、``) and whole days apart."""
+
+
+def template_decision(verdict: Verdict, a: Features, b: Features, params: Params) -> Decision:
+    """The conflicting keys and the days apart of a template pair, from its features.
+
+    A driver that drops features before the evidence is made keeps this instead.
+    """
+    days = int(abs(a.published - b.published) // 86400) if verdict.apart else None
+    # The verdict skips the alignment when another signal already decided: look again.
+    conflicts = verdict.conflicts or slot_conflicts(a, b, params)
+    return tuple(("、".join(ka), "、".join(kb)) for ka, kb in conflicts), days
+
+
+def with_decision(evidence: Evidence, decision: Decision | None) -> Evidence:
+    """``evidence`` with a template pair's :data:`Decision` (unchanged when ``None``)."""
+    if decision is None:
+        return evidence
+    conflicts, days = decision
+    return replace(evidence, conflicts=conflicts, days_apart=days)
+
+
+def decisive(evidence: Evidence, verdict: Verdict, a: Features, b: Features, params: Params) -> Evidence:
+    """``evidence`` with what sets ``a`` and ``b`` apart (a template pair): conflicting keys, the time apart."""
+    if verdict.kind != "template":
+        return evidence
+    return with_decision(evidence, template_decision(verdict, a, b, params))

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from dedup.arrays import edges_of
 from dedup.boilerplate import AccountBoilerplate, sentence_key, sentence_run
-from dedup.chrome import ChromeModel, PostSentences, learn_chrome
+from dedup.chrome import SKETCH_SIZE, ChromeModel, PostSentences, body_sketch, learn_chrome
 from dedup.columns import FeatureColumns
 from dedup.config import DedupConfig
 from dedup.features import FeatureExtractor, Features
@@ -85,6 +85,8 @@ class NormalizedChunk:
     run_sizes: NDArray[np.int64]  # their lengths in characters
     run_bounds: NDArray[np.int64]
     lengths: NDArray[np.int64]  # body lengths in characters
+    sketches: NDArray[np.uint32]  # chrome's body sketches (posts x SKETCH_SIZE)
+    grams: NDArray[np.int64]  # their trigram counts
 
     @staticmethod
     def build(fx: FeatureExtractor, articles: Sequence[Article]) -> NormalizedChunk:
@@ -92,7 +94,7 @@ class NormalizedChunk:
         titles, encoded, body_keys, keys, key_sizes = [], [], [], [], []
         run_keys: list[int] = []
         run_sizes: list[int] = []
-        run_counts, lengths = [], []
+        run_counts, lengths, sketches, grams = [], [], [], []
         min_sentence = fx.config.params.min_sentence
         for a in articles:
             title, body = fx.normalize(a)
@@ -107,6 +109,9 @@ class NormalizedChunk:
             run_sizes.extend(sizes)
             run_counts.append(len(ordered))
             lengths.append(len(body))
+            sketch, n_grams = body_sketch(body)
+            sketches.append(sketch)
+            grams.append(n_grams)
         return NormalizedChunk(
             titles=titles,
             blob=b"".join(encoded),
@@ -118,6 +123,8 @@ class NormalizedChunk:
             run_sizes=np.array(run_sizes, dtype=np.int64),
             run_bounds=edges_of(run_counts),
             lengths=np.array(lengths, dtype=np.int64),
+            sketches=np.stack(sketches) if sketches else np.zeros((0, SKETCH_SIZE), dtype=np.uint32),
+            grams=np.array(grams, dtype=np.int64),
         )
 
     def bodies(self) -> list[str]:
@@ -364,8 +371,13 @@ def extract_batch(
                 keys=np.concatenate([c.run_keys for c in chunks]) if chunks else np.zeros(0, np.uint64),
                 sizes=np.concatenate([c.run_sizes for c in chunks]) if chunks else np.zeros(0, np.int64),
                 bounds=_joined_bounds([c.run_bounds for c in chunks]),
+                sketches=np.concatenate([c.sketches for c in chunks])
+                if chunks
+                else np.zeros((0, SKETCH_SIZE), np.uint32),
+                grams=np.concatenate([c.grams for c in chunks]) if chunks else np.zeros(0, np.int64),
             ),
             min_posts=config.params.chrome_min_posts,
+            related=config.params.chrome_related,
         )
         if len(chrome):
             _, keys_all, key_bounds_all = NormalizedChunk.keys_of(chunks)

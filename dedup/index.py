@@ -18,12 +18,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from dedup.boilerplate import AccountChange, affected_posts
 from dedup.config import DedupConfig, record_differences
-from dedup.evidence import Passages, build_evidence
+from dedup.evidence import Passages, build_evidence, decisive
 from dedup.exceptions import ConfigError, DuplicateIdError, IndexConnectionError, IndexFileError, UnknownIdError
 from dedup.index_file import IndexFile, locked, manifest, validate_manifest, write_index
-from dedup.index_posts import PostMaker
+from dedup.index_posts import Changes, PostMaker
 from dedup.index_redis import RedisStorage, is_redis_url
 from dedup.index_storage import MemoryStorage, Storage, StoredPost
 from dedup.lsh import lsh_params
@@ -217,7 +216,14 @@ class DedupIndex:
             self = cls.__new__(cls)
             self._setup(storage, config, create=False, user_dict=user_dict)
             posts, bands = file.posts(width=_width(self.config), bands=self._bands)
-        storage.load(posts, bands, self._posts.rule)
+        params = self.config.params
+        storage.load(
+            posts,
+            bands,
+            self._posts.rule,
+            chrome_min_posts=params.chrome_min_posts,
+            chrome_related=params.chrome_related,
+        )
         return self
 
     @classmethod
@@ -408,8 +414,8 @@ class DedupIndex:
     def _add_step(self, batch: Sequence[Article]) -> None:
         prepared = [self._posts.prepare(a) for a in batch]
         changes = self._posts.changes(prepared, [])
-        affected = affected_posts(self._storage, changes)
-        new = [self._posts.stored(p, changes.get(p.article.account)) for p in prepared]
+        affected = self._posts.affected(changes)
+        new = [self._posts.stored(p, changes) for p in prepared]
         redone = self._posts.reextract(sorted(affected), changes)
         self._write(insert=new, replace=redone, delete=[], changes=changes)
 
@@ -419,7 +425,7 @@ class DedupIndex:
         insert: list[StoredPost],
         replace: list[StoredPost],
         delete: list[StoredPost],
-        changes: dict[str, AccountChange],
+        changes: Changes,
     ) -> None:
         todo = [*insert, *replace]
         bands = self._posts.bands_of([p.features for p in todo])
@@ -428,7 +434,8 @@ class DedupIndex:
             insert=items[: len(insert)],
             replace=items[len(insert) :],
             delete=delete,
-            changes=list(changes.values()),
+            changes=list(changes.accounts.values()),
+            chrome=changes.chrome,
         )
 
     def remove(self, ids: Iterable[str], *, missing_ok: bool = False) -> int:
@@ -463,7 +470,7 @@ class DedupIndex:
             if not gone:
                 return 0
             changes = self._posts.changes([], gone)
-            affected = affected_posts(self._storage, changes)
+            affected = self._posts.affected(changes)
             for post in gone:
                 affected.pop(post.id, None)
             redone = self._posts.reextract(sorted(affected), changes)
@@ -516,13 +523,13 @@ class DedupIndex:
         p = self._posts.prepare(article)
         old = self._storage.posts([article.id])[0]
         changes = self._posts.changes([p], [old] if old is not None else [])
-        mine = self._posts.stored(p, changes.get(article.account), keep_doc=False)
+        mine = self._posts.stored(p, changes, keep_doc=False)
         if not mine.eligible:
             return []
         bands = self._posts.bands_of([mine.features])[0]
         candidates = self._storage.candidates(bands)
         candidates.discard(article.id)
-        affected = affected_posts(self._storage, changes)
+        affected = self._posts.affected(changes)
         affected.pop(article.id, None)
         others: list[StoredPost] = []
         if affected:
@@ -565,6 +572,7 @@ class DedupIndex:
                     other.features.specifics,
                     score_cutoff=cfg.params.passage_cutoff,
                 )
+                ev = decisive(ev, v, mine.features, other.features, cfg.params)
             assert v.kind is not None
             out.append(IndexMatch(id=other.id, score=v.score, kind=v.kind, account=other.account, evidence=ev))
         return out

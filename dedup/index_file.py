@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from dedup.chrome import SKETCH_SIZE
 from dedup.columns import RAGGED_FIELDS, join_ragged, split_ragged
 from dedup.config import DedupConfig
 from dedup.exceptions import IndexFileError
@@ -448,10 +449,13 @@ def _post_arrays(reader: _Reader, n: int, width: str) -> dict[str, NDArray[Any]]
         "published": reader.array("published", "float64", (n,)),
         "body_hash": reader.array("body_hash", "uint8", (n, 16)),
         "body_key": reader.array("body_key", "uint64", (n,)),
+        "body_length": reader.array("body_length", "int64", (n,)),
+        "body_sketch": reader.array("body_sketch", "uint32", (n, SKETCH_SIZE)),
+        "body_grams": reader.array("body_grams", "int64", (n,)),
         "flags": reader.array("flags", "uint8", (n,)),
     }
     ragged = [("id", "uint8"), ("account", "uint8"), ("specifics", "uint8"), ("key_words", "uint8")]
-    ragged += [("sentences", "uint64"), ("doc", "uint8")]
+    ragged += [("sentences", "uint64"), ("sentence_sizes", "int64"), ("doc", "uint8")]
     ragged += [(name, dtype or width) for name, dtype in RAGGED_FIELDS]
     for name, dtype in ragged:
         offsets = reader.array(name + "_offsets", "int64", (n + 1,))

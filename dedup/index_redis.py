@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.boilerplate import AccountChange, AccountState
+from dedup.chrome import SKETCH_SIZE, BodyRun, ChromeChange
 from dedup.columns import arrays_from_bytes, arrays_to_bytes
 from dedup.exceptions import ConfigError, IndexConnectionError, IndexFileError
 from dedup.index_storage import StoredPost, posts_from_arrays, posts_to_arrays
@@ -375,6 +376,90 @@ class RedisStorage:
     def sensitive_posts(self, account: str) -> set[str]:
         return {_text(i) for i in self._client.smembers(self._acct(account, "sens"))}
 
+    # -- page chrome -------------------------------------------------------------
+    def _hex(self, key: int) -> str:
+        return f"{int(key):016x}"
+
+    def body_refs(self, body_keys: Sequence[int]) -> list[int]:
+        if not body_keys:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for b in body_keys:
+            pipe.hlen(self._k(f"cb:posts:{self._hex(b)}"))
+        return [int(n) for n in pipe.execute()]
+
+    def body_runs(self, body_keys: Sequence[int]) -> list[BodyRun]:
+        if not body_keys:
+            return []
+        blobs = self._client.hmget(self._k("cb:run"), [self._hex(b) for b in body_keys])
+        out = []
+        for b, blob in zip(body_keys, blobs, strict=True):
+            if blob is None:
+                msg = f"{self.location}: the stored sentences of a body are missing"
+                raise IndexFileError(msg)
+            out.append(_unpack_run(int(b), _bytes(blob)))
+        return out
+
+    def sentence_counts(self, keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+        if not len(keys):
+            return np.zeros(0, np.int64)
+        pipe = self._client.pipeline(transaction=False)
+        for k in keys.tolist():
+            pipe.scard(self._k(f"cs:{self._hex(k)}"))
+        return np.array([int(c) for c in pipe.execute()], dtype=np.int64)
+
+    def bodies_with(self, keys: NDArray[np.uint64]) -> set[int]:
+        if not len(keys):
+            return set()
+        pipe = self._client.pipeline(transaction=False)
+        for k in keys.tolist():
+            pipe.smembers(self._k(f"cs:{self._hex(k)}"))
+        return {int(_text(m), 16) for members in pipe.execute() for m in members}
+
+    def chrome_keys(self) -> NDArray[np.uint64]:
+        return np.array(sorted(int(_text(m), 16) for m in self._client.smembers(self._k("chrome"))), dtype=np.uint64)
+
+    def posts_of_bodies(self, body_keys: set[int]) -> dict[str, str]:
+        if not body_keys:
+            return {}
+        pipe = self._client.pipeline(transaction=False)
+        for b in sorted(body_keys):
+            pipe.hgetall(self._k(f"cb:posts:{self._hex(b)}"))
+        return {_text(i): _text(a) for found in pipe.execute() for i, a in found.items()}
+
+    def _gone_runs(self, change: ChromeChange | None) -> dict[int, BodyRun]:
+        # Read before the transaction: the sentences of the bodies that lose their last post.
+        gone = sorted(b for b, refs in (change.refs.items() if change is not None else ()) if refs == 0)
+        if not gone:
+            return {}
+        blobs = self._client.hmget(self._k("cb:run"), [self._hex(b) for b in gone])
+        return {b: _unpack_run(b, _bytes(blob)) for b, blob in zip(gone, blobs, strict=True) if blob is not None}
+
+    def _write_chrome(
+        self,
+        pipe: Any,
+        inserted: Sequence[StoredPost],
+        deleted: Sequence[StoredPost],
+        change: ChromeChange,
+        gone_runs: dict[int, BodyRun],
+    ) -> None:
+        for post in deleted:
+            pipe.hdel(self._k(f"cb:posts:{self._hex(post.body_key)}"), post.id)
+        for post in inserted:
+            pipe.hset(self._k(f"cb:posts:{self._hex(post.body_key)}"), post.id, post.account)
+        for b, run in gone_runs.items():
+            for k in run.keys.tolist():
+                pipe.srem(self._k(f"cs:{self._hex(k)}"), self._hex(b))
+            pipe.hdel(self._k("cb:run"), self._hex(b))
+        for run in change.runs:
+            pipe.hset(self._k("cb:run"), self._hex(run.body_key), _pack_run(run))
+            for k in run.keys.tolist():
+                pipe.sadd(self._k(f"cs:{self._hex(k)}"), self._hex(run.body_key))
+        if len(change.on):
+            pipe.sadd(self._k("chrome"), *[self._hex(k) for k in change.on.tolist()])
+        if len(change.off):
+            pipe.srem(self._k("chrome"), *[self._hex(k) for k in change.off.tolist()])
+
     def band_rows(self, posts: Sequence[StoredPost]) -> list[PostBands] | None:
         if not posts:
             return []
@@ -412,6 +497,7 @@ class RedisStorage:
         replace: Sequence[tuple[StoredPost, PostBands]],
         delete: Sequence[StoredPost],
         changes: Sequence[AccountChange],
+        chrome: ChromeChange | None = None,
     ) -> None:
         # One step is one MULTI/EXEC transaction: Redis applies all of it, or (when the
         # connection, the server or this process goes away before EXEC) none of it. A
@@ -423,7 +509,10 @@ class RedisStorage:
         # again when the connection breaks while EXEC's reply is on its way).
         gone = [p.id for p in delete] + [p.id for p, _ in replace]
         old_bands = self._client.hmget(self._k("bands"), gone) if gone else []
+        gone_runs = self._gone_runs(chrome)
         pipe = self._client.pipeline(transaction=True)
+        if chrome is not None:
+            self._write_chrome(pipe, [p for p, _ in insert], delete, chrome, gone_runs)
         for id_, blob in zip(gone, old_bands, strict=True):
             if blob is not None:
                 self._unbucket(pipe, id_, _unpack_bands(_bytes(blob), id_))
@@ -493,6 +582,33 @@ class RedisStorage:
                 batch = []
         if batch:
             self._client.delete(*batch)
+
+
+def _pack_run(run: BodyRun) -> bytes:
+    head = np.array([len(run.keys), run.length, run.grams], dtype="<i8")
+    return b"".join(
+        (
+            head.tobytes(),
+            run.sketch.astype("<u4").tobytes(),
+            run.keys.astype("<u8").tobytes(),
+            run.sizes.astype("<i8").tobytes(),
+        )
+    )
+
+
+def _unpack_run(body_key: int, blob: bytes) -> BodyRun:
+    try:
+        n, length, grams = np.frombuffer(blob, dtype="<i8", count=3).tolist()
+        at = 24 + 4 * SKETCH_SIZE
+        if n < 0 or len(blob) != at + 16 * n:
+            raise ValueError
+        sketch = np.frombuffer(blob, dtype="<u4", count=SKETCH_SIZE, offset=24).astype(np.uint32)
+        keys = np.frombuffer(blob, dtype="<u8", count=n, offset=at).astype(np.uint64)
+        sizes = np.frombuffer(blob, dtype="<i8", count=n, offset=at + 8 * n).astype(np.int64)
+    except ValueError:
+        msg = "the stored sentences of a body are corrupted"
+        raise IndexFileError(msg) from None
+    return BodyRun(body_key, keys, sizes, int(length), sketch, int(grams))
 
 
 def _message(exc: BaseException) -> str:

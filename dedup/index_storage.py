@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.boilerplate import AccountBoilerplate, AccountChange, AccountState
+from dedup.chrome import SKETCH_SIZE, BodyRun, ChromeChange, learn_chrome, runs_to_posts
 from dedup.columns import FeatureColumns, join_ragged, split_ragged
 from dedup.exceptions import IndexFileError
 from dedup.features import Features
@@ -48,7 +49,13 @@ class StoredPost:
     body_key : int
         Key of the normalized body (identical posts of an account learn once).
     sentences : ndarray of uint64
-        Sorted sentence keys of the normalized body (for learned boilerplate).
+        Sorted sentence keys of the normalized body (for learned boilerplate and chrome).
+    sentence_sizes : ndarray of int64
+        Their lengths in characters.
+    body_length : int
+        Characters of the normalized body.
+    body_sketch, body_grams
+        Its :func:`~dedup.chrome.body_sketch` (for chrome).
     eligible : bool
         Long enough to be compared (in the LSH tables).
     sensitive : bool
@@ -61,9 +68,19 @@ class StoredPost:
     features: Features
     body_key: int
     sentences: NDArray[np.uint64]
+    sentence_sizes: NDArray[np.int64]
+    body_length: int
+    body_sketch: NDArray[np.uint32]
+    body_grams: int
     eligible: bool
     sensitive: bool
     doc: bytes = b""
+
+    def run(self) -> BodyRun:
+        """The body as page chrome sees it."""
+        return BodyRun(
+            self.body_key, self.sentences, self.sentence_sizes, self.body_length, self.body_sketch, self.body_grams
+        )
 
     @property
     def id(self) -> str:
@@ -115,6 +132,12 @@ def posts_to_arrays(posts: Sequence[StoredPost], *, docs: bool = True) -> dict[s
         [(_ELIGIBLE if p.eligible else 0) | (_SENSITIVE if p.sensitive else 0) for p in posts], dtype=np.uint8
     )
     out["sentences"], out["sentences_offsets"] = join_ragged([p.sentences for p in posts], np.uint64)
+    out["sentence_sizes"], out["sentence_sizes_offsets"] = join_ragged([p.sentence_sizes for p in posts], np.int64)
+    out["body_length"] = np.array([p.body_length for p in posts], dtype=np.int64)
+    out["body_sketch"] = (
+        np.stack([p.body_sketch for p in posts]) if posts else np.zeros((0, SKETCH_SIZE), dtype=np.uint32)
+    )
+    out["body_grams"] = np.array([p.body_grams for p in posts], dtype=np.int64)
     if docs:
         out["doc"], out["doc_offsets"] = join_ragged([np.frombuffer(p.doc, dtype=np.uint8) for p in posts], np.uint8)
     return out
@@ -137,6 +160,25 @@ def posts_from_arrays(arrays: Mapping[str, NDArray[Any]], *, width: str) -> list
         msg = "the flags or body_key column is missing or malformed"
         raise IndexFileError(msg)
     sentences = _ragged(arrays, "sentences", np.uint64, n)
+    sizes = _ragged(arrays, "sentence_sizes", np.int64, n)
+    lengths = arrays.get("body_length")
+    if lengths is None or lengths.shape != (n,) or lengths.dtype != np.int64:
+        msg = "the body_length column is missing or malformed"
+        raise IndexFileError(msg)
+    sketches, grams = arrays.get("body_sketch"), arrays.get("body_grams")
+    if (
+        sketches is None
+        or grams is None
+        or sketches.shape != (n, SKETCH_SIZE)
+        or sketches.dtype != np.uint32
+        or grams.shape != (n,)
+        or grams.dtype != np.int64
+    ):
+        msg = "the body_sketch or body_grams column is missing or malformed"
+        raise IndexFileError(msg)
+    if any(len(a) != len(b) for a, b in zip(sentences, sizes, strict=True)):
+        msg = "the sentence_sizes column does not match the sentences"
+        raise IndexFileError(msg)
     docs = _ragged(arrays, "doc", np.uint8, n) if "doc" in arrays else [np.zeros(0, np.uint8)] * n
     out = []
     for k, f in enumerate(feats):
@@ -146,6 +188,10 @@ def posts_from_arrays(arrays: Mapping[str, NDArray[Any]], *, width: str) -> list
                 features=f,
                 body_key=int(body_keys[k]),
                 sentences=sentences[k],
+                sentence_sizes=sizes[k],
+                body_length=int(lengths[k]),
+                body_sketch=sketches[k],
+                body_grams=int(grams[k]),
                 eligible=bool(flag & _ELIGIBLE),
                 sensitive=bool(flag & _SENSITIVE),
                 doc=docs[k].tobytes(),
@@ -250,6 +296,31 @@ class Storage(Protocol):
         """Ids of ``account``'s sensitive posts."""
         ...
 
+    # page chrome (:class:`~dedup.chrome.ChromeCounts`)
+    def body_refs(self, body_keys: Sequence[int]) -> list[int]:
+        """Posts stored with each body."""
+        ...
+
+    def body_runs(self, body_keys: Sequence[int]) -> list[BodyRun]:
+        """The runs of these stored bodies."""
+        ...
+
+    def sentence_counts(self, keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+        """Distinct stored bodies holding each key."""
+        ...
+
+    def bodies_with(self, keys: NDArray[np.uint64]) -> set[int]:
+        """The stored bodies holding any of ``keys``."""
+        ...
+
+    def chrome_keys(self) -> NDArray[np.uint64]:
+        """The chrome keys as they stand (sorted)."""
+        ...
+
+    def posts_of_bodies(self, body_keys: set[int]) -> dict[str, str]:
+        """The posts with these bodies: id -> account."""
+        ...
+
     def write(
         self,
         *,
@@ -257,8 +328,9 @@ class Storage(Protocol):
         replace: Sequence[tuple[StoredPost, PostBands]],
         delete: Sequence[StoredPost],
         changes: Sequence[AccountChange],
+        chrome: ChromeChange | None = None,
     ) -> None:
-        """Apply one step: new posts, re-extracted posts, removed posts, boilerplate figures."""
+        """Apply one step: new posts, re-extracted posts, removed posts, boilerplate and chrome figures."""
         ...
 
     def clear(self) -> None:
@@ -307,6 +379,13 @@ class MemoryStorage:
         self._accounts: dict[str, _AccountSentences] = {}
         self._bands = (1, 1)
         self._reset_tables()
+        self._reset_chrome()
+
+    def _reset_chrome(self) -> None:
+        self._body_posts: dict[int, dict[str, str]] = {}  # body key -> post id -> account
+        self._body_runs: dict[int, BodyRun] = {}
+        self._sentence_bodies: dict[int, set[int]] = {}
+        self._chrome: NDArray[np.uint64] = _EMPTY_U64
 
     def _reset_tables(self) -> None:
         self._full = BandTable(self._bands[0])
@@ -407,6 +486,55 @@ class MemoryStorage:
         acc = self._accounts.get(account)
         return set(acc.sensitive) if acc is not None else set()
 
+    # -- page chrome -------------------------------------------------------------
+    def body_refs(self, body_keys: Sequence[int]) -> list[int]:
+        return [len(self._body_posts.get(b, ())) for b in body_keys]
+
+    def body_runs(self, body_keys: Sequence[int]) -> list[BodyRun]:
+        return [self._body_runs[b] for b in body_keys]
+
+    def sentence_counts(self, keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+        return np.array([len(self._sentence_bodies.get(k, ())) for k in keys.tolist()], dtype=np.int64)
+
+    def bodies_with(self, keys: NDArray[np.uint64]) -> set[int]:
+        out: set[int] = set()
+        for k in keys.tolist():
+            out |= self._sentence_bodies.get(k, set())
+        return out
+
+    def chrome_keys(self) -> NDArray[np.uint64]:
+        return self._chrome
+
+    def posts_of_bodies(self, body_keys: set[int]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for b in body_keys:
+            out.update(self._body_posts.get(b, {}))
+        return out
+
+    def _apply_chrome(
+        self, inserted: Sequence[StoredPost], deleted: Sequence[StoredPost], change: ChromeChange
+    ) -> None:
+        for post in deleted:
+            ids = self._body_posts.get(post.body_key)
+            if ids is not None:
+                ids.pop(post.id, None)
+        for post in inserted:
+            self._body_posts.setdefault(post.body_key, {})[post.id] = post.account
+        for body, refs in change.refs.items():
+            if refs == 0 and body in self._body_runs:
+                for k in self._body_runs.pop(body).keys.tolist():
+                    bodies = self._sentence_bodies.get(k)
+                    if bodies is not None:
+                        bodies.discard(body)
+                        if not bodies:
+                            del self._sentence_bodies[k]
+                self._body_posts.pop(body, None)
+        for run in change.runs:
+            self._body_runs[run.body_key] = run
+            for k in run.keys.tolist():
+                self._sentence_bodies.setdefault(k, set()).add(run.body_key)
+        self._chrome = change.model(self._chrome).keys
+
     def band_rows(self, posts: Sequence[StoredPost]) -> list[PostBands] | None:
         out = []
         bf, bl = self._bands
@@ -500,7 +628,10 @@ class MemoryStorage:
         replace: Sequence[tuple[StoredPost, PostBands]],
         delete: Sequence[StoredPost],
         changes: Sequence[AccountChange],
+        chrome: ChromeChange | None = None,
     ) -> None:
+        if chrome is not None:
+            self._apply_chrome([p for p, _ in insert], delete, chrome)
         for post in delete:
             self._unindex(post)
             self._forget_sentences(post)
@@ -518,10 +649,19 @@ class MemoryStorage:
         self._index([*replace, *insert])
         self._maybe_compact()
 
-    def load(self, posts: list[StoredPost], bands: list[PostBands], rule: AccountBoilerplate) -> None:
+    def load(
+        self,
+        posts: list[StoredPost],
+        bands: list[PostBands],
+        rule: AccountBoilerplate,
+        *,
+        chrome_min_posts: int,
+        chrome_related: float,
+    ) -> None:
         """Fill an empty storage from a file (band keys already computed)."""
         self._posts = {post.id: post for post in posts}
         self._count_sentences(posts)
+        self._load_chrome(posts, chrome_min_posts, chrome_related)
         for acc in self._accounts.values():
             _, counts = np.unique(acc.sentences, return_counts=True)
             acc.learned = int((counts >= rule.min_count(len(acc.bodies))).sum())
@@ -541,7 +681,21 @@ class MemoryStorage:
         for table in (self._full, self._lead, self._para):
             table.rebuild()
 
+    def _load_chrome(self, posts: list[StoredPost], min_posts: int, related: float) -> None:
+        self._reset_chrome()
+        for post in posts:
+            self._body_posts.setdefault(post.body_key, {})[post.id] = post.account
+            if post.body_key not in self._body_runs:
+                run = post.run()
+                self._body_runs[post.body_key] = run
+                for k in run.keys.tolist():
+                    self._sentence_bodies.setdefault(k, set()).add(post.body_key)
+        if min_posts and posts:
+            bodies = runs_to_posts(list(self._body_runs.values()))
+            self._chrome = learn_chrome(bodies, min_posts=min_posts, related=related).keys
+
     def clear(self) -> None:
         self._posts = {}
         self._accounts = {}
         self._reset_tables()
+        self._reset_chrome()

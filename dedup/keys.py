@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+import numpy as np
 from rapidfuzz.distance import Indel
 
 from dedup.specifics import chinese_number, specific_form
@@ -84,6 +85,9 @@ _NOT_NAME_EDGE = frozenset(
 )
 _ALL_HAN = re.compile("^[\u4e00-\u9fff]+$")
 _NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
+# A key the other post also has together with this many words around it (the key and
+# its next, or previous, words) is that post's own key, not one substituted for.
+_CONTEXT_WORDS = 4
 
 #: A conflicting slot: the keys only the first post has there, and those only the second has.
 Conflict = tuple[tuple[str, ...], tuple[str, ...]]
@@ -193,13 +197,58 @@ def key_conflicts(
             la, lb = gap_a[1] - gap_a[0], gap_b[1] - gap_b[0]
             if 0 < la <= max_slot and 0 < lb <= max_slot:
                 found = _slot_conflict(keys_a, gap_a, keys_b, gap_b, name_similarity, title_similarity)
-                # Keys the other post has as often elsewhere moved (paragraphs reordered).
-                if found is not None and not (
-                    _moved(found[0], count_a, count_b) and _moved(found[1], count_b, count_a)
-                ):
-                    out.append(found)
+                if found is not None and not _kept(found, (a, gap_a, keys_a, count_a), (b, gap_b, keys_b, count_b)):
+                    out.append(found[:2])
         prev_end_a, prev_end_b, prev_size = block.a + block.size, block.b + block.size, block.size
     return out
+
+
+_Side = tuple["Features", tuple[int, int], dict[int, tuple[int, str]], Counter[tuple[int, str]]]
+
+
+def _kept(found: tuple[tuple[str, ...], tuple[str, ...], int], a: _Side, b: _Side) -> bool:
+    """Tell whether a slot's differing keys are each side's own keys elsewhere, not substitutes."""
+    fa, gap_a, keys_a, count_a = a
+    fb, gap_b, keys_b, count_b = b
+    # Keys the other post has as often elsewhere moved (paragraphs reordered).
+    if _moved(found[0], count_a, count_b) and _moved(found[1], count_b, count_a):
+        return True
+    # A number or name the other post has in the same wording was not substituted: the
+    # alignment paired two passages once sentences were dropped or reordered (a title's
+    # words are its own context: not checked).
+    return found[2] != TITLE and (
+        _in_context(fa, gap_a, keys_a, found[0], fb) or _in_context(fb, gap_b, keys_b, found[1], fa)
+    )
+
+
+def _in_context(
+    f: Features, gap: tuple[int, int], keys: dict[int, tuple[int, str]], words: tuple[str, ...], other: Features
+) -> bool:
+    """Every key of ``words`` in ``f``'s gap is in ``other`` with its next or previous words."""
+    if not words:
+        return False
+    s, o = f.sequence, other.sequence
+    k = _CONTEXT_WORDS
+    for q in range(*gap):
+        key = keys.get(q)
+        if key is None or key[1] not in words:
+            continue
+        found = False
+        for p in np.flatnonzero(o == s[q]).tolist():
+            # The key and its next k - 1 words, or its previous k - 1 words, in the other post.
+            if (q + k <= len(s) and p + k <= len(o) and np.array_equal(s[q : q + k], o[p : p + k])) or (
+                q >= k - 1 and p >= k - 1 and np.array_equal(s[q - k + 1 : q + 1], o[p - k + 1 : p + 1])
+            ):
+                found = True
+                break
+        if not found:
+            return False
+    return True
+
+
+def _once(words: Iterable[str]) -> tuple[str, ...]:
+    """Each word once, in order (a title's words all carry the whole title)."""
+    return tuple(dict.fromkeys(words))
 
 
 def _moved(words: tuple[str, ...], mine: Counter[tuple[int, str]], other: Counter[tuple[int, str]]) -> bool:
@@ -218,7 +267,7 @@ def _slot_conflict(
     gap_b: tuple[int, int],
     name_similarity: float,
     title_similarity: float,
-) -> Conflict | None:
+) -> tuple[tuple[str, ...], tuple[str, ...], int] | None:
     in_a = [keys_a[p] for p in range(*gap_a) if p in keys_a]
     in_b = [keys_b[p] for p in range(*gap_b) if p in keys_b]
     if not in_a or not in_b:
@@ -230,7 +279,8 @@ def _slot_conflict(
             continue
         ja, jb = "".join(dict.fromkeys(wa)), "".join(dict.fromkeys(wb))
         if kind == NUMBER:
-            da, db = "".join(wa).lstrip("0"), "".join(wb).lstrip("0")
+            # By the digits alone: a line break or space inside a number (34.\n9) splits it in two.
+            da, db = "".join(wa).replace(".", "").lstrip("0"), "".join(wb).replace(".", "").lstrip("0")
             # A year and its short form (1980年代 / 80年代) are one number.
             short, long_ = sorted((da, db), key=len)
             differ = da != db and not (len(long_) == 4 and len(short) == 2 and long_.endswith(short))
@@ -238,5 +288,5 @@ def _slot_conflict(
             least = name_similarity if kind == NAME else title_similarity
             differ = ja not in jb and jb not in ja and Indel.normalized_similarity(ja, jb) < least
         if differ:
-            return tuple(w for w in wa if w not in wb), tuple(w for w in wb if w not in wa)
+            return _once(w for w in wa if w not in wb), _once(w for w in wb if w not in wa), kind
     return None

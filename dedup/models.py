@@ -23,6 +23,7 @@ __all__ = [
     "Post",
     "Story",
     "Summary",
+    "TemplateFamily",
     "time_key",
 ]
 
@@ -116,12 +117,21 @@ class Evidence:
     only_a, only_b : tuple of str
         Specifics found in one post and not the other. When both are non-empty they
         are the conflicting specifics that make a template pair.
+    conflicts : tuple of (str, str)
+        The event keys that differ in one slot of the shared wording, as ``(keys of a,
+        keys of b)`` joined by ``、`` (:func:`dedup.keys.key_conflicts`): another day,
+        count, name or title there makes another event.
+    days_apart : int or None
+        Whole days between the two publication times, when they are further apart
+        than one story's posts appear (``params.story_window_days``); else ``None``.
     """
 
     shared: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
     shared_specifics: tuple[str, ...] = ()
     only_a: tuple[str, ...] = ()
     only_b: tuple[str, ...] = ()
+    conflicts: tuple[tuple[str, str], ...] = ()
+    days_apart: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -130,7 +140,20 @@ class Evidence:
             "shared_specifics": list(self.shared_specifics),
             "only_a": list(self.only_a),
             "only_b": list(self.only_b),
+            "conflicts": [list(c) for c in self.conflicts],
+            "days_apart": self.days_apart,
         }
+
+    @property
+    def reason(self) -> str | None:
+        """What sets a template pair apart, in a few words (``None``: nothing decisive)."""
+        if self.conflicts:
+            return "; ".join(f"{a} / {b}" for a, b in self.conflicts[:3])
+        if self.days_apart is not None:
+            return f"published {self.days_apart} days apart"
+        if self.only_a or self.only_b:
+            return f"{'、'.join(self.only_a[:4]) or '-'} / {'、'.join(self.only_b[:4]) or '-'}"
+        return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -233,6 +256,8 @@ class Summary:
         Stories whose posts come from more than one account.
     template_pairs : int
         Pairs with the same wording but conflicting specifics (not merged).
+    template_families : int
+        Families of posts written from one template (:class:`TemplateFamily`).
     skipped : int
         Records skipped as unreadable (``--skip-bad``).
     too_short : int
@@ -244,6 +269,7 @@ class Summary:
     copies: int
     cross_account_stories: int
     template_pairs: int = 0
+    template_families: int = 0
     skipped: int = 0
     too_short: int = 0
 
@@ -255,8 +281,51 @@ class Summary:
             "copies": self.copies,
             "cross_account_stories": self.cross_account_stories,
             "template_pairs": self.template_pairs,
+            "template_families": self.template_families,
             "skipped": self.skipped,
             "too_short": self.too_short,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateFamily:
+    """Posts written from one template, each a different event (linked by template pairs).
+
+    Parameters
+    ----------
+    ids : tuple of str
+        The posts, by publication time (unknown last), then id.
+    example : str
+        The first of them: its title stands for the template in reports.
+    title : str
+        The example's title ('' when it has none).
+    accounts : tuple of str
+        The accounts that posted it, sorted.
+    first, last : datetime or None
+        The earliest and latest publication times known.
+    pairs : tuple of PairMatch
+        The strongest template pairs inside the family (three at most).
+    """
+
+    ids: tuple[str, ...]
+    example: str
+    title: str
+    accounts: tuple[str, ...]
+    first: datetime | None
+    last: datetime | None
+    pairs: tuple[PairMatch, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "posts": len(self.ids),
+            "example": self.example,
+            "title": self.title,
+            "accounts": list(self.accounts),
+            "first": self.first.isoformat() if self.first else None,
+            "last": self.last.isoformat() if self.last else None,
+            "ids": list(self.ids),
+            "pairs": [p.to_dict() for p in self.pairs],
         }
 
 
@@ -273,11 +342,14 @@ class DedupResult:
     template_pairs : tuple of PairMatch
         Pairs judged different events written from one template: the 1,000 strongest
         at most (``summary.template_pairs`` counts them all).
+    families : tuple of TemplateFamily
+        The posts each template was filled in for, largest first.
     """
 
     stories: tuple[Story, ...]
     summary: Summary
     template_pairs: tuple[PairMatch, ...] = ()
+    families: tuple[TemplateFamily, ...] = ()
 
     @property
     def has_duplicates(self) -> bool:
@@ -289,6 +361,7 @@ class DedupResult:
         return {
             "stories": [s.to_dict() for s in self.stories],
             "template_pairs": [p.to_dict() for p in self.template_pairs],
+            "families": [f.to_dict() for f in self.families],
             "summary": self.summary.to_dict(),
         }
 

@@ -133,7 +133,10 @@ _BOILERPLATE_LINES = [
     r"(来源|供稿|稿源|文章来源|信息来源|本文来源|图片来源|图源|转自|转载自|撰稿|撰文|文字|文|图|文图|图文|摄影|摄像|记者|通讯员|作者)\s*[：:/｜|].{0,40}",
     r"[-—=\s]*(END|End|end|完|全文完)[-—=\s]*",
     r"(往期(推荐|回顾|精彩|链接)|推荐阅读|精彩推荐|更多精彩|延伸阅读|相关阅读|热点推荐).{0,40}",
-    r".{0,10}(喜欢就|记得|请|欢迎)?.{0,6}(点个|点亮|点击)?.{0,4}[“\"]?(在看|点赞|转发|分享)[”\"]?.{0,6}(吧|一下|哦|支持)?.{0,10}",
+    # A call to like or share: a request word first, or the line little more than the verbs
+    # ("阅读分享会" in a news line is no such call).
+    r".{0,10}(喜欢就|记得|请|欢迎|别忘了|点个|点亮|点击|动动手指).{0,6}[“\"]?(在看|点赞|转发|分享|收藏)[”\"]?.{0,16}",
+    r".{0,4}[“\"]?(在看|点赞|转发|分享|收藏)[”\"]?.{0,8}",
     r"(欢迎|敬请)(转发|分享|关注|投稿).{0,30}",
     r"(阅读原文|查看原文|原文链接).{0,30}",
     r"(投稿邮箱|联系电话|投稿电话|新闻热线|爆料热线|邮箱)\s*[：:].{0,40}",
@@ -149,7 +152,7 @@ _BYLINE_PREFIX = re.compile(
 # Every pattern above needs one of these (a character of its fixed words, a label
 # separator, END): a line without any cannot match, and the cheap search spares the
 # full alternation on most short lines. Keep it in step with _BOILERPLATE_LINES.
-_BOILERPLATE_HINT = re.compile(r"[点关扫按识码：:/｜|完往推精阅看赞转享欢敬原侵]|END|End|end")
+_BOILERPLATE_HINT = re.compile(r"[点关扫按识码：:/｜|完往推精阅看赞转享欢敬原侵藏]|END|End|end")
 
 
 @lru_cache(maxsize=64)

@@ -6,8 +6,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import weakref
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -15,18 +19,19 @@ from numpy.typing import NDArray
 
 from dedup.cluster import Link, cluster_pairs
 from dedup.config import DedupConfig, NormalizeConfig
-from dedup.evidence import Passages, build_evidence
+from dedup.evidence import Decision, Passages, build_evidence, specific_order, template_decision, with_decision
 from dedup.extraction import Execution, ProgressCallback, extract_batch
+from dedup.families import family_groups, template_families
 from dedup.features import FeatureExtractor, Features
 from dedup.lsh import BandKeys, candidate_pairs
-from dedup.models import Article, DedupResult, Evidence, PairMatch, Story, Summary
+from dedup.models import Article, DedupResult, Evidence, MatchKind, PairMatch, Story, Summary, TemplateFamily
 from dedup.parallel import WorkerPool, default_start_method
 from dedup.signature import Signatures, sign
 from dedup.steps import check_articles, is_comparable, link_of, may_pair
-from dedup.stories import build_story, publication_order
+from dedup.stories import build_story, publication_order, story_accounts
 from dedup.verify import Verdict, compare, specifics_agreement
 
-__all__ = ["Deduplicator", "Execution", "ProgressCallback", "find_duplicates"]
+__all__ = ["Deduplicator", "Execution", "ProgressCallback", "StoryStream", "find_duplicates"]
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +216,8 @@ class Deduplicator:
         Returns
         -------
         DedupResult
-            Stories with two or more posts, template pairs and a summary.
+            Stories with two or more posts, template pairs and a summary: what
+            :meth:`check_stream` yields, collected.
 
         Raises
         ------
@@ -219,6 +225,56 @@ class Deduplicator:
             Two articles share an id.
         InputError
             An article is longer than ``max_length``.
+        """
+        with self.check_stream(articles, skipped=skipped, progress=progress) as stream:
+            return stream.result()
+
+    def check_stream(
+        self,
+        articles: Iterable[Article],
+        *,
+        skipped: int = 0,
+        progress: ProgressCallback | None = None,
+    ) -> StoryStream:
+        """Group a batch into stories, and hand them out one at a time with their evidence.
+
+        Everything up to the grouping happens here (the same steps as :meth:`check`);
+        the returned :class:`StoryStream` knows the summary at once, and builds each
+        story, computing its pairs' evidence in worker processes a batch of stories at
+        a time, only as it is read. No list of all pairs' evidence is ever held, so a
+        report can be written as the stories come.
+
+        Parameters
+        ----------
+        articles : iterable of Article
+            The batch; ids must be unique.
+        skipped : int
+            Records the reader skipped (reported in the summary).
+        progress : callable, optional
+            ``progress(stage, done, total)``; the ``evidence`` stage is reported while
+            the stories are read.
+
+        Returns
+        -------
+        StoryStream
+            Iterate it for the stories (final order, evidence included when
+            ``config.evidence``); ``template_pairs()`` and ``summary`` complete it.
+
+        Raises
+        ------
+        DuplicateIdError
+            Two articles share an id.
+        InputError
+            An article is longer than ``max_length``.
+
+        Examples
+        --------
+        >>> from dedup import Article, Deduplicator
+        >>> text = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者讲解分类知识，发放资料200余份。"
+        >>> posts = [Article(id="1", text=text), Article(id="2", text=text), Article(id="3", text="只有一篇。")]
+        >>> with Deduplicator().check_stream(posts) as stream:
+        ...     print(stream.summary.stories, [story.ids for story in stream])
+        1 [('1', '2')]
         """
         cfg = self.config
         batch = check_articles(articles, cfg)
@@ -246,30 +302,50 @@ class Deduplicator:
             groups = [g for g in groups if len({feats[i].account for i in g}) > 1]
         if progress:
             progress("cluster", len(groups), len(groups))
-        inside, templates, template_total = self._sort_verdicts(batch, groups, verdicts)
-        evidence: dict[Pair, Evidence] = {}
-        if cfg.evidence:
-            wanted = [p for g in inside.values() for p in g] + templates
-            evidence = self._evidence(batch, feats, wanted)
-            if progress:
-                progress("evidence", len(wanted), len(wanted))
-
-        def pair(i: int, j: int) -> PairMatch:
-            v = verdicts.found[(i, j)]
-            assert v.kind is not None
-            return PairMatch(a=batch[i].id, b=batch[j].id, score=v.score, kind=v.kind, evidence=evidence.get((i, j)))
-
-        stories = self._stories(batch, groups, inside, pair)
+        inside, templates, all_templates = self._sort_verdicts(batch, groups, verdicts)
+        found = verdicts.found
+        families = family_groups(
+            batch, all_templates, lambda i, j: found[(i, j)].score, min_posts=cfg.params.family_min_posts
+        )
+        template_total = len(all_templates)
+        del all_templates
+        # Stories ordered by their original's input position.
+        order = sorted(range(len(groups)), key=lambda gi: publication_order(batch, groups[gi])[0])
+        plans = [(groups[gi], inside.get(gi, [])) for gi in order]
+        examples = sorted({p for _, ex in families for p in ex} - set(templates))
+        reported = [*templates, *examples]
+        kept = {p for _, story_pairs in plans for p in story_pairs} | set(reported)
+        # What sets a reported template pair apart needs the features, which go below.
+        decisions = (
+            {p: template_decision(found[p], feats[p[0]], feats[p[1]], cfg.params) for p in reported}
+            if cfg.evidence
+            else {}
+        )
         summary = Summary(
             articles=len(batch),
-            stories=len(stories),
-            copies=sum(len(s.ids) - 1 for s in stories),
-            cross_account_stories=sum(1 for s in stories if len(s.accounts) > 1),
+            stories=len(groups),
+            copies=sum(len(g) - 1 for g in groups),
+            cross_account_stories=sum(1 for g in groups if len(story_accounts([batch[i].account for i in g])) > 1),
             template_pairs=template_total,
+            template_families=len(families),
             skipped=skipped,
             too_short=sum(1 for f in feats if not is_comparable(f, cfg)),
         )
-        return DedupResult(stories=stories, summary=summary, template_pairs=tuple(pair(i, j) for i, j in templates))
+        # What the stories still need: the verdicts inside them and of the reported
+        # template pairs, and each post's specifics; the features go.
+        return StoryStream(
+            batch=batch,
+            specifics=[f.specifics for f in feats],
+            verdicts={p: (v.score, v.kind) for p, v in verdicts.found.items() if p in kept and v.kind is not None},
+            plans=plans,
+            templates=templates,
+            families=families,
+            decisions=decisions,
+            summary=summary,
+            config=cfg,
+            execution=self.execution,
+            progress=progress,
+        )
 
     def _join_exact(self, feats: Sequence[Features], verdicts: _Verdicts) -> list[list[int]]:
         """Exact copies, joined up front (their verdicts recorded)."""
@@ -333,8 +409,8 @@ class Deduplicator:
 
     def _sort_verdicts(
         self, batch: Sequence[Article], groups: list[list[int]], verdicts: _Verdicts
-    ) -> tuple[dict[int, list[Pair]], list[Pair], int]:
-        """The matches inside each group, and the template pairs between groups (capped)."""
+    ) -> tuple[dict[int, list[Pair]], list[Pair], list[Pair]]:
+        """The matches inside each group, and the template pairs between groups (capped, and all)."""
         in_story = {i: gi for gi, g in enumerate(groups) for i in g}
         inside: dict[int, list[Pair]] = {}
         templates: list[Pair] = []
@@ -345,64 +421,245 @@ class Deduplicator:
                 inside.setdefault(gi, []).append((i, j))  # type: ignore[arg-type]
             elif v.kind == "template" and not same:
                 templates.append((i, j))
-        total = len(templates)
+        everything = templates
         cap = self.config.params.max_template_pairs
-        if total > cap:
+        if len(templates) > cap:
             found = verdicts.found
             # The strongest, ties by the two ids (not by position: the same pairs in any order).
             strongest = sorted(templates, key=lambda p: (-found[p].score, *sorted((batch[p[0]].id, batch[p[1]].id))))
             templates = sorted(strongest[:cap])
-        return inside, templates, total
+        return inside, templates, everything
 
-    def _stories(
+
+class StoryStream:
+    """The stories of a checked batch, built (with their pairs' evidence) as they are read.
+
+    What :meth:`Deduplicator.check_stream` returns. The grouping is done; iterating
+    the stream builds each story in the final order (by the input position of its
+    original) and computes its pairs' evidence (``config.evidence``) in worker
+    processes, a batch of stories at a time (about ``Execution.chunk_size`` posts),
+    with at most twice as many batches in flight as there are workers. Nothing is
+    kept once a story is handed out, so the memory a report takes does not grow with
+    the number of pairs.
+
+    Attributes
+    ----------
+    summary : Summary
+        The batch's figures, known before the first story is read.
+    config : DedupConfig
+        The configuration of the check.
+    execution : Execution
+        How it runs worker processes (also for evidence the report computes itself).
+
+    Notes
+    -----
+    Iterating again builds the stories (and their evidence) again. Leaving an
+    iteration early stops its workers; so does :meth:`close` or leaving a ``with``
+    block. ``list(stream)`` with :meth:`template_pairs` and :attr:`summary` is
+    exactly :meth:`Deduplicator.check`'s result (:meth:`result`).
+    """
+
+    def __init__(
         self,
+        *,
         batch: Sequence[Article],
-        groups: list[list[int]],
-        inside: dict[int, list[Pair]],
-        pair: Callable[[int, int], PairMatch],
-    ) -> tuple[Story, ...]:
-        stories = []
-        for gi, group in enumerate(groups):
-            # Ordered by their original's input position.
-            stories.append((publication_order(batch, group)[0], build_story(batch, group, inside.get(gi, []), pair)))
-        stories.sort(key=lambda s: s[0])
-        return tuple(s for _, s in stories)
+        specifics: Sequence[tuple[str, ...]],
+        verdicts: dict[Pair, tuple[float, MatchKind]],
+        plans: Sequence[tuple[Sequence[int], Sequence[Pair]]],
+        templates: Sequence[Pair],
+        families: Sequence[tuple[Sequence[int], Sequence[Pair]]],
+        decisions: dict[Pair, Decision],
+        summary: Summary,
+        config: DedupConfig,
+        execution: Execution,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.summary = summary
+        self.config = config
+        self._batch = batch
+        self._specifics = specifics
+        self._verdicts = verdicts
+        self._plans = plans
+        self._template_keys = templates
+        self._family_plans = families
+        self._decisions = decisions
+        # The pairs whose evidence comes after the stories': the reported template pairs,
+        # then the families' example pairs that are not among them.
+        shown = set(templates)
+        self._reported = [*templates, *sorted({p for _, ex in families for p in ex} - shown)]
+        self.execution = execution
+        self._progress = progress
+        self._templates: tuple[PairMatch, ...] | None = None
+        self._families: tuple[TemplateFamily, ...] | None = None
+        self._open: weakref.WeakSet[Generator[Story, None, None]] = weakref.WeakSet()
+        self._positions: dict[str, int] | None = None
+        self._paired: set[int] | None = None
+        self._pair_count = sum(len(pairs) for _, pairs in plans) + len(self._reported)
+
+    def __repr__(self) -> str:
+        return f"<StoryStream of {len(self._plans)} stories, {self._pair_count} pairs>"
+
+    def __len__(self) -> int:
+        """The number of stories."""
+        return len(self._plans)
+
+    def __enter__(self) -> StoryStream:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Story]:
+        """The stories in their final order, evidence included when ``config.evidence``."""
+        if not self.config.evidence:
+            return self.skeletons()
+        stories = self._with_evidence()
+        self._open.add(stories)
+        return stories
+
+    def skeletons(self) -> Iterator[Story]:
+        """The stories in the same order without evidence (quick: nothing is computed)."""
+        for group, pairs in self._plans:
+            yield self._story(group, pairs, {})
+
+    def template_pairs(self) -> tuple[PairMatch, ...]:
+        """The template pairs reported (the strongest ``params.max_template_pairs``), with evidence.
+
+        Computed once: by a complete iteration of the stories, or here when asked first.
+        """
+        return self._template_matches()[0]
+
+    def families(self) -> tuple[TemplateFamily, ...]:
+        """The template families (:class:`~dedup.TemplateFamily`), their example pairs with evidence.
+
+        Computed once, with :meth:`template_pairs`.
+        """
+        return self._template_matches()[1]
+
+    def result(self) -> DedupResult:
+        """Read the whole stream: what :meth:`Deduplicator.check` returns."""
+        stories = tuple(self)
+        templates, families = self._template_matches()
+        return DedupResult(stories=stories, summary=self.summary, template_pairs=templates, families=families)
+
+    def specifics(self, post_id: str) -> tuple[str, ...] | None:
+        """A post's event specifics as its pairs' evidence lists them, names and places first.
+
+        ``None`` when the stream computes no evidence or the post is in no reported
+        pair (the evidence of any of its pairs gives the same: shared plus its own side).
+        """
+        if not self.config.evidence:
+            return None
+        if self._positions is None or self._paired is None:
+            self._positions = {a.id: k for k, a in enumerate(self._batch)}
+            self._paired = {k for pairs in (*(p for _, p in self._plans), self._reported) for p in pairs for k in p}
+        k = self._positions.get(post_id)
+        if k is None or k not in self._paired:
+            return None
+        return tuple(sorted(set(self._specifics[k]), key=specific_order))
+
+    def close(self) -> None:
+        """Stop the iterations still open (and their worker processes)."""
+        for stories in list(self._open):
+            stories.close()
+
+    # -- building ---------------------------------------------------------------------
+    def _pair(self, i: int, j: int, evidence: dict[Pair, Evidence]) -> PairMatch:
+        score, kind = self._verdicts[(i, j)]
+        batch = self._batch
+        ev = evidence.get((i, j))
+        if ev is not None and kind == "template":
+            ev = with_decision(ev, self._decisions.get((i, j)))
+        return PairMatch(a=batch[i].id, b=batch[j].id, score=score, kind=kind, evidence=ev)
+
+    def _story(self, group: Sequence[int], pairs: Sequence[Pair], evidence: dict[Pair, Evidence]) -> Story:
+        return build_story(self._batch, group, pairs, lambda i, j: self._pair(i, j, evidence))
+
+    def _template_matches(
+        self, evidence: dict[Pair, Evidence] | None = None
+    ) -> tuple[tuple[PairMatch, ...], tuple[TemplateFamily, ...]]:
+        """The reported template pairs and the families, built once (their evidence computed when not given)."""
+        if self._templates is None or self._families is None:
+            if evidence is None:
+                evidence = {}
+                if self.config.evidence and self._reported:
+                    for _, pairs, found in self._evidence([(None, self._reported)], len(self._reported)):
+                        evidence.update(zip(pairs, found, strict=True))
+            known = evidence
+
+            def pair(i: int, j: int) -> PairMatch:
+                return self._pair(i, j, known)
+
+            self._templates = tuple(pair(i, j) for i, j in self._template_keys)
+            self._families = template_families(self._batch, self._family_plans, pair)
+        return self._templates, self._families
+
+    def _with_evidence(self) -> Generator[Story, None, None]:
+        """Stories with evidence, a batch of stories per task; then the template pairs' evidence."""
+        plans = self._plans
+        templates = self._templates is None and bool(self._reported)
+        total = self._pair_count - (0 if templates else len(self._reported))
+
+        def units() -> Iterator[tuple[range | None, Sequence[Pair]]]:
+            # Consecutive stories, about chunk_size posts to a task (each post's passages found once).
+            size = self.execution.chunk_size
+            start = members = 0
+            for k, (group, _) in enumerate(plans):
+                members += len(group)
+                if members >= size or k == len(plans) - 1:
+                    yield range(start, k + 1), [p for gi in range(start, k + 1) for p in plans[gi][1]]
+                    start, members = k + 1, 0
+            if templates:
+                yield None, self._reported
+
+        for stories, pairs, found in self._evidence(units(), total):
+            evidence = dict(zip(pairs, found, strict=True))
+            if stories is None:
+                self._template_matches(evidence)
+                continue
+            for gi in stories:
+                group, inside = plans[gi]
+                yield self._story(group, inside, evidence)
 
     def _evidence(
-        self, batch: Sequence[Article], feats: Sequence[Features], pairs: Sequence[Pair]
-    ) -> dict[Pair, Evidence]:
-        """Evidence for many pairs, grouped so each article's passages are found once."""
-        ex = self.execution
-        tasks: list[_EvidenceTask] = []
-        current: list[Pair] = []
-        members: set[int] = set()
-        for i, j in pairs:
-            current.append((i, j))
-            members.update((i, j))
-            if len(members) >= ex.chunk_size:
-                tasks.append(self._evidence_task(batch, feats, current, members))
-                current, members = [], set()
-        if current:
-            tasks.append(self._evidence_task(batch, feats, current, members))
-        out: dict[Pair, Evidence] = {}
-        if ex.workers > 1 and len(pairs) >= ex.parallel_min:
-            with WorkerPool(ex.workers, None, start_method=ex.start_method) as pool:
-                results = list(pool.map(_evidence_task, tasks))
-        else:
-            results = [_evidence_task(None, t) for t in tasks]
-        for task, found in zip(tasks, results, strict=True):
-            out.update(zip(task[4], found, strict=True))
-        return out
+        self, units: Iterable[tuple[range | None, Sequence[Pair]]], total: int
+    ) -> Iterator[tuple[range | None, Sequence[Pair], list[Evidence]]]:
+        """Evidence for each unit's pairs, in order: in worker processes when it pays.
 
-    def _evidence_task(
-        self, batch: Sequence[Article], feats: Sequence[Features], pairs: list[Pair], members: set[int]
+        A task is made only when a worker is ready for it (at most twice as many tasks
+        as workers are in flight); the ``evidence`` stage is reported as they come back.
+        """
+        ex = self.execution
+        sent: deque[tuple[range | None, Sequence[Pair]]] = deque()
+        tasks = (self._task(unit, sent) for unit in units)
+        done = 0
+        with contextlib.ExitStack() as stack:
+            if ex.workers > 1 and total >= ex.parallel_min:
+                pool = stack.enter_context(WorkerPool(ex.workers, None, start_method=ex.start_method))
+                found: Iterator[list[Evidence]] = pool.map(_evidence_task, tasks, ahead=2 * ex.workers)
+            else:
+                found = (_evidence_task(None, task) for task in tasks)
+            for evidence in found:
+                stories, pairs = sent.popleft()
+                done += len(pairs)
+                if self._progress:
+                    self._progress("evidence", done, total)
+                yield stories, pairs, evidence
+        if self._progress and not done:
+            self._progress("evidence", 0, 0)
+
+    def _task(
+        self, unit: tuple[range | None, Sequence[Pair]], sent: deque[tuple[range | None, Sequence[Pair]]]
     ) -> _EvidenceTask:
+        sent.append(unit)
+        pairs = unit[1]
+        members = {k for p in pairs for k in p}
         return (
             self.config.normalize,
             self.config.params.passage_cutoff,
-            {k: batch[k].text for k in members},
-            {k: feats[k].specifics for k in members},
-            pairs,
+            {k: self._batch[k].text for k in members},
+            {k: self._specifics[k] for k in members},
+            list(pairs),
         )
 
 

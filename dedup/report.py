@@ -1,13 +1,17 @@
 """Rendering a :class:`~dedup.models.DedupResult`: table, JSON, JSON lines, CSV, HTML.
 
 ``table`` is for people (columns aligned for Chinese double-width characters);
-``json`` is one object ``{"stories": [...], "template_pairs": [...], "summary": {...}}``
+``json`` is one object ``{"stories": [...], "template_pairs": [...], "families": [...], "summary": {...}}``
 (plus ``"skipped": [...]``, the records the reader left out, when they are given);
 ``jsonl`` is one story per line; ``csv`` is one row per post with its story number;
 ``html`` is the self-contained page of :mod:`dedup.report_html` (it needs the articles).
 JSON is written with ``ensure_ascii=False``. :func:`render_accounts` renders the
 per-account figures of :mod:`dedup.accounts`; :func:`encode_output` turns a rendered
 document into bytes (CSV gets a BOM by default so Excel reads Chinese correctly).
+
+:func:`iter_render` gives the same document in pieces, a story at a time, from a
+:class:`~dedup.DedupResult` or from a :class:`~dedup.StoryStream` (whose stories, and
+their evidence, are then made only as they are written).
 """
 
 from __future__ import annotations
@@ -19,11 +23,16 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from dedup.accounts import AccountPair, AccountStats
 from dedup.config import NormalizeConfig
-from dedup.models import Article, DedupResult, PairMatch, Story, Summary
+from dedup.evidence import specific_order
+from dedup.models import Article, DedupResult, PairMatch, Story, Summary, TemplateFamily
+
+if TYPE_CHECKING:
+    from dedup.extraction import Execution
+    from dedup.pipeline import StoryStream
 
 __all__ = [
     "OUTPUT_ENCODINGS",
@@ -34,6 +43,7 @@ __all__ = [
     "display_width",
     "encode_output",
     "escape_controls",
+    "iter_render",
     "render",
     "render_accounts",
     "summary_line",
@@ -160,7 +170,9 @@ def summary_line(summary: Summary) -> str:
         f"{summary.cross_account_stories} {spans} several accounts",
     ]
     if summary.template_pairs:
-        parts.append(f"{summary.template_pairs} template pairs kept apart")
+        families = "family" if summary.template_families == 1 else "families"
+        detail = f" ({summary.template_families} template {families})" if summary.template_families else ""
+        parts.append(f"{summary.template_pairs} template pairs kept apart{detail}")
     if summary.too_short:
         parts.append(f"{summary.too_short} too short to compare")
     if summary.skipped:
@@ -179,15 +191,14 @@ def _best_links(story: Story) -> dict[str, PairMatch]:
     return best
 
 
-def _table(result: DedupResult) -> str:
-    lines: list[str] = []
+def _table(source: ReportSource) -> Iterator[str]:
     # Accounts, kinds and dates repeat on every story: measure each distinct cell once.
     measure = lru_cache(maxsize=1 << 16)(display_width)
-    for n, story in enumerate(result.stories, 1):
-        lines.append(
+    for n, story in enumerate(source.skeletons(), 1):
+        lines = [
             f"Story {n}: {len(story.ids)} posts, {len(story.accounts)} account"
             f"{'s' if len(story.accounts) != 1 else ''}, original {_line(story.original)}"
-        )
+        ]
         best = _best_links(story)
         rows = [("id", "account", "published", "score", "kind", "title")]
         for post in story.posts:
@@ -205,22 +216,45 @@ def _table(result: DedupResult) -> str:
         for r in rows:
             cells = [_pad(_clip(r[c], widths[c], measure), widths[c], measure) for c in range(5)]
             lines.append("  " + "  ".join([*cells, r[5]]).rstrip())
-        lines.append("")
-    if result.template_pairs:
-        shown = result.template_pairs[:_TEMPLATE_ROWS]
-        lines.append(f"Template pairs (same wording, different specifics; not merged): {len(result.template_pairs)}")
+        yield "".join(line + "\n" for line in lines) + "\n"
+    families = source.families()
+    if families:
+        yield _families_table(families)
+    templates = source.template_pairs()
+    if templates:
+        shown = templates[:_TEMPLATE_ROWS]
+        lines = [f"Template pairs (same wording, different specifics; not merged): {len(templates)}"]
         for pair in shown:
             detail = ""
-            if pair.evidence is not None and (pair.evidence.only_a or pair.evidence.only_b):
-                a_side = "、".join(pair.evidence.only_a[:4]) or "-"
-                b_side = "、".join(pair.evidence.only_b[:4]) or "-"
-                detail = _line(f"  {a_side} / {b_side}")
+            reason = pair.evidence.reason if pair.evidence is not None else None
+            if reason:
+                detail = "  " + _line(reason)
             lines.append(f"  {_line(pair.a)} ~ {_line(pair.b)}  {pair.score:.2f}{detail}")
-        if len(result.template_pairs) > len(shown):
-            lines.append(f"  ... and {len(result.template_pairs) - len(shown)} more (see --format json)")
-        lines.append("")
-    lines.append(summary_line(result.summary))
-    return "\n".join(lines) + "\n"
+        if len(templates) > len(shown):
+            lines.append(f"  ... and {len(templates) - len(shown)} more (see --format json)")
+        yield "".join(line + "\n" for line in lines) + "\n"
+    yield summary_line(source.summary) + "\n"
+
+
+def _families_table(families: Sequence[TemplateFamily]) -> str:
+    """The families, largest first: size, accounts, dates, the template's title, its strongest pair."""
+    lines = [f"Template families (one template filled in for different events; not merged): {len(families)}"]
+    for family in families[:_TEMPLATE_ROWS]:
+        accounts = len(family.accounts)
+        dates = ""
+        if family.first is not None and family.last is not None:
+            first, last = family.first.date().isoformat(), family.last.date().isoformat()
+            dates = f", {first}" if first == last else f", {first} to {last}"
+        title = _clip(family.title or family.example, 40)
+        lines.append(f"  {len(family.ids)} posts, {accounts} account{'s' if accounts != 1 else ''}{dates}: {title}")
+        if family.pairs:
+            pair = family.pairs[0]
+            reason = pair.evidence.reason if pair.evidence is not None else None
+            detail = "  " + _line(reason) if reason else ""
+            lines.append(f"    e.g. {_line(pair.a)} ~ {_line(pair.b)}  {pair.score:.2f}{detail}")
+    if len(families) > _TEMPLATE_ROWS:
+        lines.append(f"  ... and {len(families) - _TEMPLATE_ROWS} more (see --format json)")
+    return "".join(line + "\n" for line in lines) + "\n"
 
 
 # A cell a spreadsheet reads as a formula: = + - @ first, or a tab or carriage return,
@@ -256,25 +290,113 @@ def _csv_text(rows: Iterable[Sequence[object]], *, escape_formulas: bool) -> str
     return buffer.getvalue()
 
 
-def _csv(result: DedupResult, *, escape_formulas: bool = True) -> str:
-    return _csv_text([CSV_COLUMNS, *_csv_rows(result)], escape_formulas=escape_formulas)
+def _csv(source: ReportSource, *, escape_formulas: bool = True) -> Iterator[str]:
+    yield _csv_text([CSV_COLUMNS], escape_formulas=escape_formulas)
+    for n, story in enumerate(source.skeletons(), 1):
+        yield _csv_text(_csv_rows(n, story), escape_formulas=escape_formulas)
 
 
-def _csv_rows(result: DedupResult) -> Iterator[tuple[object, ...]]:
-    for n, story in enumerate(result.stories, 1):
-        best = _best_links(story)
-        for post in story.posts:
-            link = best.get(post.id)
-            yield (
-                n,
-                post.id,
-                post.account,
-                post.published_at.isoformat() if post.published_at else "",
-                post.title,
-                "yes" if post.id == story.original else "",
-                f"{link.score:.4f}" if link and post.id != story.original else "",
-                link.kind if link and post.id != story.original else "",
-            )
+def _csv_rows(n: int, story: Story) -> Iterator[tuple[object, ...]]:
+    best = _best_links(story)
+    for post in story.posts:
+        link = best.get(post.id)
+        yield (
+            n,
+            post.id,
+            post.account,
+            post.published_at.isoformat() if post.published_at else "",
+            post.title,
+            "yes" if post.id == story.original else "",
+            f"{link.score:.4f}" if link and post.id != story.original else "",
+            link.kind if link and post.id != story.original else "",
+        )
+
+
+def _json(source: ReportSource, skipped: Sequence[_SkippedLike] | None) -> Iterator[str]:
+    """``{"stories": [...], "template_pairs": [...], "families": [...], "summary": {...}}`` a story at a time.
+
+    The same text as ``json.dumps`` of the whole document (its default separators).
+    """
+    yield '{"stories": ['
+    for k, story in enumerate(source.stories()):
+        yield (", " if k else "") + json.dumps(story.to_dict(), ensure_ascii=False)
+    pairs = ", ".join(json.dumps(p.to_dict(), ensure_ascii=False) for p in source.template_pairs())
+    families = ", ".join(json.dumps(f.to_dict(), ensure_ascii=False) for f in source.families())
+    yield f'], "template_pairs": [{pairs}], "families": [{families}], "summary": '
+    yield json.dumps(source.summary.to_dict(), ensure_ascii=False)
+    if skipped is not None:
+        yield ', "skipped": ' + json.dumps([record.to_dict() for record in skipped], ensure_ascii=False)
+    yield "}\n"
+
+
+class ReportSource:
+    """What a report reads: the stories of a :class:`DedupResult` or of a :class:`~dedup.StoryStream`.
+
+    Parameters
+    ----------
+    source : DedupResult or StoryStream
+        A checked batch, whole or streamed.
+    """
+
+    def __init__(self, source: DedupResult | StoryStream) -> None:
+        self.source = source
+        self.summary = source.summary
+        self._specifics: dict[str, tuple[str, ...]] | None = None
+
+    @property
+    def execution(self) -> Execution | None:
+        """How a streamed check runs its workers (None for a result: a report of it runs in one process)."""
+        return None if isinstance(self.source, DedupResult) else self.source.execution
+
+    @property
+    def evidence(self) -> bool:
+        """Whether the stories carry their pairs' evidence (a result: those of its first story that has pairs)."""
+        if isinstance(self.source, DedupResult):
+            return any(p.evidence is not None for s in self.source.stories[:1] for p in s.pairs)
+        return self.source.config.evidence
+
+    def stories(self) -> Iterator[Story]:
+        """The stories with their pairs' evidence (computed as they are read from a stream)."""
+        return iter(self.source.stories) if isinstance(self.source, DedupResult) else iter(self.source)
+
+    def skeletons(self) -> Iterator[Story]:
+        """The stories, evidence left out where it would have to be computed."""
+        return iter(self.source.stories) if isinstance(self.source, DedupResult) else self.source.skeletons()
+
+    def template_pairs(self) -> tuple[PairMatch, ...]:
+        """The reported template pairs, with evidence when the check computed it."""
+        source = self.source
+        return source.template_pairs if isinstance(source, DedupResult) else source.template_pairs()
+
+    def families(self) -> tuple[TemplateFamily, ...]:
+        """The template families, their example pairs with evidence when the check computed it."""
+        source = self.source
+        return source.families if isinstance(source, DedupResult) else source.families()
+
+    def specifics(self, post_id: str) -> tuple[str, ...] | None:
+        """A post's specifics as its pairs' evidence gives them (None: no pair with evidence)."""
+        if not isinstance(self.source, DedupResult):
+            return self.source.specifics(post_id)
+        if self._specifics is None:
+            # Recovered from any pair's evidence (shared + only its side): the pipeline
+            # builds every Evidence from the same per-post sets.
+            found: dict[str, tuple[str, ...]] = {}
+            pairs = [p for story in self.source.stories for p in story.pairs] + list(self.source.template_pairs)
+            for pair in pairs:
+                ev = pair.evidence
+                if ev is None:
+                    continue
+                for post_id_, only in ((pair.a, ev.only_a), (pair.b, ev.only_b)):
+                    if post_id_ not in found:
+                        found[post_id_] = tuple(sorted({*ev.shared_specifics, *only}, key=specific_order))
+            self._specifics = found
+        return self._specifics.get(post_id)
+
+    def light_result(self) -> DedupResult:
+        """A :class:`DedupResult` with the stories (and no evidence read from a stream)."""
+        if isinstance(self.source, DedupResult):
+            return self.source
+        return DedupResult(stories=tuple(self.source.skeletons()), summary=self.summary)
 
 
 class _SkippedLike(Protocol):
@@ -282,7 +404,7 @@ class _SkippedLike(Protocol):
 
 
 def render(
-    result: DedupResult,
+    result: DedupResult | StoryStream,
     output_format: OutputFormat = "table",
     *,
     articles: Sequence[Article] | None = None,
@@ -296,8 +418,8 @@ def render(
 
     Parameters
     ----------
-    result : DedupResult
-        What :meth:`dedup.Deduplicator.check` returned.
+    result : DedupResult or StoryStream
+        What :meth:`dedup.Deduplicator.check` (or ``check_stream``) returned.
     output_format : {"table", "json", "jsonl", "csv", "html"}
         The format.
     articles : sequence of Article, optional
@@ -323,7 +445,7 @@ def render(
     -------
     str
         The whole document; CSV rows end in CRLF (what Excel expects). No BOM: see
-        :func:`encode_output`.
+        :func:`encode_output`. The same text as :func:`iter_render`'s pieces joined.
 
     Raises
     ------
@@ -334,8 +456,61 @@ def render(
     --------
     >>> from dedup import find_duplicates, Article
     >>> print(render(find_duplicates([Article(id="1", text="只有一篇。")]), "json"), end="")  # doctest: +ELLIPSIS
-    {"stories": [], "template_pairs": [], "summary": {"articles": 1, ...}}
+    {"stories": [], "template_pairs": [], "families": [], "summary": {"articles": 1, ...}}
     """
+    return "".join(
+        iter_render(
+            result,
+            output_format,
+            articles=articles,
+            skipped=skipped,
+            escape_formulas=escape_formulas,
+            view=view,
+            title=title,
+            normalize=normalize,
+        )
+    )
+
+
+def iter_render(
+    result: DedupResult | StoryStream,
+    output_format: OutputFormat = "table",
+    *,
+    articles: Sequence[Article] | None = None,
+    skipped: Sequence[_SkippedLike] | None = None,
+    escape_formulas: bool = True,
+    view: View = "stories",
+    title: str = "dedup report",
+    normalize: NormalizeConfig | None = None,
+) -> Iterator[str]:
+    """Render a report piece by piece, as :func:`render` does, to write it as it is made.
+
+    Takes the same arguments as :func:`render`. Given a :class:`~dedup.StoryStream`, a
+    story is read (and its evidence computed) only when its piece is asked for, and
+    nothing is kept after it: the memory a report takes does not grow with the number
+    of pairs. ``json`` keeps its shape (``stories``, then ``template_pairs``, then
+    ``summary``, then ``skipped`` when given); ``html`` embeds its data a story at a time.
+
+    Returns
+    -------
+    iterator of str
+        Pieces whose concatenation is :func:`render`'s document.
+
+    Raises
+    ------
+    ValueError
+        Unknown format or view, or ``html`` or an account view without ``articles``
+        (raised at the call, before any piece).
+
+    Examples
+    --------
+    >>> from dedup import Article, Deduplicator
+    >>> with Deduplicator().check_stream([Article(id="1", text="只有一篇。")]) as stream:
+    ...     pieces = list(iter_render(stream, "json"))
+    >>> pieces[0], pieces[-1]
+    ('{"stories": [', '}\\n')
+    """
+    source = ReportSource(result)
     if view != "stories":
         if view not in ("accounts", "account_pairs") or output_format not in ("table", "json", "csv"):
             msg = f"view {view!r} is not rendered as {output_format!r}"
@@ -345,31 +520,33 @@ def render(
             raise ValueError(msg)
         from dedup.accounts import account_pairs, account_stats
 
-        return render_accounts(
-            account_stats(articles, result),
-            account_pairs(result),
-            output_format,
-            pairs_only=view == "account_pairs",
-            escape_formulas=escape_formulas,
+        light = source.light_result()
+        return iter(
+            [
+                render_accounts(
+                    account_stats(articles, light),
+                    account_pairs(light),
+                    output_format,
+                    pairs_only=view == "account_pairs",
+                    escape_formulas=escape_formulas,
+                )
+            ]
         )
     if output_format == "json":
-        doc = result.to_dict()
-        if skipped is not None:
-            doc["skipped"] = [record.to_dict() for record in skipped]
-        return json.dumps(doc, ensure_ascii=False) + "\n"
+        return _json(source, skipped)
     if output_format == "jsonl":
-        return "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in result.stories)
+        return (json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in source.stories())
     if output_format == "csv":
-        return _csv(result, escape_formulas=escape_formulas)
+        return _csv(source, escape_formulas=escape_formulas)
     if output_format == "table":
-        return _table(result)
+        return _table(source)
     if output_format == "html":
         if articles is None:
             msg = "the html format needs the articles that were checked: render(result, 'html', articles=...)"
             raise ValueError(msg)
-        from dedup.report_html import render_html  # the page assets are read only when needed
+        from dedup.report_html import iter_html  # the page assets are read only when needed
 
-        return render_html(result, articles, title=title, normalize=normalize)
+        return iter_html(source, articles, title=title, normalize=normalize)
     msg = f"output format must be one of {', '.join(FORMATS)}, got {output_format!r}"
     raise ValueError(msg)
 

@@ -14,26 +14,39 @@ get this extra evidence only against their original. Specifics are stored once p
 post (recovered from its pairs' evidence, which the pipeline builds from the same
 per-post sets); the page derives shared and one-sided specifics of any two posts
 from them, exactly as :func:`dedup.verify.build_evidence` does.
+
+:func:`iter_html` writes the page in pieces: one pass over the stories without
+evidence gives what comes before them (summary, accounts, posts), then each story's
+data is made, and its shared passages computed, only as it is written; the normalized
+texts kept for a story's computed passages are dropped after it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dedup.accounts import account_pairs, account_stats
 from dedup.config import NormalizeConfig
-from dedup.evidence import find_shared_passages, specific_order
+from dedup.evidence import find_shared_passages
 from dedup.exceptions import InputError
-from dedup.models import Article, DedupResult, Evidence, PairMatch, Story, time_key
+from dedup.extraction import Execution
+from dedup.models import Article, DedupResult, PairMatch, Story, time_key
 from dedup.normalize import NormalizedText, normalize_with_offsets
+from dedup.parallel import WorkerPool
+from dedup.report import ReportSource
 
-__all__ = ["render_html", "report_data"]
+if TYPE_CHECKING:
+    from dedup.pipeline import StoryStream
+
+__all__ = ["iter_html", "render_html", "report_data"]
 
 _DEFAULT_PAIR_LIMIT = 16
 
@@ -43,15 +56,16 @@ _DEFAULT_PAIR_LIMIT = 16
 _SCRIPT_UNSAFE = re.compile("[<>&\u2028\u2029\ud800-\udfff]")
 
 
-def _script_json(data: Any) -> str:
-    r"""Return JSON safe to place between ``<script type="application/json">`` tags.
+def _script_safe(text: str) -> str:
+    r"""Return JSON text made safe to place between ``<script type="application/json">`` tags.
+
+    Escapes work character by character, so a document may be made safe in pieces.
 
     Examples
     --------
-    >>> _script_json({"t": "</script><!-- & 中文"})
+    >>> _script_safe(_dumps({"t": "</script><!-- & 中文"}))
     '{"t":"\\u003c/script\\u003e\\u003c!-- \\u0026 中文"}'
     """
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return _SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -61,69 +75,41 @@ def _epoch(when: datetime | None) -> float | None:
     return None if when is None else time_key(when)
 
 
-class _Builder:
-    """Collects the posts the page needs and computes missing shared passages."""
+class _Posts:
+    """The posts the page shows, numbered in the order the stories (then the template pairs) name them."""
 
-    def __init__(self, articles: Sequence[Article], result: DedupResult, normalize: NormalizeConfig) -> None:
+    def __init__(self, articles: Iterable[Article], source: ReportSource, accounts: dict[str, int]) -> None:
         self.by_id = {a.id: a for a in articles}
-        self.normalize = normalize
-        self.accounts: dict[str, int] = {}
-        self.posts: list[list[Any]] = []
-        self.post_index: dict[str, int] = {}
-        self._normalized: dict[str, NormalizedText] = {}
-        # A post's specifics, recovered from any pair's evidence (shared + only its side):
-        # the pipeline builds every Evidence from the same per-post sets.
-        self.specifics: dict[str, list[str]] = {}
-        pairs = [p for story in result.stories for p in story.pairs] + list(result.template_pairs)
-        for pair in pairs:
-            ev = pair.evidence
-            if ev is None:
-                continue
-            for post_id, only in ((pair.a, ev.only_a), (pair.b, ev.only_b)):
-                if post_id not in self.specifics:
-                    self.specifics[post_id] = sorted({*ev.shared_specifics, *only}, key=specific_order)
+        self.source = source
+        self.accounts = accounts
+        self.index: dict[str, int] = {}
 
-    def account(self, name: str) -> int:
-        if name not in self.accounts:
-            self.accounts[name] = len(self.accounts)
-        return self.accounts[name]
-
-    def post(self, post_id: str) -> int:
-        k = self.post_index.get(post_id)
+    def add(self, post_id: str) -> int:
+        k = self.index.get(post_id)
         if k is not None:
             return k
-        article = self.by_id.get(post_id)
-        if article is None:
+        if post_id not in self.by_id:
             msg = f"post {post_id!r} of the result is not among the articles; pass the checked batch"
             raise InputError(msg, field="id")
+        self.index[post_id] = len(self.index)
+        return len(self.index) - 1
+
+    def row(self, post_id: str) -> list[Any]:
+        """``[id, account, published, epoch, title, text, specifics]`` of a post."""
+        article = self.by_id[post_id]
         when = article.published_at
-        self.posts.append(
-            [
-                article.id,
-                self.account(article.account),
-                when.isoformat(sep=" ", timespec="minutes")[:16] if when else "",  # year 1 as 0001
-                _epoch(when),
-                article.title,
-                article.text,
-                self.specifics.get(post_id),
-            ]
-        )
-        self.post_index[post_id] = len(self.posts) - 1
-        return len(self.posts) - 1
-
-    def normalized(self, post_id: str) -> NormalizedText:
-        n = self._normalized.get(post_id)
-        if n is None:
-            n = normalize_with_offsets(self.by_id[post_id].text, self.normalize)
-            self._normalized[post_id] = n
-        return n
-
-    def shared(self, a: str, b: str, evidence: Evidence | None = None) -> list[int]:
-        """Shared passages as a flat ``[a0, a1, b0, b1, ...]`` list (computed when not given)."""
-        passages = (
-            evidence.shared if evidence is not None else find_shared_passages(self.normalized(a), self.normalized(b))
-        )
-        return [n for (a0, a1), (b0, b1) in passages for n in (a0, a1, b0, b1)]
+        if article.account not in self.accounts:
+            self.accounts[article.account] = len(self.accounts)
+        specifics = self.source.specifics(post_id)
+        return [
+            article.id,
+            self.accounts[article.account],
+            when.isoformat(sep=" ", timespec="minutes")[:16] if when else "",  # year 1 as 0001
+            _epoch(when),
+            article.title,
+            article.text,
+            list(specifics) if specifics is not None else None,
+        ]
 
 
 def _row(x: int, y: int, pair: PairMatch | None, shared: list[int]) -> list[Any]:
@@ -131,21 +117,190 @@ def _row(x: int, y: int, pair: PairMatch | None, shared: list[int]) -> list[Any]
     return [x, y, round(pair.score, 4) if pair else None, pair.kind if pair else None, shared]
 
 
-def _story_data(story: Story, builder: _Builder, pair_limit: int) -> dict[str, Any]:
+def _flat(passages: Iterable[tuple[tuple[int, int], tuple[int, int]]]) -> list[int]:
+    """Shared passages as a flat ``[a0, a1, b0, b1, ...]`` list."""
+    return [n for (a0, a1), (b0, b1) in passages for n in (a0, a1, b0, b1)]
+
+
+def _rows_of(story: Story, pair_limit: int) -> list[tuple[int, int, PairMatch | None]]:
+    """The evidence rows a story's view offers: its verified pairs, then other pairs of posts (no PairMatch)."""
     local = {pid: k for k, pid in enumerate(story.ids)}
-    rows: list[list[Any]] = []
+    rows: list[tuple[int, int, PairMatch | None]] = []
     done: set[tuple[int, int]] = set()
     for pair in story.pairs:
         x, y = local[pair.a], local[pair.b]
-        rows.append(_row(x, y, pair, builder.shared(pair.a, pair.b, pair.evidence)))
+        rows.append((x, y, pair))
         done.update({(x, y), (y, x)})
     n = len(story.ids)
     # Every pair of a small story; the original against each post of a large one.
     wanted = [(x, y) for x in range(n) for y in range(x + 1, n)] if n <= pair_limit else [(0, y) for y in range(1, n)]
-    for x, y in wanted:
-        if (x, y) not in done:
-            rows.append(_row(x, y, None, builder.shared(story.ids[x], story.ids[y])))
-    return {"p": [builder.post(pid) for pid in story.ids], "e": rows}
+    rows.extend((x, y, None) for x, y in wanted if (x, y) not in done)
+    return rows
+
+
+def _to_compute(rows: Iterable[tuple[int, int, PairMatch | None]]) -> list[tuple[int, int]]:
+    """The rows whose shared passages the check did not give."""
+    return [(x, y) for x, y, pair in rows if pair is None or pair.evidence is None]
+
+
+# (normalization, texts by post id, per story the pairs of post ids whose passages are wanted)
+_PassagesTask = tuple[NormalizeConfig, dict[str, str], list[list[tuple[str, str]]]]
+
+
+def _passages_task(_: None, task: _PassagesTask) -> list[list[list[int]]]:
+    """Shared passages for the view, as :func:`find_shared_passages` finds them (each text normalized once)."""
+    normalize, texts, stories = task
+    normalized: dict[str, NormalizedText] = {}
+
+    def of(post_id: str) -> NormalizedText:
+        found = normalized.get(post_id)
+        if found is None:
+            found = normalized[post_id] = normalize_with_offsets(texts[post_id], normalize)
+        return found
+
+    return [[_flat(find_shared_passages(of(a), of(b))) for a, b in pairs] for pairs in stories]
+
+
+def _story_data(
+    stories: Iterable[Story], posts: _Posts, normalize: NormalizeConfig, pair_limit: int, execution: Execution | None
+) -> Iterator[dict[str, Any]]:
+    """Each story's data, its missing passages computed a batch of stories at a time (in workers with ``execution``)."""
+    sent: deque[list[tuple[Story, list[tuple[int, int, PairMatch | None]]]]] = deque()
+    size = execution.chunk_size if execution is not None else 500
+
+    def task(batch: list[tuple[Story, list[tuple[int, int, PairMatch | None]]]]) -> _PassagesTask:
+        sent.append(batch)
+        wanted = [[(story.ids[x], story.ids[y]) for x, y in _to_compute(rows)] for story, rows in batch]
+        texts = {post_id: posts.by_id[post_id].text for pairs in wanted for pair in pairs for post_id in pair}
+        return normalize, texts, wanted
+
+    def tasks() -> Iterator[_PassagesTask]:
+        batch: list[tuple[Story, list[tuple[int, int, PairMatch | None]]]] = []
+        members = 0
+        for story in stories:
+            batch.append((story, _rows_of(story, pair_limit)))
+            members += len(story.ids)
+            if members >= size:
+                yield task(batch)
+                batch, members = [], 0
+        if batch:
+            yield task(batch)
+
+    with contextlib.ExitStack() as stack:
+        if execution is not None:
+            pool = stack.enter_context(WorkerPool(execution.workers, None, start_method=execution.start_method))
+            found: Iterator[list[list[list[int]]]] = pool.map(_passages_task, tasks(), ahead=2 * execution.workers)
+        else:
+            found = (_passages_task(None, t) for t in tasks())
+        for computed in found:
+            for (story, rows), shared in zip(sent.popleft(), computed, strict=True):
+                missing = iter(shared)
+                data = [
+                    _row(x, y, pair, _flat(pair.evidence.shared) if pair and pair.evidence else next(missing))
+                    for x, y, pair in rows
+                ]
+                yield {"p": [posts.index[pid] for pid in story.ids], "e": data}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class _Page:
+    """Everything the page needs before its first story: summary, accounts, posts (one pass, no evidence)."""
+
+    def __init__(self, source: ReportSource, articles: Iterable[Article], pair_limit: int) -> None:
+        batch = articles if isinstance(articles, Sequence) else list(articles)
+        light = source.light_result()
+        stats = account_stats(batch, light)
+        self.accounts = {s.account: k for k, s in enumerate(stats)}
+        self.posts = _Posts(batch, source, self.accounts)
+        involved: set[str] = set()
+        # Shared passages the page computes: the pairs of posts the check did not verify
+        # (and the verified ones too when it gave no evidence).
+        self.to_compute = 0
+        for story in light.stories:
+            for post in story.posts:
+                self.posts.add(post.id)
+                involved.add(post.account)
+            rows = _rows_of(story, pair_limit)
+            self.to_compute += len(rows) - (len(story.pairs) if source.evidence else 0)
+        self.templates = source.template_pairs()
+        self.families = source.families()
+        for pair in (*self.templates, *(p for f in self.families for p in f.pairs)):
+            self.posts.add(pair.a)
+            self.posts.add(pair.b)
+        for family in self.families:
+            self.posts.add(family.example)
+        summary = source.summary
+        self.summary = {
+            **summary.to_dict(),
+            "accounts": len(stats),
+            "accounts_involved": len(involved),
+            "copy_share": round(summary.copies / summary.articles, 4) if summary.articles else 0.0,
+        }
+        self.stats = [
+            [s.posts, s.in_stories, s.originals, s.copies, s.repeats, s.copied_by, s.partners, s.shared_stories]
+            for s in stats
+        ]
+        self.matrix = [
+            [self.accounts[p.a], self.accounts[p.b], p.stories, p.a_from_b, p.b_from_a] for p in account_pairs(light)
+        ]
+
+
+def _check_pair_limit(pair_limit: int) -> None:
+    if pair_limit < 2:
+        msg = f"pair_limit must be >= 2, got {pair_limit}"
+        raise ValueError(msg)
+
+
+def _data(page: _Page, source: ReportSource, normalize: NormalizeConfig | None, pair_limit: int) -> Iterator[str]:
+    """The page's JSON document in pieces: the stories are read (from a stream) one at a time."""
+    yield '{"summary":' + _dumps(page.summary)
+    yield f',"accounts":{_dumps(list(page.accounts))},"stats":{_dumps(page.stats)},"matrix":{_dumps(page.matrix)}'
+    yield ',"posts":['
+    posts = page.posts
+    for k, post_id in enumerate(posts.index):
+        yield ("," if k else "") + _dumps(posts.row(post_id))
+    yield '],"stories":['
+    cfg = normalize if normalize is not None else NormalizeConfig()
+    # Worker processes for the passages the check did not give, when there are many (a
+    # passage is normalized with offsets: about as costly as four pairs' evidence).
+    execution = source.execution
+    parallel = execution is not None and execution.workers > 1 and page.to_compute >= execution.parallel_min // 4
+    stories = _story_data(source.stories(), posts, cfg, pair_limit, execution if parallel else None)
+    for k, story in enumerate(stories):
+        yield ("," if k else "") + _dumps(story)
+    yield '],"templates":['
+    example_pairs = [p for f in page.families for p in f.pairs]
+    missing = [(p.a, p.b) for p in (*page.templates, *example_pairs) if p.evidence is None]
+    computed = iter(_passages_task(None, (cfg, {i: posts.by_id[i].text for p in missing for i in p}, [missing]))[0])
+
+    def template_row(pair: PairMatch) -> list[Any]:
+        x, y = posts.index[pair.a], posts.index[pair.b]
+        shared = _flat(pair.evidence.shared) if pair.evidence is not None else next(computed)
+        # A template row ends with what sets the pair apart (conflicting keys, time apart).
+        reason = pair.evidence.reason if pair.evidence is not None else None
+        return [*_row(x, y, pair, shared), reason]
+
+    for k, pair in enumerate(page.templates):
+        yield ("," if k else "") + _dumps(template_row(pair))
+    yield '],"families":['
+    for k, family in enumerate(page.families):
+        row = [
+            len(family.ids),
+            [page.accounts[a] for a in family.accounts],
+            _day(family.first),
+            _day(family.last),
+            posts.index[family.example],
+            [template_row(pair) for pair in family.pairs],
+        ]
+        yield ("," if k else "") + _dumps(row)
+    yield "]}"
+
+
+def _day(when: datetime | None) -> str:
+    return when.date().isoformat() if when is not None else ""
 
 
 def report_data(
@@ -190,64 +345,24 @@ def report_data(
     >>> data["accounts"], data["stories"][0]["p"], data["stories"][0]["e"][0][:4]
     (['岳麓街道', '荷叶塘社区'], [0, 1], [0, 1, 1.0, 'exact'])
     """
-    if pair_limit < 2:
-        msg = f"pair_limit must be >= 2, got {pair_limit}"
-        raise ValueError(msg)
-    batch = list(articles)
-    builder = _Builder(batch, result, normalize if normalize is not None else NormalizeConfig())
-    stats = account_stats(batch, result)
-    for s in stats:
-        builder.account(s.account)
-    stories = [_story_data(story, builder, pair_limit) for story in result.stories]
-    templates = [
-        _row(builder.post(pair.a), builder.post(pair.b), pair, builder.shared(pair.a, pair.b, pair.evidence))
-        for pair in result.template_pairs
-    ]
-    summary = result.summary
-    involved = {p.account for story in result.stories for p in story.posts}
-    return {
-        "summary": {
-            **summary.to_dict(),
-            "accounts": len(stats),
-            "accounts_involved": len(involved),
-            "copy_share": round(summary.copies / summary.articles, 4) if summary.articles else 0.0,
-        },
-        "accounts": list(builder.accounts),
-        "stats": [
-            [
-                s.posts,
-                s.in_stories,
-                s.originals,
-                s.copies,
-                s.repeats,
-                s.copied_by,
-                s.partners,
-                s.shared_stories,
-            ]
-            for s in stats
-        ],
-        "matrix": [
-            [builder.accounts[p.a], builder.accounts[p.b], p.stories, p.a_from_b, p.b_from_a]
-            for p in account_pairs(result)
-        ],
-        "posts": builder.posts,
-        "stories": stories,
-        "templates": templates,
-    }
+    _check_pair_limit(pair_limit)
+    source = ReportSource(result)
+    doc: dict[str, Any] = json.loads("".join(_data(_Page(source, articles, pair_limit), source, normalize, pair_limit)))
+    return doc
 
 
 def _asset(name: str) -> str:
     return resources.files("dedup").joinpath(f"data/{name}").read_text(encoding="utf-8")
 
 
-def _summary_html(data: dict[str, Any]) -> str:
-    s = data["summary"]
+def _summary_html(s: dict[str, Any]) -> str:
     cards = [
         ("posts", f"{s['articles']:,}", "posts checked"),
         ("stories", f"{s['stories']:,}", "stories with several posts"),
         ("copy_share", f"{100 * s['copy_share']:.1f}%", f"of posts are copies ({s['copies']:,})"),
         ("accounts", f"{s['accounts_involved']:,}", f"accounts involved (of {s['accounts']:,})"),
         ("templates", f"{s['template_pairs']:,}", "template pairs kept apart"),
+        ("families", f"{s['template_families']:,}", "template families"),
     ]
     return "".join(
         f'<div class="card" data-key="{key}"><b>{html.escape(value)}</b><span>{html.escape(label)}</span></div>'
@@ -256,7 +371,7 @@ def _summary_html(data: dict[str, Any]) -> str:
 
 
 def render_html(
-    result: DedupResult,
+    result: DedupResult | StoryStream,
     articles: Iterable[Article],
     *,
     title: str = "dedup report",
@@ -267,8 +382,8 @@ def render_html(
 
     Parameters
     ----------
-    result : DedupResult
-        What :meth:`dedup.Deduplicator.check` returned for ``articles``.
+    result : DedupResult or StoryStream
+        What :meth:`dedup.Deduplicator.check` (or ``check_stream``) returned for ``articles``.
     articles : iterable of Article
         The batch that was checked.
     title : str
@@ -297,20 +412,52 @@ def render_html(
     >>> page.startswith("<!DOCTYPE html>"), "<title>周报 &lt;1&gt;</title>" in page, page.count("</script>")
     (True, True, 2)
     """
-    data = report_data(result, articles, normalize=normalize, pair_limit=pair_limit)
+    return "".join(iter_html(ReportSource(result), articles, title=title, normalize=normalize, pair_limit=pair_limit))
+
+
+def iter_html(
+    source: ReportSource,
+    articles: Iterable[Article],
+    *,
+    title: str = "dedup report",
+    normalize: NormalizeConfig | None = None,
+    pair_limit: int = _DEFAULT_PAIR_LIMIT,
+) -> Iterator[str]:
+    """The page of :func:`render_html` in pieces, its data a story at a time.
+
+    What the page needs before its stories (the summary, the accounts' figures, the
+    posts) comes from one pass over the stories without evidence; the stories are
+    then read (from a stream: their evidence computed) while they are written.
+
+    Raises
+    ------
+    InputError
+        A post of the result is not among ``articles`` (before any piece).
+    ValueError
+        ``pair_limit`` below 2.
+    """
+    _check_pair_limit(pair_limit)
+    page = _Page(source, articles, pair_limit)  # the pass over the stories, before anything is written
+    return _html(title, page, _data(page, source, normalize, pair_limit))
+
+
+def _html(title: str, page: _Page, data: Iterator[str]) -> Iterator[str]:
     escaped_title = html.escape(title)
-    return (
+    yield (
         "<!DOCTYPE html>\n"
         '<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
         f"<title>{escaped_title}</title>\n<style>\n{_asset('report.css')}</style>\n</head>\n<body>\n"
-        f'<header><h1>{escaped_title}</h1><div id="summary">{_summary_html(data)}</div>\n'
+        f'<header><h1>{escaped_title}</h1><div id="summary">{_summary_html(page.summary)}</div>\n'
         '<nav><a href="#stories-section">Stories</a> <a href="#accounts-section">Accounts</a> '
+        '<a href="#families-section">Template families</a> '
         '<a href="#templates-section">Template pairs</a></nav></header>\n'
         "<noscript><p>This report needs JavaScript to show stories and accounts.</p></noscript>\n"
         '<main id="app"></main>\n'
-        f'<script type="application/json" id="dedup-data">{_script_json(data)}</script>\n'
-        f"<script>\n{_asset('report.js')}</script>\n</body>\n</html>\n"
+        '<script type="application/json" id="dedup-data">'
     )
+    for piece in data:
+        yield _script_safe(piece)
+    yield f"</script>\n<script>\n{_asset('report.js')}</script>\n</body>\n</html>\n"

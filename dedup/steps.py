@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from dedup.boilerplate import post_keys, strip_keys
+from dedup.boilerplate import sentence_key, sentence_run, strip_keys
+from dedup.chrome import BodyRun, ChromeModel, body_sketch
 from dedup.cluster import Link
 from dedup.config import DedupConfig
 from dedup.exceptions import DuplicateIdError, InputError
@@ -34,8 +35,6 @@ from dedup.models import Article, time_key
 if TYPE_CHECKING:
     from dedup.features import FeatureExtractor, Features
     from dedup.verify import Verdict
-
-_EMPTY_U64: NDArray[np.uint64] = np.zeros(0, dtype=np.uint64)
 
 __all__ = [
     "Prepared",
@@ -113,6 +112,12 @@ class Prepared:
         account count once when learning).
     sentences : ndarray of uint64
         Sorted distinct keys of the body's sentences.
+    sizes : ndarray of int64
+        Their lengths in characters (the longest occurrence).
+    length : int
+        Characters of the normalized body.
+    sketch, grams
+        Its :func:`~dedup.chrome.body_sketch` (page chrome compares posts with them).
     sensitive : bool
         The body changes when its sentences are re-joined (:func:`~dedup.boilerplate.strip_keys`
         with nothing learned), which happens once its account has learned boilerplate.
@@ -123,28 +128,53 @@ class Prepared:
     body: str
     body_key: int
     sentences: NDArray[np.uint64]
+    sizes: NDArray[np.int64]
+    length: int
+    sketch: NDArray[np.uint32]
+    grams: int
     sensitive: bool
 
-    def stripped(self, learned: set[int] | None, *, min_kept: float) -> str:
-        """The body with ``learned`` sentence keys removed (``None``: account learned nothing)."""
+    def run(self) -> BodyRun:
+        """The body as page chrome sees it (:mod:`dedup.chrome`)."""
+        return BodyRun(self.body_key, self.sentences, self.sizes, self.length, self.sketch, self.grams)
+
+    def stripped(self, chrome: ChromeModel | None, learned: set[int] | None, *, min_kept: float) -> str:
+        """The body without page chrome, then without its account's ``learned`` sentence keys.
+
+        ``learned`` is ``None`` when the account learned nothing; the chrome is stripped
+        only from a body that carries some (as :func:`~dedup.extraction.extract_batch` does).
+        """
+        body = self.body
+        if chrome is not None and chrome.touches(self.sentences):
+            body = chrome.strip(body)
         if learned is None:
-            return self.body
-        return strip_keys(self.body, learned, min_kept=min_kept)
+            return body
+        return strip_keys(body, learned, min_kept=min_kept)
 
 
 def prepare(extractor: FeatureExtractor, article: Article) -> Prepared:
-    """Normalize a post and compute its boilerplate keys.
-
-    Posts without an account (or with learning off) learn nothing, so their keys are
-    not computed.
-    """
+    """Normalize a post and compute the keys learned boilerplate and page chrome need of it."""
     config = extractor.config
     title, body = extractor.normalize(article)
-    if not (config.learn_boilerplate and article.account):
-        return Prepared(article, title, body, 0, _EMPTY_U64, False)
-    body_key, keys = post_keys(body, min_sentence=config.params.min_sentence)
+    keys, sizes = sentence_run(body, min_sentence=config.params.min_sentence)
+    longest: dict[int, int] = {}
+    for k, z in zip(keys, sizes, strict=True):
+        longest[k] = max(z, longest.get(k, 0))
+    distinct = sorted(longest)
     sensitive = strip_keys(body, (), min_kept=config.params.boilerplate_min_kept) != body
-    return Prepared(article, title, body, body_key, np.array(sorted(keys), dtype=np.uint64), sensitive)
+    sketch, grams = body_sketch(body)
+    return Prepared(
+        article,
+        title,
+        body,
+        sentence_key(body),
+        np.array(distinct, dtype=np.uint64),
+        np.array([longest[k] for k in distinct], dtype=np.int64),
+        len(body),
+        sketch,
+        grams,
+        sensitive,
+    )
 
 
 def is_comparable(features: Features, config: DedupConfig) -> bool:
@@ -169,17 +199,13 @@ def link_of(verdict: Verdict, config: DedupConfig) -> Link:
     """How a verified pair bears on merging the two posts' groups.
 
     It supports a merge when it scores at least ``params.support_factor`` of the
-    threshold, and vetoes one when it is a template pair, or, scoring that much, its
-    event keys conflict, its specifics disagree or it was published too far apart
+    threshold and its specifics agree, and vetoes one when it is a template pair, or,
+    scoring that much, its event keys conflict or it was published too far apart
     (:mod:`dedup.cluster`).
     """
     weak = config.threshold * config.params.support_factor
-    conflict = verdict.kind == "template" or (
-        verdict.score >= weak
-        and (
-            bool(verdict.conflicts)
-            or verdict.apart
-            or (verdict.agreement is not None and verdict.agreement < config.params.min_agreement)
-        )
-    )
-    return Link(support=verdict.score >= weak and not conflict, veto=conflict)
+    conflict = verdict.kind == "template" or (verdict.score >= weak and (bool(verdict.conflicts) or verdict.apart))
+    # Disagreeing specifics under the threshold are two partial copies as often as two
+    # events (each dropped other sentences): no support, no veto.
+    disagree = verdict.agreement is not None and verdict.agreement < config.params.min_agreement
+    return Link(support=verdict.score >= weak and not conflict and not disagree, veto=conflict)

@@ -51,8 +51,12 @@ class Verdict:
         (too far apart for it to matter).
     conflicts : tuple
         The slots where the posts' event keys differ (:func:`~dedup.keys.key_conflicts`):
-        for each, the key codes only ``a`` has and those only ``b`` has. Looked for when
-        the score reaches the share of the threshold that supports a merge.
+        for each, the keys only ``a`` has and those only ``b`` has. Looked for when the
+        score reaches the share of the threshold that supports a merge and nothing else
+        (the time apart, disagreeing specifics at the threshold) already sets the posts apart: the
+        alignment is the costliest step, and template-heavy days pair thousands of posts
+        that differ in both (:func:`~dedup.evidence.decisive` finds them for the pairs
+        reported).
     apart : bool
         Published further apart than ``params.story_window_days`` (both times known).
     """
@@ -169,11 +173,14 @@ def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
     )
     # Event keys: the same wording with another day, count, name or title in one of its
     # slots is another event, however similar the rest (a veto, not a share).
-    conflicts = tuple(key_conflicts(a, b, max_slot=p.max_slot_words)) if score >= threshold * p.support_factor else ()
     apart = _published_apart(a, b, p)
+    disagree = agreement is not None and agreement < p.min_agreement
+    # Already set apart: published too far apart, or a template pair by its specifics.
+    decided = apart or (disagree and score >= threshold)
+    conflicts = slot_conflicts(a, b, p) if score >= threshold * p.support_factor and not decided else ()
     kind: MatchKind | None = None
     if score >= threshold:
-        if conflicts or (agreement is not None and agreement < p.min_agreement) or apart:
+        if conflicts or disagree or apart:
             kind = "template"
         elif containment >= p.contained_share and small <= p.contained_size * max(na, nb):
             kind = "contained"
@@ -182,6 +189,15 @@ def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
         else:
             kind = "rewritten"
     return Verdict(score, kind, jaccard, containment, sequence, agreement, conflicts, apart)
+
+
+def slot_conflicts(a: Features, b: Features, p: Params) -> tuple[Conflict, ...]:
+    """:func:`~dedup.keys.key_conflicts` of two posts under ``p``."""
+    return tuple(
+        key_conflicts(
+            a, b, max_slot=p.max_slot_words, name_similarity=p.name_similarity, title_similarity=p.title_similarity
+        )
+    )
 
 
 def _published_apart(a: Features, b: Features, p: Params) -> bool:

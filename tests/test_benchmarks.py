@@ -203,3 +203,50 @@ def test_score_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert figures["wrongly_merged"] == 0 and figures["pair_recall"] == 1.0 and figures["pair_precision"] == 1.0
     assert notices_main(["score", str(labels), str(tmp_path / "missing.json")]) == 2
     assert "notices: error:" in capsys.readouterr().err
+
+
+def test_speed_results_table_and_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import benchmarks.speed as speed
+
+    row = {
+        "batch": "ordinary",
+        "posts": 100000,
+        "format": "json",
+        "workers": 2,
+        "wall_s": 50.0,
+        "runs_s": [50.0, 51.0, 49.0],
+        "cpu_s": 90.0,
+        "largest_process_rss_mib": 1400,
+        "tree_rss_sum_mib": 3000,
+        "tree_pss_mib": 1600,
+        "pss_run_s": 60.0,
+        "output_mb": 130.0,
+        "floor_1proc_s": 10.0,
+        "floor_1proc_runs_s": [10.0],
+        "floor_2proc_s": 7.0,
+        "floor_2proc_runs_s": [7.0],
+        "over_table": 1.2,
+        "cpu_over_table": 1.5,
+        "over_floor_1proc": 5.0,
+        "over_floor_2proc": 7.14,
+    }
+    table = speed.markdown([row], 2)
+    assert (
+        "| ordinary | 100,000 | json | 50.0 | 50.0, 51.0, 49.0 | 1.2 | 90.0 | 1.5 | 1,400 MiB | 1,600 MiB | 10.0 | 7.0 | 5.0 | 7.14 |"
+        in table
+    )
+    monkeypatch.setattr(speed, "RESULTS", tmp_path)
+    out, rows = speed.write_results({"rows": [row]}, [row])
+    assert json.loads(out.read_text(encoding="utf-8"))["rows"][0]["format"] == "json"
+    with rows.open(encoding="utf-8") as fh:
+        (read,) = list(csv.DictReader(fh))
+    assert read["over_table"] == "1.2" and "runs_s" not in read
+
+
+def test_speed_options_default_to_every_format_and_both_template_batches() -> None:
+    import benchmarks.speed as speed
+
+    args = speed.parse_args([])
+    assert args.formats == list(speed.FORMATS) and args.sizes == [1000, 10000, 100000]
+    assert args.template_kinds == ["notices-one", "notices-all"] and args.template_sizes == [10000]
+    assert speed.parse_args(["--template-sizes"]).template_sizes == []

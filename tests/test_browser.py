@@ -60,7 +60,21 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def batch(news: list[Article]) -> list[Article]:
-    return [*news, *read_articles(DATA / "report_tricky.jsonl")]
+    # Three notices from one template, each a different event: a template family.
+    notice = (
+        "{day}上午，{place}社区在文化广场开展消防安全宣传活动，消防站教员向居民讲解灭火器使用方法，"
+        "发放宣传资料{n}余份，现场还设置了有奖问答环节，吸引了不少居民参与。"
+    )
+    family = [
+        Article(
+            id=f"notice-{k}",
+            title=f"{place}社区开展消防安全宣传",
+            text=notice.format(day=f"9月{k + 3}日", place=place, n=150 + 20 * k),
+            account=f"{place}社区",
+        )
+        for k, place in enumerate(["桃花岭", "咸嘉湖", "望月湖"])
+    ]
+    return [*news, *read_articles(DATA / "report_tricky.jsonl"), *family]
 
 
 @pytest.fixture(scope="module")
@@ -253,12 +267,28 @@ def test_report_dom(chromium: str, report: Path, result: DedupResult, batch: lis
         assert view.by_class("shared", "mark"), "no shared passage highlighted"
 
     # template pairs: conflicting specifics marked in both posts
-    templates = dom.by_class("template", "div")
+    template_list = dom.by_id("template-list")
+    assert template_list is not None
+    templates = template_list.by_class("template", "div")
     assert len(templates) == min(PAGE_SIZE, len(result.template_pairs)) > 0
     for node, row in zip(templates, data["templates"], strict=False):
         (view,) = node.by_class("pair-view", "div")
         check_pair_view(view, posts[row[0]], posts[row[1]], row)
+        if row[5]:  # what sets the pair apart, as the pair's evidence says
+            assert "differ in " + row[5] in node.text()
     assert sum(len(n.by_class("conflict", "mark")) for n in templates) > 0
+    reasons = {(p.a, p.b): p.evidence.reason for p in result.template_pairs if p.evidence is not None}
+    assert [row[5] for row in data["templates"]] == [
+        reasons.get((posts[row[0]][0], posts[row[1]][0])) for row in data["templates"]
+    ]
+    assert any(row[5] for row in data["templates"])
+
+    # template families: one entry per family, its size, accounts and example pairs
+    family_nodes = dom.by_class("family", "div")
+    assert len(family_nodes) == min(PAGE_SIZE, len(result.families)) > 0
+    for node, family in zip(family_nodes, result.families, strict=False):
+        assert f"{len(family.ids)} posts · {len(family.accounts)} account" in node.text()
+        assert len(node.by_class("template", "div")) == len(family.pairs)  # open all: examples built
 
     # account matrix: every shown pair of accounts has a cell with its shared-story count
     stats = account_stats(batch, result)

@@ -172,7 +172,7 @@ def test_unexpected_errors_exit_2_with_one_line(news_path: Path, monkeypatch: py
         msg = "boom\nsecond line"
         raise RuntimeError(msg)
 
-    monkeypatch.setattr(Deduplicator, "check", broken)
+    monkeypatch.setattr(Deduplicator, "check_stream", broken)
     s = Streams()
     assert s.run("check", str(news_path)) == 2
     err = s.stderr.getvalue()
@@ -186,7 +186,7 @@ def test_keyboard_interrupt_exits_130(news_path: Path, monkeypatch: pytest.Monke
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Deduplicator, "check", interrupted)
+    monkeypatch.setattr(Deduplicator, "check_stream", interrupted)
     s = Streams()
     assert s.run("check", str(news_path)) == 130
     assert s.stderr.getvalue() == "dedup: interrupted\n"

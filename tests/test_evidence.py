@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
-from dedup import Article, DedupConfig
+from dedup import Article, DedupConfig, Deduplicator
 from dedup.evidence import build_evidence, find_shared_passages, specific_order
 from dedup.features import FeatureExtractor
 from dedup.normalize import normalize_with_offsets
@@ -50,3 +52,28 @@ def test_evidence_names_conflicting_specifics(fx: FeatureExtractor) -> None:
 
 def test_specifics_are_listed_names_first() -> None:
     assert sorted(["30", "王建华", "12", "荷叶塘"], key=specific_order) == ["王建华", "荷叶塘", "12", "30"]
+
+
+def test_template_pairs_name_what_sets_them_apart() -> None:
+    form = (
+        "{day}上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，"
+        "发放宣传资料{n}余份，现场还设置了有奖问答环节，吸引了不少居民参与。"
+    )
+    posts = [
+        Article(id="a", text=form.format(day="6月12日", n=200)),
+        Article(id="b", text=form.format(day="6月19日", n=200)),
+        Article(id="c", text=form.format(day="5月12日", n=300), published_at=datetime(2024, 5, 12)),
+        Article(
+            id="d", text=form.format(day="5月12日", n=300) + "活动持续两小时。", published_at=datetime(2024, 9, 12)
+        ),
+    ]
+    result = Deduplicator(DedupConfig()).check(posts)
+    assert result.stories == ()
+    found = {(p.a, p.b): p.evidence for p in result.template_pairs}
+    assert found[("a", "b")] is not None and found[("a", "b")].conflicts == (("12", "19"),)
+    assert found[("a", "b")].reason == "12 / 19"
+    assert found[("a", "c")] is not None and found[("a", "c")].conflicts == (("6", "5"), ("200", "300"))
+    late = found[("c", "d")]
+    assert late is not None and late.conflicts == () and late.days_apart == 123
+    assert late.reason == "published 123 days apart"
+    assert late.to_dict()["days_apart"] == 123 and found[("a", "b")].to_dict()["conflicts"] == [["12", "19"]]

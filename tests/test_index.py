@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from chrome_pages import EVENTS, pages
 from redis_server import redis_server_fixture, redis_url_fixture  # noqa: F401  (fixtures)
 
 import dedup.index_file
@@ -220,6 +222,58 @@ def test_query_matches_dedup_check_when_the_share_rule_moves(config: DedupConfig
     index.add([posts[61]])
     index.remove([posts[61].id, posts[60].id])  # and back
     assert_like_check(index, posts[:60], queries)
+
+
+def chrome_posts() -> list[Article]:
+    """Pages of one site (chrome learned from the fifth on) and bare copies of two of them."""
+    return [
+        *pages(),
+        Article(id="copy0", text=EVENTS[0], account="公众号"),
+        Article(id="copy4", text=EVENTS[4] + "群众纷纷表示支持。", account="公众号"),
+    ]
+
+
+def walk_chrome(index: DedupIndex) -> int:
+    """Add the chrome posts one by one, then remove some: answers stay those of dedup check."""
+    posts = chrome_posts()
+    by_id = {a.id: a for a in posts}
+    indexed: list[Article] = []
+    compared = 0
+    for post_id in ("copy0", "page0", "page1", "page2", "copy4", "page3", "page4", "page5"):
+        compared += assert_like_check(index, indexed, posts)
+        index.add([by_id[post_id]])
+        indexed.append(by_id[post_id])
+    for gone in ("page5", "page1", "copy0", "page0"):
+        index.remove([gone])
+        indexed = [a for a in indexed if a.id != gone]
+        compared += assert_like_check(index, indexed, posts)
+    return compared
+
+
+def test_query_matches_dedup_check_as_chrome_is_learned(config: DedupConfig) -> None:
+    posts = chrome_posts()
+    # The fixture is only a test of chrome if learning it changes answers.
+    unlearned = config.replace(params=dataclasses.replace(config.params, chrome_min_posts=0))
+    assert any(reference(config, posts, q) != reference(unlearned, posts, q) for q in posts)
+    assert walk_chrome(DedupIndex(config)) > 10
+
+
+def test_redis_index_learns_chrome_like_dedup_check(redis_url: str, config: DedupConfig) -> None:
+    with DedupIndex.connect(redis_url, config=config) as shared:
+        assert walk_chrome(shared) > 10
+
+
+def test_loaded_index_keeps_its_chrome(tmp_path: Path, config: DedupConfig) -> None:
+    posts = chrome_posts()
+    index = DedupIndex(config)
+    index.add(posts[:-1])
+    index.save(tmp_path / "pages.dedup")
+    loaded = DedupIndex.load(tmp_path / "pages.dedup")
+    for q in posts:
+        assert answer(loaded, q) == answer(index, q), q.id
+    loaded.add(posts[-1:])
+    loaded.remove(["page2"])
+    assert_like_check(loaded, [a for a in posts if a.id != "page2"], posts)
 
 
 def test_query_of_an_indexed_id_stands_for_that_post(news: list[Article], config: DedupConfig) -> None:

@@ -37,6 +37,15 @@ def test_boilerplate_lines_dropped_but_content_kept() -> None:
     assert normalize_text(raw) == "社区开展垃圾分类宣传活动."
 
 
+@pytest.mark.parametrize("line", ["记得点赞哦！", "点赞、在看、转发", "点击“在看”，让更多人看到", "欢迎转发分享"])
+def test_calls_to_like_and_share_are_boilerplate(line: str) -> None:
+    assert is_boilerplate_line(line) is True
+
+
+def test_a_short_news_line_about_a_sharing_event_is_content() -> None:
+    assert is_boilerplate_line("3月13日，县图书馆举办少儿绘本阅读分享会，二十组家庭参与。") is False
+
+
 def test_long_line_mentioning_source_is_content() -> None:
     line = "来源：" + "据了解，该项目总投资3.2亿元，建成后将惠及周边12个村的两万多名群众，" * 3
     assert is_boilerplate_line(line) is False

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+from typing import Any
 
 import pytest
 
-from dedup.parallel import WorkerError, WorkerPool
+from dedup.parallel import WorkerError, WorkerPool, default_start_method
 
 
 def scaled(factor: int, x: int) -> int:
@@ -37,9 +39,16 @@ def test_results_come_in_task_order_with_the_given_state(start_method: str) -> N
         assert pool.inherits == (start_method == "fork")
 
 
+def meet(barrier: Any, _: int) -> int:
+    # Two tasks pass only together: in two workers at once (one worker alone times out).
+    barrier.wait(timeout=30)
+    return os.getpid()
+
+
 def test_every_worker_takes_tasks() -> None:
-    with WorkerPool(2, None) as pool:
-        pids = set(pool.map(worker_pid, range(40), ahead=40))
+    barrier = multiprocessing.get_context(default_start_method()).Barrier(2)
+    with WorkerPool(2, barrier) as pool:
+        pids = set(pool.map(meet, range(4), ahead=4))
     assert len(pids) == 2 and os.getpid() not in pids
 
 

@@ -17,7 +17,7 @@ def test_all_is_sorted_and_complete() -> None:
 
 def test_the_public_namespace_is_narrow() -> None:
     # What a user needs; the steps stay importable from their modules.
-    assert len(dedup.__all__) <= 30
+    assert len(dedup.__all__) <= 32
     for module in ("lsh", "columns", "steps", "parallel", "index_file", "index_redis", "index_storage"):
         assert not any(name.startswith(module) for name in dedup.__all__)
 

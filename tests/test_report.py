@@ -20,7 +20,7 @@ def result(dedup: Deduplicator, news: list[Article]):  # type: ignore[no-untyped
 
 def test_json_shape(result) -> None:  # type: ignore[no-untyped-def]
     doc = json.loads(render(result, "json"))
-    assert set(doc) == {"stories", "template_pairs", "summary"}
+    assert set(doc) == {"stories", "template_pairs", "families", "summary"}
     story = doc["stories"][0]
     assert set(story) == {"ids", "original", "accounts", "posts", "pairs"}
     assert all(isinstance(i, str) for i in story["ids"])

@@ -11,7 +11,8 @@
  *                code-point offsets into each post's text; score null = pair not verified directly.
  * The specifics two posts share, and those only one has, are derived from the posts' lists
  * (as dedup.verify.build_evidence derives them from the same per-post sets).
- *   templates[]  evidence rows over post indices.
+ *   templates[]  evidence rows over post indices, then what sets the pair apart (or null).
+ *   families[]   [posts, [account indices], first day, last day, example post, [template rows]]
  * Everything from the data goes into the page through textContent, never as HTML.
  */
 (function () {
@@ -38,9 +39,9 @@
   const parseStart = performance.now();
   const D = JSON.parse(document.getElementById("dedup-data").textContent);
   const parseMs = performance.now() - parseStart;
-  const ACC = D.accounts, P = D.posts, S = D.stories, T = D.templates, STATS = D.stats;
+  const ACC = D.accounts, P = D.posts, S = D.stories, T = D.templates, F = D.families || [], STATS = D.stats;
   const accName = (i) => (ACC[i] === "" ? "(no account)" : ACC[i]);
-  const st = { page: 0, query: "", accounts: [], sort: "input", open: false, tpage: 0,
+  const st = { page: 0, query: "", accounts: [], sort: "input", open: false, tpage: 0, fpage: 0,
                apage: 0, asort: 2, adesc: true, msize: 30 };
 
   function readHash() {
@@ -447,20 +448,49 @@
     const go = (p) => { st.tpage = p; renderTemplates(); };
     if (!T.length) { box.append(h("p", { cls: "muted", text: "None." })); return; }
     box.append(pager(T.length, PAGE, st.tpage, go, ["template pair", "template pairs"]));
-    for (const row of T.slice(st.tpage * PAGE, (st.tpage + 1) * PAGE)) {
-      const a = P[row[0]], b = P[row[1]];
-      const details = h("details", { cls: "compare" }, [h("summary", { text: "Compare side by side" })]);
+    for (const row of T.slice(st.tpage * PAGE, (st.tpage + 1) * PAGE)) box.append(templateRow(row));
+  }
+
+  // One template pair: the two posts, what sets them apart, a side-by-side view on demand.
+  function templateRow(row) {
+    const a = P[row[0]], b = P[row[1]];
+    const details = h("details", { cls: "compare" }, [h("summary", { text: "Compare side by side" })]);
+    let built = false;
+    const build = () => { if (!built) { built = true; details.append(pairView(row[0], row[1], row, false)); } };
+    details.addEventListener("toggle", () => { if (details.open) build(); });
+    if (st.open) { build(); details.open = true; }
+    const sa = a[6], sb = b[6];
+    const differ = row[5] ? row[5] : sa && sb ? (sa.filter((x) => !sb.includes(x)).slice(0, 4).join("、") || "-") + " / " + (sb.filter((x) => !sa.includes(x)).slice(0, 4).join("、") || "-") : "";
+    return h("div", { cls: "template" }, [
+      h("div", {}, [h("b", { text: a[4] || a[0] }), h("span", { cls: "muted", text: " (" + accName(a[1]) + ", " + a[0] + ")" }),
+        " ~ ", h("b", { text: b[4] || b[0] }), h("span", { cls: "muted", text: " (" + accName(b[1]) + ", " + b[0] + ")" })]),
+      h("div", { cls: "muted", text: "score " + Number(row[2]).toFixed(2) + (differ ? " · differ in " + differ : "") }),
+      details,
+    ]);
+  }
+
+  // ---- template families ------------------------------------------------------------
+  function renderFamilies() {
+    const box = document.getElementById("family-list");
+    box.textContent = "";
+    const go = (p) => { st.fpage = p; renderFamilies(); };
+    if (!F.length) { box.append(h("p", { cls: "muted", text: "None." })); return; }
+    box.append(pager(F.length, PAGE, st.fpage, go, ["family", "families"]));
+    for (const fam of F.slice(st.fpage * PAGE, (st.fpage + 1) * PAGE)) {
+      const ex = P[fam[4]];
+      const days = fam[2] ? (fam[2] === fam[3] ? fam[2] : fam[2] + " to " + fam[3]) : "dates unknown";
+      const accounts = fam[1].map(accName);
+      const shown = accounts.slice(0, 8).join(", ") + (accounts.length > 8 ? ", +" + (accounts.length - 8) + " more" : "");
+      const examples = h("details", { cls: "compare" }, [h("summary", { text: "Example pairs (" + fam[5].length + ")" })]);
       let built = false;
-      const build = () => { if (!built) { built = true; details.append(pairView(row[0], row[1], row, false)); } };
-      details.addEventListener("toggle", () => { if (details.open) build(); });
-      if (st.open) { build(); details.open = true; }
-      const sa = a[6], sb = b[6];
-      const differ = sa && sb ? (sa.filter((x) => !sb.includes(x)).slice(0, 4).join("、") || "-") + " / " + (sb.filter((x) => !sa.includes(x)).slice(0, 4).join("、") || "-") : "";
-      box.append(h("div", { cls: "template" }, [
-        h("div", {}, [h("b", { text: a[4] || a[0] }), h("span", { cls: "muted", text: " (" + accName(a[1]) + ", " + a[0] + ")" }),
-          " ~ ", h("b", { text: b[4] || b[0] }), h("span", { cls: "muted", text: " (" + accName(b[1]) + ", " + b[0] + ")" })]),
-        h("div", { cls: "muted", text: "score " + Number(row[2]).toFixed(2) + (differ ? " · differ in " + differ : "") }),
-        details,
+      const build = () => { if (!built) { built = true; for (const row of fam[5]) examples.append(templateRow(row)); } };
+      examples.addEventListener("toggle", () => { if (examples.open) build(); });
+      if (st.open) { build(); examples.open = true; }
+      box.append(h("div", { cls: "family" }, [
+        h("div", {}, [h("b", { text: ex[4] || ex[0] }), h("span", { cls: "muted", text: " (e.g. " + ex[0] + ")" })]),
+        h("div", { cls: "muted", text: fam[0] + " posts · " + fam[1].length + " account" + (fam[1].length === 1 ? "" : "s") + " · " + days }),
+        h("div", { cls: "muted", text: shown }),
+        examples,
       ]));
     }
   }
@@ -491,6 +521,11 @@
       h("div", { id: "matrix-wrap" }),
       h("div", { id: "stats-wrap" }),
     ]));
+    app.append(h("section", { id: "families-section" }, [
+      h("h2", { text: "Template families" }),
+      h("p", { cls: "muted", text: "Posts one template was filled in for, each a different event: how many, by which accounts, over which days, with the strongest pairs." }),
+      h("div", { id: "family-list" }),
+    ]));
     app.append(h("section", { id: "templates-section" }, [
       h("h2", { text: "Template pairs kept apart" }),
       h("p", { cls: "muted", text: "Same wording, different specifics: different events written from one template. Not merged into stories." }),
@@ -500,6 +535,7 @@
     renderMatrix();
     renderStats();
     renderTemplates();
+    renderFamilies();
     document.body.dataset.parseMs = String(Math.round(parseMs));
     document.body.dataset.ready = "1";
     document.body.dataset.readyMs = String(Math.round(performance.now()));  // since navigation start

@@ -1,0 +1,84 @@
+"""Event keys and the slots where two posts' keys conflict."""
+
+from __future__ import annotations
+
+import pytest
+
+from dedup import Article, DedupConfig
+from dedup.features import FeatureExtractor, Features
+from dedup.keys import key_conflicts
+
+FORM = (
+    "{day}上午，{place}社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，"
+    "发放宣传资料{n}余份，现场还设置了有奖问答环节，吸引了不少居民参与。"
+)
+
+
+@pytest.fixture(scope="module")
+def fx() -> FeatureExtractor:
+    return FeatureExtractor(DedupConfig())
+
+
+def feats(fx: FeatureExtractor, text: str, *, id_: str = "x", account: str = "") -> Features:
+    return fx.extract(Article(id=id_, text=text, account=account), position=0)
+
+
+def conflicts(
+    fx: FeatureExtractor, a: str, b: str, accounts: tuple[str, str] = ("", "")
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    fa = feats(fx, a, id_="a", account=accounts[0])
+    fb = feats(fx, b, id_="b", account=accounts[1])
+    found = key_conflicts(fa, fb, max_slot=6)
+    # Symmetric: the same slots, sides swapped.
+    assert key_conflicts(fb, fa, max_slot=6) == [(y, x) for x, y in found]
+    return found
+
+
+def test_another_day_count_or_community_in_a_slot_conflicts(fx: FeatureExtractor) -> None:
+    base = FORM.format(day="6月12日", place="荷叶塘", n=200)
+    assert conflicts(fx, base, FORM.format(day="6月19日", place="荷叶塘", n=200)) == [(("12",), ("19",))]
+    assert conflicts(fx, base, FORM.format(day="6月12日", place="荷叶塘", n=300)) == [(("200",), ("300",))]
+    # Local names are keys by their place suffix (社区), whatever words jieba cuts them into.
+    ((ours, theirs),) = conflicts(fx, base, FORM.format(day="6月12日", place="山水湾", n=200))
+    assert "".join(ours) in "荷叶塘" and "".join(theirs) == "山水湾"
+    assert conflicts(fx, base, base) == []
+
+
+def test_one_number_written_two_ways_is_one_key(fx: FeatureExtractor) -> None:
+    a = "今年以来，全县共接待游客2000万人次，同比增长12.5%，旅游收入再创新高。各景区秩序良好。"
+    assert conflicts(fx, a, a.replace("2000万", "2,000万")) == []
+    # A line break inside a number (a copy reflowed) splits it, not a different number.
+    assert conflicts(fx, a, a.replace("12.5%", "12.\n5%")) == []
+
+
+def test_missing_keys_and_long_rewrites_are_not_conflicts(fx: FeatureExtractor) -> None:
+    base = FORM.format(day="6月12日", place="荷叶塘", n=200)
+    # A copy without the date: missing, not conflicting.
+    assert conflicts(fx, base, base.replace("6月12日上午，", "")) == []
+    # A passage rewritten at length (more than max_slot words each side) is no slot.
+    rewritten = base.replace("发放宣传资料200余份", "发放了300多份图文并茂的宣传册和200个印有分类标识的环保购物袋")
+    assert conflicts(fx, base, rewritten) == []
+
+
+def test_reordered_sentences_keep_their_keys(fx: FeatureExtractor) -> None:
+    first = "3月5日，县人民医院专家团队走进柳湾村开展义诊，共服务群众120人次。"
+    second = "8日，专家团队又来到石桥村，为村民讲解慢性病用药知识，发放药品30余盒。"
+    third = "活动得到了村民的一致好评，大家纷纷表示希望多开展这样的活动。"
+    assert conflicts(fx, first + second + third, second + first + third) == []
+
+
+def test_quoted_titles_conflict_unless_one_is_an_edit_of_the_other(fx: FeatureExtractor) -> None:
+    a = "当晚，中央广播电视总台播发央视快评《坚定不移推进全面从严治党》，引发广泛关注。"
+    b = a.replace("坚定不移推进全面从严治党", "奋力谱写中国式现代化新篇章")
+    assert conflicts(fx, a, b) == [(("坚定不移推进全面从严治党",), ("奋力谱写中国式现代化新篇章",))]
+    assert conflicts(fx, a, a.replace("坚定不移推进", "坚定不移地推进")) == []
+
+
+def test_account_names_and_bylines_are_not_keys(fx: FeatureExtractor) -> None:
+    a = "新华社北京6月3日电（记者王明）国务院新闻办公室3日举行新闻发布会，介绍全国春播进展情况。"
+    b = a.replace("6月3日电（记者王明）", "6月4日电（记者李强）")
+    assert conflicts(fx, a, b) == []
+    text = "荷叶塘社区高度重视此项工作，组织志愿者开展入户宣传，发放资料二百份。"
+    other = text.replace("荷叶塘", "山水湾")
+    assert conflicts(fx, text, other) != []  # the same posts, from accounts of other names
+    assert conflicts(fx, text, other, ("荷叶塘社区", "山水湾社区")) == []
