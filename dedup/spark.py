@@ -24,13 +24,18 @@ groups the whole batch, :mod:`dedup.spark_graph` for connected components):
    pairs' evidence built there;
 7. template pairs: those verification met between posts not in one story, the
    ``params.max_template_pairs`` strongest kept (ties by the ids) by a distributed
-   top-k, with evidence.
+   top-k;
+8. template families: connected components of all template pairs, each with at least
+   ``params.family_min_posts`` posts made into a family by one task
+   (:func:`~dedup.families.family_groups`);
+9. evidence of the kept template pairs and of the families' example pairs, naming what
+   sets each pair apart (:func:`~dedup.evidence.decisive`).
 
 The driver reads a few counts and at most one offending row; it never collects
 articles, features, signatures or pairs.
 
 **The same answer.** For the same input and config, the stories (their posts), pair
-kinds and scores, the template pairs and the summary equal ``Deduplicator(config)
+kinds and scores, the template pairs, the template families and the summary equal ``Deduplicator(config)
 .check(...)``'s. Where the batch breaks a tie by input position, the job uses an
 order-free rule: a story's original is its earliest published post, *ties going to the
 smallest id* (the batch: the one given first); a pair is written with ``a`` the smaller
@@ -70,12 +75,20 @@ from dedup.config import DedupConfig
 from dedup.exceptions import DuplicateIdError, InputError
 from dedup.spark_graph import connected_components
 from dedup.spark_stages import candidate_pairs, learn_boilerplate, learn_chrome, to_frame
-from dedup.spark_steps import cluster_rows, evidence_rows, extract_rows, prepare_rows, validate_rows, verify_rows
+from dedup.spark_steps import (
+    cluster_rows,
+    evidence_rows,
+    extract_rows,
+    family_rows,
+    prepare_rows,
+    validate_rows,
+    verify_rows,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-__all__ = ["MAX_COMPONENT", "PAIR_SCHEMA", "POST_SCHEMA", "SparkResult", "check"]
+__all__ = ["FAMILY_SCHEMA", "MAX_COMPONENT", "PAIR_SCHEMA", "POST_SCHEMA", "SparkResult", "check"]
 
 #: Components of verified links with more posts than this are clustered in sub-batches.
 MAX_COMPONENT = 20_000
@@ -90,15 +103,27 @@ _JOB_CONF = ("spark.sql.shuffle.partitions", "spark.sql.adaptive.coalescePartiti
 POST_SCHEMA = "id string, story string, original boolean, score double, kind string"
 _SPANS = "array<struct<a_start:int, a_end:int, b_start:int, b_end:int>>"
 #: Columns of :attr:`SparkResult.pairs` and :attr:`SparkResult.template_pairs` (DDL).
+_CONFLICTS = "array<array<string>>"
 PAIR_SCHEMA = (
     f"a string, b string, score double, kind string, story string, shared {_SPANS}, "
-    "shared_specifics array<string>, only_a array<string>, only_b array<string>"
+    f"shared_specifics array<string>, only_a array<string>, only_b array<string>, conflicts {_CONFLICTS}, "
+    "days_apart int"
+)
+_PAIR_STRUCT = (
+    f"struct<a:string, b:string, score:double, kind:string, story:string, shared:{_SPANS}, "
+    f"shared_specifics:array<string>, only_a:array<string>, only_b:array<string>, conflicts:{_CONFLICTS}, "
+    "days_apart:int>"
+)
+#: Columns of :attr:`SparkResult.families` (DDL): :meth:`TemplateFamily.to_dict <dedup.models.TemplateFamily.to_dict>`.
+FAMILY_SCHEMA = (
+    "posts bigint, example string, title string, accounts array<string>, first string, last string, "
+    f"ids array<string>, pairs array<{_PAIR_STRUCT}>"
 )
 _VALID = "id string, title string, text string, account string, published_at string, error string"
 _POSTS = "pid bigint, id string, title string, text string, account string, published_at string"
 _PREPARED = (
     "pid bigint, id string, account string, published_at string, title string, body string, body_key bigint, "
-    "keys array<bigint>, s_keys array<bigint>, s_sizes array<bigint>, length bigint, mix_lo bigint, mix_hi bigint"
+    "keys array<bigint>, s_keys array<bigint>, s_sizes array<bigint>, length bigint, sketch binary, grams bigint"
 )
 _FEATURES = (
     "pid bigint, account string, comparable boolean, body_hash binary, feat binary, full array<bigint>, "
@@ -107,10 +132,26 @@ _FEATURES = (
 _VERDICTS = "a bigint, b bigint, exact boolean, score double, kind string, support boolean, veto boolean"
 _CLUSTERED = (
     "posts array<struct<pid:bigint, id:string, story:string, original:boolean, score:double, kind:string>>, "
-    "pairs array<struct<a:string, b:string, score:double, kind:string, story:string, "
-    f"shared:{_SPANS}, shared_specifics:array<string>, only_a:array<string>, only_b:array<string>>>, "
+    f"pairs array<{_PAIR_STRUCT}>, "
     "templates array<struct<a:bigint, b:bigint, score:double>>, "
     "stories array<struct<story:string, posts:bigint, accounts:bigint>>"
+)
+_PAIR_COLUMNS = (
+    "a",
+    "b",
+    "score",
+    "kind",
+    "story",
+    "shared",
+    "shared_specifics",
+    "only_a",
+    "only_b",
+    "conflicts",
+    "days_apart",
+)
+_FAMILIES = (
+    "component bigint, posts bigint, example string, title string, accounts array<string>, first string, "
+    "last string, ids array<string>, examples array<struct<a:bigint, b:bigint, score:double, rank:int>>"
 )
 _INPUT_FIELDS = ("id", "title", "text", "content", "body", "account", "published_at")
 
@@ -133,16 +174,21 @@ class SparkResult:
     template_pairs : DataFrame
         :data:`PAIR_SCHEMA` (``story`` null): the strongest template pairs between posts
         not in one story, at most ``params.max_template_pairs`` (the summary counts all).
+    families : DataFrame
+        :data:`FAMILY_SCHEMA`: the template families (:class:`~dedup.models.TemplateFamily`):
+        posts linked by template pairs, at least ``params.family_min_posts``, each with its
+        three strongest pairs and their evidence (any order: the batch lists the largest first).
     split_components : int
         Components clustered in sub-batches (see the module docstring).
     timings : dict
         Seconds each phase of the job took (validate, rank, normalize, learn, extract,
-        candidates, verify, components, cluster, templates).
+        candidates, verify, components, cluster, templates, families, evidence).
     """
 
     posts: DataFrame
     pairs: DataFrame
     template_pairs: DataFrame
+    families: DataFrame
     split_components: int
     _summary: dict[str, int] = field(repr=False)
     _kept: list[DataFrame] = field(default_factory=list, repr=False)
@@ -406,20 +452,54 @@ def _check(
     template_total = templates.count()
     # pids order as ids do: the strongest, ties by the two ids
     strongest = templates.orderBy(F.desc("score"), "a", "b").limit(cfg.params.max_template_pairs)
+    job.phase("families")
+    families, examples = _families(templates, posts, cfg, job, kept)
+    job.phase("evidence")
     side = posts.join(blobs, "pid").select("pid", "id", "text", "feat")
 
     def end(name: str) -> DataFrame:
         return side.select(F.col("pid").alias(name), *[F.col(c).alias(f"{c}_{name}") for c in ("id", "text", "feat")])
 
+    # Evidence of the reported template pairs (tag -1) and of the families' examples (tag: the family).
+    reported = strongest.select(F.lit(-1).cast("bigint").alias("tag"), "a", "b", "score", F.lit(0).alias("rank"))
     evidence_in = (
-        strongest.join(end("a"), "a")
+        reported.unionByName(examples)
+        .join(end("a"), "a")
         .join(end("b"), "b")
-        .select("id_a", "id_b", "score", "text_a", "text_b", "feat_a", "feat_b")
+        .select("tag", "rank", "id_a", "id_b", "score", "text_a", "text_b", "feat_a", "feat_b")
     )
-    out_templates = persist(
-        to_frame(df, job.rows(evidence_in).mapPartitions(partial(evidence_rows, config=cfg)), PAIR_SCHEMA)
+    made = to_frame(
+        df,
+        job.rows(evidence_in).mapPartitions(partial(evidence_rows, config=cfg)),
+        f"tag bigint, rank int, {PAIR_SCHEMA}",
     )
+    made = persist(made)
+    out_templates = persist(made.where(F.col("tag") == -1).drop("tag", "rank"))
     out_templates.count()
+    pair = F.struct(*[F.col(c) for c in _PAIR_COLUMNS])
+    family_pairs = (
+        made.where(F.col("tag") >= 0)
+        .groupBy("tag")
+        .agg(F.collect_list(F.struct("rank", pair.alias("p"))).alias("ps"))
+        .select(
+            F.col("tag").alias("component"),
+            F.transform(F.array_sort("ps", lambda x, y: x["rank"] - y["rank"]), lambda x: x["p"]).alias("pairs"),
+        )
+    )
+    out_families = persist(
+        families.join(family_pairs, "component", "left").select(
+            "posts",
+            "example",
+            "title",
+            "accounts",
+            "first",
+            "last",
+            "ids",
+            F.coalesce("pairs", F.array().cast(f"array<{_PAIR_STRUCT}>")).alias("pairs"),
+        )
+    )
+    n_families = out_families.count()
+    made.unpersist()
     job.phase("")
     summary = {
         "articles": articles,
@@ -427,12 +507,48 @@ def _check(
         "copies": int(figures["copies"]),
         "cross_account_stories": int(figures["cross"]),
         "template_pairs": template_total,
+        "template_families": n_families,
         "skipped": skipped + (n_bad if skip_bad else 0),
         "too_short": too_short,
     }
-    result = SparkResult(out_posts, out_pairs, out_templates, split, summary, kept)
+    result = SparkResult(out_posts, out_pairs, out_templates, out_families, split, summary, kept)
     result.timings = job.times
     return result
+
+
+def _families(
+    templates: DataFrame, posts: DataFrame, cfg: DedupConfig, job: _Job, kept: list[DataFrame]
+) -> tuple[DataFrame, DataFrame]:
+    """The template families (components of template pairs with enough posts) and their example pairs.
+
+    Returns rows ``component, posts, example, title, accounts, first, last, ids``, and
+    rows ``tag, a, b, score, rank`` (``tag``: the component) of the examples.
+    """
+    from pyspark.sql import functions as F
+
+    min_posts = cfg.params.family_min_posts
+    nodes = connected_components(templates.select(F.col("a").alias("src"), F.col("b").alias("dst")))
+    kept.append(nodes)
+    big = nodes.groupBy("component").count().where(F.col("count") >= max(min_posts, 2)).select("component")
+    placed = nodes.join(big, "component")
+    members = (
+        placed.join(posts, F.col("node") == F.col("pid"))
+        .groupBy("component")
+        .agg(F.collect_list(F.struct("pid", "id", "title", "account", "published_at")).alias("members"))
+    )
+    inside = (
+        templates.join(placed.select(F.col("node").alias("a"), "component"), "a")
+        .groupBy("component")
+        .agg(F.collect_list(F.struct("a", "b", "score")).alias("pairs"))
+    )
+    tasks = members.join(inside, "component").select("component", "members", "pairs")
+    found = to_frame(templates, job.rows(tasks).mapPartitions(partial(family_rows, config=cfg)), _FAMILIES)
+    found = found.persist()
+    kept.append(found)
+    examples = found.select(F.col("component").alias("tag"), F.explode("examples").alias("e")).select(
+        "tag", "e.a", "e.b", "e.score", "e.rank"
+    )
+    return found.drop("examples"), examples
 
 
 class _Job:

@@ -3,7 +3,7 @@
 Registered by :mod:`dedup.cli` (:func:`add_parser`, :func:`run`); pyspark is imported
 only when the command runs. The options of the algorithm are those of ``dedup check``;
 the output is a directory any Spark filesystem holds (``posts/``, ``pairs/``,
-``template_pairs/`` as Spark part files, and ``summary.json``). Exit status as ``dedup
+``template_pairs/``, ``families/`` as Spark part files, and ``summary.json``). Exit status as ``dedup
 check``: 0 no story with several posts, 1 stories found (0 with ``--exit-zero``), 2 an
 error.
 
@@ -54,9 +54,10 @@ def add_parser(sub: Any, stderr: IO[str] | None) -> None:
     actions = spark.add_subparsers(dest="spark_command", metavar="ACTION", parser_class=_Parser, required=True)
     check = actions.add_parser(
         "check",
-        help="group posts into stories on Spark; write posts, pairs, template pairs and a summary to OUTDIR",
+        help="group posts into stories on Spark; write posts, pairs, template pairs, families and a summary to OUTDIR",
         description="Group posts into stories on Spark, with the algorithm of 'dedup check' (the same stories, "
-        "pair kinds and scores). Writes OUTDIR/posts/, OUTDIR/pairs/, OUTDIR/template_pairs/ (Spark part files) "
+        "pair kinds and scores). Writes OUTDIR/posts/, OUTDIR/pairs/, OUTDIR/template_pairs/, OUTDIR/families/ "
+        "(Spark part files) "
         "and OUTDIR/summary.json. Without --master it runs in this process on local[*]; under spark-submit the "
         "master is spark-submit's.",
         epilog="Exit status: 0 no story with several posts, 1 stories found (0 with --exit-zero), 2 an error.",
@@ -178,13 +179,19 @@ def _check_output(spark: SparkSession, outdir: str, overwrite: bool) -> None:
 
 
 def write_result(result: Any, outdir: str, *, output_format: str = "parquet", overwrite: bool = False) -> None:
-    """Write a :class:`~dedup.spark.SparkResult` to ``outdir``: three part-file directories and ``summary.json``."""
+    """Write a :class:`~dedup.spark.SparkResult` to ``outdir``: four part-file directories and ``summary.json``."""
     spark = result.posts.sparkSession
     fs, hpath = _filesystem(spark, outdir)
     if overwrite and fs.exists(hpath):
         fs.delete(hpath, True)
     base = outdir.rstrip("/")
-    for name, frame in (("posts", result.posts), ("pairs", result.pairs), ("template_pairs", result.template_pairs)):
+    frames = (
+        ("posts", result.posts),
+        ("pairs", result.pairs),
+        ("template_pairs", result.template_pairs),
+        ("families", result.families),
+    )
+    for name, frame in frames:
         writer = frame.write.mode("errorifexists")
         path = f"{base}/{name}"
         if output_format == "jsonl":

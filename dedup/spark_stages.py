@@ -9,8 +9,12 @@ calls the shared steps through :mod:`dedup.spark_steps`.
   once; a sentence is learned when at least
   :meth:`~dedup.boilerplate.AccountBoilerplate.min_count` of the account's distinct
   bodies hold it).
-* :func:`learn_chrome`: the statistic of :func:`dedup.chrome.learn_chrome`, its pieces
-  applied per sentence and per post.
+* :func:`learn_chrome`: the rule of :func:`dedup.chrome.learn_chrome` (identical bodies
+  count once): sentence counts by a ``groupBy``; each post's
+  :func:`~dedup.chrome.recurring_share` over its candidates per post; then, per
+  candidate with all its posts, :func:`~dedup.chrome.occurrence_votes` (posts ordered
+  by :func:`~dedup.chrome.reference_rank`, as :func:`~dedup.chrome.chrome_votes` orders
+  them) and :func:`~dedup.chrome.chrome_decision`.
 * :func:`candidate_pairs`: the candidate rule of :func:`dedup.lsh.candidate_pairs`,
   caps included. Each band's bucket lists its rows ordered by (first MinHash value,
   post rank, paragraph number); a row is paired with the next ``max_bucket - 1`` rows
@@ -30,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from dedup.boilerplate import AccountBoilerplate
 from dedup.config import DedupConfig
-from dedup.spark_steps import chrome_keys, chrome_votes, sentence_blocks
+from dedup.spark_steps import chrome_sentences, chrome_shares
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -84,53 +88,46 @@ def learn_chrome(prepared: DataFrame, config: DedupConfig, parts: int | None = N
     ----------
     prepared : DataFrame
         ``body_key``, ``length``, ``s_keys``, ``s_sizes`` (each sentence once, longest
-        size) and ``mix_lo``, ``mix_hi`` (:func:`~dedup.chrome.body_mix` halves) per post.
+        size), ``sketch`` and ``grams`` (:func:`~dedup.chrome.body_sketch`) per post.
     config : DedupConfig
-        ``params.chrome_min_posts``.
+        ``params.chrome_min_posts`` and ``params.chrome_related``.
     parts : int, optional
         Partitions of the Python steps at most (each Python task costs a start).
     """
     from pyspark.sql import functions as F
 
-    min_posts = config.params.chrome_min_posts
+    p = config.params
     # Identical posts count once.
-    posts = prepared.select("body_key", "length", "s_keys", "s_sizes", "mix_lo", "mix_hi").dropDuplicates(["body_key"])
+    posts = prepared.select("body_key", "length", "s_keys", "s_sizes", "sketch", "grams").dropDuplicates(["body_key"])
     occurrences = posts.select(
-        "body_key",
-        "length",
-        "mix_lo",
-        "mix_hi",
-        F.explode(F.arrays_zip(F.col("s_keys").alias("key"), F.col("s_sizes").alias("size"))).alias("o"),
-    ).select("body_key", "length", "mix_lo", "mix_hi", "o.key", "o.size")
-    stats = occurrences.groupBy("key").agg(
-        F.count(F.lit(1)).alias("posts"), F.sum("mix_lo").alias("lo"), F.sum("mix_hi").alias("hi")
+        "body_key", F.explode(F.arrays_zip(F.col("s_keys").alias("key"), F.col("s_sizes").alias("size"))).alias("o")
+    ).select("body_key", "o.key", "o.size")
+    # Candidates: sentences in at least min_posts distinct posts (SentenceStats).
+    counts = occurrences.groupBy("key").agg(F.count(F.lit(1)).alias("posts"))
+    on = occurrences.join(counts.where(F.col("posts") >= p.chrome_min_posts).select("key"), "key")
+    # Each post's recurring share over its candidates.
+    held = (
+        on.groupBy("body_key")
+        .agg(F.collect_list("size").alias("sizes"))
+        .join(posts.select("body_key", "length"), "body_key")
     )
-    stats = stats.where(F.col("posts") >= min_posts)
-    blocks = to_frame(
-        stats,
-        _coalesced(stats.select("key", "posts", "lo", "hi"), parts).rdd.mapPartitions(
-            partial(sentence_blocks, min_posts=min_posts)
-        ),
-        "key bigint, posts bigint, block bigint",
+    shares = to_frame(
+        held,
+        _coalesced(held.select("body_key", "length", "sizes"), parts).rdd.mapPartitions(chrome_shares),
+        "body_key bigint, share double",
     )
-    on = (
-        occurrences.join(blocks, "key")
-        .groupBy("body_key")
-        .agg(
-            F.first("length").alias("length"),
-            F.collect_list(F.struct("key", "size", "block")).alias("o"),
-        )
+    # Per candidate, all its posts: votes and the decision in one Python step.
+    described = shares.join(posts.select("body_key", "sketch", "grams"), "body_key")
+    grouped = (
+        on.select("key", "body_key")
+        .join(described, "body_key")
+        .groupBy("key")
+        .agg(F.collect_list(F.struct("body_key", "share", "sketch", "grams")).alias("o"))
     )
-    votes = to_frame(
-        on,
-        _coalesced(on.select("length", "o.key", "o.size", "o.block"), parts).rdd.mapPartitions(chrome_votes),
-        "key bigint, vote bigint",
+    decided = _coalesced(grouped.select("key", "o"), parts).rdd.mapPartitions(
+        partial(chrome_sentences, related=p.chrome_related)
     )
-    tally = votes.groupBy("key").agg(F.sum("vote").alias("votes")).join(blocks, "key")
-    decided = _coalesced(tally.select("key", "posts", "votes"), parts).rdd.mapPartitions(
-        partial(chrome_keys, min_posts=min_posts)
-    )
-    return to_frame(tally, decided, "key bigint")
+    return to_frame(grouped, decided, "key bigint")
 
 
 def candidate_pairs(bands: DataFrame, config: DedupConfig) -> DataFrame:

@@ -32,20 +32,21 @@ from numpy.typing import NDArray
 
 from dedup.boilerplate import strip_keys
 from dedup.chrome import (
+    SKETCH_SIZE,
     ChromeModel,
-    block_keys,
-    body_mix,
+    PostSentences,
     chrome_decision,
-    distinct_sentences,
-    minor_occurrences,
-    recurring,
+    occurrence_votes,
+    recurring_share,
+    reference_rank,
 )
 from dedup.cluster import Link, cluster_pairs
 from dedup.columns import FeatureColumns, arrays_from_bytes, arrays_to_bytes
 from dedup.config import DedupConfig
-from dedup.evidence import Passages, build_evidence
+from dedup.evidence import Passages, build_evidence, decisive
 from dedup.exceptions import DedupError
 from dedup.extraction import NormalizedChunk
+from dedup.families import family_groups, template_families
 from dedup.features import FeatureExtractor, Features
 from dedup.io_fields import record_to_article
 from dedup.lsh import BandKeys
@@ -58,23 +59,21 @@ from dedup.verify import Verdict, compare
 __all__ = [
     "CHUNK",
     "ComponentResult",
-    "chrome_keys",
-    "chrome_votes",
+    "chrome_sentences",
+    "chrome_shares",
     "cluster_component",
     "cluster_rows",
     "evidence_rows",
     "extract_rows",
+    "family_rows",
     "features_of",
     "prepare_rows",
-    "sentence_blocks",
     "validate_rows",
     "verify_rows",
 ]
 
 #: Posts per call of the chunked steps (normalizing, extracting, signing).
 CHUNK = 500
-
-_LOW32 = np.uint64(0xFFFFFFFF)
 
 
 @lru_cache(maxsize=4)
@@ -160,29 +159,41 @@ def prepare_rows(rows: Iterable[Sequence[Any]], config: DedupConfig) -> Iterator
     Yields
     ------
     (pid, id, account, published_at, title, body, body_key, keys, sentence_keys, sentence_sizes, length,
-    mix_low, mix_high)
+    sketch, grams)
         The post's own fields, its normalized title and body (:meth:`NormalizedChunk.build
         <dedup.extraction.NormalizedChunk.build>`), the body key, the sorted distinct
         sentence keys, each sentence once with its longest size
-        (:func:`~dedup.chrome.distinct_sentences`), the body's length and its
-        :func:`~dedup.chrome.body_mix` term in two 32-bit halves (summed exactly by Spark).
+        (:meth:`PostSentences.distinct <dedup.chrome.PostSentences.distinct>`), the body's
+        length, and its :func:`~dedup.chrome.body_sketch` (the 32 values as little-endian
+        ``uint32`` bytes) with its number of trigrams.
     """
     fx = _extractor(config)
     for chunk in _chunks(rows):
         articles = [Article(id=r[1], text=r[3], title=r[2], account=r[4], published_at=_time(r[5])) for r in chunk]
         norm = NormalizedChunk.build(fx, articles)
         bodies = norm.bodies()
-        owner = np.repeat(np.arange(len(chunk), dtype=np.int64), np.diff(norm.run_bounds))
-        s_owner, s_keys, s_sizes = distinct_sentences(owner, norm.run_keys, norm.run_sizes)
-        s_edges = np.searchsorted(s_owner, np.arange(len(chunk) + 1)).tolist()
+        # Chrome's view of the chunk: each body once (its first post), each sentence once per body.
+        distinct = PostSentences(
+            body_keys=norm.body_keys,
+            lengths=norm.lengths,
+            keys=norm.run_keys,
+            sizes=norm.run_sizes,
+            bounds=norm.run_bounds,
+            sketches=norm.sketches,
+            grams=norm.grams,
+        ).distinct()
+        # Identical bodies have identical sentences: each post reads its body's entry.
+        at = _entry_of(distinct, norm.body_keys)
+        s_edges = distinct.bounds.tolist()
+        sentence_keys, sentence_sizes = _signed(distinct.keys), distinct.sizes.tolist()
         k_edges = norm.key_bounds.tolist()
-        mix = body_mix(norm.body_keys)
-        lows, highs = (mix & _LOW32).astype(np.int64).tolist(), (mix >> np.uint64(32)).astype(np.int64).tolist()
         body_keys = _signed(norm.body_keys)
         keys = _signed(norm.keys)
-        sentence_keys, sentence_sizes = _signed(s_keys), s_sizes.tolist()
         lengths = norm.lengths.tolist()
+        grams = norm.grams.tolist()
+        sketches = norm.sketches.astype("<u4")
         for k, row in enumerate(chunk):
+            d = int(at[k])
             yield (
                 row[0],
                 row[1],
@@ -192,73 +203,75 @@ def prepare_rows(rows: Iterable[Sequence[Any]], config: DedupConfig) -> Iterator
                 bodies[k],
                 body_keys[k],
                 keys[k_edges[k] : k_edges[k + 1]],
-                sentence_keys[s_edges[k] : s_edges[k + 1]],
-                sentence_sizes[s_edges[k] : s_edges[k + 1]],
+                sentence_keys[s_edges[d] : s_edges[d + 1]],
+                sentence_sizes[s_edges[d] : s_edges[d + 1]],
                 lengths[k],
-                lows[k],
-                highs[k],
+                sketches[k].tobytes(),
+                grams[k],
             )
 
 
-def sentence_blocks(rows: Iterable[Sequence[int]], min_posts: int) -> Iterator[tuple[int, int, int]]:
-    """The block key of each recurring sentence (:func:`~dedup.chrome.block_keys`).
+def _entry_of(distinct: PostSentences, body_keys: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """The entry of :meth:`PostSentences.distinct` holding each body."""
+    order = np.argsort(distinct.body_keys, kind="stable")
+    return order[np.searchsorted(distinct.body_keys[order], body_keys)].astype(np.int64)
+
+
+def chrome_shares(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[int, float]]:
+    """Each distinct post's :func:`~dedup.chrome.recurring_share`.
 
     Parameters
     ----------
-    rows : iterable of (key, posts, low_sum, high_sum)
-        Per sentence: the distinct posts holding it and the sums of their
-        :func:`~dedup.chrome.body_mix` halves.
-    min_posts : int
-        ``params.chrome_min_posts``.
+    rows : iterable of (body_key, length, sizes)
+        A distinct post holding candidate sentences (in at least ``params.chrome_min_posts``
+        posts): its length and the sizes of those sentences.
 
     Yields
     ------
-    (key, posts, block)
-        For the sentences :func:`~dedup.chrome.recurring` keeps.
+    (body_key, share)
     """
     for chunk in _chunks(rows, 4096):
-        counts = np.array([r[1] for r in chunk], dtype=np.int64)
-        low = np.array([r[2] for r in chunk], dtype=np.uint64)
-        high = np.array([r[3] for r in chunk], dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            hashes = (high << np.uint64(32)) + low  # the sum of the mixes, mod 2**64
-        kept = recurring(counts, min_posts)
-        blocks = _signed(block_keys(hashes, counts))
-        for k in np.flatnonzero(kept).tolist():
-            yield chunk[k][0], chunk[k][1], blocks[k]
+        counts = [len(r[2]) for r in chunk]
+        owner = np.repeat(np.arange(len(chunk), dtype=np.int64), counts)
+        sizes = np.fromiter((z for r in chunk for z in r[2]), dtype=np.int64, count=sum(counts))
+        lengths = np.array([r[1] for r in chunk], dtype=np.int64)
+        share = recurring_share(owner, sizes, lengths).tolist()
+        yield from zip((r[0] for r in chunk), share, strict=True)
 
 
-def chrome_votes(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[int, int]]:
-    """Per post, which of its recurring sentences sit in a minor block (:func:`~dedup.chrome.minor_occurrences`).
+def chrome_sentences(rows: Iterable[Sequence[Any]], related: float) -> Iterator[tuple[int]]:
+    """The chrome sentences among candidates, each with all its distinct posts.
 
     Parameters
     ----------
-    rows : iterable of (length, keys, sizes, blocks)
-        One distinct post: its length and its recurring sentences with their blocks.
+    rows : iterable of (key, occurrences)
+        A candidate sentence and its posts as (body_key, share, sketch, grams): the
+        post's :func:`~dedup.chrome.recurring_share` and :func:`~dedup.chrome.body_sketch`.
+    related : float
+        ``params.chrome_related``.
 
     Yields
     ------
-    (key, vote)
-        ``vote`` 1 when the sentence's block is at most half of the post.
+    (key,)
+        The sentences :func:`~dedup.chrome.chrome_decision` keeps, after
+        :func:`~dedup.chrome.occurrence_votes` with each sentence's posts ordered as
+        :func:`~dedup.chrome.chrome_votes` orders them (by :func:`~dedup.chrome.reference_rank`).
     """
-    for length, keys, sizes, blocks in rows:
-        n = len(keys)
-        minor = minor_occurrences(
-            np.zeros(n, dtype=np.int64),
-            _unsigned(blocks),
-            np.asarray(sizes, dtype=np.int64),
-            np.full(n, length, dtype=np.int64),
-        )
-        yield from zip(keys, minor.astype(np.int64).tolist(), strict=True)
-
-
-def chrome_keys(rows: Iterable[Sequence[int]], min_posts: int) -> Iterator[tuple[int]]:
-    """The chrome sentences (:func:`~dedup.chrome.chrome_decision`) among rows ``(key, posts, votes)``."""
-    for chunk in _chunks(rows, 4096):
-        counts = np.array([r[1] for r in chunk], dtype=np.int64)
-        votes = np.array([r[2] for r in chunk], dtype=np.float64)
-        for k in np.flatnonzero(chrome_decision(counts, votes, min_posts)).tolist():
-            yield (chunk[k][0],)
+    for chunk in _chunks(rows, 256):
+        keys = _unsigned([r[0] for r in chunk])
+        counts = np.array([len(r[1]) for r in chunk], dtype=np.int64)
+        occ = [o for r in chunk for o in r[1]]
+        body_keys = _unsigned([o[0] for o in occ])
+        group = np.repeat(np.arange(len(chunk), dtype=np.int64), counts)
+        order = np.lexsort((reference_rank(body_keys), group))
+        share = np.array([o[1] for o in occ], dtype=np.float64)[order]
+        sketches = np.frombuffer(b"".join(bytes(o[2]) for o in occ), dtype="<u4").reshape(len(occ), SKETCH_SIZE)
+        grams = np.array([o[3] for o in occ], dtype=np.int64)[order]
+        starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
+        vote = occurrence_votes(starts, share, sketches[order].astype(np.uint32), grams, related=related)
+        votes = np.add.reduceat(vote.astype(np.int64), starts)
+        for key in _signed(chrome_decision(keys, votes, counts)):
+            yield (key,)
 
 
 # -- features, signatures, band keys ------------------------------------------------------
@@ -382,7 +395,11 @@ class ComponentResult:
 
 
 def pair_row(match: PairMatch, story: str | None) -> tuple[Any, ...]:
-    """A pair as an output row: (a, b, score, kind, story, shared, shared_specifics, only_a, only_b)."""
+    """A pair as an output row.
+
+    (a, b, score, kind, story, shared, shared_specifics, only_a, only_b, conflicts, days_apart), the
+    last six from its evidence (null without).
+    """
     ev = match.evidence
     shared = [(sa, ea, sb, eb) for (sa, ea), (sb, eb) in ev.shared] if ev is not None else None
     return (
@@ -395,6 +412,8 @@ def pair_row(match: PairMatch, story: str | None) -> tuple[Any, ...]:
         list(ev.shared_specifics) if ev is not None else None,
         list(ev.only_a) if ev is not None else None,
         list(ev.only_b) if ev is not None else None,
+        [list(c) for c in ev.conflicts] if ev is not None else None,
+        ev.days_apart if ev is not None else None,
     )
 
 
@@ -540,13 +559,21 @@ def evidence_rows(rows: Iterable[Sequence[Any]], config: DedupConfig) -> Iterato
 
     Parameters
     ----------
-    rows : iterable of (a_id, b_id, score, text_a, text_b, features_a, features_b)
+    rows : iterable of (head..., a_id, b_id, score, text_a, text_b, features_a, features_b)
+        ``head``: leading values passed through (which family a pair is an example of).
     config : DedupConfig
+
+    Yields
+    ------
+    (head..., row...)
+        ``row`` as :func:`pair_row` gives it; the evidence names what sets the pair apart
+        (:func:`~dedup.evidence.decisive`, from the pair compared again: the verdicts kept
+        no conflicting keys).
     """
-    for a_id, b_id, score, text_a, text_b, blob_a, blob_b in rows:
+    for *head, a_id, b_id, score, text_a, text_b, blob_a, blob_b in rows:
         ev = None
         if config.evidence:
-            fa, fb = features_of(blob_a, config), features_of(blob_b, config)
+            fa, fb = features_of(blob_a, config, 0), features_of(blob_b, config, 1)
             ev = build_evidence(
                 Passages(text_a, config.normalize),
                 Passages(text_b, config.normalize),
@@ -554,7 +581,57 @@ def evidence_rows(rows: Iterable[Sequence[Any]], config: DedupConfig) -> Iterato
                 fb.specifics,
                 score_cutoff=config.params.passage_cutoff,
             )
-        yield pair_row(PairMatch(a=a_id, b=b_id, score=score, kind="template", evidence=ev), None)
+            ev = decisive(ev, compare(fa, fb, config=config), fa, fb, config.params)
+        yield (*head, *pair_row(PairMatch(a=a_id, b=b_id, score=score, kind="template", evidence=ev), None))
+
+
+def family_rows(rows: Iterable[Sequence[Any]], config: DedupConfig) -> Iterator[tuple[Any, ...]]:
+    """The template family of each component of template pairs (:func:`~dedup.families.family_groups`).
+
+    Parameters
+    ----------
+    rows : iterable of (component, members, pairs)
+        A connected component of template pairs: its posts as (pid, id, title, account,
+        published_at), its pairs as (a, b, score) (pids).
+    config : DedupConfig
+        ``params.family_min_posts``.
+
+    Yields
+    ------
+    (component, posts, example, title, accounts, first, last, ids, examples)
+        As :meth:`TemplateFamily.to_dict <dedup.models.TemplateFamily.to_dict>` gives them
+        (``first`` and ``last`` ISO 8601), ``examples`` its strongest pairs as (a, b,
+        score, rank) (pids, ``rank`` their order).
+    """
+    for component, members, pairs in rows:
+        yield from _family(component, members, pairs, config.params.family_min_posts)
+
+
+def _family(
+    component: int, members: Sequence[Sequence[Any]], pairs: Sequence[Sequence[Any]], min_posts: int
+) -> Iterator[tuple[Any, ...]]:
+    members = sorted(members, key=lambda m: m[0])
+    at = {m[0]: k for k, m in enumerate(members)}
+    batch = [Article(id=m[1], text="", title=m[2], account=m[3], published_at=_time(m[4])) for m in members]
+    local = [(at[a], at[b]) for a, b, _ in pairs]
+    score = {pair: s for pair, (_, _, s) in zip(local, pairs, strict=True)}
+    groups = family_groups(batch, local, lambda i, j: score[(i, j)], min_posts=min_posts)
+
+    def pair(i: int, j: int) -> PairMatch:
+        return PairMatch(a=batch[i].id, b=batch[j].id, score=score[(i, j)], kind="template")
+
+    for (_, examples), family in zip(groups, template_families(batch, groups, pair), strict=True):
+        yield (
+            component,
+            len(family.ids),
+            family.example,
+            family.title,
+            list(family.accounts),
+            family.first.isoformat() if family.first else None,
+            family.last.isoformat() if family.last else None,
+            list(family.ids),
+            [(members[i][0], members[j][0], score[(i, j)], k) for k, (i, j) in enumerate(examples)],
+        )
 
 
 #: How a partition function is applied: ``rows -> output rows`` with the config bound.

@@ -12,14 +12,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pytest
+from chrome_pages import EVENTS, NAV
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spark_cluster import TEST_JVM_OPTIONS
 
 from dedup import Article, DedupConfig, Deduplicator, DedupResult, DuplicateIdError, InputError, Params
 from dedup.boilerplate import AccountBoilerplate, sentence_key, sentence_run
-from dedup.chrome import learn_chrome, post_sentences
+from dedup.chrome import body_sketch, learn_chrome, post_sentences
 from dedup.cli import main
 from dedup.features import FeatureExtractor
 
@@ -45,7 +47,7 @@ TOPICS = [
 PLACES = ["荷叶塘", "山水湾", "桃花岭", "银盆岭", "观沙岭", "望月湖", "湖光", "新民", "东塘", "洋湖", "梅溪湖", "麓谷"]
 VENUES = ["文化广场", "社区服务中心", "居民活动室", "小区中庭", "党群服务站"]
 ACCOUNTS = [f"{p}社区" for p in PLACES[:6]] + ["岳麓区融媒体中心", "长沙县民政局", "浏阳市科协", ""]
-CHROME = "免责声明：本站转载内容仅供参考，不代表本站观点，如有侵权请联系删除。"
+CHROME = NAV  # a site's navigation and reprint notice (the normalizer keeps both)
 
 
 def story_text(rng: random.Random, topic: str, place: str) -> list[str]:
@@ -107,8 +109,12 @@ def made_up_batch(seed: int, stories: int) -> list[Article]:
         for n in range(3):
             note = f"{account}第{n + 1}期工作简报：本周共受理居民诉求{rng.randint(10, 99)}件，办结率{rng.randint(80, 99)}%。"
             add(note + "\n" + footer(account), account, base + timedelta(days=n))
-    for n in range(6):  # chrome beside unrelated short posts of many accounts
-        add(f"第{n + 1}号通知：{PLACES[n]}片区{n + 2}日停水检修，请居民提前储水。\n{CHROME}", ACCOUNTS[n], None)
+    # Chrome beside unrelated pages of many accounts, a small part of each: the events of one
+    # site, and pages of characters drawn at random (pages that share no story).
+    letters = sorted({c for event in EVENTS for c in event if "\u4e00" <= c <= "\u9fff"})
+    pages = [*EVENTS, *("".join(rng.choices(letters, k=70)) + "。" for _ in range(stories // 3))]
+    for n, page in enumerate(pages):
+        add(f"{page}\n{CHROME}", ACCOUNTS[n % len(ACCOUNTS)], None)
     rng.shuffle(posts)
     return posts
 
@@ -120,7 +126,16 @@ def to_frame(spark: SparkSession, articles: list[Article]) -> DataFrame:
     return spark.createDataFrame(rows, "id string, title string, text string, account string, published_at string")
 
 
+def _decision(a: str, b: str, conflicts: Any, days: int | None) -> tuple[Any, ...] | None:
+    """What sets a template pair apart, written from the smaller id (Spark's ``a``; the batch's is its first)."""
+    if conflicts is None:
+        return None
+    flip = a > b
+    return tuple(tuple(reversed(c)) if flip else tuple(c) for c in conflicts), days
+
+
 def spark_answer(result: SparkResult) -> dict[str, Any]:
+    templates = result.template_pairs.collect()
     stories: dict[str, set[str]] = {}
     originals = {}
     for row in result.posts.collect():
@@ -132,6 +147,19 @@ def spark_answer(result: SparkResult) -> dict[str, Any]:
         "originals": {frozenset(stories[k]): v for k, v in originals.items()},
         "pairs": {frozenset((r.a, r.b)): (r.kind, round(r.score, 9)) for r in result.pairs.collect()},
         "templates": {frozenset((r.a, r.b)): (r.kind, round(r.score, 9)) for r in result.template_pairs.collect()},
+        "decisions": {frozenset((r.a, r.b)): _decision(r.a, r.b, r.conflicts, r.days_apart) for r in templates},
+        "families": {
+            tuple(r.ids): (
+                r.posts,
+                r.example,
+                r.title,
+                tuple(r.accounts),
+                r.first,
+                r.last,
+                tuple((frozenset((p.a, p.b)), p.kind, round(p.score, 9), p.shared is not None) for p in r.pairs),
+            )
+            for r in result.families.collect()
+        },
         "summary": result.summary(),
     }
 
@@ -142,6 +170,24 @@ def batch_answer(result: DedupResult) -> dict[str, Any]:
         "originals": {frozenset(s.ids): s.original for s in result.stories},
         "pairs": {frozenset((p.a, p.b)): (p.kind, round(p.score, 9)) for s in result.stories for p in s.pairs},
         "templates": {frozenset((p.a, p.b)): (p.kind, round(p.score, 9)) for p in result.template_pairs},
+        "decisions": {
+            frozenset((p.a, p.b)): _decision(p.a, p.b, p.evidence.conflicts, p.evidence.days_apart)
+            if p.evidence is not None
+            else None
+            for p in result.template_pairs
+        },
+        "families": {
+            f.ids: (
+                len(f.ids),
+                f.example,
+                f.title,
+                f.accounts,
+                f.first.isoformat() if f.first else None,
+                f.last.isoformat() if f.last else None,
+                tuple((frozenset((p.a, p.b)), p.kind, round(p.score, 9), p.evidence is not None) for p in f.pairs),
+            )
+            for f in result.families
+        },
         "summary": result.summary.to_dict(),
     }
 
@@ -151,6 +197,8 @@ def assert_same_answer(spark_side: dict[str, Any], batch_side: dict[str, Any], a
     assert spark_side["stories"] == batch_side["stories"]
     assert spark_side["pairs"] == batch_side["pairs"]
     assert spark_side["templates"] == batch_side["templates"]
+    assert spark_side["decisions"] == batch_side["decisions"]
+    assert spark_side["families"] == batch_side["families"]
     # Originals: the earliest published post; the batch breaks ties by input position, Spark by id.
     when = {a.id: a.published_at for a in articles}
     for members, original in batch_side["originals"].items():
@@ -170,6 +218,8 @@ def test_same_answer_as_the_batch_check(spark_local: SparkSession) -> None:
     config = DedupConfig()
     expected = batch_answer(Deduplicator(config).check(articles))
     assert expected["summary"]["stories"] >= 40 and expected["summary"]["template_pairs"] >= 5
+    assert expected["summary"]["template_families"] >= 2
+    assert any(d and (d[0] or d[1] is not None) for d in expected["decisions"].values())
     assert {kind for kind, _ in expected["pairs"].values()} >= {"exact", "contained", "near"}
     fx = FeatureExtractor(config)
     bodies = [fx.normalize(a)[1] for a in articles]
@@ -177,7 +227,11 @@ def test_same_answer_as_the_batch_check(spark_local: SparkSession) -> None:
     assert sum(learned.count(account) for account in ACCOUNTS) >= 4
     runs = [sentence_run(body) for body in bodies]
     keys = [sentence_key(body) for body in bodies]
-    chrome = learn_chrome(post_sentences(keys, [len(b) for b in bodies], *zip(*runs, strict=True)), min_posts=5)
+    sketches, grams = zip(*(body_sketch(body) for body in bodies), strict=True)
+    posts = post_sentences(
+        keys, [len(b) for b in bodies], *zip(*runs, strict=True), sketches=np.stack(sketches), grams=grams
+    )
+    chrome = learn_chrome(posts, min_posts=config.params.chrome_min_posts, related=config.params.chrome_related)
     assert len(chrome)  # the batch learns boilerplate and chrome: the job must learn the same
     result = check(to_frame(spark_local, articles), config)
     assert_same_answer(spark_answer(result), expected, articles)
@@ -288,6 +342,7 @@ def test_bad_records_and_duplicate_ids(spark_local: SparkSession) -> None:
         "copies": 0,
         "cross_account_stories": 0,
         "template_pairs": 0,
+        "template_families": 0,
         "skipped": 3,
         "too_short": 0,
     }
