@@ -135,6 +135,9 @@ def build_parser(stderr: IO[str] | None = None) -> argparse.ArgumentParser:
         "--pairs", action="store_true", help="table and csv: list every pair of accounts sharing stories"
     )
     _add_index_parser(sub, stderr)
+    from dedup.spark_cli import add_parser as add_spark_parser  # needs no pyspark until it runs
+
+    add_spark_parser(sub, stderr)
     return parser
 
 
@@ -694,6 +697,10 @@ def main(
             return _index(args, stdin, out, err)
         if args.command == "accounts":
             return _accounts(args, stdin, out, err)
+        if args.command == "spark":
+            from dedup.spark_cli import run as run_spark
+
+            return run_spark(args, out, err)
         return _check(args, stdin, out, err)
     except DedupError as exc:
         err.write(f"dedup: error: {escape_controls(str(exc))}\n")

@@ -14,6 +14,7 @@ feature means adding it here and in :class:`~dedup.features.Features`.
 
 from __future__ import annotations
 
+import math
 import struct
 import sys
 from collections.abc import Mapping, Sequence
@@ -305,6 +306,9 @@ _MAGIC = b"DXC1"
 _HEAD = struct.Struct("<4sH")
 _ENTRY = struct.Struct("<HBB")  # name length, dtype code, ndim
 _DTYPES = ("uint8", "uint32", "uint64", "int64", "float64")
+# (stored little-endian, native) of each code, made once: a blob of one post is decoded in
+# tens of microseconds, where building dtypes and numpy products per array took a millisecond.
+_DECODE = tuple((np.dtype(d).newbyteorder("<"), np.dtype(d)) for d in _DTYPES)
 
 
 def arrays_to_bytes(arrays: Mapping[str, NDArray[Any]]) -> bytes:
@@ -344,13 +348,13 @@ def arrays_from_bytes(blob: bytes, *, max_items: int = 1 << 28) -> dict[str, NDA
             pos += size
             shape = struct.unpack_from(f"<{ndim}Q", blob, pos)
             pos += 8 * ndim
-            dtype = np.dtype(_DTYPES[code]).newbyteorder("<")
-            items = int(np.prod(shape, dtype=np.uint64)) if ndim else 1
+            dtype, native = _DECODE[code]
+            items = math.prod(shape)
             if items > max_items or pos + items * dtype.itemsize > len(blob):
                 msg = f"column {name!r} declares {items} items, more than the blob holds"
                 raise IndexFileError(msg)
             arr = np.frombuffer(blob, dtype=dtype, count=items, offset=pos).reshape(shape)
-            out[name] = arr.astype(dtype.newbyteorder("="))
+            out[name] = arr.astype(native)
             pos += items * dtype.itemsize
         if pos != len(blob):
             msg = "trailing bytes after the last column"

@@ -38,6 +38,7 @@ def test_import_has_no_side_effects() -> None:
         "import logging, sys; import dedup; "
         "assert 'jieba' not in sys.modules, 'jieba imported at import time'; "
         "assert 'datasketch' not in sys.modules, 'datasketch imported at import time'; "
+        "assert 'pyspark' not in sys.modules, 'pyspark imported at import time'; "
         "assert not logging.getLogger().handlers; print('ok')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
