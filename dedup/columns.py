@@ -50,6 +50,7 @@ RAGGED_FIELDS: tuple[tuple[str, str | None], ...] = (
     ("paragraph_bounds", "uint32"),
     ("key_positions", "uint32"),
     ("key_kinds", "uint8"),
+    ("title_words", "uint32"),
 )
 # Separates the specifics of one post in a text column (normalization removes control
 # characters, so it never occurs inside a specific).
@@ -183,6 +184,7 @@ class FeatureColumns:
                     key_positions=parts["key_positions"][k],
                     key_kinds=parts["key_kinds"][k],
                     key_words=self.key_words[k],
+                    title_words=parts["title_words"][k],
                     published=published[k],
                 )
             )

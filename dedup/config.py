@@ -182,6 +182,16 @@ class Params:
         similar (RapidFuzz Indel, [0, 1]): segmentation variants, not another person.
     title_similarity : float
         The same for quoted titles (a word changed by an editor is the same title).
+    min_title_words : int
+        Headlines of at least this many content words (each post) anchor a pair
+        (:func:`~dedup.verify.compare`); shorter ones say too little; 0 never anchors.
+    title_anchor : float
+        Two posts whose headlines share under ``title_overlap`` of the shorter one's
+        words, and neither of whose headlines has this share of its words in the other's
+        body, share page furniture, not a story: a template pair however alike the
+        bodies (a forum's sign-in block, a site's disclaimer, an advertiser's blurb).
+    title_overlap : float
+        See ``title_anchor``.
     story_window_days : float
         Posts of one story appear within this many days of each other; two posts (both
         times known) further apart are different events unless they are exact copies.
@@ -229,6 +239,9 @@ class Params:
     max_slot_words: int = 6
     name_similarity: float = 0.5
     title_similarity: float = 0.75
+    min_title_words: int = 3
+    title_anchor: float = 0.2
+    title_overlap: float = 0.34
     story_window_days: float = 30.0
     passage_cutoff: float = 70.0
     max_template_pairs: int = 1000
@@ -244,7 +257,11 @@ class Params:
             elif f.type == "float":
                 _check_range(f"params.{f.name}", value, 0.0, 1.0)
             else:
-                _check_int(f"params.{f.name}", value, 0 if f.name in ("min_specifics", "chrome_min_posts") else 1)
+                _check_int(
+                    f"params.{f.name}",
+                    value,
+                    0 if f.name in ("min_specifics", "chrome_min_posts", "min_title_words") else 1,
+                )
         _check_int("params.lead_perm", self.lead_perm, 4, 1024)
 
 

@@ -79,10 +79,16 @@ def _paragraph_leads(
 
 # Column labels editors prepend to a reposted title: 【基层风采】, [工作动态], 聚焦|, 关注:
 _TITLE_PREFIX = re.compile(r"^(?:[\[【〔(（][^\]】〕)）]{1,12}[\]】〕)）]\s*|[^|｜:：\s]{1,6}\s*[|｜]\s*)+")
+# What separates a page title's headline from its channel and site names:
+# 标题_频道_网站, 标题 - 网站, 标题|网站.
+_TITLE_PARTS = re.compile(r"_|[|｜]|\s[-–—]+\s")
 
 
 def clean_title(title: str) -> str:
-    """Drop column labels editors put in front of a reposted title.
+    """The headline of a title, without the labels and names around it.
+
+    Editors put column labels in front of a reposted title; a scraped page's title
+    carries channel and site names after it.
 
     Examples
     --------
@@ -90,9 +96,11 @@ def clean_title(title: str) -> str:
     '山东扎实推动黄河流域生态保护'
     >>> clean_title("聚焦|山东扎实推动黄河流域生态保护")
     '山东扎实推动黄河流域生态保护'
+    >>> clean_title("社区开展垃圾分类宣传活动_社区动态_某某区政府网")
+    '社区开展垃圾分类宣传活动'
     """
-    cleaned = _TITLE_PREFIX.sub("", title).strip()
-    return cleaned or title.strip()
+    cleaned = _TITLE_PREFIX.sub("", title).strip() or title.strip()
+    return next((part.strip() for part in _TITLE_PARTS.split(cleaned) if part.strip()), cleaned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +143,9 @@ class Features:
         :data:`~dedup.keys.TITLE`).
     key_words : tuple of str
         Their canonical text.
+    title_words : ndarray of uint32
+        The headline's distinct content words (:func:`clean_title`), as token ids like
+        ``sequence``, sorted: what the post says it is about.
     paragraphs, paragraph_bounds : ndarray
         The lead of each paragraph (word hashes of its first ``params.lead_words``
         words, paragraphs of at least ``params.min_paragraph_words`` words, at most
@@ -158,6 +169,7 @@ class Features:
     key_positions: NDArray[np.uint32]
     key_kinds: NDArray[np.uint8]
     key_words: tuple[str, ...]
+    title_words: NDArray[np.uint32]
     published: float = float("nan")
 
     def paragraph_leads(self) -> list[NDArray[np.unsignedinteger]]:
@@ -349,6 +361,7 @@ class FeatureExtractor:
         # sequence): a truncated or lightly edited lead keeps most of them.
         words_all = sequence_all if bits == 32 else ids_all
         edges = bounds.tolist()
+        title_edges = enc.bounds[n:].tolist()
         start_edges = enc.start_bounds.tolist()
         params = self.config.params
         out = []
@@ -378,6 +391,7 @@ class FeatureExtractor:
                     key_positions=key_positions,
                     key_kinds=key_kinds,
                     key_words=key_words,
+                    title_words=np.unique(sequence_all[title_edges[k] : title_edges[k + 1]]),
                     published=_seconds(article.published_at),
                 )
             )

@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 FORMAT_NAME = "dedup-index"
 #: Version of the file format (and of the Redis layout) this module writes. Version 1
 #: (dedup 0.1, datasketch's Redis layout) is refused: rebuild such an index.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # A save's temporary file unwritten for this long, and not locked, is a killed save's leftover.
 STALE_TEMP_AGE = 60.0
 _MAX_MANIFEST = 1 << 20

@@ -204,7 +204,9 @@ def link_of(verdict: Verdict, config: DedupConfig) -> Link:
     (:mod:`dedup.cluster`).
     """
     weak = config.threshold * config.params.support_factor
-    conflict = verdict.kind == "template" or (verdict.score >= weak and (bool(verdict.conflicts) or verdict.apart))
+    conflict = verdict.kind == "template" or (
+        verdict.score >= weak and (bool(verdict.conflicts) or verdict.apart or verdict.unanchored)
+    )
     # Disagreeing specifics under the threshold are two partial copies as often as two
     # events (each dropped other sentences): no support, no veto.
     disagree = verdict.agreement is not None and verdict.agreement < config.params.min_agreement

@@ -28,7 +28,7 @@ from dedup.features import Features
 from dedup.keys import Conflict, key_conflicts
 from dedup.models import MatchKind
 
-__all__ = ["Verdict", "compare", "specifics_agreement"]
+__all__ = ["Verdict", "compare", "specifics_agreement", "unanchored_titles"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,9 @@ class Verdict:
         reported).
     apart : bool
         Published further apart than ``params.story_window_days`` (both times known).
+    unanchored : bool
+        The headlines are about different things and neither body says what the other
+        headline does (:func:`unanchored_titles`): shared page furniture, not a story.
     """
 
     score: float
@@ -69,6 +72,7 @@ class Verdict:
     agreement: float | None
     conflicts: tuple[Conflict, ...] = ()
     apart: bool = False
+    unanchored: bool = False
 
     @property
     def is_match(self) -> bool:
@@ -175,12 +179,14 @@ def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
     # slots is another event, however similar the rest (a veto, not a share).
     apart = _published_apart(a, b, p)
     disagree = agreement is not None and agreement < p.min_agreement
+    # Shared page furniture: bodies alike, headlines about something neither body says.
+    unanchored = score >= threshold * p.support_factor and unanchored_titles(a, b, p)
     # Already set apart: published too far apart, or a template pair by its specifics.
-    decided = apart or (disagree and score >= threshold)
+    decided = apart or unanchored or (disagree and score >= threshold)
     conflicts = slot_conflicts(a, b, p) if score >= threshold * p.support_factor and not decided else ()
     kind: MatchKind | None = None
     if score >= threshold:
-        if conflicts or disagree or apart:
+        if conflicts or disagree or apart or unanchored:
             kind = "template"
         elif containment >= p.contained_share and small <= p.contained_size * max(na, nb):
             kind = "contained"
@@ -188,7 +194,39 @@ def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
             kind = "near"
         else:
             kind = "rewritten"
-    return Verdict(score, kind, jaccard, containment, sequence, agreement, conflicts, apart)
+    return Verdict(score, kind, jaccard, containment, sequence, agreement, conflicts, apart, unanchored)
+
+
+def unanchored_titles(a: Features, b: Features, p: Params) -> bool:
+    """Tell whether two posts' headlines say they are about different things.
+
+    Both headlines hold at least ``p.min_title_words`` words, share under
+    ``p.title_overlap`` of the shorter one's, and neither has ``p.title_anchor`` of its
+    words in the other post's body. A copy under a new headline keeps the story the
+    headline names; two pages whose bodies are the same sign-in block or disclaimer
+    do not.
+
+    Examples
+    --------
+    >>> from dedup import Article, DedupConfig
+    >>> from dedup.features import FeatureExtractor
+    >>> fx = FeatureExtractor(DedupConfig())
+    >>> chrome = "登录后可以签到领取积分，连续签到赠送补签卡，本吧因你更精彩，明天继续来努力。"
+    >>> a = fx.extract(Article(id="a", title="华为手机桌面备份在哪里设置_手机吧", text=chrome), position=0)
+    >>> b = fx.extract(Article(id="b", title="表演系师哥有问题请留言_艺考吧", text=chrome), position=1)
+    >>> unanchored_titles(a, b, DedupConfig().params)
+    True
+    """
+    ta, tb = a.title_words, b.title_words
+    least = p.min_title_words
+    if not least or len(ta) < least or len(tb) < least:
+        return False
+    if _overlap(ta, tb) >= p.title_overlap * min(len(ta), len(tb)):
+        return False
+    return bool(
+        np.isin(ta, b.sequence).sum() < p.title_anchor * len(ta)
+        and np.isin(tb, a.sequence).sum() < p.title_anchor * len(tb)
+    )
 
 
 def slot_conflicts(a: Features, b: Features, p: Params) -> tuple[Conflict, ...]:

@@ -14,6 +14,11 @@ def test_title_column_labels_are_dropped() -> None:
     assert clean_title("聚焦|社区开展活动") == "社区开展活动"
     assert clean_title("社区开展活动") == "社区开展活动"
     assert clean_title("【标签】") == "【标签】"
+    # A scraped page's channel and site names after the headline.
+    assert clean_title("社区开展活动_社区动态_某某区人民政府") == "社区开展活动"
+    assert clean_title("社区开展活动 - 某某新闻网") == "社区开展活动"
+    assert clean_title("某某网|社区开展垃圾分类宣传活动") == "社区开展垃圾分类宣传活动"
+    assert clean_title("2019-2020学年工作总结") == "2019-2020学年工作总结"
 
 
 def test_account_name_words_are_not_specifics() -> None:

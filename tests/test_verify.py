@@ -72,3 +72,41 @@ def test_threshold_is_the_knob(fx: FeatureExtractor) -> None:
     b = feats(fx, BASE.split("\n")[0] + "\n" + OTHER, 1)
     v = compare(a, b, config=DedupConfig(threshold=0.0))
     assert compare(a, b, config=DedupConfig(threshold=min(1.0, v.score + 0.01))).kind is None
+
+
+# A forum's furniture, the whole scraped body of two different threads.
+FORUM = (
+    "进入贴吧全吧搜索吧内搜索搜贴搜人进吧搜标签签到排名今日本吧第个签到，本吧因你更精彩，明天继续来努力！"
+    "本吧签到人数一键签到成为超级会员，使用一键签到本月漏签次，成为超级会员赠送补签卡，点击日历上漏签日期即可进行补签。"
+)
+
+
+def titled(fx: FeatureExtractor, title: str, text: str, i: int):  # type: ignore[no-untyped-def]
+    return fx.extract(Article(id=str(i), title=title, text=text), position=i)
+
+
+def test_shared_furniture_under_unrelated_headlines_is_no_story(fx: FeatureExtractor) -> None:
+    a = titled(fx, "华为手机的桌面备份和锁定在哪里设置_手机吧_百度贴吧", FORUM, 0)
+    b = titled(fx, "表演系师哥有问题请留言中央戏剧学院吧_百度贴吧", FORUM + "关注我们", 1)
+    v = compare(a, b, config=C50)
+    assert v.unanchored and v.kind == "template" and not v.is_match
+    assert compare(b, a, config=C50) == swapped(v)
+
+
+def test_a_new_headline_over_the_same_story_still_matches(fx: FeatureExtractor) -> None:
+    # The headline changed, but it names what the (copied) body says.
+    a = titled(fx, "荷叶塘社区开展垃圾分类主题宣传活动", BASE, 0)
+    b = titled(fx, "志愿者向居民讲解垃圾分类标准 发放分类垃圾桶", BASE + "\n来源：岳麓发布", 1)
+    v = compare(a, b, config=C50)
+    assert v.is_match and not v.unanchored
+    # Without headlines (or with headlines too short to say anything) nothing is anchored.
+    assert not compare(feats(fx, FORUM), feats(fx, FORUM + "关注我们", 1), config=C50).unanchored
+    short = compare(titled(fx, "通知", FORUM, 0), titled(fx, "公告", FORUM + "关注我们", 1), config=C50)
+    assert not short.unanchored and short.is_match
+
+
+def test_title_anchor_is_a_param(fx: FeatureExtractor) -> None:
+    a = titled(fx, "华为手机的桌面备份和锁定在哪里设置", FORUM, 0)
+    b = titled(fx, "表演系师哥有问题请留言中央戏剧学院", FORUM + "关注我们", 1)
+    off = DedupConfig(threshold=0.5, params=dataclasses.replace(DedupConfig().params, min_title_words=0))
+    assert compare(a, b, config=off).is_match
