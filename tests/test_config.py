@@ -76,7 +76,7 @@ def test_record_round_trips_and_names_differences() -> None:
     assert again == config
     assert record_differences(config.record(), DedupConfig().record()) == [
         "cross_account_only: recorded True, requested False",
-        "params.max_candidates: recorded 50, requested 40",
+        "params.max_candidates: recorded 50, requested 8",
         "threshold: recorded 0.6, requested 0.5",
     ]
 
