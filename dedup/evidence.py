@@ -16,7 +16,15 @@ from rapidfuzz import fuzz, process
 from dedup.config import NormalizeConfig, Params
 from dedup.features import Features
 from dedup.models import Evidence
-from dedup.normalize import NormalizedText, canonical_characters, normalize_text, normalize_with_offsets
+from dedup.normalize import (
+    NormalizedText,
+    blank_bylines,
+    blank_markup,
+    canonical_characters,
+    has_markup,
+    invisible_characters,
+    is_boilerplate_line,
+)
 from dedup.verify import Verdict, slot_conflicts
 
 __all__ = [
@@ -52,14 +60,31 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Characters a sentence drops, by code point: whitespace, the padding of a collapsed
+# ellipsis run, invisible characters (none of them lies outside the BMP).
+_JUNK_CODE = np.array([ch.isspace() for ch in map(chr, range(0x10000))] + [False])
+_JUNK_CODE[[0, *map(ord, invisible_characters())]] = True
+
+
+def _boilerplate_lines(canon: str, cfg: NormalizeConfig) -> list[tuple[int, int]]:
+    """Spans of the lines normalization drops as account boilerplate (编辑：…, 点击关注…)."""
+    spans = []
+    pos = 0
+    for line in canon.split("\n"):
+        if line.strip() and is_boilerplate_line(line.replace("\x00", ""), cfg):
+            spans.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return spans
+
+
 class Passages:
     """The sentences of one post, each with its span in the post's original text.
 
-    Spans are found by locating each normalized sentence in the original text after
-    the one-to-one character folding (full-width forms, traditional characters,
-    punctuation), which keeps every character where it was; a sentence that cannot be
-    found that way (it spans HTML markup or collapsed spaces) takes its span from
-    :func:`dedup.normalize_with_offsets`, computed only then.
+    Sentences are cut from the original after the one-to-one steps of normalization
+    (markup blanked, characters folded: full-width forms, traditional characters,
+    punctuation), which keep every character where it was, so a span is where the
+    sentence stands in the original; each sentence drops its whitespace, and the
+    sentences of boilerplate lines are left out, as normalization leaves them out.
 
     Parameters
     ----------
@@ -80,31 +105,32 @@ class Passages:
     def __init__(self, text: str, config: NormalizeConfig | None = None) -> None:
         cfg = config if config is not None else NormalizeConfig()
         self.text = text
-        normalized = normalize_text(text, cfg)
-        # The original, folded character by character, without the whitespace and
-        # markup normalization deletes; `where[k]` is the original index of its k-th
-        # character.
-        canon = _ELLIPSIS_RUN.sub(lambda m: "…" + "\x00" * (len(m.group(0)) - 1), canonical_characters(text, cfg))
-        keep = np.ones(len(canon), dtype=bool)
-        for m in _JUNK.finditer(canon):
-            keep[m.start() : m.end()] = False
-        where = np.flatnonzero(keep)
+        # The original with its markup blanked and its characters folded, one for one
+        # (an index into it is an index into the original), the rest of an ellipsis run
+        # padded; normalization changes nothing else but whitespace and boilerplate
+        # lines, so the sentences are cut from it, line breaks ending them.
+        blanked = blank_markup(text, cfg) if "\\" in text or has_markup(text, cfg) else text
+        folded = canonical_characters(blanked, cfg).replace("\r", "\n")
+        canon = _ELLIPSIS_RUN.sub(lambda m: "…" + "\x00" * (len(m.group(0)) - 1), folded)
+        if cfg.boilerplate:
+            canon = blank_bylines(canon)
         codes = np.frombuffer(canon.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        keep = ~_JUNK_CODE[np.minimum(codes, len(_JUNK_CODE) - 1)]
         skeleton = codes[keep].tobytes().decode("utf-32-le", "surrogatepass")
-        exact: NormalizedText | None = None
+        rank = np.concatenate(([0], np.cumsum(keep))).tolist()
+        dropped = _boilerplate_lines(canon, cfg) if cfg.boilerplate else []
         found: list[tuple[str, tuple[int, int]]] = []
-        pos = 0
-        for start, end in _sentences(normalized):
-            piece = normalized[start:end]
-            bare = "".join(piece.split())
-            k = skeleton.find(bare, pos) if bare else -1
-            if k >= 0:
-                found.append((piece, (int(where[k]), int(where[k + len(bare) - 1]) + 1)))
-                pos = k + len(bare)
+        for start, end in _sentences(canon):
+            if dropped and any(lo <= start < hi for lo, hi in dropped):
                 continue
-            if exact is None:
-                exact = normalize_with_offsets(text, cfg)
-            found.append((piece, exact.original_span(start, end)))
+            lo, hi = rank[start], rank[end]
+            if hi - lo < _MIN_PASSAGE:
+                continue
+            while not keep[start]:
+                start += 1
+            while not keep[end - 1]:
+                end -= 1
+            found.append((skeleton[lo:hi], (start, end)))
         self.sentences: list[tuple[str, tuple[int, int]]] = found
 
     @classmethod
@@ -113,7 +139,8 @@ class Passages:
         self = cls.__new__(cls)
         self.text = ""
         self.sentences = [
-            (normalized.text[s:e], normalized.original_span(s, e)) for s, e in _sentences(normalized.text)
+            ("".join(normalized.text[s:e].split()), normalized.original_span(s, e))
+            for s, e in _sentences(normalized.text)
         ]
         return self
 

@@ -34,7 +34,11 @@ from dedup.config import NormalizeConfig
 
 __all__ = [
     "NormalizedText",
+    "blank_bylines",
+    "blank_markup",
     "canonical_characters",
+    "has_markup",
+    "invisible_characters",
     "is_boilerplate_line",
     "normalize_text",
     "normalize_with_offsets",
@@ -260,6 +264,71 @@ def canonical_characters(text: str, config: NormalizeConfig = _DEFAULT) -> str:
     return _fold_characters(text, config.nfkc, config.traditional, config.punctuation)
 
 
+def has_markup(text: str, config: NormalizeConfig = _DEFAULT) -> bool:
+    """Tell whether normalization strips HTML tags or decodes entities in ``text``.
+
+    Examples
+    --------
+    >>> has_markup("<p>社区开展活动</p>"), has_markup("A&B 社区 <3")
+    (True, False)
+    """
+    return config.html and ("<" in text or "&" in text) and _LOOKS_HTML.search(text) is not None
+
+
+def blank_markup(text: str, config: NormalizeConfig = _DEFAULT) -> str:
+    """``text`` with what normalization strips as markup blanked out, its length kept.
+
+    Escaped and block-level line breaks become a line break; scripts, styles, comments
+    and tags become NUL characters; an entity becomes its character, padded with NULs.
+    An index into the result is an index into ``text`` (for spans of the original).
+
+    Examples
+    --------
+    >>> blank_markup("<p>社区&amp;居民</p>").replace("\\x00", "_")
+    '\\n__社区&____居民\\n___'
+    """
+
+    def padded(out: str, m: re.Match[str]) -> str:
+        size = m.end() - m.start()
+        return out + "\x00" * (size - len(out)) if len(out) <= size else m.group(0)
+
+    if "\\" in text:
+        text = _ESCAPED_NEWLINE.sub(lambda m: padded("\n", m), text)
+    if has_markup(text, config):
+        text = _HTML_DROP.sub(lambda m: padded("", m), text)
+        text = _HTML_BLOCK.sub(lambda m: padded("\n", m), text)
+        text = _HTML_TAG.sub(lambda m: padded("", m), text)
+        text = _HTML_ENTITY.sub(lambda m: padded(html.unescape(m.group(0)), m), text)
+    return text
+
+
+def blank_bylines(text: str) -> str:
+    """``text`` with the bylines normalization drops (…讯（通讯员 …）) blanked by NULs, its length kept.
+
+    Examples
+    --------
+    >>> blank_bylines("本报讯（记者 张三）社区开展活动").replace("\\x00", "_")
+    '__________社区开展活动'
+    """
+    if "讯" not in text:
+        return text
+    return _BYLINE_PREFIX.sub(lambda m: "\x00" * (m.end() - m.start()), text)
+
+
+def invisible_characters() -> str:
+    """The characters of the Basic Multilingual Plane normalization deletes wherever they stand.
+
+    Zero-width characters, the BOM, the soft hyphen, controls other than tab and line
+    breaks, and lone surrogates.
+
+    Examples
+    --------
+    >>> "\\u200b" in invisible_characters(), "\\n" in invisible_characters()
+    (True, False)
+    """
+    return "".join(_INVISIBLE.findall("".join(map(chr, range(0x10000)))))
+
+
 def is_boilerplate_line(line: str, config: NormalizeConfig = _DEFAULT) -> bool:
     """Tell whether one line is account boilerplate that carries no story content.
 
@@ -432,7 +501,7 @@ def _pipeline(text: str, offsets: _Offsets, config: NormalizeConfig) -> tuple[st
         text, offsets = _sub(_CRLF, "\n", text, offsets)
     if "\\" in text:
         text, offsets = _sub(_ESCAPED_NEWLINE, "\n", text, offsets)
-    if config.html and ("<" in text or "&" in text) and _LOOKS_HTML.search(text):
+    if has_markup(text, config):
         text, offsets = _sub(_HTML_DROP, "", text, offsets)
         text, offsets = _sub(_HTML_BLOCK, "\n", text, offsets)
         text, offsets = _sub(_HTML_TAG, "", text, offsets)
