@@ -253,31 +253,32 @@ def build_evidence(
     )
 
 
-Decision = tuple[tuple[tuple[str, str], ...], int | None]
-"""What sets a template pair apart: its conflicting keys (each side joined by ``、``) and whole days apart."""
+Decision = tuple[tuple[tuple[str, str], ...], int | None, bool]
+"""What sets a template pair apart: its conflicting keys (each side joined by ``、``), whole days
+apart, and whether the headlines are about different things."""
 
 
 def template_decision(verdict: Verdict, a: Features, b: Features, params: Params) -> Decision:
-    """The conflicting keys and the days apart of a template pair, from its features.
+    """The conflicting keys, the days apart and the headlines apart of a template pair, from its features.
 
     A driver that drops features before the evidence is made keeps this instead.
     """
     days = int(abs(a.published - b.published) // 86400) if verdict.apart else None
     # The verdict skips the alignment when another signal already decided: look again.
     conflicts = verdict.conflicts or slot_conflicts(a, b, params)
-    return tuple(("、".join(ka), "、".join(kb)) for ka, kb in conflicts), days
+    return tuple(("、".join(ka), "、".join(kb)) for ka, kb in conflicts), days, verdict.unanchored
 
 
 def with_decision(evidence: Evidence, decision: Decision | None) -> Evidence:
     """``evidence`` with a template pair's :data:`Decision` (unchanged when ``None``)."""
     if decision is None:
         return evidence
-    conflicts, days = decision
-    return replace(evidence, conflicts=conflicts, days_apart=days)
+    conflicts, days, headlines = decision
+    return replace(evidence, conflicts=conflicts, days_apart=days, headlines_apart=headlines)
 
 
 def decisive(evidence: Evidence, verdict: Verdict, a: Features, b: Features, params: Params) -> Evidence:
-    """``evidence`` with what sets ``a`` and ``b`` apart (a template pair): conflicting keys, the time apart."""
+    """``evidence`` with what sets ``a`` and ``b`` apart (a template pair): keys, time, headlines."""
     if verdict.kind != "template":
         return evidence
     return with_decision(evidence, template_decision(verdict, a, b, params))

@@ -124,6 +124,10 @@ class Evidence:
     days_apart : int or None
         Whole days between the two publication times, when they are further apart
         than one story's posts appear (``params.story_window_days``); else ``None``.
+    headlines_apart : bool
+        The headlines are about different things, and neither body says what the other
+        headline does (:func:`dedup.verify.unanchored_titles`): the bodies share page
+        furniture (a sign-in block, a disclaimer), not a story.
     """
 
     shared: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
@@ -132,6 +136,7 @@ class Evidence:
     only_b: tuple[str, ...] = ()
     conflicts: tuple[tuple[str, str], ...] = ()
     days_apart: int | None = None
+    headlines_apart: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -142,6 +147,7 @@ class Evidence:
             "only_b": list(self.only_b),
             "conflicts": [list(c) for c in self.conflicts],
             "days_apart": self.days_apart,
+            "headlines_apart": self.headlines_apart,
         }
 
     @property
@@ -151,6 +157,8 @@ class Evidence:
             return "; ".join(f"{a} / {b}" for a, b in self.conflicts[:3])
         if self.days_apart is not None:
             return f"published {self.days_apart} days apart"
+        if self.headlines_apart:
+            return "headlines about different things: shared page furniture"
         if self.only_a or self.only_b:
             return f"{'、'.join(self.only_a[:4]) or '-'} / {'、'.join(self.only_b[:4]) or '-'}"
         return None

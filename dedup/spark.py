@@ -107,12 +107,12 @@ _CONFLICTS = "array<array<string>>"
 PAIR_SCHEMA = (
     f"a string, b string, score double, kind string, story string, shared {_SPANS}, "
     f"shared_specifics array<string>, only_a array<string>, only_b array<string>, conflicts {_CONFLICTS}, "
-    "days_apart int"
+    "days_apart int, headlines_apart boolean"
 )
 _PAIR_STRUCT = (
     f"struct<a:string, b:string, score:double, kind:string, story:string, shared:{_SPANS}, "
     f"shared_specifics:array<string>, only_a:array<string>, only_b:array<string>, conflicts:{_CONFLICTS}, "
-    "days_apart:int>"
+    "days_apart:int, headlines_apart:boolean>"
 )
 #: Columns of :attr:`SparkResult.families` (DDL): :meth:`TemplateFamily.to_dict <dedup.models.TemplateFamily.to_dict>`.
 FAMILY_SCHEMA = (
@@ -148,6 +148,7 @@ _PAIR_COLUMNS = (
     "only_b",
     "conflicts",
     "days_apart",
+    "headlines_apart",
 )
 _FAMILIES = (
     "component bigint, posts bigint, example string, title string, accounts array<string>, first string, "

@@ -397,8 +397,8 @@ class ComponentResult:
 def pair_row(match: PairMatch, story: str | None) -> tuple[Any, ...]:
     """A pair as an output row.
 
-    (a, b, score, kind, story, shared, shared_specifics, only_a, only_b, conflicts, days_apart), the
-    last six from its evidence (null without).
+    (a, b, score, kind, story, shared, shared_specifics, only_a, only_b, conflicts, days_apart,
+    headlines_apart), the last seven from its evidence (null without).
     """
     ev = match.evidence
     shared = [(sa, ea, sb, eb) for (sa, ea), (sb, eb) in ev.shared] if ev is not None else None
@@ -414,6 +414,7 @@ def pair_row(match: PairMatch, story: str | None) -> tuple[Any, ...]:
         list(ev.only_b) if ev is not None else None,
         [list(c) for c in ev.conflicts] if ev is not None else None,
         ev.days_apart if ev is not None else None,
+        ev.headlines_apart if ev is not None else None,
     )
 
 

@@ -77,3 +77,20 @@ def test_template_pairs_name_what_sets_them_apart() -> None:
     assert late is not None and late.conflicts == () and late.days_apart == 123
     assert late.reason == "published 123 days apart"
     assert late.to_dict()["days_apart"] == 123 and found[("a", "b")].to_dict()["conflicts"] == [["12", "19"]]
+
+
+def test_pages_sharing_furniture_say_so() -> None:
+    forum = (
+        "进入贴吧全吧搜索吧内搜索搜贴搜人进吧搜标签签到排名今日本吧第个签到，本吧因你更精彩，明天继续来努力！"
+        "本吧签到人数一键签到成为超级会员，使用一键签到本月漏签次，成为超级会员赠送补签卡，点击日历上漏签日期即可进行补签。"
+    )
+    posts = [
+        Article(id="a", title="华为手机的桌面备份和锁定在哪里设置_手机吧_百度贴吧", text=forum),
+        Article(id="b", title="表演系师哥有问题请留言_中央戏剧学院吧_百度贴吧", text=forum + "关注我们"),
+    ]
+    result = Deduplicator(DedupConfig()).check(posts)
+    assert result.stories == ()
+    (pair,) = result.template_pairs
+    assert pair.evidence is not None and pair.evidence.headlines_apart and pair.evidence.conflicts == ()
+    assert pair.evidence.reason == "headlines about different things: shared page furniture"
+    assert pair.evidence.to_dict()["headlines_apart"] is True

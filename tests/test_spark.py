@@ -126,12 +126,12 @@ def to_frame(spark: SparkSession, articles: list[Article]) -> DataFrame:
     return spark.createDataFrame(rows, "id string, title string, text string, account string, published_at string")
 
 
-def _decision(a: str, b: str, conflicts: Any, days: int | None) -> tuple[Any, ...] | None:
+def _decision(a: str, b: str, conflicts: Any, days: int | None, headlines: bool | None) -> tuple[Any, ...] | None:
     """What sets a template pair apart, written from the smaller id (Spark's ``a``; the batch's is its first)."""
     if conflicts is None:
         return None
     flip = a > b
-    return tuple(tuple(reversed(c)) if flip else tuple(c) for c in conflicts), days
+    return tuple(tuple(reversed(c)) if flip else tuple(c) for c in conflicts), days, headlines
 
 
 def spark_answer(result: SparkResult) -> dict[str, Any]:
@@ -147,7 +147,9 @@ def spark_answer(result: SparkResult) -> dict[str, Any]:
         "originals": {frozenset(stories[k]): v for k, v in originals.items()},
         "pairs": {frozenset((r.a, r.b)): (r.kind, round(r.score, 9)) for r in result.pairs.collect()},
         "templates": {frozenset((r.a, r.b)): (r.kind, round(r.score, 9)) for r in result.template_pairs.collect()},
-        "decisions": {frozenset((r.a, r.b)): _decision(r.a, r.b, r.conflicts, r.days_apart) for r in templates},
+        "decisions": {
+            frozenset((r.a, r.b)): _decision(r.a, r.b, r.conflicts, r.days_apart, r.headlines_apart) for r in templates
+        },
         "families": {
             tuple(r.ids): (
                 r.posts,
@@ -171,7 +173,9 @@ def batch_answer(result: DedupResult) -> dict[str, Any]:
         "pairs": {frozenset((p.a, p.b)): (p.kind, round(p.score, 9)) for s in result.stories for p in s.pairs},
         "templates": {frozenset((p.a, p.b)): (p.kind, round(p.score, 9)) for p in result.template_pairs},
         "decisions": {
-            frozenset((p.a, p.b)): _decision(p.a, p.b, p.evidence.conflicts, p.evidence.days_apart)
+            frozenset((p.a, p.b)): _decision(
+                p.a, p.b, p.evidence.conflicts, p.evidence.days_apart, p.evidence.headlines_apart
+            )
             if p.evidence is not None
             else None
             for p in result.template_pairs
