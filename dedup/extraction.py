@@ -241,7 +241,8 @@ def _complete_copies(
     sources = plan.source[copies]
     for i, j in zip(copies.tolist(), sources.tolist(), strict=True):
         own, src = feats[i], feats[j]
-        # The copy's own features hold its title's specifics less its account's words.
+        # The copy's own features hold its title's specifics less its account's words, and
+        # its headline's words.
         specifics = set(own.specifics).union(set(body_specifics[j]) - fx.account_words(own.account))
         feats[i] = replace(
             src,
@@ -249,6 +250,7 @@ def _complete_copies(
             id=own.id,
             account=own.account,
             specifics=tuple(sorted(specifics)),
+            title_words=own.title_words,
             published=own.published,
         )
     full, lead = sigs.full.copy(), sigs.lead.copy()

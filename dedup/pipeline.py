@@ -30,7 +30,7 @@ from dedup.signature import Signatures, sign
 from dedup.steps import check_articles, is_comparable, may_pair
 from dedup.stories import build_story, id_ranks, publication_order, story_accounts
 from dedup.verdicts import Pair, VerdictStore
-from dedup.verify import Verdict, compare, specifics_agreement
+from dedup.verify import Verdict, compare
 
 __all__ = ["Deduplicator", "Execution", "ProgressCallback", "StoryStream", "find_duplicates"]
 
@@ -247,8 +247,7 @@ class Deduplicator:
         batch = check_articles(articles, cfg)
         feats, sigs = extract_batch(self._extractor, batch, self.execution, progress=progress)
         verdicts = VerdictStore(feats, cfg)
-        exact = self._join_exact(feats, verdicts)
-        in_exact = {i for group in exact for i in group[1:]}
+        exact, in_exact = self._join_exact(feats, verdicts)
         # One representative per exact group takes part in the search.
         comparable = [f.position for f in feats if is_comparable(f, cfg) and f.position not in in_exact]
         pairs = self._candidates(feats, sigs, comparable)
@@ -319,19 +318,28 @@ class Deduplicator:
             progress=progress,
         )
 
-    def _join_exact(self, feats: Sequence[Features], verdicts: VerdictStore) -> list[list[int]]:
-        """Exact copies, joined up front (their verdicts recorded)."""
-        exact = self.exact_groups(feats)
-        min_specifics = self.config.params.min_specifics
-        for group in exact:
+    def _join_exact(self, feats: Sequence[Features], verdicts: VerdictStore) -> tuple[list[list[int]], set[int]]:
+        """Exact copies joined up front (their verdicts recorded), and the posts left out of the search.
+
+        Each post of an exact group is compared with the group's first: a copy joins it;
+        one whose body is furniture under an unrelated headline (a template pair) stays
+        apart. Either way only the first takes part in the search, as on Spark.
+        """
+        joined = []
+        behind: set[int] = set()
+        for group in self.exact_groups(feats):
             head = group[0]
+            kept = [head]
             for other in group[1:]:
                 key = (head, other) if head < other else (other, head)
-                agreement = specifics_agreement(
-                    feats[head].specifics, feats[other].specifics, min_specifics=min_specifics
-                )
-                verdicts.record(*key, Verdict(1.0, "exact", 1.0, 1.0, 1.0, agreement))
-        return exact
+                verdict = compare(feats[key[0]], feats[key[1]], config=self.config)
+                verdicts.record(*key, verdict)
+                behind.add(other)
+                if verdict.kind == "exact":
+                    kept.append(other)
+            if len(kept) > 1:
+                joined.append(kept)
+        return joined, behind
 
     def _verify_candidates(
         self,

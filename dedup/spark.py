@@ -14,7 +14,8 @@ groups the whole batch, :mod:`dedup.spark_graph` for connected components):
    learned by aggregation; stripping, features, signatures and band keys per partition,
    features kept as one blob per post (the columns codec);
 3. exact copies (comparable posts with one body hash) joined up front, the first by id
-   taking part in the search for the group;
+   taking part in the search for the group (a post whose identical body is furniture under an
+   unrelated headline is compared with the first and stays apart, as in the batch);
 4. the LSH candidate rule with its order-free caps (:func:`~dedup.spark_stages.candidate_pairs`);
 5. verification of every candidate and exact copy with :func:`~dedup.verify.compare`
    (``cross_account_only`` through :func:`~dedup.steps.may_pair`);

@@ -482,7 +482,10 @@ def cluster_component(
         verdicts.found[(i, j)] = (score, kind)
         verdicts.links[(i, j)] = Link(support=support, veto=veto)
         if is_exact:
-            exact.setdefault(i, [i]).append(j)
+            # An exact copy starts joined to its group's first post; a template pair (one
+            # body of furniture under unrelated headlines) stays apart.
+            if kind == "exact":
+                exact.setdefault(i, [i]).append(j)
         elif kind != "template":
             cluster_edges.append((i, j, score))
     p = config.params

@@ -141,11 +141,13 @@ def compare(a: Features, b: Features, *, config: DedupConfig) -> Verdict:
 
 
 def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
-    # An exact copy is a copy whenever it was posted (a repost of an old article).
+    # An exact copy is a copy whenever it was posted (a repost of an old article), unless
+    # the one body is page furniture under two headlines about other things.
     if a.body_hash == b.body_hash and a.n_words > 0:
-        return Verdict(
-            1.0, "exact", 1.0, 1.0, 1.0, specifics_agreement(a.specifics, b.specifics, min_specifics=p.min_specifics)
-        )
+        agreement = specifics_agreement(a.specifics, b.specifics, min_specifics=p.min_specifics)
+        if unanchored_titles(a, b, p):
+            return Verdict(1.0, "template", 1.0, 1.0, 1.0, agreement, unanchored=True)
+        return Verdict(1.0, "exact", 1.0, 1.0, 1.0, agreement)
     inter = _overlap(a.shingles, b.shingles)
     na, nb = len(a.shingles), len(b.shingles)
     union = na + nb - inter

@@ -251,3 +251,23 @@ def test_check_is_safe_from_two_threads(news: list[Article]) -> None:
     for t in threads:
         t.join(timeout=120)
     assert results == [expected, expected]
+
+
+# A forum's furniture: the whole scraped body of three threads.
+_FORUM = (
+    "进入贴吧全吧搜索吧内搜索搜贴搜人进吧搜标签签到排名今日本吧第个签到，本吧因你更精彩，明天继续来努力！"
+    "本吧签到人数一键签到成为超级会员，使用一键签到本月漏签次，成为超级会员赠送补签卡，点击日历上漏签日期即可进行补签。"
+)
+
+
+def test_identical_furniture_joins_only_posts_whose_headlines_agree() -> None:
+    posts = [
+        Article(id="a", title="华为手机的桌面备份和锁定在哪里设置_手机吧", text=_FORUM),
+        Article(id="b", title="表演系师哥有问题请留言_中央戏剧学院吧", text=_FORUM),
+        Article(id="c", title="华为手机桌面备份和锁定在哪里设置？_手机吧", text=_FORUM),
+    ]
+    result = Deduplicator(DedupConfig()).check(posts)
+    assert [s.ids for s in result.stories] == [("a", "c")]
+    assert {(p.a, p.b, p.kind) for p in result.template_pairs} == {("a", "b", "template")}
+    pair = result.template_pairs[0]
+    assert pair.evidence is not None and pair.evidence.headlines_apart

@@ -218,6 +218,12 @@ def test_same_answer_as_the_batch_check(spark_local: SparkSession) -> None:
     from dedup.spark import check
 
     articles = made_up_batch(seed=1, stories=80)
+    # Identical furniture under unrelated headlines (template pairs) and under one headline (a copy).
+    furniture = "进入本吧搜索吧内帖子签到排名今日本吧第个签到，本吧因你更精彩，明天继续来努力，成为超级会员赠送补签卡，点击日历上漏签日期即可补签。"
+    for k, title in enumerate(
+        ["华为手机桌面备份和锁定在哪里设置", "表演系师哥有问题请留言中央戏剧学院", "华为手机桌面备份和锁定在哪里设置"]
+    ):
+        articles.append(Article(id=f"zz-forum-{k}", title=title, text=furniture, account=f"贴吧{k}"))
     assert 250 <= len(articles) <= 400
     config = DedupConfig()
     expected = batch_answer(Deduplicator(config).check(articles))
@@ -225,6 +231,8 @@ def test_same_answer_as_the_batch_check(spark_local: SparkSession) -> None:
     assert expected["summary"]["template_families"] >= 2
     assert any(d and (d[0] or d[1] is not None) for d in expected["decisions"].values())
     assert {kind for kind, _ in expected["pairs"].values()} >= {"exact", "contained", "near"}
+    assert expected["pairs"][frozenset(("zz-forum-0", "zz-forum-2"))][0] == "exact"
+    assert expected["decisions"][frozenset(("zz-forum-0", "zz-forum-1"))][2] is True
     fx = FeatureExtractor(config)
     bodies = [fx.normalize(a)[1] for a in articles]
     learned = AccountBoilerplate.from_params(config.params).fit([a.account for a in articles], bodies)

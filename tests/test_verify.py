@@ -110,3 +110,20 @@ def test_title_anchor_is_a_param(fx: FeatureExtractor) -> None:
     b = titled(fx, "表演系师哥有问题请留言中央戏剧学院", FORUM + "关注我们", 1)
     off = DedupConfig(threshold=0.5, params=dataclasses.replace(DedupConfig().params, min_title_words=0))
     assert compare(a, b, config=off).is_match
+
+
+def test_identical_furniture_under_unrelated_headlines_is_no_copy(fx: FeatureExtractor) -> None:
+    a = titled(fx, "华为手机的桌面备份和锁定在哪里设置", FORUM, 0)
+    b = titled(fx, "表演系师哥有问题请留言中央戏剧学院", FORUM, 1)
+    v = compare(a, b, config=C50)
+    assert v.kind == "template" and v.unanchored and v.score == 1.0
+    # The same body reposted under a headline about it (or the same headline) is a copy.
+    assert (
+        compare(
+            titled(fx, "荷叶塘社区开展垃圾分类宣传活动", BASE, 0),
+            titled(fx, "志愿者讲解垃圾分类标准", BASE, 1),
+            config=C50,
+        ).kind
+        == "exact"
+    )
+    assert compare(a, titled(fx, "华为手机的桌面备份和锁定在哪里设置", FORUM, 2), config=C50).kind == "exact"
