@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import replace
+from functools import cache
 
 import numpy as np
+from numpy.typing import NDArray
 from rapidfuzz import fuzz, process
 
 from dedup.config import NormalizeConfig, Params
@@ -62,8 +64,13 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 # Characters a sentence drops, by code point: whitespace, the padding of a collapsed
 # ellipsis run, invisible characters (none of them lies outside the BMP).
-_JUNK_CODE = np.array([ch.isspace() for ch in map(chr, range(0x10000))] + [False])
-_JUNK_CODE[[0, *map(ord, invisible_characters())]] = True
+# Built on first use, not at import (65,536 characters to test).
+@cache
+def _junk_codes() -> NDArray[np.bool_]:
+    table = np.array([ch.isspace() for ch in map(chr, range(0x10000))] + [False])
+    table[[0, *map(ord, invisible_characters())]] = True
+    table.flags.writeable = False
+    return table
 
 
 def _boilerplate_lines(canon: str, cfg: NormalizeConfig) -> list[tuple[int, int]]:
@@ -115,7 +122,8 @@ class Passages:
         if cfg.boilerplate:
             canon = blank_bylines(canon)
         codes = np.frombuffer(canon.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        keep = ~_JUNK_CODE[np.minimum(codes, len(_JUNK_CODE) - 1)]
+        junk = _junk_codes()
+        keep = ~junk[np.minimum(codes, len(junk) - 1)]
         skeleton = codes[keep].tobytes().decode("utf-32-le", "surrogatepass")
         rank = np.concatenate(([0], np.cumsum(keep))).tolist()
         dropped = _boilerplate_lines(canon, cfg) if cfg.boilerplate else []
