@@ -1,7 +1,8 @@
 """The batch's feature step: normalize, learn boilerplate, extract and sign, chunk by chunk.
 
-:func:`extract_batch` turns a batch of articles into their
-:class:`~dedup.features.Features` and :class:`~dedup.signature.Signatures`, in two
+:func:`extract_batch` turns a batch of articles into their features (a
+:class:`~dedup.feature_table.FeatureTable`: the workers' column blocks, kept as they
+come) and their LSH :class:`~dedup.lsh.BandKeys`, in two
 passes over fixed chunks of posts, each pass in worker processes for large batches
 (:class:`~dedup.parallel.WorkerPool`):
 
@@ -28,10 +29,12 @@ from dedup.boilerplate import AccountBoilerplate, sentence_key, sentence_run
 from dedup.chrome import SKETCH_SIZE, ChromeModel, PostSentences, body_sketch, learn_chrome
 from dedup.columns import FeatureColumns
 from dedup.config import DedupConfig
+from dedup.feature_table import FeatureTable
 from dedup.features import FeatureExtractor, Features
+from dedup.lsh import BandKeys
 from dedup.models import Article
 from dedup.parallel import StartMethod, WorkerPool, default_start_method
-from dedup.signature import Signatures, sign
+from dedup.signature import sign
 
 __all__ = ["Execution", "NormalizedChunk", "extract_batch"]
 
@@ -229,48 +232,25 @@ def _chunk_features(
 
 def _complete_copies(
     fx: FeatureExtractor,
-    feats: list[Features],
-    sigs: Signatures,
+    table: FeatureTable,
+    bands: BandKeys,
     plan: CopyPlan,
     body_specifics: dict[int, tuple[str, ...]],
-) -> Signatures:
-    """Give each copy its source's body features and signatures (shared, not copied)."""
+) -> tuple[FeatureTable, BandKeys]:
+    """Give each copy its source's body features and band keys (shared, not copied)."""
     copies = np.flatnonzero(plan.source != np.arange(len(plan.source)))
     if not len(copies):
-        return sigs
+        return table, bands
     sources = plan.source[copies]
+    own_specifics = table.specifics()
+    merged = {}
     for i, j in zip(copies.tolist(), sources.tolist(), strict=True):
-        own, src = feats[i], feats[j]
-        # The copy's own features hold its title's specifics less its account's words, and
-        # its headline's words.
-        specifics = set(own.specifics).union(set(body_specifics[j]) - fx.account_words(own.account))
-        feats[i] = replace(
-            src,
-            position=i,
-            id=own.id,
-            account=own.account,
-            specifics=tuple(sorted(specifics)),
-            title_words=own.title_words,
-            published=own.published,
-        )
-    full, lead = sigs.full.copy(), sigs.lead.copy()
-    full[copies], lead[copies] = sigs.full[sources], sigs.lead[sources]
-    # Paragraph rows of each source, again under its copies.
-    order = np.argsort(sigs.owners, kind="stable")
-    owners_sorted = sigs.owners[order]
-    lo = np.searchsorted(owners_sorted, sources, side="left")
-    counts = np.searchsorted(owners_sorted, sources, side="right") - lo
-    ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    rows = order[np.repeat(lo, counts) + ranks]
-    owners = np.concatenate((sigs.owners, np.repeat(copies, counts)))
-    # Rows grouped by post, in post order, as if each copy had been computed in its place.
-    placed = np.argsort(owners, kind="stable")
-    return Signatures(
-        full=full,
-        lead=lead,
-        paragraphs=np.concatenate((sigs.paragraphs, sigs.paragraphs[rows]))[placed],
-        owners=owners[placed],
-    )
+        # A copy's own row holds its title's specifics less its account's words, and its
+        # headline's words; its body is its source's.
+        words = fx.account_words(table.accounts[i])
+        merged[i] = tuple(sorted(set(own_specifics[i]).union(set(body_specifics[j]) - words)))
+    del own_specifics
+    return table.with_copies(plan.source, merged), bands.with_copies(plan.source)
 
 
 # -- what workers hold and do ---------------------------------------------------------
@@ -304,14 +284,19 @@ def _normalize_task(state: _WorkerState, task: _Task) -> NormalizedChunk:
     return NormalizedChunk.build(state.extractor, _articles(state, task))
 
 
-def _extract_task(state: _WorkerState, task: _Task) -> tuple[FeatureColumns, dict[int, tuple[str, ...]], Signatures]:
+def _extract_task(state: _WorkerState, task: _Task) -> tuple[FeatureColumns, dict[int, tuple[str, ...]], BandKeys]:
     start, end, _, chunk, plan = task
     if chunk is None or plan is None:
         # A forked worker holds the normalized chunks and the plan: the task is a range.
         assert state.chunks is not None and state.plan is not None
         chunk, plan = state.chunks[start // state.chunk_size], state.plan.part(start, end)
     feats, body_specifics = _chunk_features(state.extractor, _articles(state, task), start, chunk, plan)
-    return FeatureColumns.pack(feats, start=start, names=False), body_specifics, sign(feats, state.extractor.config)
+    config = state.extractor.config
+    return (
+        FeatureColumns.pack(feats, start=start, names=False),
+        body_specifics,
+        BandKeys.of(sign(feats, config), config),
+    )
 
 
 def extract_batch(
@@ -320,8 +305,8 @@ def extract_batch(
     execution: Execution,
     *,
     progress: ProgressCallback | None = None,
-) -> tuple[list[Features], Signatures]:
-    """The features and signatures of a whole batch (see the module docstring)."""
+) -> tuple[FeatureTable, BandKeys]:
+    """The features and band keys of a whole batch (see the module docstring)."""
     config: DedupConfig = fx.config
     n = len(articles)
     parallel = execution.workers > 1 and n >= execution.parallel_min
@@ -394,8 +379,8 @@ def extract_batch(
     if chrome is not None:
         plan = replace(plan, chrome=chrome, chromed=chromed)
     del accounts, touched
-    out: list[Features] = []
-    signed: list[Signatures] = [sign([], config)]
+    blocks: list[FeatureColumns] = []
+    banded: list[BandKeys] = [BandKeys.of(sign([], config), config)]
     body_specifics: dict[int, tuple[str, ...]] = {}
     if parallel:
         # Forked after normalizing, the workers hold the chunks; the parent lets go
@@ -407,26 +392,23 @@ def extract_batch(
             else:
                 tasks = [(s, e, articles[s:e], c, plan.part(s, e)) for (s, e), c in zip(spans, chunks, strict=True)]
             del chunks, state
-            for block, found, sigs in pool.map(_extract_task, tasks):
-                out.extend(block.unpack(*_names(articles, block)))
+            for block, found, bands in pool.map(_extract_task, tasks):
+                blocks.append(block)
                 body_specifics.update(found)
-                signed.append(sigs)
+                banded.append(bands)
                 if progress:
-                    progress("tokenize", len(out), n)
+                    progress("tokenize", block.start + len(block), n)
     else:
         for (s, e), normalized in zip(spans, chunks, strict=True):
             feats, found = _chunk_features(fx, articles[s:e], s, normalized, plan.part(s, e))
-            out.extend(feats)
+            blocks.append(FeatureColumns.pack(feats, start=s, names=False))
             body_specifics.update(found)
-            signed.append(sign(feats, config))
+            banded.append(BandKeys.of(sign(feats, config), config))
             if progress:
-                progress("tokenize", len(out), n)
-    return out, _complete_copies(fx, out, Signatures.join(signed), plan, body_specifics)
-
-
-def _names(articles: Sequence[Article], block: FeatureColumns) -> tuple[list[str], list[str]]:
-    part = articles[block.start : block.start + len(block)]
-    return [a.id for a in part], [a.account for a in part]
+                progress("tokenize", e, n)
+    table = FeatureTable(blocks, [a.id for a in articles], [a.account for a in articles])
+    ids = table.ids
+    return _complete_copies(fx, table, BandKeys.join(banded, ids), plan, body_specifics)
 
 
 def _joined_bounds(parts: Sequence[NDArray[np.int64]]) -> NDArray[np.int64]:

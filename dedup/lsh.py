@@ -181,6 +181,73 @@ class BandKeys:
             post_order=_ranks(np.array(ids if ids is not None else range(len(sigs.full)), dtype=object)),
         )
 
+    @staticmethod
+    def join(parts: Sequence[BandKeys], ids: Sequence[str]) -> BandKeys:
+        """The band keys of consecutive parts of a batch, as one; ``ids`` are the whole batch's.
+
+        Examples
+        --------
+        >>> from dedup import Article, DedupConfig
+        >>> from dedup.features import FeatureExtractor
+        >>> from dedup.signature import sign
+        >>> config = DedupConfig()
+        >>> fx = FeatureExtractor(config)
+        >>> a = fx.extract_many([Article(id="b", text="社区开展垃圾分类宣传活动。")])
+        >>> b = [fx.extract(Article(id="a", text="街道举办消防安全演练。"), position=1)]
+        >>> parts = [BandKeys.of(sign(a, config), config), BandKeys.of(sign(b, config), config)]
+        >>> both = BandKeys.join(parts, ["b", "a"])
+        >>> both.full.shape[0], both.post_order.tolist()
+        (2, [1, 0])
+        """
+        if not parts:
+            msg = "no band keys to join"
+            raise ValueError(msg)
+        return BandKeys(
+            full=np.concatenate([p.full for p in parts]),
+            lead=np.concatenate([p.lead for p in parts]),
+            paragraphs=np.concatenate([p.paragraphs for p in parts]),
+            owners=np.concatenate([p.owners for p in parts]),
+            full_tie=np.concatenate([p.full_tie for p in parts]),
+            lead_tie=np.concatenate([p.lead_tie for p in parts]),
+            paragraph_tie=np.concatenate([p.paragraph_tie for p in parts]),
+            post_order=_ranks(np.array(ids, dtype=object)),
+        )
+
+    def with_copies(self, source: NDArray[np.int64]) -> BandKeys:
+        """The band keys with each post ``i`` taking post ``source[i]``'s rows.
+
+        A post whose body is an identical copy of an earlier one's is signed once, as
+        its source; its rows are the source's, its paragraph rows placed as if it had
+        been signed itself (rows grouped by post, in post order).
+        """
+        copies = np.flatnonzero(source != np.arange(len(source)))
+        if not len(copies):
+            return self
+        sources = source[copies]
+        full, lead = self.full.copy(), self.lead.copy()
+        full_tie, lead_tie = self.full_tie.copy(), self.lead_tie.copy()
+        full[copies], lead[copies] = self.full[sources], self.lead[sources]
+        full_tie[copies], lead_tie[copies] = self.full_tie[sources], self.lead_tie[sources]
+        # Paragraph rows of each source, again under its copies.
+        order = np.argsort(self.owners, kind="stable")
+        owners_sorted = self.owners[order]
+        lo = np.searchsorted(owners_sorted, sources, side="left")
+        counts = np.searchsorted(owners_sorted, sources, side="right") - lo
+        ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        rows = order[np.repeat(lo, counts) + ranks]
+        owners = np.concatenate((self.owners, np.repeat(copies, counts)))
+        placed = np.argsort(owners, kind="stable")
+        return BandKeys(
+            full=full,
+            lead=lead,
+            paragraphs=np.concatenate((self.paragraphs, self.paragraphs[rows]))[placed],
+            owners=owners[placed],
+            full_tie=full_tie,
+            lead_tie=lead_tie,
+            paragraph_tie=np.concatenate((self.paragraph_tie, self.paragraph_tie[rows]))[placed],
+            post_order=self.post_order,
+        )
+
     def post(self, position: int) -> PostBands:
         """The band keys of the post at ``position``."""
         return PostBands(self.full[position], self.lead[position], self.paragraphs[self.owners == position])

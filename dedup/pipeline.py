@@ -22,12 +22,13 @@ from dedup.config import DedupConfig, NormalizeConfig
 from dedup.evidence import Decision, Passages, build_evidence, specific_order, template_decision, with_decision
 from dedup.extraction import Execution, ProgressCallback, extract_batch
 from dedup.families import family_groups, template_families
+from dedup.feature_table import FeatureTable
 from dedup.features import FeatureExtractor, Features
 from dedup.lsh import BandKeys, candidate_pairs
 from dedup.models import Article, DedupResult, Evidence, MatchKind, PairMatch, Story, Summary, TemplateFamily
 from dedup.parallel import WorkerPool, default_start_method
-from dedup.signature import Signatures, sign
-from dedup.steps import check_articles, is_comparable, may_pair
+from dedup.signature import sign
+from dedup.steps import check_articles, may_pair
 from dedup.stories import build_story, id_ranks, publication_order, story_accounts
 from dedup.verdicts import Pair, VerdictStore
 from dedup.verify import Verdict, compare
@@ -102,9 +103,8 @@ class Deduplicator:
         Uses ``config.workers`` processes for large batches; the features are the same
         whatever the number of workers.
         """
-        return extract_batch(self._extractor, check_articles(articles, self.config), self.execution, progress=progress)[
-            0
-        ]
+        batch = check_articles(articles, self.config)
+        return list(extract_batch(self._extractor, batch, self.execution, progress=progress)[0])
 
     def exact_groups(self, feats: Sequence[Features]) -> list[list[int]]:
         """Groups of comparable posts whose normalized bodies are identical.
@@ -114,17 +114,20 @@ class Deduplicator:
         each rather than half a million.
         """
         cfg = self.config
+        table = FeatureTable.of(feats)
         by_hash: dict[bytes, list[int]] = {}
-        for f in feats:
-            if is_comparable(f, cfg):
-                by_hash.setdefault(f.body_hash, []).append(f.position)
+        hashes = table.body_hashes()
+        for i in np.flatnonzero(table.comparable(cfg)).tolist():
+            by_hash.setdefault(hashes[i], []).append(i)
+        del hashes
         groups = []
+        ids, accounts = table.ids, table.accounts
         for members in by_hash.values():
             if len(members) < 2:
                 continue
-            if cfg.cross_account_only and len({feats[i].account for i in members}) < 2:
+            if cfg.cross_account_only and len({accounts[i] for i in members}) < 2:
                 continue
-            groups.append(sorted(members, key=lambda i: feats[i].id))
+            groups.append(sorted(members, key=lambda i: ids[i]))
         return groups
 
     def candidates(self, feats: Sequence[Features], subset: Sequence[int] | None = None) -> NDArray[np.int64]:
@@ -142,22 +145,24 @@ class Deduplicator:
         ndarray of int64, shape (k, 2)
             Sorted pairs ``i < j``.
         """
-        return self._candidates(feats, sign(feats, self.config), subset)
+        table = FeatureTable.of(feats)
+        return self._candidates(table, BandKeys.of(sign(feats, self.config), self.config, table.ids), subset)
 
     def _candidates(
-        self, feats: Sequence[Features], sigs: Signatures, subset: Sequence[int] | None = None
+        self, table: FeatureTable, bands: BandKeys, subset: Sequence[int] | None = None
     ) -> NDArray[np.int64]:
         cfg = self.config
         if subset is None:
-            subset = [f.position for f in feats if is_comparable(f, cfg)]
+            subset = np.flatnonzero(table.comparable(cfg)).tolist()
         pairs = candidate_pairs(
-            BandKeys.of(sigs, cfg, [f.id for f in feats]),
+            bands,
             subset,
             max_bucket=cfg.params.max_bucket,
             max_per_row=cfg.params.max_candidates,
         )
         if cfg.cross_account_only and len(pairs):
-            allowed = [may_pair(feats[i].account, feats[j].account, cfg) for i, j in pairs.tolist()]
+            accounts = table.accounts
+            allowed = [may_pair(accounts[i], accounts[j], cfg) for i, j in pairs.tolist()]
             pairs = pairs[np.asarray(allowed, dtype=bool)]
         return pairs
 
@@ -245,13 +250,15 @@ class Deduplicator:
         """
         cfg = self.config
         batch = check_articles(articles, cfg)
-        feats, sigs = extract_batch(self._extractor, batch, self.execution, progress=progress)
+        feats, bands = extract_batch(self._extractor, batch, self.execution, progress=progress)
         verdicts = VerdictStore(feats, cfg)
         exact, in_exact = self._join_exact(feats, verdicts)
         # One representative per exact group takes part in the search.
-        comparable = [f.position for f in feats if is_comparable(f, cfg) and f.position not in in_exact]
-        pairs = self._candidates(feats, sigs, comparable)
-        del sigs
+        searched = feats.comparable(cfg)
+        searched[list(in_exact)] = False
+        comparable = np.flatnonzero(searched).tolist()
+        pairs = self._candidates(feats, bands, comparable)
+        del bands
         if progress:
             progress("candidates", len(pairs), len(pairs))
         edges = self._verify_candidates(feats, pairs, verdicts, progress)
@@ -265,7 +272,7 @@ class Deduplicator:
             max_cross_pairs=cfg.params.max_cross_pairs,
         )
         if cfg.cross_account_only:
-            groups = [g for g in groups if len({feats[i].account for i in g}) > 1]
+            groups = [g for g in groups if len({feats.accounts[i] for i in g}) > 1]
         if progress:
             progress("cluster", len(groups), len(groups))
         inside, (templates, template_scores), (all_templates, all_scores) = self._sort_verdicts(batch, groups, verdicts)
@@ -300,13 +307,13 @@ class Deduplicator:
             template_pairs=template_total,
             template_families=len(families),
             skipped=skipped,
-            too_short=sum(1 for f in feats if not is_comparable(f, cfg)),
+            too_short=int((~feats.comparable(cfg)).sum()),
         )
         # What the stories still need: the verdicts inside them and of the reported
         # template pairs, and each post's specifics; the features go.
         return StoryStream(
             batch=batch,
-            specifics=[f.specifics for f in feats],
+            specifics=feats.specifics(),
             verdicts=kept,
             plans=plans,
             templates=templates,

@@ -216,7 +216,7 @@ def test_copies_share_the_features_computed_for_each_alone(workers: int, monkeyp
     batch = _copies_batch()
     execution = Execution(workers=workers, parallel_min=1, chunk_size=3)
     fx = FeatureExtractor(DedupConfig(workers=workers))
-    feats, sigs = extract_batch(fx, batch, execution)
+    feats, bands = extract_batch(fx, batch, execution)
     plan_of = dedup.extraction.plan_copies
 
     def no_copies(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -226,14 +226,16 @@ def test_copies_share_the_features_computed_for_each_alone(workers: int, monkeyp
         return CopyPlan(0, plan.boilerplate, plan.touched, np.arange(n), np.zeros(n, dtype=bool))
 
     monkeypatch.setattr(dedup.extraction, "plan_copies", no_copies)
-    alone, alone_sigs = extract_batch(FeatureExtractor(DedupConfig(workers=workers)), batch, execution)
+    alone, alone_bands = extract_batch(FeatureExtractor(DedupConfig(workers=workers)), batch, execution)
     for a, b in zip(feats, alone, strict=True):
-        for name in ("position", "id", "account", "length", "n_words", "body_hash", "specifics"):
+        for name in ("position", "id", "account", "length", "n_words", "body_hash", "specifics", "key_words"):
             assert getattr(a, name) == getattr(b, name), (a.id, name)
-        for name in ("shingles", "lead", "sequence", "paragraphs", "paragraph_bounds"):
+        for name in ("shingles", "lead", "sequence", "paragraphs", "paragraph_bounds", "key_positions", "title_words"):
             assert np.array_equal(getattr(a, name), getattr(b, name)), (a.id, name)
-    for name in ("full", "lead", "paragraphs", "owners"):
-        assert np.array_equal(getattr(sigs, name), getattr(alone_sigs, name)), name
+    assert feats.specifics() == [f.specifics for f in alone]
+    assert feats.body_hashes() == [f.body_hash for f in alone]
+    for name in ("full", "lead", "paragraphs", "owners", "full_tie", "lead_tie", "paragraph_tie", "post_order"):
+        assert np.array_equal(getattr(bands, name), getattr(alone_bands, name)), name
     monkeypatch.undo()
     config = DedupConfig(workers=workers)
     assert Deduplicator(config, execution=execution).check(batch) == Deduplicator(config).check(batch)
