@@ -15,6 +15,7 @@ for free and shape their tasks accordingly.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import queue
 from collections.abc import Callable, Iterable, Iterator
@@ -99,8 +100,19 @@ class WorkerPool(Generic[S]):
             context.Process(target=_serve, args=(state, self._tasks, self._results), daemon=True)
             for _ in range(workers)
         ]
-        for process in self._processes:
-            process.start()
+        # A forked worker shares the parent's pages until it writes to them, and a garbage
+        # collection writes to the header of every object it scans: a worker would copy
+        # every page holding the batch's objects and spend its time scanning them. Frozen
+        # objects are never scanned, in the worker (nor, meanwhile, in the parent).
+        forking = self.start_method == "fork"
+        if forking:
+            gc.freeze()
+        try:
+            for process in self._processes:
+                process.start()
+        finally:
+            if forking:
+                gc.unfreeze()
         self._closed = False
 
     @property
