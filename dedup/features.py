@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from dedup.arrays import sorted_distinct
 from dedup.config import DedupConfig, Params
 from dedup.models import Article, time_key
 from dedup.normalize import normalize_text
@@ -391,7 +392,7 @@ class FeatureExtractor:
                     key_positions=key_positions,
                     key_kinds=key_kinds,
                     key_words=key_words,
-                    title_words=np.unique(sequence_all[title_edges[k] : title_edges[k + 1]]),
+                    title_words=sorted_distinct(sequence_all[title_edges[k] : title_edges[k + 1]]),
                     published=_seconds(article.published_at),
                 )
             )
