@@ -7,6 +7,7 @@ report can highlight them; specifics are listed names and places first.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Collection
 from dataclasses import replace
 from functools import cache
@@ -43,7 +44,8 @@ __all__ = [
 
 
 # A sentence runs to a sentence-final mark; a "." followed by a digit is a decimal point.
-_SENTENCE = re.compile(r"(?:[^.!?;。！？；\n]|\.(?=\d))+[.!?;。！？；]?")
+# Leading spaces and commas are not part of it (group 1 is the sentence).
+_SENTENCE = re.compile(r"[ ,]*((?:[^.!?;。！？；\n]+|\.(?=\d))+[.!?;。！？；]?)")
 # What normalization deletes from inside a passage: whitespace, tags, &nbsp;.
 _JUNK = re.compile(r"\s+|</?[A-Za-z][^<>]*>|&nbsp;?|\x00+", re.IGNORECASE)
 # Runs of ellipsis marks become one "…" in normalized text.
@@ -52,14 +54,7 @@ _MIN_PASSAGE = 6
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for m in _SENTENCE.finditer(text):
-        start, end = m.span()
-        while start < end and text[start] in " ,":
-            start += 1
-        if end - start >= _MIN_PASSAGE:
-            spans.append((start, end))
-    return spans
+    return [span for m in _SENTENCE.finditer(text) if (span := m.span(1))[1] - span[0] >= _MIN_PASSAGE]
 
 
 # Characters a sentence drops, by code point: whitespace, the padding of a collapsed
@@ -126,17 +121,22 @@ class Passages:
         keep = ~junk[np.minimum(codes, len(junk) - 1)]
         skeleton = codes[keep].tobytes().decode("utf-32-le", "surrogatepass")
         rank = np.concatenate(([0], np.cumsum(keep))).tolist()
+        kept = keep.tobytes()  # indexing bytes is cheaper than indexing an array
         dropped = _boilerplate_lines(canon, cfg) if cfg.boilerplate else []
+        # Lines in text order, so their starts are sorted: a sentence starting inside a
+        # dropped line is found by bisection, not by testing every line.
+        dropped_starts = [lo for lo, _ in dropped]
         found: list[tuple[str, tuple[int, int]]] = []
         for start, end in _sentences(canon):
-            if dropped and any(lo <= start < hi for lo, hi in dropped):
+            line = bisect_right(dropped_starts, start) - 1
+            if line >= 0 and start < dropped[line][1]:
                 continue
             lo, hi = rank[start], rank[end]
             if hi - lo < _MIN_PASSAGE:
                 continue
-            while not keep[start]:
+            while not kept[start]:
                 start += 1
-            while not keep[end - 1]:
+            while not kept[end - 1]:
                 end -= 1
             found.append((skeleton[lo:hi], (start, end)))
         self.sentences: list[tuple[str, tuple[int, int]]] = found
