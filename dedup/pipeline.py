@@ -388,7 +388,7 @@ class Deduplicator:
             return
         for block in blocks:
             chunk = [(i, j) for i, j in block.tolist()]
-            yield chunk, [compare(feats[i], feats[j], config=self.config) for i, j in chunk]
+            yield chunk, _compare_pairs(feats, chunk, self.config)
 
     def _sort_verdicts(
         self, batch: Sequence[Article], groups: list[list[int]], verdicts: VerdictStore
@@ -661,7 +661,24 @@ def _evidence_task(_: None, task: _EvidenceTask) -> list[Evidence]:
 
 def _verify_task(state: tuple[Sequence[Features], DedupConfig], block: NDArray[np.int64]) -> list[Verdict]:
     feats, config = state
-    return [compare(feats[i], feats[j], config=config) for i, j in block.tolist()]
+    return _compare_pairs(feats, block.tolist(), config)
+
+
+def _compare_pairs(feats: Sequence[Features], pairs: Iterable[Sequence[int]], config: DedupConfig) -> list[Verdict]:
+    """The verdicts of ``pairs``, each post's features read once per call.
+
+    A table builds a post's Features on each read, and the pairs of a template-heavy
+    batch share their posts (a post against its eight candidates).
+    """
+    read: dict[int, Features] = {}
+
+    def get(i: int) -> Features:
+        f = read.get(i)
+        if f is None:
+            f = read[i] = feats[i]
+        return f
+
+    return [compare(get(i), get(j), config=config) for i, j in pairs]
 
 
 def find_duplicates(articles: Iterable[Article], **options: Any) -> DedupResult:
