@@ -162,33 +162,49 @@ class FeatureColumns:
         if ids is None or accounts is None:
             msg = "these columns carry no ids or accounts: pass them"
             raise ValueError(msg)
-        parts = {name: split_ragged(values, offsets) for name, (values, offsets) in self.ragged.items()}
-        hashes = self.body_hash.tobytes()
-        published = self.published.tolist()
-        out = []
-        for k, (length, n_words) in enumerate(zip(self.length.tolist(), self.n_words.tolist(), strict=True)):
-            out.append(
-                Features(
-                    position=self.start + k,
-                    id=ids[k],
-                    account=accounts[k],
-                    length=length,
-                    n_words=n_words,
-                    body_hash=hashes[16 * k : 16 * k + 16],
-                    specifics=self.specifics[k],
-                    shingles=parts["shingles"][k],
-                    lead=parts["lead"][k],
-                    sequence=parts["sequence"][k],
-                    paragraphs=parts["paragraphs"][k],
-                    paragraph_bounds=parts["paragraph_bounds"][k],
-                    key_positions=parts["key_positions"][k],
-                    key_kinds=parts["key_kinds"][k],
-                    key_words=self.key_words[k],
-                    title_words=parts["title_words"][k],
-                    published=published[k],
-                )
-            )
-        return out
+        return [self.row(k, ids[k], accounts[k]) for k in range(len(self))]
+
+    def row(
+        self,
+        k: int,
+        post_id: str,
+        account: str,
+        *,
+        body: tuple[FeatureColumns, int] | None = None,
+        specifics: tuple[str, ...] | None = None,
+    ) -> Features:
+        """The :class:`Features` of row ``k`` (views into the columns), named ``post_id`` of ``account``.
+
+        ``body`` gives the columns and row the body fields come from instead (a post
+        whose body is an identical copy of another's); the headline's words and the
+        publication time stay row ``k``'s. ``specifics`` replaces the row's own.
+        """
+        cols, b = body if body is not None else (self, k)
+        ragged = cols.ragged
+
+        def part(name: str, at: dict[str, tuple[NDArray[Any], NDArray[np.int64]]] = ragged, r: int = b) -> NDArray[Any]:
+            values, offsets = at[name]
+            return values[int(offsets[r]) : int(offsets[r + 1])]
+
+        return Features(
+            position=self.start + k,
+            id=post_id,
+            account=account,
+            length=int(cols.length[b]),
+            n_words=int(cols.n_words[b]),
+            body_hash=cols.body_hash[b].tobytes(),
+            specifics=self.specifics[k] if specifics is None else specifics,
+            shingles=part("shingles"),
+            lead=part("lead"),
+            sequence=part("sequence"),
+            paragraphs=part("paragraphs"),
+            paragraph_bounds=part("paragraph_bounds"),
+            key_positions=part("key_positions"),
+            key_kinds=part("key_kinds"),
+            key_words=cols.key_words[b],
+            title_words=part("title_words", self.ragged, k),
+            published=float(self.published[k]),
+        )
 
     def to_arrays(self) -> dict[str, NDArray[Any]]:
         """Every column as a named numpy array (text columns as UTF-8 bytes + offsets)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, overload
+from typing import overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -148,32 +148,9 @@ class FeatureTable(Sequence[Features]):
 
     def _post(self, i: int) -> Features:
         own, r = self._locate(i)
-        body, b = self._locate(int(self._body_of[i]))
-
-        def part(name: str, cols: FeatureColumns = body, row: int = b) -> NDArray[Any]:
-            values, offsets = cols.ragged[name]
-            return values[int(offsets[row]) : int(offsets[row + 1])]
-
-        specifics = self._specifics.get(i)
-        return Features(
-            position=i,
-            id=self.ids[i],
-            account=self.accounts[i],
-            length=int(body.length[b]),
-            n_words=int(body.n_words[b]),
-            body_hash=body.body_hash[b].tobytes(),
-            shingles=part("shingles"),
-            lead=part("lead"),
-            specifics=own.specifics[r] if specifics is None else specifics,
-            sequence=part("sequence"),
-            paragraphs=part("paragraphs"),
-            paragraph_bounds=part("paragraph_bounds"),
-            key_positions=part("key_positions"),
-            key_kinds=part("key_kinds"),
-            key_words=body.key_words[b],
-            title_words=part("title_words", own, r),
-            published=float(own.published[r]),
-        )
+        j = int(self._body_of[i])
+        body = None if j == i else self._locate(j)
+        return own.row(r, self.ids[i], self.accounts[i], body=body, specifics=self._specifics.get(i))
 
 
 def _joined(parts: Sequence[NDArray[np.int64]]) -> NDArray[np.int64]:
