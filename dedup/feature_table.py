@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from dedup.columns import FeatureColumns
 from dedup.config import DedupConfig
 from dedup.features import Features
+from dedup.steps import enough_text
 
 __all__ = ["FeatureTable"]
 
@@ -127,7 +128,7 @@ class FeatureTable(Sequence[Features]):
 
     def comparable(self, config: DedupConfig) -> NDArray[np.bool_]:
         """Which posts have enough text to be compared (:func:`~dedup.steps.is_comparable`)."""
-        return (self.length >= config.min_length) & (self.n_words > 0)
+        return enough_text(self.length, self.n_words, config)  # type: ignore[return-value]
 
     def body_hashes(self) -> list[bytes]:
         """Each post's :func:`~dedup.features.body_hash` (its body row's)."""

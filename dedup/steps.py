@@ -36,10 +36,15 @@ if TYPE_CHECKING:
     from dedup.features import FeatureExtractor, Features
     from dedup.verify import Verdict
 
+# One post's figures or a batch's columns of them.
+_IntOrArray = int | NDArray[np.int64]
+_BoolOrArray = bool | NDArray[np.bool_]
+
 __all__ = [
     "Prepared",
     "check_article",
     "check_articles",
+    "enough_text",
     "is_comparable",
     "link_of",
     "may_pair",
@@ -179,7 +184,18 @@ def prepare(extractor: FeatureExtractor, article: Article) -> Prepared:
 
 def is_comparable(features: Features, config: DedupConfig) -> bool:
     """Tell whether a post has enough text to be compared (``min_length``, some words)."""
-    return features.length >= config.min_length and features.n_words > 0
+    return bool(enough_text(features.length, features.n_words, config))
+
+
+def enough_text(length: _IntOrArray, n_words: _IntOrArray, config: DedupConfig) -> _BoolOrArray:
+    """The rule of :func:`is_comparable` on body lengths and word counts, one post's or arrays of them.
+
+    Examples
+    --------
+    >>> enough_text(np.array([3, 40]), np.array([1, 9]), DedupConfig(min_length=10)).tolist()
+    [False, True]
+    """
+    return (length >= config.min_length) & (n_words > 0)
 
 
 def may_pair(account_a: str, account_b: str, config: DedupConfig) -> bool:
