@@ -407,8 +407,7 @@ def extract_batch(
             if progress:
                 progress("tokenize", e, n)
     table = FeatureTable(blocks, [a.id for a in articles], [a.account for a in articles])
-    ids = table.ids
-    return _complete_copies(fx, table, BandKeys.join(banded, ids), plan, body_specifics)
+    return _complete_copies(fx, table, BandKeys.join(banded, table.ids), plan, body_specifics)
 
 
 def _joined_bounds(parts: Sequence[NDArray[np.int64]]) -> NDArray[np.int64]:

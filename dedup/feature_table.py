@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import accumulate
 from typing import overload
 
 import numpy as np
@@ -69,7 +70,7 @@ class FeatureTable(Sequence[Features]):
     ) -> None:
         n = len(ids)
         starts = [b.start for b in blocks]
-        if starts != [sum(len(b) for b in blocks[:k]) for k in range(len(blocks))]:
+        if starts != list(accumulate((len(b) for b in blocks[:-1]), initial=0))[: len(blocks)]:
             msg = "feature blocks must be consecutive from position 0"
             raise ValueError(msg)
         if sum(len(b) for b in blocks) != n or len(accounts) != n:
@@ -128,7 +129,7 @@ class FeatureTable(Sequence[Features]):
 
     def comparable(self, config: DedupConfig) -> NDArray[np.bool_]:
         """Which posts have enough text to be compared (:func:`~dedup.steps.is_comparable`)."""
-        return enough_text(self.length, self.n_words, config)  # type: ignore[return-value]
+        return np.asarray(enough_text(self.length, self.n_words, config), dtype=bool)
 
     def body_hashes(self) -> list[bytes]:
         """Each post's :func:`~dedup.features.body_hash` (its body row's)."""
