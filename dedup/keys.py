@@ -257,7 +257,11 @@ def _moved(words: tuple[str, ...], mine: Counter[tuple[int, str]], other: Counte
 
 def _keys_by_position(f: Features, accounts: list[str]) -> dict[int, tuple[int, str]]:
     keys = zip(f.key_positions.tolist(), zip(f.key_kinds.tolist(), f.key_words, strict=True), strict=True)
-    return {at: key for at, key in keys if not any(key[1] in account for account in accounts)}
+    # Each distinct word tested once against the account names (a key recurs in a post).
+    framing = {w for w in set(f.key_words) if any(w in account for account in accounts)} if accounts else ()
+    if not framing:
+        return dict(keys)
+    return {at: key for at, key in keys if key[1] not in framing}
 
 
 def _slot_conflict(
