@@ -261,12 +261,26 @@ class BandKeys:
         ]
 
 
-def _bucket_pairs(members: NDArray[np.int64], max_bucket: int) -> NDArray[np.int64]:
-    """Pair each member of an oversized bucket with the ``max_bucket`` members that follow it.
+def _bucket_pairs(
+    order: NDArray[np.int64],
+    starts: NDArray[np.int64],
+    sizes: NDArray[np.int64],
+    rank: NDArray[np.int64],
+    max_bucket: int,
+) -> NDArray[np.int64]:
+    """Pair each member of the oversized buckets with the ``max_bucket - 1`` members that follow it.
 
-    All pairs of its members would be quadratic.
+    Bucket ``k`` holds the rows ``order[starts[k] : starts[k] + sizes[k]]``; its members
+    follow each other by ``rank``. All pairs of its members would be quadratic. Every
+    bucket of a band at once: a template-heavy batch has thousands of them.
     """
-    parts = [np.stack((members[:-k], members[k:]), axis=1) for k in range(1, min(max_bucket, len(members)))]
+    bucket = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)
+    members = order[np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))]
+    members = members[np.lexsort((rank[members], bucket))]  # by bucket, then by rank
+    parts = []
+    for k in range(1, min(max_bucket, int(sizes.max()))):
+        same = bucket[:-k] == bucket[k:]
+        parts.append(np.stack((members[:-k][same], members[k:][same]), axis=1))
     return np.concatenate(parts) if parts else _NO_PAIRS
 
 
@@ -332,14 +346,16 @@ def colliding_rows(
         sorted_keys = column[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         sizes = np.diff(np.r_[starts, len(sorted_keys)])
-        for size in np.unique(sizes[sizes > 1]):
+        found: list[NDArray[np.int64]] = []
+        for size in np.unique(sizes[(sizes > 1) & (sizes <= max_bucket)]):
             group_starts = starts[sizes == size]
             members = rows[order[group_starts[:, None] + np.arange(size)[None, :]]]
-            if size > max_bucket:
-                pairs = np.concatenate([_bucket_pairs(m[np.argsort(rank[m])], max_bucket) for m in members])
-            else:
-                iu, ju = np.triu_indices(int(size), k=1)
-                pairs = np.stack((members[:, iu].ravel(), members[:, ju].ravel()), axis=1)
+            iu, ju = np.triu_indices(int(size), k=1)
+            found.append(np.stack((members[:, iu].ravel(), members[:, ju].ravel()), axis=1))
+        oversized = sizes > max_bucket
+        if oversized.any():
+            found.append(_bucket_pairs(order, starts[oversized], sizes[oversized], rank, max_bucket))
+        for pairs in found:
             lo = np.minimum(pairs[:, 0], pairs[:, 1])
             hi = np.maximum(pairs[:, 0], pairs[:, 1])
             if anchors is not None:
@@ -361,13 +377,23 @@ def _merge_counts(
     codes: NDArray[np.int64], counts: NDArray[np.int64], more: NDArray[np.int64]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Sorted distinct ``codes`` with their ``counts``, plus one of each code in ``more`` (distinct)."""
-    merged = np.concatenate((codes, more))
-    weights = np.concatenate((counts, np.ones(len(more), dtype=np.int64)))
-    order = np.argsort(merged, kind="stable")
-    merged, weights = merged[order], weights[order]
-    del order
-    firsts = np.flatnonzero(np.r_[True, merged[1:] != merged[:-1]])
-    return merged[firsts], np.add.reduceat(weights, firsts)
+    more = np.sort(more)
+    # Where each new code falls among the sorted ones: counted there, or inserted.
+    at = np.searchsorted(codes, more)
+    known = at < len(codes)
+    known[known] = codes[at[known]] == more[known]
+    counts = counts.copy()
+    counts[at[known]] += 1  # distinct codes: no place is counted twice
+    fresh = ~known
+    # Inserted in one pass (np.insert would sort the already sorted places again).
+    placed = at[fresh] + np.arange(int(fresh.sum()))
+    old = np.ones(len(codes) + len(placed), dtype=bool)
+    old[placed] = False
+    merged = np.empty(len(old), dtype=np.int64)
+    merged[placed], merged[old] = more[fresh], codes
+    merged_counts = np.ones(len(old), dtype=np.int64)
+    merged_counts[old] = counts
+    return merged, merged_counts
 
 
 def _cap_per_row(
