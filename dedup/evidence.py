@@ -113,25 +113,31 @@ class Passages:
         # lines, so the sentences are cut from it, line breaks ending them.
         blanked = blank_markup(text, cfg) if "\\" in text or has_markup(text, cfg) else text
         folded = canonical_characters(blanked, cfg).replace("\r", "\n")
-        canon = _ELLIPSIS_RUN.sub(lambda m: "…" + "\x00" * (len(m.group(0)) - 1), folded)
+        canon = (
+            _ELLIPSIS_RUN.sub(lambda m: "…" + "\x00" * (len(m.group(0)) - 1), folded)
+            if "..." in folded or "……" in folded  # most posts have none: no scan
+            else folded
+        )
         if cfg.boilerplate:
             canon = blank_bylines(canon)
         codes = np.frombuffer(canon.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         junk = _junk_codes()
         keep = ~junk[np.minimum(codes, len(junk) - 1)]
         skeleton = codes[keep].tobytes().decode("utf-32-le", "surrogatepass")
-        rank = np.concatenate(([0], np.cumsum(keep))).tolist()
         kept = keep.tobytes()  # indexing bytes is cheaper than indexing an array
         dropped = _boilerplate_lines(canon, cfg) if cfg.boilerplate else []
         # Lines in text order, so their starts are sorted: a sentence starting inside a
         # dropped line is found by bisection, not by testing every line.
         dropped_starts = [lo for lo, _ in dropped]
+        spans = _sentences(canon)
+        # Each sentence's start and end in the skeleton: characters kept before them.
+        rank = np.concatenate(([0], np.cumsum(keep)))
+        ends = np.array(spans, dtype=np.int64).reshape(-1, 2)
         found: list[tuple[str, tuple[int, int]]] = []
-        for start, end in _sentences(canon):
+        for (start, end), lo, hi in zip(spans, rank[ends[:, 0]].tolist(), rank[ends[:, 1]].tolist(), strict=True):
             line = bisect_right(dropped_starts, start) - 1
             if line >= 0 and start < dropped[line][1]:
                 continue
-            lo, hi = rank[start], rank[end]
             if hi - lo < _MIN_PASSAGE:
                 continue
             while not kept[start]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import Indel
@@ -73,6 +74,21 @@ class Verdict:
     conflicts: tuple[Conflict, ...] = ()
     apart: bool = False
     unanchored: bool = False
+
+    def __reduce__(self) -> tuple[type[Verdict], tuple[Any, ...]]:
+        # Workers send a verdict per candidate pair: rebuilt from its values, not
+        # through the dataclass's per-field state.
+        return Verdict, (
+            self.score,
+            self.kind,
+            self.jaccard,
+            self.containment,
+            self.sequence,
+            self.agreement,
+            self.conflicts,
+            self.apart,
+            self.unanchored,
+        )
 
     @property
     def is_match(self) -> bool:
