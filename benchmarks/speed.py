@@ -24,8 +24,8 @@ so that a slow spell of a shared machine falls on all of them alike:
 * optionally the **naive** pipeline (``--naive-size``: jieba, datasketch MinHash and
   MinHashLSH, components) and the dev set's **quality** (``--quality``).
 
-``--million`` adds 1,000,000 posts to the sizes (the ordinary batch is capped by the
-corpus: sizes it cannot fill are reported and skipped). Batches are cached under
+``--million`` adds 1,000,000 posts to the sizes: past 100,000 posts an ordinary batch is
+the 100K batch and its word-replica rounds (:mod:`benchmarks.replicas`). Batches are cached under
 ``benchmarks/results/`` (git-ignored), as are ``speed.json`` and ``speed.csv``.
 Times are medians of ``--repeat`` runs.
 """
@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.batch import DEFAULT_CORPUS, DEFAULT_DEV, build_batch, story_units, write_batch
+from benchmarks.replicas import replicate_words
 
 RESULTS = Path(__file__).parent / "results"
 SCORER = "../shared/tools/score.py"
@@ -234,8 +235,22 @@ KINDS = ("ordinary", "notices-one", "notices-all")
 FORMATS = ("table", "json", "jsonl", "csv", "html")
 
 
+#: The largest ordinary batch built from the corpus itself; larger ones are its word replicas.
+CORPUS_BATCH = 100_000
+
+
 def batch_file(n: int, dev: str, corpus: Sequence[str], units: list[Any] | None) -> tuple[Path, list[Any] | None]:
-    """The ordinary batch of ``n`` posts (built once, cached); the story units for the next size."""
+    """The ordinary batch of ``n`` posts (built once, cached); the story units for the next size.
+
+    Past :data:`CORPUS_BATCH` posts the batch is that batch and its word-replica rounds
+    (:mod:`benchmarks.replicas`): the corpus gives about 100,000 posts.
+    """
+    if n > CORPUS_BATCH:
+        path = RESULTS / f"batch-{n}-words.jsonl.gz"
+        if not path.exists():
+            base, units = batch_file(CORPUS_BATCH, dev, corpus, units)
+            replicate_words(base, n, path)
+        return path, units
     path = RESULTS / f"batch-{n}.jsonl.gz"
     if not path.exists():
         units = units if units is not None else story_units(dev, corpus)

@@ -250,3 +250,29 @@ def test_speed_options_default_to_every_format_and_both_template_batches() -> No
     assert args.formats == list(speed.FORMATS) and args.sizes == [1000, 10000, 100000]
     assert args.template_kinds == ["notices-one", "notices-all"] and args.template_sizes == [10000]
     assert speed.parse_args(["--template-sizes"]).template_sizes == []
+
+
+def test_word_replica_rounds_keep_lengths_and_stories_and_share_no_words(tmp_path: Path) -> None:
+    from benchmarks.replicas import replicate_words
+
+    posts = [
+        {"id": "a", "account": "荷叶塘社区", "title": "荷叶塘社区开展垃圾分类宣传活动", "text": BASE},
+        {"id": "a-r1", "account": "山水湾社区", "title": "【转载】荷叶塘社区开展垃圾分类宣传活动", "text": BASE},
+        {"id": "b", "account": "山水湾社区", "title": "山水湾社区举办消防安全演练", "text": OTHER},
+    ]
+    source = tmp_path / "source.jsonl.gz"
+    write_posts(posts, source)
+    out = tmp_path / "replicas.jsonl.gz"
+    assert replicate_words(source, 8, out, window=4, seed=3) == 3
+    written = read_posts(out)
+    assert [p["id"] for p in written] == ["a", "a-r1", "b", "a~w1", "a-r1~w1", "b~w1", "a~w2", "a-r1~w2"]
+    by_id = {p["id"]: p for p in written}
+    for k in (1, 2):
+        copy, original = by_id[f"a-r1~w{k}"], by_id[f"a~w{k}"]
+        # A repost stays a copy of its original; digits, punctuation and accounts stay.
+        assert copy["text"] == original["text"] and original["text"] != BASE
+        assert len(original["text"]) == len(BASE) and "200" in original["text"] and original["account"] == "荷叶塘社区"
+    # Rounds are different batches: the same post is worded differently in each.
+    assert by_id["a~w1"]["text"] != by_id["a~w2"]["text"]
+    assert replicate_words(source, 8, tmp_path / "again.jsonl.gz", window=4, seed=3) == 3
+    assert read_posts(tmp_path / "again.jsonl.gz") == written
