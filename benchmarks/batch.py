@@ -48,7 +48,8 @@ _REPOSTS = (1, 1, 2, 2, 3, 4)
 _TAGS = ("【基层风采】", "聚焦|", "[工作动态]", "关注|", "【转载】")
 
 
-def _read(path: str) -> Iterator[dict[str, Any]]:
+def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
+    """The records of a gzip JSONL file, one at a time."""
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
             yield json.loads(line)
@@ -96,12 +97,12 @@ def story_units(
     """All story units, shuffled with ``seed``."""
     rng = random.Random(seed)
     units: dict[str, list[dict[str, Any]]] = {}
-    for rec in _read(dev):
+    for rec in read_records(dev):
         post = {k: rec[k] for k in ("id", "account", "published_at", "title", "text")}
         units.setdefault(f"dev:{rec['story']}", []).append(post)
     start = datetime(2024, 1, 1, 8, 0)
     for path in corpus:
-        for rec in _read(path):
+        for rec in read_records(path):
             text = rec.get("text") or ""
             if len(text.strip()) < _MIN_CHARS:
                 continue

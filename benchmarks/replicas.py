@@ -32,19 +32,15 @@ import json
 import random
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from benchmarks.batch import read_records
 
 __all__ = ["main", "replicate_words", "round_tables"]
 
 _CHINESE = re.compile("^[\u4e00-\u9fff]+$")
-
-
-def _records(path: Path) -> Iterator[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            yield json.loads(line)
 
 
 def _cut() -> Any:
@@ -86,7 +82,7 @@ def replicate_words(source: Path, n: int, out: Path, *, window: int = 32, seed: 
     cut = _cut()
     counts: Counter[str] = Counter()
     size = 0
-    for post in _records(source):
+    for post in read_records(source):
         # Counted once; each round cuts again (holding every post's tokens would take gigabytes).
         counts.update(t for part in ("title", "text") for t in cut(post.get(part) or "") if _CHINESE.match(t))
         size += 1
@@ -99,7 +95,7 @@ def replicate_words(source: Path, n: int, out: Path, *, window: int = 32, seed: 
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=3) as fh:
         for r in range(rounds):
             get = tables[r - 1].get if r else None
-            for post in _records(source):
+            for post in read_records(source):
                 if written >= n:
                     break
                 if get is not None:

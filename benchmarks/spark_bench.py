@@ -26,9 +26,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from benchmarks.batch import read_records
 
 RESULTS = Path("benchmarks/results")
 DEFAULT_DEV = "../shared/bench/dev.jsonl.gz"
@@ -53,22 +55,16 @@ def batch_path(n: int) -> Path:
     return path
 
 
-def _records(path: Path) -> Iterator[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            yield json.loads(line)
-
-
 def replicate(source: Path, n: int, out: Path, *, seed: int = 7) -> None:
     """``source`` and as many replica rounds of it as make ``n`` posts (see the module docstring)."""
     rng = random.Random(seed)
-    vocab = sorted({c for r in _records(source) for c in r["text"] if "\u4e00" <= c <= "\u9fff"})
+    vocab = sorted({c for r in read_records(source) for c in r["text"] if "\u4e00" <= c <= "\u9fff"})
     written = 0
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=3) as fh:
         round_ = 0
         while written < n:
             table = {ord(c): rng.choice(vocab) for c in vocab if rng.random() < 0.5} if round_ else {}
-            for r in _records(source):
+            for r in read_records(source):
                 if written >= n:
                     break
                 if round_:

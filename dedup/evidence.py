@@ -132,9 +132,9 @@ class Passages:
         spans = _sentences(canon)
         # Each sentence's start and end in the skeleton: characters kept before them.
         rank = np.concatenate(([0], np.cumsum(keep)))
-        ends = np.array(spans, dtype=np.int64).reshape(-1, 2)
+        edges = np.array(spans, dtype=np.int64).reshape(-1, 2)
         found: list[tuple[str, tuple[int, int]]] = []
-        for (start, end), lo, hi in zip(spans, rank[ends[:, 0]].tolist(), rank[ends[:, 1]].tolist(), strict=True):
+        for (start, end), lo, hi in zip(spans, rank[edges[:, 0]].tolist(), rank[edges[:, 1]].tolist(), strict=True):
             line = bisect_right(dropped_starts, start) - 1
             if line >= 0 and start < dropped[line][1]:
                 continue

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from dedup.arrays import sorted_distinct
+from dedup.arrays import range_positions, sorted_distinct
 
 if TYPE_CHECKING:
     from dedup.config import DedupConfig
@@ -233,8 +233,7 @@ class BandKeys:
         owners_sorted = self.owners[order]
         lo = np.searchsorted(owners_sorted, sources, side="left")
         counts = np.searchsorted(owners_sorted, sources, side="right") - lo
-        ranks = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        rows = order[np.repeat(lo, counts) + ranks]
+        rows = order[range_positions(lo, counts)]
         owners = np.concatenate((self.owners, np.repeat(copies, counts)))
         placed = np.argsort(owners, kind="stable")
         return BandKeys(
@@ -275,7 +274,7 @@ def _bucket_pairs(
     bucket of a band at once: a template-heavy batch has thousands of them.
     """
     bucket = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)
-    members = order[np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))]
+    members = order[range_positions(starts, sizes)]
     members = members[np.lexsort((rank[members], bucket))]  # by bucket, then by rank
     parts = []
     for k in range(1, min(max_bucket, int(sizes.max()))):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 from typing import Any, Literal
 
 __all__ = [
@@ -141,15 +142,7 @@ class Evidence:
     def __reduce__(self) -> tuple[Callable[..., Evidence], tuple[Any, ...]]:
         # Workers send evidence for every reported pair: rebuilt from its values, not
         # through the dataclass's per-field state (three times the unpickling time).
-        return _evidence_of, (
-            self.shared,
-            self.shared_specifics,
-            self.only_a,
-            self.only_b,
-            self.conflicts,
-            self.days_apart,
-            self.headlines_apart,
-        )
+        return _evidence_of, _evidence_values(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
@@ -177,25 +170,13 @@ class Evidence:
         return None
 
 
-def _evidence_of(
-    shared: tuple[tuple[tuple[int, int], tuple[int, int]], ...],
-    shared_specifics: tuple[str, ...],
-    only_a: tuple[str, ...],
-    only_b: tuple[str, ...],
-    conflicts: tuple[tuple[str, str], ...],
-    days_apart: int | None,
-    headlines_apart: bool,
-) -> Evidence:
-    """An :class:`Evidence` from its values in field order (unpickling)."""
-    return Evidence(
-        shared=shared,
-        shared_specifics=shared_specifics,
-        only_a=only_a,
-        only_b=only_b,
-        conflicts=conflicts,
-        days_apart=days_apart,
-        headlines_apart=headlines_apart,
-    )
+# An Evidence's values in field order (a dataclass with slots lists its fields in __slots__).
+_evidence_values = attrgetter(*Evidence.__slots__)
+
+
+def _evidence_of(*values: Any) -> Evidence:
+    """An :class:`Evidence` from its values in field order (unpickling; the fields are keyword-only)."""
+    return Evidence(**dict(zip(Evidence.__slots__, values, strict=True)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

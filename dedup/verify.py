@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import Indel
 
+from dedup.arrays import found_in_sorted
 from dedup.config import DedupConfig, Params
 from dedup.features import Features
 from dedup.keys import Conflict, key_conflicts
@@ -78,22 +80,16 @@ class Verdict:
     def __reduce__(self) -> tuple[type[Verdict], tuple[Any, ...]]:
         # Workers send a verdict per candidate pair: rebuilt from its values, not
         # through the dataclass's per-field state.
-        return Verdict, (
-            self.score,
-            self.kind,
-            self.jaccard,
-            self.containment,
-            self.sequence,
-            self.agreement,
-            self.conflicts,
-            self.apart,
-            self.unanchored,
-        )
+        return Verdict, _verdict_values(self)
 
     @property
     def is_match(self) -> bool:
         """True when the pair is the same story (any kind but ``template``)."""
         return self.kind is not None and self.kind != "template"
+
+
+# A Verdict's values in field order (a dataclass with slots lists its fields in __slots__).
+_verdict_values = attrgetter(*Verdict.__slots__)
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> int:
@@ -102,9 +98,7 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> int:
         return 0
     if len(a) > len(b):
         a, b = b, a
-    # Where each value of a would sit in b; a value past b's end is clipped onto b's
-    # last (smaller) value, so it never counts as equal.
-    return int(np.count_nonzero(b.take(np.searchsorted(b, a), mode="clip") == a))
+    return int(np.count_nonzero(found_in_sorted(b, a)))
 
 
 def specifics_agreement(a: Collection[str], b: Collection[str], *, min_specifics: int = 3) -> float | None:
@@ -254,8 +248,7 @@ def _found_in(values: np.ndarray, sequence: np.ndarray) -> int:
     """
     if not len(values) or not len(sequence):
         return 0
-    ordered = np.sort(sequence)
-    return int(np.count_nonzero(ordered.take(np.searchsorted(ordered, values), mode="clip") == values))
+    return int(np.count_nonzero(found_in_sorted(np.sort(sequence), values)))
 
 
 def slot_conflicts(a: Features, b: Features, p: Params) -> tuple[Conflict, ...]:

@@ -15,7 +15,7 @@ from itertools import chain
 import numpy as np
 from numpy.typing import NDArray
 
-from dedup.arrays import edges_of, sorted_distinct
+from dedup.arrays import edges_of, range_positions, sorted_distinct
 from dedup.keys import ATTRIBUTION, NAME, PLACE_SUFFIXES, TITLE, word_key
 from dedup.signature import TokenHasher
 from dedup.specifics import specific_form
@@ -304,9 +304,8 @@ class Vocabulary:
         ends = np.cumsum(reps)
         out = np.repeat(codes, reps)
         # Position of every filled word: its token's first position plus its rank in it.
-        firsts = np.repeat(ends[multi] - sizes, sizes)
-        ranks = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        out[firsts + ranks] = np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=int(sizes.sum()))
+        filled = range_positions(ends[multi] - sizes, sizes)
+        out[filled] = np.fromiter(chain.from_iterable(parts), dtype=np.int64, count=int(sizes.sum()))
         out_keys = np.repeat(keys, reps)
-        out_keys[firsts + ranks] = np.fromiter(chain.from_iterable(multi_keys), dtype=np.uint32, count=int(sizes.sum()))
+        out_keys[filled] = np.fromiter(chain.from_iterable(multi_keys), dtype=np.uint32, count=int(sizes.sum()))
         return out, out_keys, np.concatenate(([0], ends))[bounds]
