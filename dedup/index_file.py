@@ -49,7 +49,9 @@ FORMAT_NAME = "dedup-index"
 #: Version of the file format (and of the Redis layout) this module writes. Version 1
 #: (dedup 0.1, datasketch's Redis layout) is refused: rebuild such an index. Version 4
 #: changed the chrome body sketch (one-permutation hashing): older sketches do not compare.
-FORMAT_VERSION = 4
+#: Version 5 changed the stored event keys (amounts keep their 万/亿, a repost's credit is
+#: attribution): older posts' keys would conflict with new ones where they agree.
+FORMAT_VERSION = 5
 # A save's temporary file unwritten for this long, and not locked, is a killed save's leftover.
 STALE_TEMP_AGE = 60.0
 _MAX_MANIFEST = 1 << 20

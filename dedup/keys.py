@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTION",
+    "CREDITS",
     "NAME",
     "NUMBER",
     "PLACE_SUFFIXES",
@@ -64,6 +65,27 @@ PLACE_SUFFIXES = frozenset(
 ATTRIBUTION = frozenset(
     {"记者", "通讯员", "实习生", "摄影", "摄", "编辑", "责编", "作者", "供稿", "撰稿", "来源", "讯", "电", "报道", "图"}
     | {"日电", "日讯", "电讯", "报讯", "本报讯", "网讯"}  # jieba keeps a dateline's 5日电 as 5 + 日电
+    | {"转载", "转载自", "转自", "摘自", "出处"}  # a repost's credit: where each copy came from
+)
+#: Attribution markers whose clause runs on past a colon to the credited name (来源：某某社区).
+CREDITS = frozenset(
+    {
+        "记者",
+        "通讯员",
+        "实习生",
+        "摄影",
+        "编辑",
+        "责编",
+        "作者",
+        "供稿",
+        "撰稿",
+        "来源",
+        "转载",
+        "转载自",
+        "转自",
+        "摘自",
+    }
+    | {"出处", "图", "摄"}
 )
 # Dictionary tags of places and organisations ("nr" is checked apart: jieba's dictionary
 # tags many common phrases nr, such as 广大群众; "nz" holds idioms such as 新年伊始).
@@ -84,6 +106,18 @@ _NOT_NAME_EDGE = frozenset(
     "第每各本约近共达超一二两三四五六七八九十百千万亿"
 )
 _ALL_HAN = re.compile("^[\u4e00-\u9fff]+$")
+# Multipliers of an amount: 万 and 亿 (and 万亿), the units Chinese amounts are counted in.
+_MULTIPLIERS = {"万": 10_000, "亿": 100_000_000}
+# A thousands group a separator split off a number (1,555,508,410 → 1 555 508 410).
+_GROUP = re.compile(r"^\d{3}(?:\.\d+)?$")
+# A word that is only a multiplier and its counter (万元, 亿股, 万人): jieba splits
+# "2.5万元" into 2.5 and 万元.
+_MULTIPLIER_WORD = re.compile(
+    "^[万亿]+(?:元|美元|欧元|港元|股|人|人次|户|吨|亩|辆|件|份|次|个|家|名|台|套|平方米|立方米|余|多|"
+    "千瓦|千瓦时|千克|千米|千伏|千帕|千卡|千焦|千赫|兆瓦|兆瓦时)?$"
+)
+# Units whose 千 or 兆 is a prefix, not a count (千瓦 is kilowatt, not 1000 瓦).
+_PREFIXED_UNIT = re.compile("^(?:千瓦|千瓦时|千克|千米|千伏|千帕|千卡|千焦|千赫|兆瓦|兆瓦时|兆赫|兆帕)$")
 _NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
 # A key the other post also has together with this many words around it (the key and
 # its next, or previous, words) is that post's own key, not one substituted for.
@@ -97,10 +131,18 @@ def _digits(word: str) -> str:
     """Chinese numerals inside a word written with digits: 第三次 → 第3次, 三月 → 3月."""
 
     def value(m: re.Match[str]) -> str:
+        if not m.group().strip("万亿"):
+            return m.group()  # a multiplier alone is no number (万达, 亿万)
         number = chinese_number(m.group())
         return str(number) if number is not None else m.group()
 
     return _NUMERAL_RUN.sub(value, word)
+
+
+def _multiplier_after(word: str) -> str:
+    """The 万 and 亿 right after the last digit of ``word`` (``""`` if none): 5万人 → 万."""
+    m = re.search("[0-9.]([万亿]+)[^0-9]*$", word) or re.match("^([万亿]+)", word)
+    return m.group(1) if m else ""
 
 
 def word_key(word: str, tag: Callable[[str], str]) -> tuple[int, str] | None:
@@ -120,9 +162,15 @@ def word_key(word: str, tag: Callable[[str], str]) -> tuple[int, str] | None:
     (1, '000')
     """
     if any("0" <= ch <= "9" for ch in word):
-        # Digits as written (specifics drop leading zeros: 7 00 would become 7 0).
+        # Digits as written (specifics drop leading zeros: 7 00 would become 7 0), and the
+        # multiplier written after them (5万 is 50000, not 5).
         digits = "".join(ch for ch in word if "0" <= ch <= "9" or ch == ".").strip(".")
-        return (NUMBER, digits) if digits else None
+        return (NUMBER, digits + _multiplier_after(word)) if digits else None
+    if _PREFIXED_UNIT.match(word):
+        return None
+    if _MULTIPLIER_WORD.match(word):
+        # A multiplier word after a number written apart (2.5 万元, 15.555 亿股).
+        return NUMBER, _multiplier_after(word)
     spec = specific_form(word, tag)
     if spec is None:
         return None
@@ -284,13 +332,66 @@ def _slot_conflict(
         ja, jb = "".join(dict.fromkeys(wa)), "".join(dict.fromkeys(wb))
         if kind == NUMBER:
             # By the digits alone: a line break or space inside a number (34.\n9) splits it in two.
-            da, db = "".join(wa).replace(".", "").lstrip("0"), "".join(wb).replace(".", "").lstrip("0")
+            da, db = _digits_only(wa), _digits_only(wb)
             # A year and its short form (1980年代 / 80年代) are one number.
             short, long_ = sorted((da, db), key=len)
             differ = da != db and not (len(long_) == 4 and len(short) == 2 and long_.endswith(short))
+            # Amounts with 万 or 亿 are compared by value, rounded as written: 15.555亿 is
+            # 1,555,508,410 and 2.5万 is 25000; 30.5亿 is not 30.5万.
+            amounts = _same_amount(wa, wb)
+            differ = differ if amounts is None else not amounts
+            if not da and not db:
+                differ = ja != jb  # the multipliers alone: 30.5[亿]元 / 30.5[万]元
         else:
             least = name_similarity if kind == NAME else title_similarity
             differ = ja not in jb and jb not in ja and Indel.normalized_similarity(ja, jb) < least
         if differ:
             return _once(w for w in wa if w not in wb), _once(w for w in wb if w not in wa), kind
     return None
+
+
+def _digits_only(words: Iterable[str]) -> str:
+    return "".join(ch for ch in "".join(words) if "0" <= ch <= "9").lstrip("0")
+
+
+def _numbers(words: Iterable[str]) -> list[tuple[float, int, bool]] | None:
+    """A slot's numbers: each one's value, significant digits as written, and whether 万 or 亿 scaled it.
+
+    Three-digit groups continue the number before them (a separator splits 1,555,508,410
+    into four words). ``None`` when a word is no number.
+    """
+    texts: list[str] = []
+    scales: list[int] = []
+    for word in words:
+        digits = word.rstrip("万亿")
+        if digits and texts and scales[-1] == 1 and _GROUP.match(digits) and "." not in texts[-1]:
+            texts[-1] += digits
+        elif digits:
+            texts.append(digits)
+            scales.append(1)
+        for ch in word[len(digits) :]:
+            if texts:
+                scales[-1] *= _MULTIPLIERS[ch]
+    out = []
+    for text, scale in zip(texts, scales, strict=True):
+        if text.count(".") > 1 or not text.strip("."):
+            return None
+        # Significant digits: trailing zeros of a whole number only hold places (25000).
+        significant = text.replace(".", "").lstrip("0")
+        if "." not in text:
+            significant = significant.rstrip("0")
+        out.append((float(text.strip(".")) * scale, max(1, len(significant)), scale != 1))
+    return out
+
+
+def _same_amount(wa: Iterable[str], wb: Iterable[str]) -> bool | None:
+    """Tell whether two slots hold the same amounts; ``None`` unless 万 or 亿 scales one.
+
+    Each number of the side with fewer is one of the other side's, rounded to the digits
+    it was written with: 15.555亿 and 1,555,508,410, 2.5万 and 25000.
+    """
+    a, b = _numbers(wa), _numbers(wb)
+    if not a or not b or not any(scaled for _, _, scaled in (*a, *b)):
+        return None
+    fewer, more = sorted((a, b), key=len)
+    return all(any(float(f"{x:.{min(p, q)}g}") == float(f"{y:.{min(p, q)}g}") for y, q, _ in more) for x, p, _ in fewer)

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.arrays import edges_of, range_positions, sorted_distinct
-from dedup.keys import ATTRIBUTION, NAME, PLACE_SUFFIXES, TITLE, word_key
+from dedup.keys import ATTRIBUTION, CREDITS, NAME, PLACE_SUFFIXES, TITLE, word_key
 from dedup.signature import TokenHasher
 from dedup.specifics import specific_form
 from dedup.tokenizer import JiebaTokenizer, is_word
@@ -65,6 +65,7 @@ _PUNCT = 4  # punctuation: ends a clause
 _OPEN = 8  # 《
 _CLOSE = 16  # 》
 _PLACE_NAMEABLE = 32  # a word that can name a place before a suffix (Chinese, not a verb or particle)
+_LEADS_ON = 64  # a colon: after an attribution marker it introduces the credited name (来源：…)
 # A clause holding an attribution marker is a byline or dateline when it is this short (tokens).
 _BYLINE_TOKENS = 16
 _NOT_PLACE_TAGS = frozenset({"v", "vn", "vd", "p", "c", "u", "uj", "ul", "d", "r", "m", "q", "f", "a", "ad", "t"})
@@ -79,6 +80,8 @@ def _role_of(token: str, words: list[int], tag: Callable[[str], str]) -> int:
         role |= _PLACE
     if token in ATTRIBUTION:
         role |= _MARK
+    if token in ("：", ":"):
+        role |= _LEADS_ON
     if "《" in token:
         role |= _OPEN
     if "》" in token:
@@ -257,9 +260,12 @@ class Vocabulary:
         post_of = np.searchsorted(bounds, special, side="right") - 1
         tokens = self._tokens
         codes = self._codes[slots]
+        marks = []
         for at, post in zip(special.tolist(), post_of.tolist(), strict=True):
             role = int(roles[at])
             first, last = int(bounds[post]), int(bounds[post + 1])
+            if role & _MARK:
+                marks.append((at, first, last))  # after the titles: a credited 《…》 is attribution too
             if role & _PLACE:
                 k = at - 1
                 while k >= first and codes[k] == 0 and not roles[k] & (_PUNCT | _OPEN | _CLOSE):
@@ -277,16 +283,29 @@ class Vocabulary:
                     code = self._key_id((TITLE, title))
                     keys[at + 1 : end] = np.where(codes[at + 1 : end] != 0, code, 0)
                     specifics[post].add(sys.intern(f"《{title}》"))
-            if role & _MARK:
-                lo, hi = at, at
-                while lo > first and not roles[lo - 1] & _PUNCT and codes[lo - 1] != _NEWLINE:
-                    lo -= 1
-                while hi + 1 < last and not roles[hi + 1] & _PUNCT and codes[hi + 1] != _NEWLINE:
-                    hi += 1
-                if hi - lo < _BYLINE_TOKENS:
-                    keys[lo : hi + 1] = 0  # a byline or dateline: (记者 张三), 新华社北京3月5日电
-                else:
-                    keys[at : at + 3] = 0  # a marker inside a sentence: the name right after it
+        for at, first, last in marks:
+            lo, hi = at, at
+            while lo > first and not roles[lo - 1] & _PUNCT and codes[lo - 1] != _NEWLINE:
+                lo -= 1
+            # After a credit the credited name runs on past a colon and through a quoted
+            # title (来源：某某社区, 本文转载自《某某》的博客); not after 报道：, which
+            # introduces the report itself.
+            on = _LEADS_ON | _OPEN | _CLOSE if tokens[slots[at]] in CREDITS else 0
+            while hi + 1 < last and not roles[hi + 1] & _PUNCT and codes[hi + 1] != _NEWLINE:
+                hi += 1
+            end = hi  # the clause; with the credited name after a colon or in 《》:
+            while (
+                end + 1 < last and (not roles[end + 1] & _PUNCT or roles[end + 1] & on) and codes[end + 1] != _NEWLINE
+            ):
+                end += 1
+            if end - lo < _BYLINE_TOKENS:
+                keys[lo : end + 1] = 0  # a byline or dateline: (记者 张三), 新华社北京3月5日电
+            elif hi - lo < _BYLINE_TOKENS:
+                # A credit run into the text (来源：金融界腾讯副总裁…, no line break): the
+                # clause and the name right after it.
+                keys[lo : hi + 4] = 0
+            else:
+                keys[at : at + 3] = 0  # a marker inside a sentence: the name right after it
         return keys
 
     def _expand(

@@ -82,3 +82,26 @@ def test_account_names_and_bylines_are_not_keys(fx: FeatureExtractor) -> None:
     other = text.replace("荷叶塘", "山水湾")
     assert conflicts(fx, text, other) != []  # the same posts, from accounts of other names
     assert conflicts(fx, text, other, ("荷叶塘社区", "山水湾社区")) == []
+
+
+def test_one_amount_in_two_units_is_one_key(fx: FeatureExtractor) -> None:
+    a = "公司拟发行股份数量为15.555亿股，交易对价暂定为30.5亿元，博士生被骗2.5万元，本次交易构成关联交易。"
+    b = a.replace("15.555亿股", "1,555,508,410股").replace("2.5万元", "25000元")
+    assert conflicts(fx, a, b) == []
+    # Another amount in the same units still conflicts, and so does one off by ten.
+    assert conflicts(fx, a, a.replace("2.5万元", "3.5万元")) != []
+    assert conflicts(fx, a, a.replace("30.5亿元", "30.5万元")) != []
+    # A unit's prefix is no count: 9000万 + 千瓦 over a line break is 9000 + 万千瓦 in one line.
+    c = "截至年底，装机规模超过9000万\n千瓦。与此同时，产业链上下游的技术创新加快推进。"
+    assert conflicts(fx, c, c.replace("万\n千瓦", "万千瓦")) == []
+
+
+def test_a_reposts_credit_is_attribution(fx: FeatureExtractor) -> None:
+    text = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放资料二百份。"
+    credits = ("本文转载自《{}》公众号。", "编辑：{}", "转自：{}\n")
+    for credit in credits:
+        a, b = text + credit.format("长沙县民政局"), text + credit.format("望城区城管局")
+        assert conflicts(fx, a, b) == [], credit
+    # After 报道： comes the report itself, not a credit: its day still counts.
+    report = "据新华社报道：3月5日，荷叶塘社区开展垃圾分类宣传活动，志愿者向居民讲解分类知识。"
+    assert conflicts(fx, report, report.replace("3月5日", "3月6日")) == [(("5",), ("6",))]
