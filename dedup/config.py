@@ -196,6 +196,11 @@ class Params:
     story_window_days : float
         Posts of one story appear within this many days of each other; two posts (both
         times known) further apart are different events unless they are exact copies.
+    dateline_window_days : float
+        Reports of one event are filed within this many days of each other: two
+        datelines (新华社北京3月5日电) in one slot further apart are another event's. Tighter
+        than ``story_window_days``: a dateline is copied with the text, while a repost's
+        publication time may lag.
     passage_cutoff : float
         RapidFuzz ``fuzz.ratio`` (0-100 scale) from which two sentences are one shared
         passage in the evidence.
@@ -244,6 +249,7 @@ class Params:
     title_anchor: float = 0.2
     title_overlap: float = 0.34
     story_window_days: float = 30.0
+    dateline_window_days: float = 3.0
     passage_cutoff: float = 70.0
     max_template_pairs: int = 1000
     family_min_posts: int = 3
@@ -253,8 +259,8 @@ class Params:
             value = getattr(self, f.name)
             if f.name == "passage_cutoff":
                 _check_range("params.passage_cutoff", value, 0.0, 100.0)
-            elif f.name == "story_window_days":
-                _check_range("params.story_window_days", value, 0.0, 1e6)
+            elif f.name in ("story_window_days", "dateline_window_days"):
+                _check_range(f"params.{f.name}", value, 0.0, 1e6)
             elif f.type == "float":
                 _check_range(f"params.{f.name}", value, 0.0, 1.0)
             else:

@@ -141,7 +141,7 @@ class Features:
         titles).
     key_kinds : ndarray of uint8
         Their kinds (:data:`~dedup.keys.NUMBER`, :data:`~dedup.keys.NAME`,
-        :data:`~dedup.keys.TITLE`).
+        :data:`~dedup.keys.TITLE`, :data:`~dedup.keys.DAY`).
     key_words : tuple of str
         Their canonical text.
     title_words : ndarray of uint32

@@ -50,7 +50,7 @@ FORMAT_NAME = "dedup-index"
 #: (dedup 0.1, datasketch's Redis layout) is refused: rebuild such an index. Version 4
 #: changed the chrome body sketch (one-permutation hashing): older sketches do not compare.
 #: Version 5 changed the stored event keys (amounts keep their 万/亿, a repost's credit is
-#: attribution): older posts' keys would conflict with new ones where they agree.
+#: attribution, a dateline's day is a key): older posts' keys would not compare with new ones.
 FORMAT_VERSION = 5
 # A save's temporary file unwritten for this long, and not locked, is a killed save's leftover.
 STALE_TEMP_AGE = 60.0

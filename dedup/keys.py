@@ -13,9 +13,12 @@ event key is a word that fills such a slot:
   suffix (…社区, …村, …街道, …镇: local names are keys whether or not the dictionary
   knows them);
 * ``TITLE``: a quoted title (《…》), the whole event of a short notice
-  ("播发央视快评《…》").
+  ("播发央视快评《…》");
+* ``DAY``: the month and day of a dateline (新华社北京3月5日电, 新浪娱乐讯 北京时间11月5日消息):
+  the day the report was filed. Reports of one event are filed within days of each other,
+  so two datelines conflict only when further apart than a few days.
 
-Keys of a byline or dateline (the clause of 记者, 通讯员, 电, 讯 …) are attribution, and words
+Other keys of a byline or dateline (the clause of 记者, 通讯员, 电, 讯 …) are attribution, and words
 of either post's account name are framing (长沙县民政局高度重视…): neither conflicts.
 
 :func:`key_conflicts` aligns two posts' word sequences and finds the *slots* where
@@ -56,6 +59,7 @@ __all__ = [
 NUMBER = 1
 NAME = 2
 TITLE = 3
+DAY = 4
 
 #: Words after which the word before them names a place (…社区, …村 …).
 PLACE_SUFFIXES = frozenset(
@@ -195,7 +199,13 @@ def word_key(word: str, tag: Callable[[str], str]) -> tuple[int, str] | None:
 
 
 def key_conflicts(
-    a: Features, b: Features, *, max_slot: int, name_similarity: float = 0.5, title_similarity: float = 0.75
+    a: Features,
+    b: Features,
+    *,
+    max_slot: int,
+    name_similarity: float = 0.5,
+    title_similarity: float = 0.75,
+    dateline_days: float = 3.0,
 ) -> list[Conflict]:
     """The slots where both posts have event keys of one kind and they differ.
 
@@ -207,7 +217,8 @@ def key_conflicts(
     and so do a year and its short form), names and titles by their text, when its
     similarity (RapidFuzz Indel, in [0, 1]) is under ``name_similarity`` or
     ``title_similarity`` (two segmentations of one name, a title with a word changed,
-    are one key). A truncated copy or a dropped lead leaves a long passage on one side,
+    are one key), datelines when their days are more than ``dateline_days`` apart (a
+    rewrite filed the next day is the same event). A truncated copy or a dropped lead leaves a long passage on one side,
     not a slot; keys the other post has as often elsewhere moved (reordered
     paragraphs) and do not conflict.
 
@@ -222,7 +233,12 @@ def key_conflicts(
     if (b.body_hash, b.id) < (a.body_hash, a.id):
         # One alignment for the pair whatever its order (an LCS is not unique).
         swapped = key_conflicts(
-            b, a, max_slot=max_slot, name_similarity=name_similarity, title_similarity=title_similarity
+            b,
+            a,
+            max_slot=max_slot,
+            name_similarity=name_similarity,
+            title_similarity=title_similarity,
+            dateline_days=dateline_days,
         )
         return [(kb, ka) for ka, kb in swapped]
     # Words of either post's account name are framing (长沙县民政局高度重视), not keys.
@@ -230,9 +246,14 @@ def key_conflicts(
     keys_a = _keys_by_position(a, accounts)
     keys_b = _keys_by_position(b, accounts)
     count_a, count_b = Counter(keys_a.values()), Counter(keys_b.values())
+    # Datelines are compared post to post: a copy keeps its source's, a rewrite files its
+    # own, and reports of one event are filed within days of each other.
+    out = []
+    date_a, date_b = _dateline(keys_a), _dateline(keys_b)
+    if date_a and date_b and _days_apart(date_a, date_b) > dateline_days:
+        out.append((date_a, date_b))
     # The matching blocks end with a zero-size block at the ends of both sequences.
     blocks = Indel.opcodes(a.sequence.tolist(), b.sequence.tolist()).as_matching_blocks()
-    out = []
     prev_end_a = prev_end_b = 0
     prev_size = 2  # the start of both posts bounds a slot like a shared run
     last = len(blocks) - 1
@@ -395,3 +416,40 @@ def _same_amount(wa: Iterable[str], wb: Iterable[str]) -> bool | None:
         return None
     fewer, more = sorted((a, b), key=len)
     return all(any(float(f"{x:.{min(p, q)}g}") == float(f"{y:.{min(p, q)}g}") for y, q, _ in more) for x, p, _ in fewer)
+
+
+def _dateline(keys: dict[int, tuple[int, str]]) -> tuple[str, ...]:
+    """The first dateline's day and the month before it (``("11月", "5日")``), or ``()``."""
+    month = None
+    for at in sorted(keys):
+        kind, text = keys[at]
+        if kind != DAY:
+            continue
+        if text.endswith("月"):
+            month = text
+        else:
+            return (month, text) if month else (text,)
+    return ()
+
+
+def _days_apart(wa: Iterable[str], wb: Iterable[str]) -> float:
+    """Days between two datelines (11月 5日 / 10月 26日; a dateline may give the day alone)."""
+
+    def parse(words: Iterable[str]) -> tuple[int | None, int | None]:
+        month = day = None
+        for word in words:
+            value = int(word[:-1]) if word[:-1].isdigit() else None
+            if word.endswith("月"):
+                month = value
+            else:
+                day = value
+        return month, day
+
+    (ma, da), (mb, db) = parse(wa), parse(wb)
+    if da is None or db is None or not (1 <= da <= 31 and 1 <= db <= 31):
+        return 0.0  # no day to compare
+    if ma is None or mb is None or not (1 <= ma <= 12 and 1 <= mb <= 12):
+        days = abs(da - db)
+        return float(min(days, 31 - days))  # across a month's end
+    gap = abs((ma - 1) * 30.44 + da - ((mb - 1) * 30.44 + db))
+    return min(gap, 365.25 - gap)  # across a year's end

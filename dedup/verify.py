@@ -255,7 +255,12 @@ def slot_conflicts(a: Features, b: Features, p: Params) -> tuple[Conflict, ...]:
     """:func:`~dedup.keys.key_conflicts` of two posts under ``p``."""
     return tuple(
         key_conflicts(
-            a, b, max_slot=p.max_slot_words, name_similarity=p.name_similarity, title_similarity=p.title_similarity
+            a,
+            b,
+            max_slot=p.max_slot_words,
+            name_similarity=p.name_similarity,
+            title_similarity=p.title_similarity,
+            dateline_days=p.dateline_window_days,
         )
     )
 

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.arrays import edges_of, range_positions, sorted_distinct
-from dedup.keys import ATTRIBUTION, CREDITS, NAME, PLACE_SUFFIXES, TITLE, word_key
+from dedup.keys import ATTRIBUTION, CREDITS, DAY, NAME, NUMBER, PLACE_SUFFIXES, TITLE, word_key
 from dedup.signature import TokenHasher
 from dedup.specifics import specific_form
 from dedup.tokenizer import JiebaTokenizer, is_word
@@ -299,7 +299,12 @@ class Vocabulary:
             ):
                 end += 1
             if end - lo < _BYLINE_TOKENS:
-                keys[lo : end + 1] = 0  # a byline or dateline: (记者 张三), 新华社北京3月5日电
+                # A byline or dateline: (记者 张三), 新华社北京3月5日电. Its names are
+                # attribution; its date is the day the report was filed.
+                days = self._dateline_days(slots, keys, lo, end)
+                keys[lo : end + 1] = 0
+                for q, code in days:
+                    keys[q] = code
             elif hi - lo < _BYLINE_TOKENS:
                 # A credit run into the text (来源：金融界腾讯副总裁…, no line break): the
                 # clause and the name right after it.
@@ -307,6 +312,27 @@ class Vocabulary:
             else:
                 keys[at : at + 3] = 0  # a marker inside a sentence: the name right after it
         return keys
+
+    def _dateline_days(
+        self, slots: NDArray[np.int64], keys: NDArray[np.uint32], lo: int, end: int
+    ) -> list[tuple[int, int]]:
+        """The month and day numbers of a dateline clause (tokens ``lo..end``) as :data:`~dedup.keys.DAY` keys."""
+        tokens, table = self._tokens, self.key_table
+        found = []
+        for q in range(lo, end + 1):
+            key = table[keys[q]]
+            if key[0] == DAY:
+                found.append((q, int(keys[q])))  # found by another marker of the clause (日电 … 报道)
+                continue
+            if key[0] != NUMBER:
+                continue
+            token = tokens[slots[q]]
+            after = tokens[slots[q + 1]] if q < end else ""
+            # 11 月 5 日 / 5 日电, or one token holding its unit (十一月, 五日).
+            unit = token[-1] if token[-1] in "月日" else after[:1] if after[:1] in ("月", "日") else ""
+            if unit:
+                found.append((q, self._key_id((DAY, key[1] + unit))))
+        return found
 
     def _expand(
         self, codes: NDArray[np.int64], keys: NDArray[np.uint32], bounds: NDArray[np.int64]

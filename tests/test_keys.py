@@ -105,3 +105,25 @@ def test_a_reposts_credit_is_attribution(fx: FeatureExtractor) -> None:
     # After 报道： comes the report itself, not a credit: its day still counts.
     report = "据新华社报道：3月5日，荷叶塘社区开展垃圾分类宣传活动，志愿者向居民讲解分类知识。"
     assert conflicts(fx, report, report.replace("3月5日", "3月6日")) == [(("5",), ("6",))]
+
+
+def test_datelines_further_apart_than_a_few_days_conflict(fx: FeatureExtractor) -> None:
+    text = "新浪娱乐讯 北京时间11月5日消息，演员王明加盟新片《山海》，该片由李强执导，已正式开拍，预计明年上映。"
+    # Another film's casting news from the same release, filed ten days earlier.
+    assert conflicts(fx, text, text.replace("11月5日", "10月26日")) == [(("11月", "5日"), ("10月", "26日"))]
+    # A month apart on the same day of the month, and across a month's end.
+    assert conflicts(fx, text, text.replace("11月5日", "10月5日")) != []
+    assert conflicts(fx, text.replace("11月5日", "11月1日"), text.replace("11月5日", "10月30日")) == []
+    # A rewrite filed the next day, a copy without the dateline: the same event.
+    assert conflicts(fx, text, text.replace("11月5日", "11月6日")) == []
+    assert conflicts(fx, text, text.replace("新浪娱乐讯 北京时间11月5日消息，", "")) == []
+    # A dateline giving the day alone (新华社北京13日电) is compared by the day.
+    news = "新华社北京6月3日电（记者王明）国务院新闻办公室举行新闻发布会，介绍全国春播进展情况。"
+    assert conflicts(fx, news, news.replace("6月3日电", "13日电")) == [(("6月", "3日"), ("13日",))]
+
+
+def test_the_dateline_window_is_a_parameter(fx: FeatureExtractor) -> None:
+    text = "中新网11月5日电 据报道，演员王明加盟新片《山海》，该片由李强执导，已正式开拍，预计明年上映。"
+    a, b = feats(fx, text, id_="a"), feats(fx, text.replace("11月5日", "11月12日"), id_="b")
+    assert key_conflicts(a, b, max_slot=6) != []
+    assert key_conflicts(a, b, max_slot=6, dateline_days=10.0) == []
