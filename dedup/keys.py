@@ -120,6 +120,8 @@ _MULTIPLIER_WORD = re.compile(
     "^[万亿]+(?:元|美元|欧元|港元|股|人|人次|户|吨|亩|辆|件|份|次|个|家|名|台|套|平方米|立方米|余|多|"
     "千瓦|千瓦时|千克|千米|千伏|千帕|千卡|千焦|千赫|兆瓦|兆瓦时)?$"
 )
+# A weekday names no date (周五 and 11月2日 may be one day): no number.
+_WEEKDAY = re.compile("(?:周|星期|礼拜)[一二三四五六日天1-7]$")
 # Units whose 千 or 兆 is a prefix, not a count (千瓦 is kilowatt, not 1000 瓦).
 _PREFIXED_UNIT = re.compile("^(?:千瓦|千瓦时|千克|千米|千伏|千帕|千卡|千焦|千赫|兆瓦|兆瓦时|兆赫|兆帕)$")
 _NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
@@ -170,7 +172,7 @@ def word_key(word: str, tag: Callable[[str], str]) -> tuple[int, str] | None:
         # multiplier written after them (5万 is 50000, not 5).
         digits = "".join(ch for ch in word if "0" <= ch <= "9" or ch == ".").strip(".")
         return (NUMBER, digits + _multiplier_after(word)) if digits else None
-    if _PREFIXED_UNIT.match(word):
+    if _PREFIXED_UNIT.match(word) or _WEEKDAY.search(word):
         return None
     if _MULTIPLIER_WORD.match(word):
         # A multiplier word after a number written apart (2.5 万元, 15.555 亿股).

@@ -92,6 +92,9 @@ def test_one_amount_in_two_units_is_one_key(fx: FeatureExtractor) -> None:
     assert conflicts(fx, a, a.replace("2.5万元", "3.5万元")) != []
     assert conflicts(fx, a, a.replace("30.5亿元", "30.5万元")) != []
     # A unit's prefix is no count: 9000万 + 千瓦 over a line break is 9000 + 万千瓦 in one line.
+    # A weekday is no number: one report's 周五 is the other's 11月2日.
+    d = "这家公司在周五主动向国家公路交通安全管理局提交了安全报告，这也是第六家这么做的企业。"
+    assert conflicts(fx, d, d.replace("在周五", "11月2日")) == []
     c = "截至年底，装机规模超过9000万\n千瓦。与此同时，产业链上下游的技术创新加快推进。"
     assert conflicts(fx, c, c.replace("万\n千瓦", "万千瓦")) == []
 
