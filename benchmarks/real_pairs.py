@@ -127,13 +127,15 @@ def _markdown(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def _run_ours(records: Sequence[dict[str, Any]]) -> tuple[list[list[str]], float, Any]:
-    from dedup import DedupConfig, Deduplicator
+def _run_ours(
+    records: Sequence[dict[str, Any]], params: dict[str, Any] | None = None
+) -> tuple[list[list[str]], float, Any]:
+    from dedup import DedupConfig, Deduplicator, Params
     from dedup.io import record_to_article
 
     articles = [record_to_article(r) for r in records]
     t0 = time.perf_counter()
-    result = Deduplicator(DedupConfig(workers=2)).check(articles)
+    result = Deduplicator(DedupConfig(workers=2, params=Params(**(params or {})))).check(articles)
     return [list(s.ids) for s in result.stories], time.perf_counter() - t0, result
 
 
@@ -145,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20240612)
     parser.add_argument("--methods", default="ours", help="comma-separated: ours and peers a,b,b2,c,d")
     parser.add_argument("--out", default=str(RESULTS / "real-pairs.json"))
+    parser.add_argument(
+        "--params", type=json.loads, default=None, help='dedup Params to override, as JSON: {"min_agreement": 0.5}'
+    )
     args = parser.parse_args(argv)
     judged = load_judged(args.pairs)
     corpus = _corpus(args.corpus)
@@ -155,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     failures: dict[str, list[dict[str, Any]]] = {}
     for method in [m for m in args.methods.split(",") if m]:
         if method == "ours":
-            groups, seconds[method], _ = _run_ours(records)
+            groups, seconds[method], _ = _run_ours(records, args.params)
         else:
             from benchmarks.peers import PEERS
 
