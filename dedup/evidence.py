@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 
@@ -36,6 +36,7 @@ __all__ = [
     "build_evidence",
     "decisive",
     "find_shared_passages",
+    "pairs_evidence",
     "shared_passages",
     "specific_order",
     "template_decision",
@@ -102,11 +103,12 @@ class Passages:
     [('社区开展垃圾分类宣传活动.', '社区开展垃圾分类宣传活动。'), ('居民积极参与.', '居民积极参与。')]
     """
 
-    __slots__ = ("sentences", "text")
+    __slots__ = ("_lookup", "sentences", "text")
 
     def __init__(self, text: str, config: NormalizeConfig | None = None) -> None:
         cfg = config if config is not None else NormalizeConfig()
         self.text = text
+        self._lookup: tuple[dict[str, int], list[str]] | None = None
         # The original with its markup blanked and its characters folded, one for one
         # (an index into it is an index into the original), the rest of an ellipsis run
         # padded; normalization changes nothing else but whitespace and boilerplate
@@ -152,11 +154,21 @@ class Passages:
         """Build from a :class:`~dedup.NormalizedText` (its offsets give the spans)."""
         self = cls.__new__(cls)
         self.text = ""
+        self._lookup = None
         self.sentences = [
             ("".join(normalized.text[s:e].split()), normalized.original_span(s, e))
             for s, e in _sentences(normalized.text)
         ]
         return self
+
+    def lookup(self) -> tuple[dict[str, int], list[str]]:
+        """Each sentence's first position, and the sentences: built once, for every pair the post is in."""
+        if self._lookup is None:
+            where: dict[str, int] = {}
+            for j, (piece, _) in enumerate(self.sentences):
+                where.setdefault(piece, j)
+            self._lookup = where, [piece for piece, _ in self.sentences]
+        return self._lookup
 
 
 def shared_passages(
@@ -173,9 +185,7 @@ def shared_passages(
     """
     if not a.sentences or not b.sentences:
         return ()
-    where_b: dict[str, int] = {}
-    for j, (piece, _) in enumerate(b.sentences):
-        where_b.setdefault(piece, j)
+    where_b, texts_b = b.lookup()
     matched: dict[int, int] = {}
     rest: list[int] = []
     for i, (piece, _) in enumerate(a.sentences):
@@ -185,7 +195,6 @@ def shared_passages(
         else:
             matched[i] = found
     if rest:
-        texts_b = [piece for piece, _ in b.sentences]
         scores = process.cdist(
             [a.sentences[i][0] for i in rest], texts_b, scorer=fuzz.ratio, score_cutoff=score_cutoff, dtype=np.uint8
         )
@@ -265,6 +274,59 @@ def build_evidence(
         only_a=tuple(sorted(specifics_a - specifics_b, key=specific_order)),
         only_b=tuple(sorted(specifics_b - specifics_a, key=specific_order)),
     )
+
+
+def pairs_evidence(
+    texts: Mapping[int, str],
+    specifics: Mapping[int, Collection[str]],
+    pairs: Sequence[tuple[int, int]],
+    *,
+    config: NormalizeConfig,
+    score_cutoff: float = 70.0,
+) -> list[Evidence]:
+    """:func:`build_evidence` of many pairs among a few posts, each post prepared once.
+
+    A story's posts are in several of its pairs: each post's sentences, and its
+    specifics in report order, are made once and each pair only compares them.
+
+    Parameters
+    ----------
+    texts, specifics : mapping of int
+        Each post's original text and its specifics, by any key the pairs use.
+    pairs : sequence of (int, int)
+    config : NormalizeConfig
+        Normalization options (as used for matching).
+    score_cutoff : float
+        As for :func:`build_evidence`.
+
+    Examples
+    --------
+    >>> texts = {0: "社区开展垃圾分类宣传活动。居民积极参与。", 1: "居民积极参与。"}
+    >>> [ev.shared for ev in pairs_evidence(texts, {0: ("荷叶塘",), 1: ()}, [(0, 1)], config=NormalizeConfig())]
+    [(((13, 20), (0, 7)),)]
+    """
+    members = {k for pair in pairs for k in pair}
+    passages = {k: Passages(texts[k], config) for k in members}
+    ordered = {k: _in_specific_order(specifics[k]) for k in members}
+    sets = {k: frozenset(specifics[k]) for k in members}
+    out = []
+    for i, j in pairs:
+        a, b = sets[i], sets[j]
+        out.append(
+            Evidence(
+                shared=shared_passages(passages[i], passages[j], score_cutoff=score_cutoff),
+                shared_specifics=tuple(x for x in ordered[i] if x in b),
+                only_a=tuple(x for x in ordered[i] if x not in b),
+                only_b=tuple(x for x in ordered[j] if x not in a),
+            )
+        )
+    return out
+
+
+def _in_specific_order(specifics: Collection[str]) -> tuple[str, ...]:
+    """Distinct specifics sorted by :func:`specific_order` (a plain sort, then numbers last: no key per item)."""
+    ordered = sorted(set(specifics))
+    return (*[x for x in ordered if not x[:1].isdigit()], *[x for x in ordered if x[:1].isdigit()])
 
 
 Decision = tuple[tuple[tuple[str, str], ...], int | None, bool]

@@ -147,7 +147,7 @@ class Evidence:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict."""
         return {
-            "shared": [[list(a), list(b)] for a, b in self.shared],
+            "shared": [[[a0, a1], [b0, b1]] for (a0, a1), (b0, b1) in self.shared],
             "shared_specifics": list(self.shared_specifics),
             "only_a": list(self.only_a),
             "only_b": list(self.only_b),

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from dedup.cluster import cluster_pairs
 from dedup.config import DedupConfig, NormalizeConfig
-from dedup.evidence import Decision, Passages, build_evidence, specific_order, template_decision, with_decision
+from dedup.evidence import Decision, pairs_evidence, specific_order, template_decision, with_decision
 from dedup.extraction import Execution, ProgressCallback, extract_batch
 from dedup.families import family_groups, template_families
 from dedup.feature_table import FeatureTable
@@ -617,14 +617,21 @@ class StoryStream:
         """
         ex = self.execution
         sent: deque[tuple[range | None, Sequence[Pair]]] = deque()
-        tasks = (self._task(unit, sent) for unit in units)
+        # The posts' texts and specifics: forked workers hold them already (a task names
+        # positions only); spawned ones get each task's texts with it.
+        state: _EvidenceState = (self._batch, self._specifics)
+        parallel = ex.workers > 1 and total >= ex.parallel_min
+        inherit = not parallel or (ex.start_method or default_start_method()) == "fork"
+        tasks = (self._task(unit, sent, carry=not inherit) for unit in units)
         done = 0
         with contextlib.ExitStack() as stack:
-            if ex.workers > 1 and total >= ex.parallel_min:
-                pool = stack.enter_context(WorkerPool(ex.workers, None, start_method=ex.start_method))
+            if parallel:
+                pool = stack.enter_context(
+                    WorkerPool(ex.workers, state if inherit else None, start_method=ex.start_method)
+                )
                 found: Iterator[list[Evidence]] = pool.map(_evidence_task, tasks, ahead=2 * ex.workers)
             else:
-                found = (_evidence_task(None, task) for task in tasks)
+                found = (_evidence_task(state, task) for task in tasks)
             for evidence in found:
                 stories, pairs = sent.popleft()
                 done += len(pairs)
@@ -635,28 +642,36 @@ class StoryStream:
             self._progress("evidence", 0, 0)
 
     def _task(
-        self, unit: tuple[range | None, Sequence[Pair]], sent: deque[tuple[range | None, Sequence[Pair]]]
+        self,
+        unit: tuple[range | None, Sequence[Pair]],
+        sent: deque[tuple[range | None, Sequence[Pair]]],
+        *,
+        carry: bool,
     ) -> _EvidenceTask:
         sent.append(unit)
-        pairs = unit[1]
+        pairs = list(unit[1])
+        posts = None
+        if carry:
+            members = {k for p in pairs for k in p}
+            posts = {k: self._batch[k].text for k in members}, {k: self._specifics[k] for k in members}
+        return self.config.normalize, self.config.params.passage_cutoff, posts, pairs
+
+
+# The batch and each post's specifics, by position (what a forked worker inherits).
+_EvidenceState = tuple[Sequence[Article], Sequence[tuple[str, ...]]]
+# (normalize config, passage cutoff, (texts, specifics) by position unless inherited, pairs)
+_EvidenceTask = tuple[NormalizeConfig, float, tuple[dict[int, str], dict[int, tuple[str, ...]]] | None, list[Pair]]
+
+
+def _evidence_task(state: _EvidenceState | None, task: _EvidenceTask) -> list[Evidence]:
+    config, cutoff, posts, pairs = task
+    if posts is None:
+        assert state is not None  # tasks carry their posts unless the worker holds the batch
+        batch, specifics = state
         members = {k for p in pairs for k in p}
-        return (
-            self.config.normalize,
-            self.config.params.passage_cutoff,
-            {k: self._batch[k].text for k in members},
-            {k: self._specifics[k] for k in members},
-            list(pairs),
-        )
-
-
-# (normalize config, passage cutoff, texts by position, specifics by position, pairs)
-_EvidenceTask = tuple[NormalizeConfig, float, dict[int, str], dict[int, tuple[str, ...]], list[Pair]]
-
-
-def _evidence_task(_: None, task: _EvidenceTask) -> list[Evidence]:
-    config, cutoff, texts, specifics, pairs = task
-    passages = {k: Passages(text, config) for k, text in texts.items()}
-    return [build_evidence(passages[i], passages[j], specifics[i], specifics[j], score_cutoff=cutoff) for i, j in pairs]
+        posts = {k: batch[k].text for k in members}, {k: specifics[k] for k in members}
+    texts, kept = posts
+    return pairs_evidence(texts, kept, pairs, config=config, score_cutoff=cutoff)
 
 
 def _verify_task(state: tuple[Sequence[Features], DedupConfig], block: NDArray[np.int64]) -> list[Verdict]:

@@ -43,7 +43,7 @@ from dedup.chrome import (
 from dedup.cluster import Link, cluster_pairs
 from dedup.columns import FeatureColumns, arrays_from_bytes, arrays_to_bytes
 from dedup.config import DedupConfig
-from dedup.evidence import Passages, build_evidence, decisive
+from dedup.evidence import Passages, build_evidence, decisive, pairs_evidence
 from dedup.exceptions import DedupError
 from dedup.extraction import NormalizedChunk
 from dedup.families import family_groups, template_families
@@ -514,11 +514,15 @@ def cluster_component(
     evidence: dict[tuple[int, int], Evidence] = {}
     if config.evidence:
         wanted = [pair for g in inside.values() for pair in g]
-        passages = {k: Passages(articles[k].text, config.normalize) for pair in wanted for k in pair}
-        for i, j in wanted:
-            evidence[(i, j)] = build_evidence(
-                passages[i], passages[j], feats[i].specifics, feats[j].specifics, score_cutoff=p.passage_cutoff
-            )
+        posts = {k for pair in wanted for k in pair}
+        found = pairs_evidence(
+            {k: articles[k].text for k in posts},
+            {k: feats[k].specifics for k in posts},
+            wanted,
+            config=config.normalize,
+            score_cutoff=p.passage_cutoff,
+        )
+        evidence.update(zip(wanted, found, strict=True))
 
     def pair(i: int, j: int) -> PairMatch:
         score, kind = verdicts.found[(i, j)]

@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 
 from dedup import Article, DedupConfig, Deduplicator
-from dedup.evidence import build_evidence, find_shared_passages, specific_order
+from dedup.evidence import Passages, build_evidence, find_shared_passages, pairs_evidence, specific_order
 from dedup.features import FeatureExtractor
 from dedup.normalize import normalize_with_offsets
 
@@ -94,3 +94,13 @@ def test_pages_sharing_furniture_say_so() -> None:
     assert pair.evidence is not None and pair.evidence.headlines_apart and pair.evidence.conflicts == ()
     assert pair.evidence.reason == "headlines about different things: shared page furniture"
     assert pair.evidence.to_dict()["headlines_apart"] is True
+
+
+def test_evidence_of_many_pairs_is_each_pairs_evidence(fx: FeatureExtractor) -> None:
+    texts = {0: BASE, 1: SIBLING, 2: "<p>" + BASE.replace("\n", "</p><p>") + "</p>", 3: OTHER}
+    specifics = {k: feats(fx, text, k).specifics for k, text in texts.items()}
+    pairs = [(0, 1), (0, 2), (2, 1), (3, 0)]
+    found = pairs_evidence(texts, specifics, pairs, config=DedupConfig().normalize)
+    for (i, j), ev in zip(pairs, found, strict=True):
+        assert ev == build_evidence(Passages(texts[i]), Passages(texts[j]), specifics[i], specifics[j])
+    assert found[1].shared and not found[1].only_a and not found[1].only_b
