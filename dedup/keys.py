@@ -129,6 +129,10 @@ _NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千万亿]
 # its next, or previous, words) is that post's own key, not one substituted for.
 _CONTEXT_WORDS = 4
 
+# A dateline stands in a report's first words (after a repost's 原标题 line or a page's
+# teaser at most).
+_DATELINE_WORDS = 100
+
 #: A conflicting slot: the keys only the first post has there, and those only the second has.
 Conflict = tuple[tuple[str, ...], tuple[str, ...]]
 
@@ -421,10 +425,15 @@ def _same_amount(wa: Iterable[str], wb: Iterable[str]) -> bool | None:
 
 
 def _dateline(keys: dict[int, tuple[int, str]]) -> tuple[str, ...]:
-    """The first dateline's day and the month before it (``("11月", "5日")``), or ``()``."""
+    """The dateline's day and the month before it (``("11月", "5日")``), or ``()``.
+
+    A dateline opens a report: one further in is a report quoted (据新华社3月5日电).
+    """
     month = None
     for at in sorted(keys):
         kind, text = keys[at]
+        if at >= _DATELINE_WORDS:
+            break
         if kind != DAY:
             continue
         if text.endswith("月"):

@@ -66,6 +66,8 @@ _OPEN = 8  # 《
 _CLOSE = 16  # 》
 _PLACE_NAMEABLE = 32  # a word that can name a place before a suffix (Chinese, not a verb or particle)
 _LEADS_ON = 64  # a colon: after an attribution marker it introduces the credited name (来源：…)
+# Words opening a clause that quotes another report (据新华社…电): no dateline of the post's own.
+_QUOTING = frozenset({"据", "援引", "引述", "转引", "综合"})
 # A clause holding an attribution marker is a byline or dateline when it is this short (tokens).
 _BYLINE_TOKENS = 16
 _NOT_PLACE_TAGS = frozenset({"v", "vn", "vd", "p", "c", "u", "uj", "ul", "d", "r", "m", "q", "f", "a", "ad", "t"})
@@ -316,8 +318,13 @@ class Vocabulary:
     def _dateline_days(
         self, slots: NDArray[np.int64], keys: NDArray[np.uint32], lo: int, end: int
     ) -> list[tuple[int, int]]:
-        """The month and day numbers of a dateline clause (tokens ``lo..end``) as :data:`~dedup.keys.DAY` keys."""
+        """The month and day numbers of a dateline clause (tokens ``lo..end``) as :data:`~dedup.keys.DAY` keys.
+
+        None for a report quoted (据新华社北京3月5日电): it is not the post's own dateline.
+        """
         tokens, table = self._tokens, self.key_table
+        if tokens[slots[lo]] in _QUOTING:
+            return []
         found = []
         for q in range(lo, end + 1):
             key = table[keys[q]]

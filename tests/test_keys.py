@@ -120,6 +120,13 @@ def test_datelines_further_apart_than_a_few_days_conflict(fx: FeatureExtractor) 
     # A rewrite filed the next day, a copy without the dateline: the same event.
     assert conflicts(fx, text, text.replace("11月5日", "11月6日")) == []
     assert conflicts(fx, text, text.replace("新浪娱乐讯 北京时间11月5日消息，", "")) == []
+    # A report quoted further in (据新华社…电) is no dateline of the post: a repost that
+    # dropped its own dateline still opens the same way.
+    commentary = "".join(f"第{k}段评论指出，基层治理需要久久为功，社区工作要抓细抓实。" for k in range(2))
+    quoted = commentary + "据新华社北京3月5日电，国务院常务会议部署推进社区治理工作。"
+    assert conflicts(fx, "新华社北京3月10日电 " + quoted, quoted) == []
+    far = "".join(f"第{k}段评论指出，基层治理需要久久为功，社区工作要抓细抓实。" for k in range(12))
+    assert conflicts(fx, "新华社北京3月10日电 " + far + "新华社北京3月5日电", far + "新华社北京3月5日电") == []
     # A dateline giving the day alone (新华社北京13日电) is compared by the day.
     news = "新华社北京6月3日电（记者王明）国务院新闻办公室举行新闻发布会，介绍全国春播进展情况。"
     assert conflicts(fx, news, news.replace("6月3日电", "13日电")) == [(("6月", "3日"), ("13日",))]
