@@ -16,7 +16,9 @@ event key is a word that fills such a slot:
   ("播发央视快评《…》");
 * ``DAY``: the month and day of a dateline (新华社北京3月5日电, 新浪娱乐讯 北京时间11月5日消息):
   the day the report was filed. Reports of one event are filed within days of each other,
-  so two datelines conflict only when further apart than a few days.
+  so two datelines conflict only when further apart than a few days;
+* ``WEEKDAY``: a weekday (周五, 星期五), which names no date: it conflicts with another
+  weekday only, not with a date (one report's 周五 is the other's 11月2日).
 
 Other keys of a byline or dateline (the clause of 记者, 通讯员, 电, 讯 …) are attribution, and words
 of either post's account name are framing (长沙县民政局高度重视…): neither conflicts.
@@ -30,6 +32,7 @@ two segmentations of one name) are one key.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -50,6 +53,7 @@ __all__ = [
     "NUMBER",
     "PLACE_SUFFIXES",
     "TITLE",
+    "WEEKDAY",
     "Conflict",
     "key_conflicts",
     "word_key",
@@ -60,6 +64,7 @@ NUMBER = 1
 NAME = 2
 TITLE = 3
 DAY = 4
+WEEKDAY = 5
 
 #: Words after which the word before them names a place (…社区, …村 …).
 PLACE_SUFFIXES = frozenset(
@@ -112,16 +117,21 @@ _NOT_NAME_EDGE = frozenset(
 _ALL_HAN = re.compile("^[\u4e00-\u9fff]+$")
 # Multipliers of an amount: 万 and 亿 (and 万亿), the units Chinese amounts are counted in.
 _MULTIPLIERS = {"万": 10_000, "亿": 100_000_000}
+# 万亿亿: more multipliers than an amount has is no amount (and would overflow a float).
+_MAX_SCALE = 10**16
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_MONTH_DAYS_LEAP = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 # A thousands group a separator split off a number (1,555,508,410 → 1 555 508 410).
 _GROUP = re.compile(r"^\d{3}(?:\.\d+)?$")
 # A word that is only a multiplier and its counter (万元, 亿股, 万人): jieba splits
 # "2.5万元" into 2.5 and 万元.
 _MULTIPLIER_WORD = re.compile(
-    "^[万亿]+(?:元|美元|欧元|港元|股|人|人次|户|吨|亩|辆|件|份|次|个|家|名|台|套|平方米|立方米|余|多|"
+    "^(?:[万亿]|万亿)(?:元|美元|欧元|港元|股|人|人次|户|吨|亩|辆|件|份|次|个|名|台|套|平方米|立方米|余|多|"
     "千瓦|千瓦时|千克|千米|千伏|千帕|千卡|千焦|千赫|兆瓦|兆瓦时)?$"
 )
-# A weekday names no date (周五 and 11月2日 may be one day): no number.
-_WEEKDAY = re.compile("(?:周|星期|礼拜)[一二三四五六日天1-7]$")
+# A weekday names no date (周五 and 11月2日 may be one day): a key of its own kind.
+_WEEKDAY = re.compile("(?:周|星期|礼拜)([一二三四五六日天1-7])$")
+_WEEKDAYS = dict(zip("一二三四五六日天1234567", "12345677" + "1234567", strict=True))
 # Units whose 千 or 兆 is a prefix, not a count (千瓦 is kilowatt, not 1000 瓦).
 _PREFIXED_UNIT = re.compile("^(?:千瓦|千瓦时|千克|千米|千伏|千帕|千卡|千焦|千赫|兆瓦|兆瓦时|兆赫|兆帕)$")
 _NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
@@ -171,16 +181,21 @@ def word_key(word: str, tag: Callable[[str], str]) -> tuple[int, str] | None:
     >>> word_key("000", tag)  # digits as written: a separator may split 2,000 into 2 and 000
     (1, '000')
     """
+    weekday = _WEEKDAY.search(word)
+    if weekday:
+        return WEEKDAY, "周" + _WEEKDAYS[weekday.group(1)]
     if any("0" <= ch <= "9" for ch in word):
         # Digits as written (specifics drop leading zeros: 7 00 would become 7 0), and the
         # multiplier written after them (5万 is 50000, not 5).
         digits = "".join(ch for ch in word if "0" <= ch <= "9" or ch == ".").strip(".")
         return (NUMBER, digits + _multiplier_after(word)) if digits else None
-    if _PREFIXED_UNIT.match(word) or _WEEKDAY.search(word):
+    if _PREFIXED_UNIT.match(word):
         return None
     if _MULTIPLIER_WORD.match(word):
         # A multiplier word after a number written apart (2.5 万元, 15.555 亿股).
         return NUMBER, _multiplier_after(word)
+    if not word.strip("万亿"):
+        return None  # 万万 (没想到), 亿万: no amount
     spec = specific_form(word, tag)
     if spec is None:
         return None
@@ -351,7 +366,7 @@ def _slot_conflict(
     in_b = [keys_b[p] for p in range(*gap_b) if p in keys_b]
     if not in_a or not in_b:
         return None
-    for kind in (NUMBER, NAME, TITLE):
+    for kind in (NUMBER, NAME, TITLE, WEEKDAY):
         wa = [w for k, w in in_a if k == kind]
         wb = [w for k, w in in_b if k == kind]
         if not wa or not wb:
@@ -369,6 +384,8 @@ def _slot_conflict(
             differ = differ if amounts is None else not amounts
             if not da and not db:
                 differ = ja != jb  # the multipliers alone: 30.5[亿]元 / 30.5[万]元
+        elif kind == WEEKDAY:
+            differ = ja != jb
         else:
             least = name_similarity if kind == NAME else title_similarity
             differ = ja not in jb and jb not in ja and Indel.normalized_similarity(ja, jb) < least
@@ -385,7 +402,7 @@ def _numbers(words: Iterable[str]) -> list[tuple[float, int, bool]] | None:
     """A slot's numbers: each one's value, significant digits as written, and whether 万 or 亿 scaled it.
 
     Three-digit groups continue the number before them (a separator splits 1,555,508,410
-    into four words). ``None`` when a word is no number.
+    into four words). ``None`` when a word is no number, or a value is out of range.
     """
     texts: list[str] = []
     scales: list[int] = []
@@ -401,35 +418,53 @@ def _numbers(words: Iterable[str]) -> list[tuple[float, int, bool]] | None:
                 scales[-1] *= _MULTIPLIERS[ch]
     out = []
     for text, scale in zip(texts, scales, strict=True):
-        if text.count(".") > 1 or not text.strip("."):
+        if text.count(".") > 1 or not text.strip(".") or scale > _MAX_SCALE:
             return None
-        # Significant digits: trailing zeros of a whole number only hold places (25000).
+        # Significant digits as written; the trailing zeros of a whole number written out
+        # only hold places (25000 is 25 thousand), those before 万 or 亿 do not (100万).
         significant = text.replace(".", "").lstrip("0")
-        if "." not in text:
+        if "." not in text and scale == 1:
             significant = significant.rstrip("0")
-        out.append((float(text.strip(".")) * scale, max(1, len(significant)), scale != 1))
+        value = float(text.strip(".")) * scale
+        if not math.isfinite(value):
+            return None
+        out.append((value, max(1, len(significant)), scale != 1))
     return out
 
 
 def _same_amount(wa: Iterable[str], wb: Iterable[str]) -> bool | None:
     """Tell whether two slots hold the same amounts; ``None`` unless 万 or 亿 scales one.
 
-    Each number of the side with fewer is one of the other side's, rounded to the digits
-    it was written with: 15.555亿 and 1,555,508,410, 2.5万 and 25000.
+    Each number of one side is one of the other side's: exactly when both are scaled,
+    else rounded to the digits the less precise was written with (15.555亿 and
+    1,555,508,410, 2.5万 and 25000; not 100万 and 1,400,000).
     """
     a, b = _numbers(wa), _numbers(wb)
     if not a or not b or not any(scaled for _, _, scaled in (*a, *b)):
         return None
+
+    def found(x: tuple[float, int, bool], side: list[tuple[float, int, bool]]) -> bool:
+        return any(_one_amount(x, y) for y in side)
+
+    if len(a) == len(b):  # neither side has more: each number must be found both ways
+        return all(found(x, b) for x in a) and all(found(y, a) for y in b)
     fewer, more = sorted((a, b), key=len)
-    return all(any(float(f"{x:.{min(p, q)}g}") == float(f"{y:.{min(p, q)}g}") for y, q, _ in more) for x, p, _ in fewer)
+    return all(found(x, more) for x in fewer)
+
+
+def _one_amount(x: tuple[float, int, bool], y: tuple[float, int, bool]) -> bool:
+    if x[2] and y[2]:
+        return x[0] == y[0]
+    digits = min(x[1], y[1])
+    return float(f"{x[0]:.{digits}g}") == float(f"{y[0]:.{digits}g}")
 
 
 def _dateline(keys: dict[int, tuple[int, str]]) -> tuple[str, ...]:
-    """The dateline's day and the month before it (``("11月", "5日")``), or ``()``.
+    """The dateline's day and the month right before it (``("11月", "5日")``), or ``()``.
 
     A dateline opens a report: one further in is a report quoted (据新华社3月5日电).
     """
-    month = None
+    month, month_at = None, -1
     for at in sorted(keys):
         kind, text = keys[at]
         if at >= _DATELINE_WORDS:
@@ -437,14 +472,19 @@ def _dateline(keys: dict[int, tuple[int, str]]) -> tuple[str, ...]:
         if kind != DAY:
             continue
         if text.endswith("月"):
-            month = text
+            month, month_at = text, at
         else:
-            return (month, text) if month else (text,)
+            # 11 月 5 日: the month two words before its day, or one (十一月 五日).
+            return (month, text) if month and at - month_at <= 2 else (text,)
     return ()
 
 
 def _days_apart(wa: Iterable[str], wb: Iterable[str]) -> float:
-    """Days between two datelines (11月 5日 / 10月 26日; a dateline may give the day alone)."""
+    """Days between two datelines (11月 5日 / 10月 26日; a dateline may give the day alone).
+
+    The year is unknown: the smaller gap of a common and a leap year, across the year's
+    end too; the day alone is taken in whichever month makes the gap smallest.
+    """
 
     def parse(words: Iterable[str]) -> tuple[int | None, int | None]:
         month = day = None
@@ -461,6 +501,12 @@ def _days_apart(wa: Iterable[str], wb: Iterable[str]) -> float:
         return 0.0  # no day to compare
     if ma is None or mb is None or not (1 <= ma <= 12 and 1 <= mb <= 12):
         days = abs(da - db)
-        return float(min(days, 31 - days))  # across a month's end
-    gap = abs((ma - 1) * 30.44 + da - ((mb - 1) * 30.44 + db))
-    return min(gap, 365.25 - gap)  # across a year's end
+        return float(min(days, *(abs(length - days) for length in (28, 29, 30, 31))))
+    gaps = []
+    for leap in (False, True):
+        lengths = _MONTH_DAYS_LEAP if leap else _MONTH_DAYS
+        doy_a = sum(lengths[: ma - 1]) + min(da, lengths[ma - 1])
+        doy_b = sum(lengths[: mb - 1]) + min(db, lengths[mb - 1])
+        gap = abs(doy_a - doy_b)
+        gaps.append(min(gap, sum(lengths) - gap))
+    return float(min(gaps))

@@ -66,6 +66,9 @@ _OPEN = 8  # 《
 _CLOSE = 16  # 》
 _PLACE_NAMEABLE = 32  # a word that can name a place before a suffix (Chinese, not a verb or particle)
 _LEADS_ON = 64  # a colon: after an attribution marker it introduces the credited name (来源：…)
+# Markers of a dateline (新华社北京3月5日电, 新浪娱乐讯 北京时间11月5日消息): the clause's date is
+# the day the report was filed. A byline's or credit's date (编辑 王明 6月13日) is not.
+_DATELINE_MARKS = frozenset({"电", "讯", "日电", "日讯", "电讯", "报讯", "本报讯", "网讯"})
 # Words opening a clause that quotes another report (据新华社…电): no dateline of the post's own.
 _QUOTING = frozenset({"据", "援引", "引述", "转引", "综合"})
 # A clause holding an attribution marker is a byline or dateline when it is this short (tokens).
@@ -262,21 +265,25 @@ class Vocabulary:
         post_of = np.searchsorted(bounds, special, side="right") - 1
         tokens = self._tokens
         codes = self._codes[slots]
-        marks = []
+        # The end of a repost credit's name, read past a colon or through 《》 (来源：某某社区,
+        # 转载自《某某》的博客): attribution, so no place or title is read inside it.
+        credited = -1
         for at, post in zip(special.tolist(), post_of.tolist(), strict=True):
             role = int(roles[at])
             first, last = int(bounds[post]), int(bounds[post + 1])
             if role & _MARK:
-                marks.append((at, first, last))  # after the titles: a credited 《…》 is attribution too
+                # Keys after the marker's position are read afterwards (a place in the
+                # lead a dateline runs into: 新华社长沙3月5日电 荷叶塘社区…).
+                credited = max(credited, self._attribute(at, first, last, slots, roles, codes, keys))
             if role & _PLACE:
                 k = at - 1
                 while k >= first and codes[k] == 0 and not roles[k] & (_PUNCT | _OPEN | _CLOSE):
                     k -= 1  # stop words between (rare)
-                if k >= first and codes[k] > 0 and roles[k] & _PLACE_NAMEABLE:
+                if k >= first and credited < k and codes[k] > 0 and roles[k] & _PLACE_NAMEABLE:
                     name = tokens[slots[k]]
                     keys[k] = self._key_id((NAME, name))
                     specifics[post].add(sys.intern(name + tokens[slots[at]]))
-            if role & _OPEN:
+            if role & _OPEN and credited < at:
                 end = at + 1
                 while end < last and not roles[end] & (_CLOSE | _OPEN) and codes[end] != _NEWLINE:
                     end += 1
@@ -285,35 +292,55 @@ class Vocabulary:
                     code = self._key_id((TITLE, title))
                     keys[at + 1 : end] = np.where(codes[at + 1 : end] != 0, code, 0)
                     specifics[post].add(sys.intern(f"《{title}》"))
-        for at, first, last in marks:
-            lo, hi = at, at
-            while lo > first and not roles[lo - 1] & _PUNCT and codes[lo - 1] != _NEWLINE:
-                lo -= 1
-            # After a credit the credited name runs on past a colon and through a quoted
-            # title (来源：某某社区, 本文转载自《某某》的博客); not after 报道：, which
-            # introduces the report itself.
-            on = _LEADS_ON | _OPEN | _CLOSE if tokens[slots[at]] in CREDITS else 0
-            while hi + 1 < last and not roles[hi + 1] & _PUNCT and codes[hi + 1] != _NEWLINE:
-                hi += 1
-            end = hi  # the clause; with the credited name after a colon or in 《》:
-            while (
-                end + 1 < last and (not roles[end + 1] & _PUNCT or roles[end + 1] & on) and codes[end + 1] != _NEWLINE
-            ):
-                end += 1
-            if end - lo < _BYLINE_TOKENS:
-                # A byline or dateline: (记者 张三), 新华社北京3月5日电. Its names are
-                # attribution; its date is the day the report was filed.
-                days = self._dateline_days(slots, keys, lo, end)
-                keys[lo : end + 1] = 0
-                for q, code in days:
-                    keys[q] = code
-            elif hi - lo < _BYLINE_TOKENS:
-                # A credit run into the text (来源：金融界腾讯副总裁…, no line break): the
-                # clause and the name right after it.
-                keys[lo : hi + 4] = 0
-            else:
-                keys[at : at + 3] = 0  # a marker inside a sentence: the name right after it
         return keys
+
+    def _attribute(
+        self,
+        at: int,
+        first: int,
+        last: int,
+        slots: NDArray[np.int64],
+        roles: NDArray[np.uint8],
+        codes: NDArray[np.int64],
+        keys: NDArray[np.uint32],
+    ) -> int:
+        """Drop the keys of the attribution clause around the marker at ``at`` (of a post ``first..last``).
+
+        Returns the last position of a credited name read past a colon or through 《》
+        (-1 when there is none).
+        """
+        tokens = self._tokens
+        lo, hi = at, at
+        while lo > first and not roles[lo - 1] & _PUNCT and codes[lo - 1] != _NEWLINE:
+            lo -= 1
+        while hi + 1 < last and not roles[hi + 1] & _PUNCT and codes[hi + 1] != _NEWLINE:
+            hi += 1
+        # After a credit the credited name runs on past a colon and through a quoted title
+        # (来源：某某社区, 本文转载自《某某》的博客); not after 报道：, which introduces the
+        # report itself.
+        on = _LEADS_ON | _OPEN | _CLOSE if tokens[slots[at]] in CREDITS else 0
+        end = hi
+        while end + 1 < last and (not roles[end + 1] & _PUNCT or roles[end + 1] & on) and codes[end + 1] != _NEWLINE:
+            end += 1
+        if end - lo < _BYLINE_TOKENS:
+            # A byline or dateline: (记者 张三), 新华社北京3月5日电. Its names are attribution;
+            # a dateline's date is the day the report was filed.
+            if tokens[slots[at]] in _DATELINE_MARKS:
+                days = self._dateline_days(slots, keys, lo, end)
+            else:  # another marker of a dateline's clause (中新网11月5日电 据报道) keeps its date
+                days = [(q, int(keys[q])) for q in range(lo, end + 1) if self.key_table[keys[q]][0] == DAY]
+            keys[lo : end + 1] = 0
+            for q, code in days:
+                keys[q] = code
+            return end if end > hi else -1
+        if hi - lo < _BYLINE_TOKENS:
+            # A credit run into the text (来源：金融界腾讯副总裁…, no line break): the clause
+            # and the name right after it.
+            stop = min(hi + 4, last)
+            keys[lo:stop] = 0
+            return stop - 1
+        keys[at : min(at + 3, last)] = 0  # a marker inside a sentence: the name right after it
+        return -1
 
     def _dateline_days(
         self, slots: NDArray[np.int64], keys: NDArray[np.uint32], lo: int, end: int

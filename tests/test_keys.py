@@ -137,3 +137,39 @@ def test_the_dateline_window_is_a_parameter(fx: FeatureExtractor) -> None:
     a, b = feats(fx, text, id_="a"), feats(fx, text.replace("11月5日", "11月12日"), id_="b")
     assert key_conflicts(a, b, max_slot=6) != []
     assert key_conflicts(a, b, max_slot=6, dateline_days=10.0) == []
+
+
+def test_a_dateline_does_not_hide_the_leads_keys(fx: FeatureExtractor) -> None:
+    # The dateline's clause runs into the lead up to the first comma: the community there
+    # is still a key.
+    a = "新华社长沙3月5日电 荷叶塘社区开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放资料二百份。"
+    ((ours, theirs),) = conflicts(fx, a, a.replace("荷叶塘", "山水湾"))
+    assert "".join(ours) in "荷叶塘" and "".join(theirs) in "山水湾"
+    # A byline's or credit's date is no dateline.
+    body = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放资料二百份。"
+    assert conflicts(fx, body + "（编辑 王明 6月13日）", body + "（编辑 李强 6月25日）") == []
+    # Consecutive days across February's end are one day apart, whatever the year.
+    news = "新华社北京2月28日电 国务院新闻办公室举行新闻发布会，介绍全国春播进展情况。"
+    assert conflicts(fx, news, news.replace("2月28日", "3月1日")) == []
+
+
+def test_weekdays_and_amounts_in_units_edge_cases(fx: FeatureExtractor) -> None:
+    notice = "荷叶塘社区定于周三在文化广场开展垃圾分类宣传活动，欢迎居民参加。"
+    assert conflicts(fx, notice, notice.replace("周三", "周五")) == [(("周3",), ("周5",))]
+    assert conflicts(fx, notice, notice.replace("周三", "星期三")) == []
+    money = "该项目计划投资100万元，用于改造社区活动中心和老年食堂，年内完工。"
+    assert conflicts(fx, money, money.replace("100万元", "1400000元")) != []
+    assert conflicts(fx, money, money.replace("100万元", "1000000元")) == []
+    assert conflicts(fx, "万万没想到" + money, "万万没想到" + money) == []
+    # Absurd multipliers are no amount (and no overflow).
+    huge = "公司宣布投资5" + "亿" * 48 + "元建设社区中心。"
+    a, b = feats(fx, huge, id_="a"), feats(fx, huge.replace("5" + "亿" * 48, "6"), id_="b")
+    assert isinstance(key_conflicts(a, b, max_slot=60), list)
+
+
+def test_a_posts_keys_do_not_depend_on_its_batch(fx: FeatureExtractor) -> None:
+    before = Article(id="a", text="今天我们一起学习这个非常重要的知识内容大家都觉得很好来源：甲")
+    post = Article(id="b", text="王明在北京开展垃圾分类宣传活动。")
+    alone = fx.extract(post, position=0)
+    together = fx.extract_many([before, post])[1]
+    assert together.key_words == alone.key_words == ("王明", "北京")
