@@ -36,6 +36,7 @@ __all__ = [
     "build_evidence",
     "decisive",
     "find_shared_passages",
+    "in_specific_order",
     "pairs_evidence",
     "shared_passages",
     "specific_order",
@@ -270,9 +271,9 @@ def build_evidence(
     specifics_a, specifics_b = frozenset(specifics_a), frozenset(specifics_b)
     return Evidence(
         shared=shared_passages(pa, pb, score_cutoff=score_cutoff),
-        shared_specifics=tuple(sorted(specifics_a & specifics_b, key=specific_order)),
-        only_a=tuple(sorted(specifics_a - specifics_b, key=specific_order)),
-        only_b=tuple(sorted(specifics_b - specifics_a, key=specific_order)),
+        shared_specifics=in_specific_order(specifics_a & specifics_b),
+        only_a=in_specific_order(specifics_a - specifics_b),
+        only_b=in_specific_order(specifics_b - specifics_a),
     )
 
 
@@ -307,7 +308,7 @@ def pairs_evidence(
     """
     members = {k for pair in pairs for k in pair}
     passages = {k: Passages(texts[k], config) for k in members}
-    ordered = {k: _in_specific_order(specifics[k]) for k in members}
+    ordered = {k: in_specific_order(specifics[k]) for k in members}
     sets = {k: frozenset(specifics[k]) for k in members}
     out = []
     for i, j in pairs:
@@ -323,8 +324,16 @@ def pairs_evidence(
     return out
 
 
-def _in_specific_order(specifics: Collection[str]) -> tuple[str, ...]:
-    """Distinct specifics sorted by :func:`specific_order` (a plain sort, then numbers last: no key per item)."""
+def in_specific_order(specifics: Collection[str]) -> tuple[str, ...]:
+    """Distinct specifics in report order (:func:`specific_order`): names and places, then numbers.
+
+    A plain sort, then the numbers moved last: no key per item (evidence orders millions).
+
+    Examples
+    --------
+    >>> in_specific_order(["12", "荷叶塘", "6", "12"])
+    ('荷叶塘', '12', '6')
+    """
     ordered = sorted(set(specifics))
     return (*[x for x in ordered if not x[:1].isdigit()], *[x for x in ordered if x[:1].isdigit()])
 

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from dedup.cluster import cluster_pairs
 from dedup.config import DedupConfig, NormalizeConfig
-from dedup.evidence import Decision, pairs_evidence, specific_order, template_decision, with_decision
+from dedup.evidence import Decision, in_specific_order, pairs_evidence, template_decision, with_decision
 from dedup.extraction import Execution, ProgressCallback, extract_batch
 from dedup.families import family_groups, template_families
 from dedup.feature_table import FeatureTable
@@ -542,7 +542,7 @@ class StoryStream:
         k = self._positions.get(post_id)
         if k is None or k not in self._paired:
             return None
-        return tuple(sorted(set(self._specifics[k]), key=specific_order))
+        return in_specific_order(self._specifics[k])
 
     def close(self) -> None:
         """Stop the iterations still open (and their worker processes)."""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from dedup.accounts import AccountPair, AccountStats
 from dedup.config import NormalizeConfig
-from dedup.evidence import specific_order
+from dedup.evidence import in_specific_order
 from dedup.models import Article, DedupResult, PairMatch, Story, Summary, TemplateFamily
 
 if TYPE_CHECKING:
@@ -388,7 +388,7 @@ class ReportSource:
                     continue
                 for post_id_, only in ((pair.a, ev.only_a), (pair.b, ev.only_b)):
                     if post_id_ not in found:
-                        found[post_id_] = tuple(sorted({*ev.shared_specifics, *only}, key=specific_order))
+                        found[post_id_] = in_specific_order({*ev.shared_specifics, *only})
             self._specifics = found
         return self._specifics.get(post_id)
 
