@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.config import Params
+from dedup.normalize import SENTENCE_END_MARKS
 
 __all__ = [
     "AccountBoilerplate",
@@ -39,7 +40,8 @@ __all__ = [
 
 # A sentence: text up to and including a sentence-final mark, or the rest of a line.
 # (findall; the same pieces as splitting after each mark and at line breaks, in half the time)
-_SENTENCE = re.compile(r"[^.!?;。！？；…\n]*[.!?;。！？；…]|[^.!?;。！？；…\n]+")
+_MARKS = re.escape(SENTENCE_END_MARKS)
+_SENTENCE = re.compile(rf"[^{_MARKS}\n]*[{_MARKS}]|[^{_MARKS}\n]+")
 # What splitting into sentences and joining them again can change: spaces, blank lines.
 _SPACE_OR_BLANK_LINE = re.compile(r"[^\S\n]|\n\n|\A\n|\n\Z")
 _DEFAULT = Params()

@@ -51,6 +51,7 @@ RAGGED_FIELDS: tuple[tuple[str, str | None], ...] = (
     ("key_positions", "uint32"),
     ("key_kinds", "uint8"),
     ("title_words", "uint32"),
+    ("sentence_starts", "uint32"),
 )
 # Separates the specifics of one post in a text column (normalization removes control
 # characters, so it never occurs inside a specific).
@@ -203,6 +204,7 @@ class FeatureColumns:
             key_kinds=part("key_kinds"),
             key_words=cols.key_words[b],
             title_words=part("title_words", self.ragged, k),
+            sentence_starts=part("sentence_starts"),
             published=float(self.published[k]),
         )
 
@@ -266,6 +268,13 @@ class FeatureColumns:
             sizes = ragged["paragraphs"][1]
             if len(b) == 0 or b[0] != 0 or (np.diff(b.astype(np.int64)) < 0).any() or b[-1] != sizes[k + 1] - sizes[k]:
                 msg = f"paragraph bounds of post {k} do not match its paragraphs"
+                raise IndexFileError(msg)
+        n_words_of = n_words.tolist()
+        for k, starts in enumerate(split_ragged(*ragged["sentence_starts"])):
+            if len(starts) and (
+                starts[0] == 0 or starts[-1] >= n_words_of[k] or (np.diff(starts.astype(np.int64)) <= 0).any()
+            ):
+                msg = f"sentence starts of post {k} are not increasing inside its words"
                 raise IndexFileError(msg)
         intern = sys.intern
         return FeatureColumns(

@@ -201,6 +201,19 @@ class Params:
         datelines (新华社北京3月5日电) in one slot further apart are another event's. Tighter
         than ``story_window_days``: a dateline is copied with the text, while a repost's
         publication time may lag.
+    sentence_words : int
+        Sentences of at least this many content words are compared one by one
+        (:func:`~dedup.sentences.held_sentence_share`); shorter ones (a dateline, a
+        byline) say nothing of whose text a post is.
+    sentence_held : float
+        A sentence is held by another post when one sentence of it has this share of
+        its words.
+    min_held_sentences : float
+        A pair that matches on shingles is one text only when one of the posts has at
+        least this share of its sentences held by the other. A follow-up that recaps
+        an earlier report (the next day's reactions, the cremation after the death
+        notice) shares a run of its words but few of its sentences: no match and no
+        veto. 0 turns the test off.
     passage_cutoff : float
         RapidFuzz ``fuzz.ratio`` (0-100 scale) from which two sentences are one shared
         passage in the evidence.
@@ -250,6 +263,9 @@ class Params:
     title_overlap: float = 0.34
     story_window_days: float = 30.0
     dateline_window_days: float = 3.0
+    sentence_words: int = 4
+    sentence_held: float = 0.8
+    min_held_sentences: float = 0.2
     passage_cutoff: float = 70.0
     max_template_pairs: int = 1000
     family_min_posts: int = 3

@@ -153,6 +153,11 @@ class Features:
         ``params.max_paragraphs``), concatenated; paragraph ``k`` is
         ``paragraphs[bounds[k]:bounds[k + 1]]``. An excerpt or a truncated copy of
         reordered paragraphs starts where one of these paragraphs starts.
+    sentence_starts : ndarray of uint32
+        Where the body's sentences start in ``sequence`` (after a line break or a
+        sentence's end mark), strictly increasing, inside ``(0, n_words)``; the first
+        sentence starts at 0. Sentence ``k`` is ``sequence[edges[k]:edges[k + 1]]`` with
+        ``edges = [0, *sentence_starts, n_words]`` (:meth:`sentences`).
     """
 
     position: int
@@ -171,12 +176,20 @@ class Features:
     key_kinds: NDArray[np.uint8]
     key_words: tuple[str, ...]
     title_words: NDArray[np.uint32]
+    sentence_starts: NDArray[np.uint32]
     published: float = float("nan")
 
     def paragraph_leads(self) -> list[NDArray[np.unsignedinteger]]:
         """The word-hash sets of the paragraph leads, one array per paragraph."""
         b = self.paragraph_bounds.tolist()
         return [self.paragraphs[b[k] : b[k + 1]] for k in range(len(b) - 1)]
+
+    def sentence_edges(self) -> NDArray[np.int64]:
+        """``[0, *sentence_starts, n_words]``: sentence ``k`` is ``sequence[edges[k]:edges[k + 1]]``."""
+        edges = np.empty(len(self.sentence_starts) + 2, dtype=np.int64)
+        edges[0], edges[-1] = 0, len(self.sequence)
+        edges[1:-1] = self.sentence_starts
+        return edges
 
 
 class FeatureExtractor:
@@ -250,6 +263,8 @@ class FeatureExtractor:
             bounds=np.array([0, len(grams)], dtype=np.int64),
             starts=starts,
             start_bounds=np.array([0, len(starts)], dtype=np.int64),
+            sentence_starts=starts,
+            sentence_bounds=np.array([0, len(starts)], dtype=np.int64),
             specifics=[{g for g in grams if any(c.isdigit() for c in g)}],
             keys=np.zeros(len(grams), dtype=np.uint32),
             key_table=[(0, "")],
@@ -364,6 +379,7 @@ class FeatureExtractor:
         edges = bounds.tolist()
         title_edges = enc.bounds[n:].tolist()
         start_edges = enc.start_bounds.tolist()
+        sentence_edges = enc.sentence_bounds.tolist()
         params = self.config.params
         out = []
         for k, (article, body) in enumerate(zip(articles, bodies, strict=True)):
@@ -372,6 +388,8 @@ class FeatureExtractor:
             key_positions, key_kinds, key_words = _keys(enc, lo, hi)
             specifics = enc.specifics[k] | enc.specifics[n + k]
             specifics -= self.account_words(article.account)
+            sentence_starts = enc.sentence_starts[sentence_edges[k] : sentence_edges[k + 1]]
+            sentence_starts = sentence_starts[(sentence_starts > 0) & (sentence_starts < hi - lo)]
             paragraphs, paragraph_bounds = _paragraph_leads(
                 words, enc.starts[start_edges[k] : start_edges[k + 1]], params
             )
@@ -393,6 +411,7 @@ class FeatureExtractor:
                     key_kinds=key_kinds,
                     key_words=key_words,
                     title_words=sorted_distinct(sequence_all[title_edges[k] : title_edges[k + 1]]),
+                    sentence_starts=sentence_starts.astype(np.uint32),
                     published=_seconds(article.published_at),
                 )
             )

@@ -33,6 +33,7 @@ from importlib import resources
 from dedup.config import NormalizeConfig
 
 __all__ = [
+    "SENTENCE_END_MARKS",
     "NormalizedText",
     "blank_bylines",
     "blank_markup",
@@ -44,6 +45,10 @@ __all__ = [
     "normalize_with_offsets",
     "strip_html",
 ]
+
+#: What ends a sentence in normalized text (full-width marks are folded to ASCII ones,
+#: but text normalized with other options may keep them). Line breaks end one too.
+SENTENCE_END_MARKS = ".!?;。！？；…"
 
 _DEFAULT = NormalizeConfig()
 

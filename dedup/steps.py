@@ -226,4 +226,5 @@ def link_of(verdict: Verdict, config: DedupConfig) -> Link:
     # Disagreeing specifics under the threshold are two partial copies as often as two
     # events (each dropped other sentences): no support, no veto.
     disagree = verdict.agreement is not None and verdict.agreement < config.params.min_agreement
-    return Link(support=verdict.score >= weak and not conflict and not disagree, veto=conflict)
+    # A recap (a follow-up sharing a report's words, not its sentences): no support, no veto.
+    return Link(support=verdict.score >= weak and not conflict and not disagree and not verdict.recap, veto=conflict)

@@ -30,6 +30,7 @@ from dedup.config import DedupConfig, Params
 from dedup.features import Features
 from dedup.keys import Conflict, key_conflicts
 from dedup.models import MatchKind
+from dedup.sentences import held_sentence_share
 
 __all__ = ["Verdict", "compare", "specifics_agreement", "unanchored_titles"]
 
@@ -43,7 +44,7 @@ class Verdict:
     score : float
         Text similarity in [0, 1].
     kind : MatchKind or None
-        ``None`` when the pair is below ``threshold``.
+        ``None`` when the pair is below ``threshold``, or when it is a ``recap``.
     jaccard, containment, sequence : float
         The underlying signals, each in [0, 1]. ``sequence`` is only computed when it
         can change the outcome (containment below the threshold but at least 0.8 of
@@ -65,6 +66,13 @@ class Verdict:
     unanchored : bool
         The headlines are about different things and neither body says what the other
         headline does (:func:`unanchored_titles`): shared page furniture, not a story.
+    recap : bool
+        The posts share wording but neither holds ``params.min_held_sentences`` of the
+        other's sentences (:func:`~dedup.sentences.held_sentence_share`): a follow-up
+        recapping an earlier report, not a copy or rewrite of it. Looked for, like
+        ``conflicts``, when the pair could support a merge and nothing else sets it
+        apart, and not for near copies (``jaccard`` at least ``params.near_jaccard``).
+        Neither a match nor a veto.
     """
 
     score: float
@@ -76,6 +84,7 @@ class Verdict:
     conflicts: tuple[Conflict, ...] = ()
     apart: bool = False
     unanchored: bool = False
+    recap: bool = False
 
     def __reduce__(self) -> tuple[type[Verdict], tuple[Any, ...]]:
         # Workers send a verdict per candidate pair: rebuilt from its values, not
@@ -196,8 +205,16 @@ def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
     # Already set apart: published too far apart, or a template pair by its specifics.
     decided = apart or unanchored or (disagree and score >= threshold)
     conflicts = slot_conflicts(a, b, p) if score >= threshold * p.support_factor and not decided else ()
+    # (A near copy is one text whatever its sentences: not looked for, the costliest test after the keys.)
+    recap = (
+        score >= threshold * p.support_factor
+        and jaccard < p.near_jaccard
+        and not decided
+        and not conflicts
+        and _recaps(a, b, p)
+    )
     kind: MatchKind | None = None
-    if score >= threshold:
+    if score >= threshold and not recap:
         if conflicts or disagree or apart or unanchored:
             kind = "template"
         elif containment >= p.contained_share and small <= p.contained_size * max(na, nb):
@@ -206,7 +223,15 @@ def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
             kind = "near"
         else:
             kind = "rewritten"
-    return Verdict(score, kind, jaccard, containment, sequence, agreement, conflicts, apart, unanchored)
+    return Verdict(score, kind, jaccard, containment, sequence, agreement, conflicts, apart, unanchored, recap)
+
+
+def _recaps(a: Features, b: Features, p: Params) -> bool:
+    """Neither post holds ``p.min_held_sentences`` of the other's sentences (see :attr:`Verdict.recap`)."""
+    if not p.min_held_sentences:
+        return False
+    share = held_sentence_share(a, b, min_words=p.sentence_words, held=p.sentence_held)
+    return share is not None and share < p.min_held_sentences
 
 
 def unanchored_titles(a: Features, b: Features, p: Params) -> bool:

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from dedup.arrays import edges_of, range_positions, sorted_distinct
 from dedup.keys import ATTRIBUTION, CREDITS, DAY, NAME, NUMBER, PLACE_SUFFIXES, TITLE, word_key
+from dedup.normalize import SENTENCE_END_MARKS
 from dedup.signature import TokenHasher
 from dedup.specifics import specific_form
 from dedup.tokenizer import JiebaTokenizer, is_word
@@ -29,7 +30,8 @@ class Encoded:
     """Several texts encoded: word ids one text after another, and where each ends.
 
     Text ``k`` has words ``ids[bounds[k]:bounds[k + 1]]``, paragraphs starting at the
-    word positions ``starts[start_bounds[k]:start_bounds[k + 1]]`` and the specifics
+    word positions ``starts[start_bounds[k]:start_bounds[k + 1]]``, sentences starting
+    at ``sentence_starts[sentence_bounds[k]:sentence_bounds[k + 1]]`` and the specifics
     ``specifics[k]``.
     """
 
@@ -37,6 +39,8 @@ class Encoded:
     bounds: NDArray[np.int64]
     starts: NDArray[np.int64]
     start_bounds: NDArray[np.int64]
+    sentence_starts: NDArray[np.int64]
+    sentence_bounds: NDArray[np.int64]
     specifics: list[set[str]]
     keys: NDArray[np.uint32]  # each word's event key: an index into key_table (0: none)
     key_table: Sequence[tuple[int, str]]  # (kind, canonical text) of each key index
@@ -49,14 +53,21 @@ class Encoded:
             bounds=edges_of([len(p.ids) for p in parts]),
             starts=np.concatenate([p.starts for p in parts]) if parts else np.zeros(0, dtype=np.int64),
             start_bounds=edges_of([len(p.starts) for p in parts]),
+            sentence_starts=(
+                np.concatenate([p.sentence_starts for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+            ),
+            sentence_bounds=edges_of([len(p.sentence_starts) for p in parts]),
             specifics=[s for p in parts for s in p.specifics],
             keys=np.concatenate([p.keys for p in parts]) if parts else np.zeros(0, dtype=np.uint32),
             key_table=parts[0].key_table if parts else [(0, "")],
         )
 
 
-# Vocabulary code of a line break (paragraph boundary); never a word id or a -k index.
+# Vocabulary codes of a line break (paragraph boundary) and of a sentence's end mark;
+# never a word id or a -k index.
 _NEWLINE = -(2**62)
+_STOP = _NEWLINE + 1
+_STOP_MARKS = frozenset(SENTENCE_END_MARKS)
 
 # Roles of a token around its neighbours (bit flags).
 _PLACE = 1  # a place suffix: 社区, 村 ...
@@ -96,6 +107,23 @@ def _role_of(token: str, words: list[int], tag: Callable[[str], str]) -> int:
     return role
 
 
+def _starts_at(
+    breaks: NDArray[np.bool_], before: NDArray[np.int64], bounds: NDArray[np.int64], n: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Where each text's parts start after the break tokens ``breaks``, and the bounds per text.
+
+    A part starts at the number of words its text has before each break; consecutive
+    breaks (no words between) start it once.
+    """
+    at_break = np.flatnonzero(breaks)
+    post = np.searchsorted(bounds, at_break, side="right") - 1
+    at = before[at_break] - before[bounds][post]
+    first = np.ones(len(at_break), dtype=bool)
+    first[1:] = (post[1:] != post[:-1]) | (at[1:] != at[:-1])
+    post, at = post[first], at[first]
+    return at, np.searchsorted(post, np.arange(n + 1)).astype(np.int64)
+
+
 class _Slots(dict[str, int]):
     """Token → vocabulary slot; a token looked up for the first time is learned then."""
 
@@ -120,7 +148,7 @@ class Vocabulary:
     new tokens learned as they are met) and numpy indexing by slot.
 
     ``codes[slot]`` is the token's word id (a positive 63-bit integer), ``0`` when the
-    token carries no content, :data:`_NEWLINE`, or ``-k`` when it splits into several
+    token carries no content, :data:`_NEWLINE`, :data:`_STOP`, or ``-k`` when it splits into several
     words (``self._multi[k]``, rare: runs of letters and digits). ``flags[slot]`` says
     whether it carries specifics (``self._specs[slot]``). ``keys[slot]`` is the event key
     of a one-word token (:mod:`dedup.keys`; an index into ``self.key_table``;
@@ -178,6 +206,8 @@ class Vocabulary:
                 specs.append(sys.intern(spec))
         if "\n" in token:
             code = _NEWLINE
+        elif not words and not _STOP_MARKS.isdisjoint(token):
+            code = _STOP
         elif len(words) == 1:
             code = words[0]
         elif not words:
@@ -217,19 +247,16 @@ class Vocabulary:
         is_word = codes > 0
         before = edges_of(is_word)  # words before each position
         word_bounds = before[bounds]
-        # A paragraph starts at the number of words its post has before each line
-        # break; consecutive breaks (no words between) start it once.
-        breaks = np.flatnonzero(codes == _NEWLINE)
-        post = np.searchsorted(bounds, breaks, side="right") - 1
-        at = before[breaks] - word_bounds[post]
-        first = np.ones(len(breaks), dtype=bool)
-        first[1:] = (post[1:] != post[:-1]) | (at[1:] != at[:-1])
-        post, at = post[first], at[first]
+        n = len(token_lists)
+        starts, start_bounds = _starts_at(codes == _NEWLINE, before, bounds, n)
+        sentence_starts, sentence_bounds = _starts_at((codes == _NEWLINE) | (codes == _STOP), before, bounds, n)
         return Encoded(
             ids=codes[is_word].view(np.uint64),
             bounds=word_bounds,
-            starts=at,
-            start_bounds=np.searchsorted(post, np.arange(len(token_lists) + 1)).astype(np.int64),
+            starts=starts,
+            start_bounds=start_bounds,
+            sentence_starts=sentence_starts,
+            sentence_bounds=sentence_bounds,
             specifics=specifics,
             keys=keys[is_word],
             key_table=self.key_table,
@@ -372,7 +399,7 @@ class Vocabulary:
         self, codes: NDArray[np.int64], keys: NDArray[np.uint32], bounds: NDArray[np.int64]
     ) -> tuple[NDArray[np.int64], NDArray[np.uint32], NDArray[np.int64]]:
         """Replace each several-word token by its words (rare), moving the bounds."""
-        multi = np.flatnonzero((codes < 0) & (codes != _NEWLINE))
+        multi = np.flatnonzero((codes < 0) & (codes > _STOP))
         if not len(multi):
             return codes, keys, bounds
         multi_keys = [self._multi_keys[-c] for c in codes[multi].tolist()]

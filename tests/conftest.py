@@ -40,3 +40,18 @@ def expected_groups(news_path: Path) -> list[list[str]]:
         record = json.loads(line)
         groups.setdefault(record["expected_story"], []).append(record["id"])
     return sorted(sorted(g) for g in groups.values() if len(g) > 1)
+
+
+@pytest.fixture(scope="session")
+def report_and_follow_up() -> tuple[str, str]:
+    """A report, and a follow-up that recaps it in one sentence of its own, then says what is new."""
+    report = (
+        "为进一步提升居民垃圾分类意识，荷叶塘社区联合区城管局在文化广场开展垃圾分类主题宣传活动。"
+        "活动现场，志愿者通过展板讲解、有奖问答和分类游戏等形式，向居民介绍可回收物和有害垃圾的分类标准。"
+        "社区还为居民发放了分类垃圾桶和宣传手册。"
+    )
+    follow_up = (
+        "荷叶塘社区联合区城管局在文化广场开展垃圾分类主题宣传活动，"
+        "志愿者通过展板讲解、有奖问答和分类游戏等形式介绍分类标准，今天起社区将逐户检查分类情况。"
+    )
+    return report, follow_up

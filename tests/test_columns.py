@@ -22,7 +22,7 @@ POSTS = [
 
 def same(a: Features, b: Features) -> bool:
     scalars = ("position", "id", "account", "length", "n_words", "body_hash", "specifics")
-    arrays = ("shingles", "lead", "sequence", "paragraphs", "paragraph_bounds")
+    arrays = ("shingles", "lead", "sequence", "paragraphs", "paragraph_bounds", "sentence_starts")
     return all(getattr(a, n) == getattr(b, n) for n in scalars) and all(
         getattr(a, n).dtype == getattr(b, n).dtype and np.array_equal(getattr(a, n), getattr(b, n)) for n in arrays
     )
@@ -54,6 +54,8 @@ def test_corrupted_columns_are_an_index_file_error() -> None:
         lambda a: a.__setitem__("length", a["length"].astype(np.int32)),
         lambda a: a.__setitem__("id", np.frombuffer(b"\xff\xfe\xfd", dtype=np.uint8).copy()),
         lambda a: a.__setitem__("paragraph_bounds", a["paragraph_bounds"] + 1),
+        lambda a: a.__setitem__("sentence_starts", a["sentence_starts"] + 100),
+        lambda a: a.__setitem__("sentence_starts", a["sentence_starts"] * 0),
     ):
         broken = dict(arrays)
         change(broken)

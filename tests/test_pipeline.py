@@ -273,3 +273,15 @@ def test_identical_furniture_joins_only_posts_whose_headlines_agree() -> None:
     assert {(p.a, p.b, p.kind) for p in result.template_pairs} == {("a", "b", "template")}
     pair = result.template_pairs[0]
     assert pair.evidence is not None and pair.evidence.headlines_apart
+
+
+def test_a_follow_up_recapping_a_report_stays_out_of_its_story(report_and_follow_up: tuple[str, str]) -> None:
+    report, follow_up = report_and_follow_up
+    posts = [
+        Article(id="report", text=report, account="荷叶塘社区"),
+        Article(id="repost", text="关注我们\n" + report, account="岳麓区城管局"),
+        Article(id="follow-up", text=follow_up, account="荷叶塘社区"),
+    ]
+    result = find_duplicates(posts, threshold=0.5)
+    assert groups_of(result) == [["report", "repost"]]
+    assert not result.template_pairs  # a follow-up is no template sibling either

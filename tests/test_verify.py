@@ -4,8 +4,9 @@ import dataclasses
 
 import pytest
 
-from dedup import Article, DedupConfig
+from dedup import Article, DedupConfig, Params
 from dedup.features import FeatureExtractor
+from dedup.steps import link_of
 from dedup.verify import Verdict, compare
 
 C50 = DedupConfig(threshold=0.5)
@@ -127,3 +128,17 @@ def test_identical_furniture_under_unrelated_headlines_is_no_copy(fx: FeatureExt
         == "exact"
     )
     assert compare(a, titled(fx, "华为手机的桌面备份和锁定在哪里设置", FORUM, 2), config=C50).kind == "exact"
+
+
+def test_a_follow_up_recapping_a_report_is_neither_match_nor_veto(
+    fx: FeatureExtractor, report_and_follow_up: tuple[str, str]
+) -> None:
+    report, follow_up = feats(fx, report_and_follow_up[0]), feats(fx, report_and_follow_up[1], 1)
+    v = compare(report, follow_up, config=C50)
+    assert v.recap and v.kind is None and v.score >= 0.5
+    assert compare(follow_up, report, config=C50) == v
+    link = link_of(v, C50)
+    assert not link.support and not link.veto
+    # The test is a param: off, the shared run of words makes the pair a rewrite.
+    off = DedupConfig(threshold=0.5, params=Params(min_held_sentences=0.0))
+    assert compare(report, follow_up, config=off).kind == "rewritten"
