@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from dedup.arrays import range_positions, sorted_distinct
 from dedup.features import Features
 
-__all__ = ["SentenceSets", "held_sentence_share"]
+__all__ = ["SentenceMemo", "SentenceSets", "held_sentence_share"]
 
 # Sentence pairs up to which shared words are counted in a dense matrix.
 _DENSE_CELLS = 1 << 16
@@ -43,19 +43,54 @@ class SentenceSets:
     def __init__(self, features: Features, min_words: int) -> None:
         edges = features.sentence_edges()
         lengths = np.diff(edges)
-        kept = np.flatnonzero(lengths >= min_words)
-        self.count = len(kept)
-        sizes = lengths[kept]
-        at = range_positions(edges[:-1][kept], sizes)
-        number = np.repeat(np.arange(self.count, dtype=np.int64), sizes)
+        long = lengths >= min_words
+        self.count = int(np.count_nonzero(long))
+        # Each word labelled with its sentence's number among the long ones (-1: short).
+        label = np.repeat(np.where(long, np.cumsum(long) - 1, -1), lengths)
+        keys = (features.sequence.astype(np.uint64) << np.uint64(32)) | label.astype(np.uint64)
+        if self.count < len(lengths):
+            keys = keys[label >= 0]
         # One key per (word, sentence): distinct and sorted by word in one step.
-        pairs = sorted_distinct((features.sequence[at].astype(np.uint64) << np.uint64(32)) | number.astype(np.uint64))
+        pairs = sorted_distinct(keys)
         self.words: NDArray[np.uint64] = pairs >> np.uint64(32)
         self.sentence: NDArray[np.int64] = (pairs & np.uint64(0xFFFFFFFF)).astype(np.int64)
         self.sizes: NDArray[np.int64] = np.bincount(self.sentence, minlength=self.count)
 
 
-def held_sentence_share(a: Features, b: Features, *, min_words: int, held: float) -> float | None:
+class SentenceMemo:
+    """The :class:`SentenceSets` of the posts of one batch, each made once while remembered.
+
+    A post is compared in many pairs (against its candidates, in every cross pair of a
+    merge). Posts are told apart by ``id``, so one memo serves the posts of one batch
+    (where ids are unique). At most ``size`` posts are remembered (the memo is emptied when full): the
+    sets hold a few arrays the length of the post.
+
+    Parameters
+    ----------
+    min_words : int
+        As for :class:`SentenceSets` (``params.sentence_words``).
+    size : int
+        Posts remembered at most.
+    """
+
+    __slots__ = ("_sets", "min_words", "size")
+
+    def __init__(self, min_words: int, *, size: int = 4096) -> None:
+        self.min_words = min_words
+        self.size = size
+        self._sets: dict[str, SentenceSets] = {}
+
+    def __call__(self, features: Features) -> SentenceSets:
+        """The sentence sets of ``features``, made now unless remembered."""
+        found = self._sets.get(features.id)
+        if found is None:
+            if len(self._sets) >= self.size:
+                self._sets.clear()
+            found = self._sets[features.id] = SentenceSets(features, self.min_words)
+        return found
+
+
+def held_sentence_share(x: SentenceSets, y: SentenceSets, *, held: float) -> float | None:
     """Share of one post's sentences that the other post holds, the larger of the two ways.
 
     A sentence is held by the other post when at least ``held`` of its distinct words
@@ -66,10 +101,8 @@ def held_sentence_share(a: Features, b: Features, *, min_words: int, held: float
 
     Parameters
     ----------
-    a, b : Features
-        The two posts.
-    min_words : int
-        Sentences with fewer content words (a dateline, 记者 张三) are left out.
+    x, y : SentenceSets
+        The sentences of the two posts (shorter ones, a dateline, 记者 张三, left out).
     held : float
         Share of a sentence's words, in [0, 1], that one sentence of the other post must have.
 
@@ -87,10 +120,10 @@ def held_sentence_share(a: Features, b: Features, *, min_words: int, held: float
     >>> a = fx.extract(Article(id="a", text=report))
     >>> b = fx.extract(Article(id="b", text=report + "活动受到居民的广泛欢迎和好评。"))
     >>> c = fx.extract(Article(id="c", text="荷叶塘社区宣传活动结束以后，居民纷纷表示今后将自觉分类投放。"))
-    >>> held_sentence_share(a, b, min_words=3, held=0.8), held_sentence_share(a, c, min_words=3, held=0.8)
+    >>> sa, sb, sc = (SentenceSets(f, 3) for f in (a, b, c))
+    >>> held_sentence_share(sa, sb, held=0.8), held_sentence_share(sa, sc, held=0.8)
     (1.0, 0.0)
     """
-    x, y = SentenceSets(a, min_words), SentenceSets(b, min_words)
     if not x.count or not y.count:
         return None
     lo = np.searchsorted(y.words, x.words, side="left")
