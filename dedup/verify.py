@@ -71,7 +71,8 @@ class Verdict:
         other's sentences (:func:`~dedup.sentences.held_sentence_share`): a follow-up
         recapping an earlier report, not a copy or rewrite of it. Looked for, like
         ``conflicts``, when the pair could support a merge and nothing else sets it
-        apart, and not for near copies (``jaccard`` at least ``params.near_jaccard``).
+        apart, and not for near copies (``jaccard`` at least ``params.near_jaccard``) or
+        posts mostly inside the other (``containment`` at least ``params.contained_share``).
         Neither a match nor a veto.
     """
 
@@ -215,10 +216,12 @@ def _compare(a: Features, b: Features, threshold: float, p: Params, sentences: S
     # Already set apart: published too far apart, or a template pair by its specifics.
     decided = apart or unanchored or (disagree and score >= threshold)
     conflicts = slot_conflicts(a, b, p) if score >= threshold * p.support_factor and not decided else ()
-    # (A near copy is one text whatever its sentences: not looked for, the costliest test after the keys.)
+    # (A near copy, or a post mostly inside the other, is one text whatever its sentences:
+    # not looked for; the costliest test after the keys.)
     recap = (
         score >= threshold * p.support_factor
         and jaccard < p.near_jaccard
+        and containment < p.contained_share
         and not decided
         and not conflicts
         and _recaps(a, b, p, sentences)
