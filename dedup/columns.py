@@ -270,6 +270,9 @@ class FeatureColumns:
                 msg = f"paragraph bounds of post {k} do not match its paragraphs"
                 raise IndexFileError(msg)
         n_words_of = n_words.tolist()
+        if np.diff(ragged["sequence"][1]).tolist() != n_words_of:
+            msg = "n_words does not match the stored word sequences"
+            raise IndexFileError(msg)
         for k, starts in enumerate(split_ragged(*ragged["sentence_starts"])):
             if len(starts) and (
                 starts[0] == 0 or starts[-1] >= n_words_of[k] or (np.diff(starts.astype(np.int64)) <= 0).any()

@@ -214,7 +214,8 @@ class Params:
         an earlier report (the next day's reactions, the cremation after the death
         notice) shares a run of its words but few of its sentences: no match and no
         veto. Not asked of near copies (``near_jaccard``) or of a post mostly inside
-        the other (``contained_share``). 0 turns the test off.
+        the other (``contained_share``); a post without a sentence this long is never a
+        recap. 0 turns the test off.
     passage_cutoff : float
         RapidFuzz ``fuzz.ratio`` (0-100 scale) from which two sentences are one shared
         passage in the evidence.

@@ -255,16 +255,26 @@ class FeatureExtractor:
 
     def _encode_grams(self, text: str) -> Encoded:
         assert isinstance(self.tokenizer, CharNgramTokenizer)
-        lines = [self.tokenizer.tokenize(line) for line in text.split("\n")]
+        texts = text.split("\n")
+        lines = [self.tokenizer.tokenize(line) for line in texts]
         grams = [g for line in lines for g in line]
         starts = np.cumsum([0] + [len(line) for line in lines[:-1]]).astype(np.int64)
+        # Sentences start at each line and after each end mark inside a line (distinct:
+        # a line without grams starts where the next one does).
+        inside = [
+            int(at) + k
+            for at, line, t in zip(starts.tolist(), lines, texts, strict=True)
+            if line
+            for k in self.tokenizer.sentence_starts(t)
+        ]
+        sentence_starts = sorted_distinct(np.array([*starts.tolist(), *inside], dtype=np.int64))
         return Encoded(
             ids=self._hasher.ids(grams),
             bounds=np.array([0, len(grams)], dtype=np.int64),
             starts=starts,
             start_bounds=np.array([0, len(starts)], dtype=np.int64),
-            sentence_starts=starts,
-            sentence_bounds=np.array([0, len(starts)], dtype=np.int64),
+            sentence_starts=sentence_starts,
+            sentence_bounds=np.array([0, len(sentence_starts)], dtype=np.int64),
             specifics=[{g for g in grams if any(c.isdigit() for c in g)}],
             keys=np.zeros(len(grams), dtype=np.uint32),
             key_table=[(0, "")],

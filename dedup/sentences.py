@@ -23,6 +23,8 @@ __all__ = ["SentenceMemo", "SentenceSets", "held_sentence_share"]
 
 # Sentence pairs up to which shared words are counted in a dense matrix.
 _DENSE_CELLS = 1 << 16
+# (word, sentence, sentence) matches at most: bounds the memory of degenerate posts.
+_MAX_SHARED = 1 << 22
 
 
 class SentenceSets:
@@ -109,7 +111,9 @@ def held_sentence_share(x: SentenceSets, y: SentenceSets, *, held: float) -> flo
     Returns
     -------
     float or None
-        In [0, 1]; ``None`` when either post has no sentence long enough.
+        In [0, 1]; ``None`` when either post has no sentence long enough, or when the
+        posts repeat their words across so many sentences that the comparison would
+        match over ``2**22`` word occurrences (degenerate text).
 
     Examples
     --------
@@ -128,13 +132,17 @@ def held_sentence_share(x: SentenceSets, y: SentenceSets, *, held: float) -> flo
         return None
     lo = np.searchsorted(y.words, x.words, side="left")
     hits = np.searchsorted(y.words, x.words, side="right") - lo
+    if int(hits.sum()) > _MAX_SHARED:
+        return None  # a post repeating its sentences thousands of times: not a text to read this way
+    # (a share of a sentence's words, in float: a hair under it is at it)
+    x_need, y_need = held * x.sizes - 1e-9, held * y.sizes - 1e-9
     # Words shared by each pair of sentences: a dense matrix for the usual few dozen
     # sentences a side, sparse for long posts.
     pair = np.repeat(x.sentence, hits) * y.count + y.sentence[range_positions(lo, hits)]
     if x.count * y.count <= _DENSE_CELLS:
         shared = np.bincount(pair, minlength=x.count * y.count).reshape(x.count, y.count)
-        x_held = int(np.count_nonzero((shared >= held * x.sizes[:, None]).any(axis=1))) / x.count
-        y_held = int(np.count_nonzero((shared >= held * y.sizes[None, :]).any(axis=0))) / y.count
+        x_held = int(np.count_nonzero((shared >= x_need[:, None]).any(axis=1))) / x.count
+        y_held = int(np.count_nonzero((shared >= y_need[None, :]).any(axis=0))) / y.count
         return max(x_held, y_held)
     if not len(pair):
         return 0.0
@@ -142,6 +150,6 @@ def held_sentence_share(x: SentenceSets, y: SentenceSets, *, held: float) -> flo
     first = np.flatnonzero(np.concatenate(([True], pair[1:] != pair[:-1])))
     counts = np.diff(np.append(first, len(pair)))
     xs, ys = np.divmod(pair[first], y.count)
-    x_held = len(sorted_distinct(xs[counts >= held * x.sizes[xs]])) / x.count
-    y_held = len(sorted_distinct(ys[counts >= held * y.sizes[ys]])) / y.count
+    x_held = len(sorted_distinct(xs[counts >= x_need[xs]])) / x.count
+    y_held = len(sorted_distinct(ys[counts >= y_need[ys]])) / y.count
     return max(x_held, y_held)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from dedup.exceptions import ConfigError, InputError
+from dedup.normalize import SENTENCE_END_MARKS
 
 __all__ = [
     "CharNgramTokenizer",
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 _JIEBA_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
 _HAS_HAN = re.compile("[\u4e00-\u9fd5]")
 _WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_SENTENCE_END = re.compile(f"[{re.escape(SENTENCE_END_MARKS)}]")
 _USERDICT_LINE = re.compile(r"^(.+?)( [0-9]+)?( [a-z]+)?$")
 
 
@@ -462,6 +464,26 @@ class CharNgramTokenizer:
     def name(self) -> str:
         """``"char<n>"``."""
         return f"char{self.n}"
+
+    def sentence_starts(self, text: str) -> list[int]:
+        """Where the sentences of one line after its first start, as indexes into :meth:`tokenize`'s grams.
+
+        A sentence starts after each of :data:`~dedup.normalize.SENTENCE_END_MARKS`, at the
+        gram of its first character (none when fewer grams are left).
+
+        Examples
+        --------
+        >>> CharNgramTokenizer(n=2).sentence_starts("社区开展活动。居民参与！好")
+        [6]
+        """
+        grams = max(len(_WORDLIKE.findall(text)) - self.n + 1, 1)
+        out: list[int] = []
+        chars = 0
+        for piece in _SENTENCE_END.split(text)[:-1]:
+            chars += len(_WORDLIKE.findall(piece))
+            if 0 < chars < grams and (not out or out[-1] < chars):
+                out.append(chars)
+        return out
 
     def tokenize(self, text: str) -> list[str]:
         """Return the character n-grams of ``text`` (punctuation and spaces skipped)."""

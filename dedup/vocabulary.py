@@ -232,7 +232,7 @@ class Vocabulary:
         return slot
 
     def encode_many(self, token_lists: Sequence[list[str]]) -> Encoded:
-        """Word ids, specifics and paragraph starts of many token lists."""
+        """Word ids, specifics, event keys, and paragraph and sentence starts of many token lists."""
         if len(self._slots) > self.MAX_ENTRIES:
             self._reset()
         lengths = [len(tokens) for tokens in token_lists]

@@ -28,6 +28,16 @@ def same(a: Features, b: Features) -> bool:
     )
 
 
+def test_char_tokenizer_features_round_trip() -> None:
+    # A line of punctuation only has no grams: its start is the next line's, stored once.
+    post = Article(id="a", text="社区开展垃圾分类宣传活动。志愿者讲解知识\n——\n居民积极参与活动")
+    feats = FeatureExtractor(DedupConfig(tokenizer="char")).extract_many([post])
+    assert len(feats[0].sentence_starts) == 2
+    columns = FeatureColumns.pack(feats)
+    again = FeatureColumns.from_arrays(columns.to_arrays(), width="uint32")
+    assert all(same(a, b) for a, b in zip(again.unpack(), feats, strict=True))
+
+
 @pytest.mark.parametrize("scheme", ["affine32", "affine64"])
 def test_columns_round_trip_through_arrays_and_bytes(scheme: str) -> None:
     feats = FeatureExtractor(DedupConfig(scheme=scheme)).extract_many(POSTS, start=4)  # type: ignore[arg-type]
@@ -56,6 +66,7 @@ def test_corrupted_columns_are_an_index_file_error() -> None:
         lambda a: a.__setitem__("paragraph_bounds", a["paragraph_bounds"] + 1),
         lambda a: a.__setitem__("sentence_starts", a["sentence_starts"] + 100),
         lambda a: a.__setitem__("sentence_starts", a["sentence_starts"] * 0),
+        lambda a: a.__setitem__("n_words", a["n_words"] + 100),
     ):
         broken = dict(arrays)
         change(broken)

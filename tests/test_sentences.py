@@ -47,6 +47,16 @@ def test_a_copy_without_sentence_marks_still_holds_the_sentences(
     assert share(post(fx, text), post(fx, text.replace("。", " "))) == 1.0
 
 
+def test_a_char_tokenizer_rewrite_is_no_recap(report_and_follow_up: tuple[str, str]) -> None:
+    # Character grams: sentences are cut at end marks too, not only at line breaks.
+    char = FeatureExtractor(DedupConfig(tokenizer="char"))
+    text = report_and_follow_up[0]
+    a = char.extract(Article(id="a", text=text))
+    b = char.extract(Article(id="b", text=text.replace("为进一步提升", "为了提升")))
+    assert len(a.sentence_starts) == 2
+    assert share(a, b) == 1.0
+
+
 def test_short_sentences_are_left_out(fx: FeatureExtractor, report_and_follow_up: tuple[str, str]) -> None:
     assert SentenceSets(post(fx, "记者 张三。\n编辑 李四。"), 4).count == 0
     assert share(post(fx, "记者 张三。"), post(fx, report_and_follow_up[0])) is None
@@ -65,3 +75,17 @@ def test_a_memo_makes_each_posts_sentences_once(fx: FeatureExtractor, report_and
     assert memo(a) is first and memo(b).count == SentenceSets(b, 4).count
     memo(fx.extract(Article(id="c", text="第三篇")))  # full: emptied, then remembered
     assert memo(a) is not first
+
+
+def test_degenerate_repetition_is_not_compared(
+    fx: FeatureExtractor, report_and_follow_up: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sentences repeated many times match each other many times over: the comparison is
+    # bounded, and such posts are never a recap.
+    import dedup.sentences
+
+    text = report_and_follow_up[0] * 20
+    a, b = post(fx, text), post(fx, text + "活动受到居民欢迎。")
+    assert share(a, b) == 1.0
+    monkeypatch.setattr(dedup.sentences, "_MAX_SHARED", 100)
+    assert share(a, b) is None
