@@ -725,3 +725,17 @@ def test_writers_in_two_processes_take_turns(news: list[Article], two_writers: s
         memory.add(news)
         for q in news:
             assert answer(index, q) == answer(memory, q)
+
+
+def test_a_follow_up_is_no_match_for_the_report_it_recaps(report_and_follow_up: tuple[str, str]) -> None:
+    report, follow_up = report_and_follow_up
+    config = DedupConfig(threshold=0.5)
+    indexed = [Article(id="report", text=report), Article(id="repost", text="关注我们\n" + report)]
+    index = DedupIndex(config)
+    index.add(indexed)
+    query = Article(id="follow-up", text=follow_up)
+    assert answer(index, query) == reference(config, indexed, query) == {}
+    assert {m.id for m in index.query(Article(id="copy", text=report + "\n编辑：张三"), k=None)} == {
+        "report",
+        "repost",
+    }

@@ -214,10 +214,17 @@ def assert_same_answer(spark_side: dict[str, Any], batch_side: dict[str, Any], a
             assert spark_side["originals"][members] == first
 
 
-def test_same_answer_as_the_batch_check(spark_local: SparkSession) -> None:
+def test_same_answer_as_the_batch_check(spark_local: SparkSession, report_and_follow_up: tuple[str, str]) -> None:
     from dedup.spark import check
 
     articles = made_up_batch(seed=1, stories=80)
+    # A report, its repost, and a follow-up recapping it (neither a match nor a veto).
+    report, follow_up = report_and_follow_up
+    articles += [
+        Article(id="zz-report", text=report, account="荷叶塘社区"),
+        Article(id="zz-repost", text="关注我们\n" + report, account="岳麓区城管局"),
+        Article(id="zz-recap", text=follow_up, account="荷叶塘社区"),
+    ]
     # Identical furniture under unrelated headlines (template pairs) and under one headline (a copy).
     furniture = "进入本吧搜索吧内帖子签到排名今日本吧第个签到，本吧因你更精彩，明天继续来努力，成为超级会员赠送补签卡，点击日历上漏签日期即可补签。"
     for k, title in enumerate(
@@ -233,6 +240,8 @@ def test_same_answer_as_the_batch_check(spark_local: SparkSession) -> None:
     assert {kind for kind, _ in expected["pairs"].values()} >= {"exact", "contained", "near"}
     assert expected["pairs"][frozenset(("zz-forum-0", "zz-forum-2"))][0] == "exact"
     assert expected["decisions"][frozenset(("zz-forum-0", "zz-forum-1"))][2] is True
+    assert frozenset(("zz-report", "zz-repost")) in expected["pairs"]
+    assert not any("zz-recap" in pair for pair in [*expected["pairs"], *expected["decisions"]])
     fx = FeatureExtractor(config)
     bodies = [fx.normalize(a)[1] for a in articles]
     learned = AccountBoilerplate.from_params(config.params).fit([a.account for a in articles], bodies)
