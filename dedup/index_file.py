@@ -51,8 +51,9 @@ FORMAT_NAME = "dedup-index"
 #: changed the chrome body sketch (one-permutation hashing): older sketches do not compare.
 #: Version 5 changed the stored event keys (amounts keep their 万/亿, a repost's credit is
 #: attribution, a dateline's day is a key): older posts' keys would not compare with new ones.
-#: Version 6 stores where each post's sentences start (a new feature column).
-FORMAT_VERSION = 6
+#: Version 6 stores where each post's sentences start (a new feature column). Version 7 reads a
+#: clock hour after 下午/晚上 on the 24-hour clock (下午1点 and 13时 are one key).
+FORMAT_VERSION = 7
 # A save's temporary file unwritten for this long, and not locked, is a killed save's leftover.
 STALE_TEMP_AGE = 60.0
 _MAX_MANIFEST = 1 << 20

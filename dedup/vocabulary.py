@@ -77,6 +77,10 @@ _OPEN = 8  # 《
 _CLOSE = 16  # 》
 _PLACE_NAMEABLE = 32  # a word that can name a place before a suffix (Chinese, not a verb or particle)
 _LEADS_ON = 64  # a colon: after an attribution marker it introduces the credited name (来源：…)
+_AFTERNOON = 128  # 下午, 晚上 ...: a clock hour after it is read on the 24-hour clock
+# Words after which a clock hour (1点, 8时) is past noon: 下午1点 is 13时.
+_AFTERNOON_WORDS = frozenset({"下午", "午后", "傍晚", "晚上", "晚间", "夜间", "夜里", "今晚", "当晚", "昨晚"})
+_HOUR_UNITS = ("时", "点")
 # Markers of a dateline (新华社北京3月5日电, 新浪娱乐讯 北京时间11月5日消息): the clause's date is
 # the day the report was filed. A byline's or credit's date (编辑 王明 6月13日) is not.
 _DATELINE_MARKS = frozenset({"电", "讯", "日电", "日讯", "电讯", "报讯", "本报讯", "网讯"})
@@ -102,6 +106,8 @@ def _role_of(token: str, words: list[int], tag: Callable[[str], str]) -> int:
         role |= _OPEN
     if "》" in token:
         role |= _CLOSE
+    if token in _AFTERNOON_WORDS:
+        role |= _AFTERNOON
     if not words and "\n" not in token and not token.isspace() and not is_word(token):
         role |= _PUNCT
     return role
@@ -282,11 +288,12 @@ class Vocabulary:
 
         The word before a place suffix is a place (a local name the dictionary may not
         know); the words of a quoted title are its key; the keys of a byline or
-        dateline clause are dropped. Adds the local names and titles to ``specifics``.
+        dateline clause are dropped; a clock hour after 下午 is on the 24-hour clock.
+        Adds the local names and titles to ``specifics``.
         """
         keys = self._keys[slots].copy()
         roles = self._roles[slots]
-        special = np.flatnonzero(roles & (_PLACE | _MARK | _OPEN))
+        special = np.flatnonzero(roles & (_PLACE | _MARK | _OPEN | _AFTERNOON))
         if not len(special):
             return keys
         post_of = np.searchsorted(bounds, special, side="right") - 1
@@ -298,6 +305,8 @@ class Vocabulary:
         for at, post in zip(special.tolist(), post_of.tolist(), strict=True):
             role = int(roles[at])
             first, last = int(bounds[post]), int(bounds[post + 1])
+            if role & _AFTERNOON:
+                self._afternoon_hour(at + 1, last, slots, keys)
             if role & _MARK:
                 # Keys after the marker's position are read afterwards (a place in the
                 # lead a dateline runs into: 新华社长沙3月5日电 荷叶塘社区…).
@@ -320,6 +329,21 @@ class Vocabulary:
                     keys[at + 1 : end] = np.where(codes[at + 1 : end] != 0, code, 0)
                     specifics[post].add(sys.intern(f"《{title}》"))
         return keys
+
+    def _afternoon_hour(self, at: int, last: int, slots: NDArray[np.int64], keys: NDArray[np.uint32]) -> None:
+        """Read the clock hour at token ``at`` (after 下午, 晚上 …) on the 24-hour clock: 下午1点 is 13时.
+
+        One key for both ways of writing the time; an hour of 12 or more stays as written.
+        """
+        if at >= last:
+            return
+        kind, value = self.key_table[keys[at]]
+        if kind != NUMBER or not value.isdigit() or not 1 <= int(value) <= 11:
+            return
+        token = self._tokens[slots[at]]
+        after = self._tokens[slots[at + 1]] if at + 1 < last else ""
+        if token.endswith(_HOUR_UNITS) or after.startswith(_HOUR_UNITS):
+            keys[at] = self._key_id((NUMBER, str(int(value) + 12)))
 
     def _attribute(
         self,

@@ -51,6 +51,17 @@ def test_one_number_written_two_ways_is_one_key(fx: FeatureExtractor) -> None:
     assert conflicts(fx, a, a.replace("12.5%", "12.\n5%")) == []
 
 
+def test_an_afternoon_hour_written_two_ways_is_one_key(fx: FeatureExtractor) -> None:
+    a = "12月10日下午1点左右，一辆货车在中华西路与汇德路交叉路口失控，连撞十多辆车，所幸无人伤亡。"
+    assert conflicts(fx, a, a.replace("下午1点左右", "下午13时许")) == []
+    assert conflicts(fx, a, a.replace("下午1点", "晚上8点")) == [(("13",), ("20",))]
+    # A morning hour, or a count after 下午, is read as written.
+    morning = a.replace("下午1点", "上午1点")
+    assert conflicts(fx, morning, morning.replace("上午1点", "上午13点")) == [(("1",), ("13",))]
+    games = "下午3场比赛在体育馆举行，观众超过两千人，比赛结束后双方教练接受了记者采访。"
+    assert conflicts(fx, games, games.replace("3场", "15场")) == [(("3",), ("15",))]
+
+
 def test_missing_keys_and_long_rewrites_are_not_conflicts(fx: FeatureExtractor) -> None:
     base = FORM.format(day="6月12日", place="荷叶塘", n=200)
     # A copy without the date: missing, not conflicting.
