@@ -157,7 +157,7 @@ class Features:
         Where the body's sentences start in ``sequence`` (after a line break or a
         sentence's end mark), strictly increasing, inside ``(0, n_words)``; the first
         sentence starts at 0. Sentence ``k`` is ``sequence[edges[k]:edges[k + 1]]`` with
-        ``edges = [0, *sentence_starts, n_words]`` (:meth:`sentences`).
+        ``edges = [0, *sentence_starts, n_words]`` (:meth:`sentence_edges`).
     """
 
     position: int

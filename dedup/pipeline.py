@@ -27,7 +27,6 @@ from dedup.features import FeatureExtractor, Features
 from dedup.lsh import BandKeys, candidate_pairs
 from dedup.models import Article, DedupResult, Evidence, MatchKind, PairMatch, Story, Summary, TemplateFamily
 from dedup.parallel import WorkerPool, default_start_method
-from dedup.sentences import SentenceMemo
 from dedup.signature import sign
 from dedup.steps import check_articles, may_pair
 from dedup.stories import build_story, id_ranks, publication_order, story_accounts
@@ -687,7 +686,6 @@ def _compare_pairs(feats: Sequence[Features], pairs: Iterable[Sequence[int]], co
     batch share their posts (a post against its eight candidates).
     """
     read: dict[int, Features] = {}
-    sentences = SentenceMemo(config.params.sentence_words)
 
     def get(i: int) -> Features:
         f = read.get(i)
@@ -695,7 +693,7 @@ def _compare_pairs(feats: Sequence[Features], pairs: Iterable[Sequence[int]], co
             f = read[i] = feats[i]
         return f
 
-    return [compare(get(i), get(j), config=config, sentences=sentences) for i, j in pairs]
+    return [compare(get(i), get(j), config=config) for i, j in pairs]
 
 
 def find_duplicates(articles: Iterable[Article], **options: Any) -> DedupResult:

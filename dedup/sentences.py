@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from dedup.arrays import range_positions, sorted_distinct
 from dedup.features import Features
 
-__all__ = ["SentenceMemo", "SentenceSets", "held_sentence_share"]
+__all__ = ["SentenceSets", "held_sentence_share"]
 
 # Sentence pairs up to which shared words are counted in a dense matrix.
 _DENSE_CELLS = 1 << 16
@@ -57,39 +57,6 @@ class SentenceSets:
         self.words: NDArray[np.uint64] = pairs >> np.uint64(32)
         self.sentence: NDArray[np.int64] = (pairs & np.uint64(0xFFFFFFFF)).astype(np.int64)
         self.sizes: NDArray[np.int64] = np.bincount(self.sentence, minlength=self.count)
-
-
-class SentenceMemo:
-    """The :class:`SentenceSets` of the posts of one batch, each made once while remembered.
-
-    A post is compared in many pairs (against its candidates, in every cross pair of a
-    merge). Posts are told apart by ``id``, so one memo serves the posts of one batch
-    (where ids are unique). At most ``size`` posts are remembered (the memo is emptied when full): the
-    sets hold a few arrays the length of the post.
-
-    Parameters
-    ----------
-    min_words : int
-        As for :class:`SentenceSets` (``params.sentence_words``).
-    size : int
-        Posts remembered at most.
-    """
-
-    __slots__ = ("_sets", "min_words", "size")
-
-    def __init__(self, min_words: int, *, size: int = 4096) -> None:
-        self.min_words = min_words
-        self.size = size
-        self._sets: dict[str, SentenceSets] = {}
-
-    def __call__(self, features: Features) -> SentenceSets:
-        """The sentence sets of ``features``, made now unless remembered."""
-        found = self._sets.get(features.id)
-        if found is None:
-            if len(self._sets) >= self.size:
-                self._sets.clear()
-            found = self._sets[features.id] = SentenceSets(features, self.min_words)
-        return found
 
 
 def held_sentence_share(x: SentenceSets, y: SentenceSets, *, held: float) -> float | None:

@@ -19,7 +19,6 @@ from numpy.typing import NDArray
 from dedup.cluster import Link
 from dedup.config import DedupConfig
 from dedup.features import Features
-from dedup.sentences import SentenceMemo
 from dedup.steps import link_of
 from dedup.verify import Verdict, compare
 
@@ -70,7 +69,6 @@ class VerdictStore:
         self._links: dict[int, Link] = {}
         # Four possible values: one object each, not one per pair.
         self._link_values: dict[Link, Link] = {}
-        self._sentences = SentenceMemo(config.params.sentence_words)
 
     def record(self, i: int, j: int, verdict: Verdict) -> None:
         """Keep a verdict of ``i < j`` (every pair at most once), and its link when it may bear on a merge.
@@ -95,7 +93,7 @@ class VerdictStore:
             i, j = j, i
         found = self._links.get(i * self.n + j)
         if found is None:
-            verdict = compare(self.feats[i], self.feats[j], config=self.config, sentences=self._sentences)
+            verdict = compare(self.feats[i], self.feats[j], config=self.config)
             self.record(i, j, verdict)
             found = self._set_link(i, j, link_of(verdict, self.config))
         return found
@@ -104,6 +102,4 @@ class VerdictStore:
         """The verdict of a recorded match, or of any pair compared again (the same, deterministic)."""
         key = (i, j) if i < j else (j, i)
         found = self.matches.get(key)
-        if found is None:
-            found = compare(self.feats[key[0]], self.feats[key[1]], config=self.config, sentences=self._sentences)
-        return found
+        return found if found is not None else compare(self.feats[key[0]], self.feats[key[1]], config=self.config)

@@ -30,7 +30,7 @@ from dedup.config import DedupConfig, Params
 from dedup.features import Features
 from dedup.keys import Conflict, key_conflicts
 from dedup.models import MatchKind
-from dedup.sentences import SentenceMemo, SentenceSets, held_sentence_share
+from dedup.sentences import SentenceSets, held_sentence_share
 
 __all__ = ["Verdict", "compare", "specifics_agreement", "unanchored_titles"]
 
@@ -130,7 +130,7 @@ def specifics_agreement(a: Collection[str], b: Collection[str], *, min_specifics
     return len(set(a).intersection(b)) / len(a)
 
 
-def compare(a: Features, b: Features, *, config: DedupConfig, sentences: SentenceMemo | None = None) -> Verdict:
+def compare(a: Features, b: Features, *, config: DedupConfig) -> Verdict:
     """Score a pair of posts and name how they relate.
 
     Parameters
@@ -140,9 +140,6 @@ def compare(a: Features, b: Features, *, config: DedupConfig, sentences: Sentenc
     config : DedupConfig
         ``threshold`` (score in [0, 1] from which the pair is one story) and the
         verification ``params``.
-    sentences : SentenceMemo, optional
-        Remembers each post's sentences for a caller comparing the posts of one batch
-        in many pairs (made with ``params.sentence_words``).
 
     Returns
     -------
@@ -160,17 +157,10 @@ def compare(a: Features, b: Features, *, config: DedupConfig, sentences: Sentenc
     >>> compare(a, b, config=DedupConfig()).kind
     'exact'
     """
-    p = config.params
-    if sentences is not None and sentences.min_words != p.sentence_words:
-        msg = (
-            f"the sentence memo keeps sentences of {sentences.min_words} words, "
-            f"params.sentence_words is {p.sentence_words}"
-        )
-        raise ValueError(msg)
-    return _compare(a, b, config.threshold, p, sentences)
+    return _compare(a, b, config.threshold, config.params)
 
 
-def _compare(a: Features, b: Features, threshold: float, p: Params, sentences: SentenceMemo | None) -> Verdict:
+def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
     # An exact copy is a copy whenever it was posted (a repost of an old article), unless
     # the one body is page furniture under two headlines about other things.
     if a.body_hash == b.body_hash and a.n_words > 0:
@@ -224,7 +214,7 @@ def _compare(a: Features, b: Features, threshold: float, p: Params, sentences: S
         and containment < p.contained_share
         and not decided
         and not conflicts
-        and _recaps(a, b, p, sentences)
+        and _recaps(a, b, p)
     )
     kind: MatchKind | None = None
     if score >= threshold and not recap:
@@ -239,14 +229,11 @@ def _compare(a: Features, b: Features, threshold: float, p: Params, sentences: S
     return Verdict(score, kind, jaccard, containment, sequence, agreement, conflicts, apart, unanchored, recap)
 
 
-def _recaps(a: Features, b: Features, p: Params, sentences: SentenceMemo | None) -> bool:
+def _recaps(a: Features, b: Features, p: Params) -> bool:
     """Neither post holds ``p.min_held_sentences`` of the other's sentences (see :attr:`Verdict.recap`)."""
     if not p.min_held_sentences:
         return False
-    if sentences is None:
-        x, y = SentenceSets(a, p.sentence_words), SentenceSets(b, p.sentence_words)
-    else:
-        x, y = sentences(a), sentences(b)
+    x, y = SentenceSets(a, p.sentence_words), SentenceSets(b, p.sentence_words)
     share = held_sentence_share(x, y, held=p.sentence_held)
     return share is not None and share < p.min_held_sentences
 

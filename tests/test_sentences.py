@@ -4,7 +4,7 @@ import pytest
 
 from dedup import Article, DedupConfig
 from dedup.features import FeatureExtractor, Features
-from dedup.sentences import SentenceMemo, SentenceSets, held_sentence_share
+from dedup.sentences import SentenceSets, held_sentence_share
 
 
 @pytest.fixture(scope="module")
@@ -66,15 +66,6 @@ def test_sentences_are_cut_at_marks_and_line_breaks_not_decimal_points(fx: Featu
     f = post(fx, "全年投入资金3.5亿元用于社区改造工程。\n居民满意度明显提升!下一步将继续推进改造")
     assert SentenceSets(f, 1).count == 3
     assert f.sentence_edges().tolist()[0] == 0 and f.sentence_edges().tolist()[-1] == f.n_words
-
-
-def test_a_memo_makes_each_posts_sentences_once(fx: FeatureExtractor, report_and_follow_up: tuple[str, str]) -> None:
-    memo = SentenceMemo(4, size=2)
-    a, b = (fx.extract(Article(id=name, text=text)) for name, text in zip("ab", report_and_follow_up, strict=True))
-    first = memo(a)
-    assert memo(a) is first and memo(b).count == SentenceSets(b, 4).count
-    memo(fx.extract(Article(id="c", text="第三篇")))  # full: emptied, then remembered
-    assert memo(a) is not first
 
 
 def test_degenerate_repetition_is_not_compared(

@@ -6,7 +6,6 @@ import pytest
 
 from dedup import Article, DedupConfig, Params
 from dedup.features import FeatureExtractor
-from dedup.sentences import SentenceMemo
 from dedup.steps import link_of
 from dedup.verify import Verdict, compare
 
@@ -143,10 +142,3 @@ def test_a_follow_up_recapping_a_report_is_neither_match_nor_veto(
     # The test is a param: off, the shared run of words makes the pair a rewrite.
     off = DedupConfig(threshold=0.5, params=Params(min_held_sentences=0.0))
     assert compare(report, follow_up, config=off).kind == "rewritten"
-
-
-def test_a_sentence_memo_must_match_the_params(fx: FeatureExtractor) -> None:
-    a, b = feats(fx, BASE), feats(fx, SIBLING, 1)
-    assert compare(a, b, config=C50, sentences=SentenceMemo(C50.params.sentence_words)) == compare(a, b, config=C50)
-    with pytest.raises(ValueError, match="sentence_words"):
-        compare(a, b, config=C50, sentences=SentenceMemo(C50.params.sentence_words + 1))
