@@ -9,7 +9,12 @@ the background sample, so document frequencies are the batch's):
 * ``rare``: IDF-weighted Jaccard of the two posts' rare words (title and body words in at
   least 2 and at most ``--max-df`` of the batch's posts);
 * ``title``: IDF-weighted overlap of the two headlines' words (share of the smaller);
-* both together, with the publication gap (CCTV items only) at most ``--days``.
+* both together, with the publication gap (CCTV items only) at most ``--days``;
+* ``keys``: shared rare event keys (:mod:`dedup.keys`): names and quoted titles, and numbers
+  of at least two digits, each in at most ``--max-df`` of the posts, with the gap at most
+  ``--days`` and no copy-level veto (:func:`dedup.steps.link_of`: a template pair, conflicting
+  keys, published apart, headlines apart). This is the event-key signal the event level
+  would be built on.
 
 It prints, per threshold, the share of each class at or above it. A usable signal puts
 most SAME (independent) pairs above a threshold that few RELATED and DIFFERENT pairs reach.
@@ -30,6 +35,9 @@ from benchmarks.real_pairs import DEFAULT_CORPUS, JACCARD_SPLIT, _corpus, batch_
 from dedup import DedupConfig
 from dedup.features import FeatureExtractor, Features
 from dedup.io import record_to_article
+from dedup.keys import NAME, NUMBER, TITLE
+from dedup.steps import link_of
+from dedup.verify import compare
 
 __all__ = ["main"]
 
@@ -42,6 +50,15 @@ def _idf_overlap(a: set[int], b: set[int], idf: dict[int, float], *, smaller: bo
     if not wa or not wb:
         return 0.0
     return shared / min(wa, wb) if smaller else shared / (wa + wb - shared)
+
+
+def _event_keys(f: Features) -> set[tuple[int, str]]:
+    """A post's names, titles and numbers of two digits or more (one digit is mostly grammar)."""
+    return {
+        (kind, word)
+        for kind, word in zip(f.key_kinds.tolist(), f.key_words, strict=True)
+        if kind in (NAME, TITLE) or (kind == NUMBER and len(word.replace(".", "")) >= 2)
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     top = max(3.0, args.max_df * n)
     rare = [{t for t in w if 2 <= df[t] <= top} for w in words]
     titles = [set(f.title_words.tolist()) for f in feats]
+    keys = [_event_keys(f) for f in feats]
+    key_df = Counter(k for ks in keys for k in ks)
+    rare_keys = [{k for k in ks if key_df[k] <= top} for ks in keys]
+    config = DedupConfig()
     rows = []
     for a, b, label, _ in judged:
         i, j = where[a], where[b]
@@ -84,6 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if len(titles[i]) > 1 and len(titles[j]) > 1
                 else 0.0,
                 not gap > args.days,
+                sum(k[0] != NUMBER for k in rare_keys[i] & rare_keys[j]),
+                sum(k[0] == NUMBER for k in rare_keys[i] & rare_keys[j]),
+                link_of(compare(feats[i], feats[j], config=config), config).veto,
             )
         )
     total = Counter(r[0] for r in rows)
@@ -101,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for rare_min, title_min in ((0.2, 0.3), (0.3, 0.3), (0.3, 0.5), (0.4, 0.5)):
         hit = Counter(r[0] for r in rows if r[1] >= rare_min and r[2] >= title_min and r[3])
         line(f"rare + title + {args.days:g} days", f"{rare_min} / {title_min}", hit)
+    for names, numbers in ((1, 0), (2, 0), (1, 1), (2, 1), (2, 2), (3, 2)):
+        hit = Counter(r[0] for r in rows if r[4] >= names and r[5] >= numbers and r[3] and not r[6])
+        line(f"keys (names / numbers) + {args.days:g} days, no veto", f"{names} / {numbers}", hit)
     return 0
 
 
