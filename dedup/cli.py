@@ -26,6 +26,7 @@ from dedup.exceptions import ConfigError, DedupError
 from dedup.io import ArticleReader, SkippedRecord
 from dedup.io_decode import GZIP_FLOOR_LINES, GZIP_RATIO, SKIP_FACTOR, max_line_bytes
 from dedup.io_write import write_report
+from dedup.jsontext import dumps
 from dedup.models import Article
 from dedup.pipeline import Deduplicator, StoryStream
 from dedup.report import (
@@ -627,7 +628,7 @@ def _render_index_results(results: list[tuple[str, list[Any]]], fmt: str) -> str
                 for qid, ms in results
             ]
         }
-        return json.dumps(doc, ensure_ascii=False) + "\n"
+        return dumps(doc) + "\n"
     lines = []
     for qid, ms in results:
         if not ms:

@@ -5,7 +5,7 @@
 (plus ``"skipped": [...]``, the records the reader left out, when they are given);
 ``jsonl`` is one story per line; ``csv`` is one row per post with its story number;
 ``html`` is the self-contained page of :mod:`dedup.report_html` (it needs the articles).
-JSON is written with ``ensure_ascii=False``. :func:`render_accounts` renders the
+JSON is compact, non-ASCII kept (:func:`~dedup.jsontext.dumps`). :func:`render_accounts` renders the
 per-account figures of :mod:`dedup.accounts`; :func:`encode_output` turns a rendered
 document into bytes (CSV gets a BOM by default so Excel reads Chinese correctly).
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from dedup.accounts import AccountPair, AccountStats
 from dedup.config import NormalizeConfig
 from dedup.evidence import in_specific_order
+from dedup.jsontext import dumps
 from dedup.models import Article, DedupResult, PairMatch, Story, Summary, TemplateFamily
 
 if TYPE_CHECKING:
@@ -315,17 +315,17 @@ def _csv_rows(n: int, story: Story) -> Iterator[tuple[object, ...]]:
 def _json(source: ReportSource, skipped: Sequence[_SkippedLike] | None) -> Iterator[str]:
     """``{"stories": [...], "template_pairs": [...], "families": [...], "summary": {...}}`` a story at a time.
 
-    The same text as ``json.dumps`` of the whole document (its default separators).
+    The same text as :func:`~dedup.jsontext.dumps` of the whole document.
     """
-    yield '{"stories": ['
+    yield '{"stories":['
     for k, story in enumerate(source.stories()):
-        yield (", " if k else "") + json.dumps(story.to_dict(), ensure_ascii=False)
-    pairs = ", ".join(json.dumps(p.to_dict(), ensure_ascii=False) for p in source.template_pairs())
-    families = ", ".join(json.dumps(f.to_dict(), ensure_ascii=False) for f in source.families())
-    yield f'], "template_pairs": [{pairs}], "families": [{families}], "summary": '
-    yield json.dumps(source.summary.to_dict(), ensure_ascii=False)
+        yield ("," if k else "") + dumps(story.to_dict())
+    pairs = ",".join(dumps(p.to_dict()) for p in source.template_pairs())
+    families = ",".join(dumps(f.to_dict()) for f in source.families())
+    yield f'],"template_pairs":[{pairs}],"families":[{families}],"summary":'
+    yield dumps(source.summary.to_dict())
     if skipped is not None:
-        yield ', "skipped": ' + json.dumps([record.to_dict() for record in skipped], ensure_ascii=False)
+        yield ',"skipped":' + dumps([record.to_dict() for record in skipped])
     yield "}\n"
 
 
@@ -456,7 +456,7 @@ def render(
     --------
     >>> from dedup import find_duplicates, Article
     >>> print(render(find_duplicates([Article(id="1", text="只有一篇。")]), "json"), end="")  # doctest: +ELLIPSIS
-    {"stories": [], "template_pairs": [], "families": [], "summary": {"articles": 1, ...}}
+    {"stories":[],"template_pairs":[],"families":[],"summary":{"articles":1,...}}
     """
     return "".join(
         iter_render(
@@ -508,7 +508,7 @@ def iter_render(
     >>> with Deduplicator().check_stream([Article(id="1", text="只有一篇。")]) as stream:
     ...     pieces = list(iter_render(stream, "json"))
     >>> pieces[0], pieces[-1]
-    ('{"stories": [', '}\\n')
+    ('{"stories":[', '}\\n')
     """
     source = ReportSource(result)
     if view != "stories":
@@ -535,7 +535,7 @@ def iter_render(
     if output_format == "json":
         return _json(source, skipped)
     if output_format == "jsonl":
-        return (json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in source.stories())
+        return (dumps(s.to_dict()) + "\n" for s in source.stories())
     if output_format == "csv":
         return _csv(source, escape_formulas=escape_formulas)
     if output_format == "table":
@@ -684,7 +684,7 @@ def render_accounts(
         raise ValueError(msg)
     if output_format == "json":
         doc = {"accounts": [s.to_dict() for s in stats], "pairs": [p.to_dict() for p in pairs]}
-        return json.dumps(doc, ensure_ascii=False) + "\n"
+        return dumps(doc) + "\n"
     if output_format == "csv":
         cells: list[Sequence[object]]
         if pairs_only:

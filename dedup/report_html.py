@@ -38,6 +38,7 @@ from dedup.config import NormalizeConfig
 from dedup.evidence import find_shared_passages
 from dedup.exceptions import InputError
 from dedup.extraction import Execution
+from dedup.jsontext import dumps
 from dedup.models import Article, DedupResult, PairMatch, Story, time_key
 from dedup.normalize import NormalizedText, normalize_with_offsets
 from dedup.parallel import WorkerPool
@@ -63,7 +64,7 @@ def _script_safe(text: str) -> str:
 
     Examples
     --------
-    >>> _script_safe(_dumps({"t": "</script><!-- & 中文"}))
+    >>> _script_safe(dumps({"t": "</script><!-- & 中文"}))
     '{"t":"\\u003c/script\\u003e\\u003c!-- \\u0026 中文"}'
     """
     return _SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
@@ -202,10 +203,6 @@ def _story_data(
                 yield {"p": [posts.index[pid] for pid in story.ids], "e": data}
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 class _Page:
     """Everything the page needs before its first story: summary, accounts, posts (one pass, no evidence)."""
 
@@ -256,12 +253,12 @@ def _check_pair_limit(pair_limit: int) -> None:
 
 def _data(page: _Page, source: ReportSource, normalize: NormalizeConfig | None, pair_limit: int) -> Iterator[str]:
     """The page's JSON document in pieces: the stories are read (from a stream) one at a time."""
-    yield '{"summary":' + _dumps(page.summary)
-    yield f',"accounts":{_dumps(list(page.accounts))},"stats":{_dumps(page.stats)},"matrix":{_dumps(page.matrix)}'
+    yield '{"summary":' + dumps(page.summary)
+    yield f',"accounts":{dumps(list(page.accounts))},"stats":{dumps(page.stats)},"matrix":{dumps(page.matrix)}'
     yield ',"posts":['
     posts = page.posts
     for k, post_id in enumerate(posts.index):
-        yield ("," if k else "") + _dumps(posts.row(post_id))
+        yield ("," if k else "") + dumps(posts.row(post_id))
     yield '],"stories":['
     cfg = normalize if normalize is not None else NormalizeConfig()
     # Worker processes for the passages the check did not give, when there are many (a
@@ -270,7 +267,7 @@ def _data(page: _Page, source: ReportSource, normalize: NormalizeConfig | None, 
     parallel = execution is not None and execution.workers > 1 and page.to_compute >= execution.parallel_min // 4
     stories = _story_data(source.stories(), posts, cfg, pair_limit, execution if parallel else None)
     for k, story in enumerate(stories):
-        yield ("," if k else "") + _dumps(story)
+        yield ("," if k else "") + dumps(story)
     yield '],"templates":['
     example_pairs = [p for f in page.families for p in f.pairs]
     missing = [(p.a, p.b) for p in (*page.templates, *example_pairs) if p.evidence is None]
@@ -284,7 +281,7 @@ def _data(page: _Page, source: ReportSource, normalize: NormalizeConfig | None, 
         return [*_row(x, y, pair, shared), reason]
 
     for k, pair in enumerate(page.templates):
-        yield ("," if k else "") + _dumps(template_row(pair))
+        yield ("," if k else "") + dumps(template_row(pair))
     yield '],"families":['
     for k, family in enumerate(page.families):
         row = [
@@ -295,7 +292,7 @@ def _data(page: _Page, source: ReportSource, normalize: NormalizeConfig | None, 
             posts.index[family.example],
             [template_row(pair) for pair in family.pairs],
         ]
-        yield ("," if k else "") + _dumps(row)
+        yield ("," if k else "") + dumps(row)
     yield "]}"
 
 

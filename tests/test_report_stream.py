@@ -81,13 +81,13 @@ def test_stories_are_written_before_all_evidence_is_computed(news: list[Article]
 
     with Deduplicator(DedupConfig(workers=2), execution=EAGER).check_stream(news, progress=progress) as stream:
         pieces = iter_render(stream, "json")
-        assert next(pieces) == '{"stories": ['
+        assert next(pieces) == '{"stories":['
         first_story = next(pieces)
         assert json.loads(first_story)["pairs"][0]["evidence"]
         assert done and done[-1] < total[-1]  # the later stories' evidence is not computed yet
         rest = list(pieces)
     assert done[-1] == total[-1]
-    assert json.loads("".join(['{"stories": [', first_story, *rest]))
+    assert json.loads("".join(['{"stories":[', first_story, *rest]))
 
 
 def test_html_data_streamed_equals_report_data(news: list[Article]) -> None:

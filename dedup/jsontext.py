@@ -1,0 +1,43 @@
+"""JSON text of a report: one definition of how every JSON output is written.
+
+Reports are compact JSON (``,`` and ``:`` without spaces) with non-ASCII characters
+kept as they are (``ensure_ascii=False``). orjson writes them several times faster
+than :mod:`json` (a 100K-post JSON report spends seconds in the encoder). It refuses
+text that strict UTF-8 cannot hold: a lone surrogate, which a JSON input may carry
+("\\ud800") and which the output encoder later writes as U+FFFD. Such a value is
+written by :mod:`json` instead, to the same text.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+__all__ = ["dumps"]
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text of ``value``, non-ASCII characters kept.
+
+    Parameters
+    ----------
+    value
+        Dicts with string keys, lists, tuples, strings, numbers, booleans and ``None``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> dumps({"id": "社区-1", "score": 0.8125, "ids": ("a", "b"), "days_apart": None})
+    '{"id":"社区-1","score":0.8125,"ids":["a","b"],"days_apart":null}'
+    >>> dumps({"id": "\\ud800"}) == '{"id":"\\ud800"}'  # a lone surrogate: written by json
+    True
+    """
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
