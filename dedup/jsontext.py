@@ -2,10 +2,11 @@
 
 Reports are compact JSON (``,`` and ``:`` without spaces) with non-ASCII characters
 kept as they are (``ensure_ascii=False``). orjson writes them several times faster
-than :mod:`json` (a 100K-post JSON report spends seconds in the encoder). It refuses
-text that strict UTF-8 cannot hold: a lone surrogate, which a JSON input may carry
-("\\ud800") and which the output encoder later writes as U+FFFD. Such a value is
-written by :mod:`json` instead, to the same text.
+than :mod:`json` (a 100K-post JSON report spent seconds in the encoder). It refuses
+what strict UTF-8 cannot hold: a lone surrogate, which the readers refuse but an
+:class:`~dedup.Article` built by a caller may carry, and which the output encoder
+writes as U+FFFD. Such a value (or anything else orjson refuses, an integer past 64
+bits) is written by :mod:`json` instead, with the same separators.
 """
 
 from __future__ import annotations
