@@ -24,8 +24,9 @@ from typing import Any, Generic, Literal, TypeVar
 
 from dedup.exceptions import DedupError
 
-__all__ = ["StartMethod", "WorkerError", "WorkerPool", "default_start_method"]
+__all__ = ["CarriedTexts", "StartMethod", "WorkerError", "WorkerPool", "default_start_method"]
 
+K = TypeVar("K")
 S = TypeVar("S")
 T = TypeVar("T")
 R = TypeVar("R")
@@ -38,6 +39,37 @@ _POLL = 0.2
 
 class WorkerError(DedupError, RuntimeError):
     """A worker process died (killed, out of memory) before finishing its task."""
+
+
+class CarriedTexts(dict[K, str]):
+    """Texts a task carries to a worker, pickled as one UTF-8 buffer.
+
+    Pickling a ``str`` makes CPython keep its UTF-8 form inside the ``str`` for good, so
+    a plain dict of the batch's texts sent to workers would leave the parent holding
+    2.4 times their memory. This dict pickles its texts encoded (a temporary copy) and
+    unpickles as a plain dict.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> texts = CarriedTexts({3: "社区活动", 5: "x"})
+    >>> pickle.loads(pickle.dumps(texts))
+    {3: '社区活动', 5: 'x'}
+    """
+
+    def __reduce__(self) -> tuple[Callable[..., dict[K, str]], tuple[Any, ...]]:
+        keys = list(self)
+        encoded = [self[k].encode("utf-8", "surrogatepass") for k in keys]
+        return _texts_of, (keys, b"".join(encoded), [len(e) for e in encoded])
+
+
+def _texts_of(keys: list[K], blob: bytes, sizes: list[int]) -> dict[K, str]:
+    out: dict[K, str] = {}
+    start = 0
+    for key, size in zip(keys, sizes, strict=True):
+        out[key] = blob[start : start + size].decode("utf-8", "surrogatepass")
+        start += size
+    return out
 
 
 def default_start_method() -> StartMethod:

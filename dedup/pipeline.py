@@ -26,7 +26,7 @@ from dedup.feature_table import FeatureTable
 from dedup.features import FeatureExtractor, Features
 from dedup.lsh import BandKeys, candidate_pairs
 from dedup.models import Article, DedupResult, Evidence, MatchKind, PairMatch, Story, Summary, TemplateFamily
-from dedup.parallel import WorkerPool, default_start_method
+from dedup.parallel import CarriedTexts, WorkerPool, default_start_method
 from dedup.signature import sign
 from dedup.steps import check_articles, may_pair
 from dedup.stories import build_story, id_ranks, publication_order, story_accounts
@@ -653,7 +653,7 @@ class StoryStream:
         posts = None
         if carry:
             members = {k for p in pairs for k in p}
-            posts = {k: self._batch[k].text for k in members}, {k: self._specifics[k] for k in members}
+            posts = CarriedTexts({k: self._batch[k].text for k in members}), {k: self._specifics[k] for k in members}
         return self.config.normalize, self.config.params.passage_cutoff, posts, pairs
 
 

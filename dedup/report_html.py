@@ -41,7 +41,7 @@ from dedup.extraction import Execution
 from dedup.jsontext import dumps
 from dedup.models import Article, DedupResult, PairMatch, Story, time_key
 from dedup.normalize import NormalizedText, normalize_with_offsets
-from dedup.parallel import WorkerPool
+from dedup.parallel import CarriedTexts, WorkerPool
 from dedup.report import ReportSource
 
 if TYPE_CHECKING:
@@ -172,7 +172,9 @@ def _story_data(
     def task(batch: list[tuple[Story, list[tuple[int, int, PairMatch | None]]]]) -> _PassagesTask:
         sent.append(batch)
         wanted = [[(story.ids[x], story.ids[y]) for x, y in _to_compute(rows)] for story, rows in batch]
-        texts = {post_id: posts.by_id[post_id].text for pairs in wanted for pair in pairs for post_id in pair}
+        texts = CarriedTexts(
+            {post_id: posts.by_id[post_id].text for pairs in wanted for pair in pairs for post_id in pair}
+        )
         return normalize, texts, wanted
 
     def tasks() -> Iterator[_PassagesTask]:

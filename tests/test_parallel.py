@@ -84,3 +84,16 @@ def test_forked_workers_leave_the_parents_objects_unscanned() -> None:
     # every page holding them); the parent's collector is back as it was.
     assert min(counts) >= len(batch)
     assert gc.get_freeze_count() == 0
+
+
+def test_carried_texts_arrive_whole_and_leave_no_utf8_copy_behind() -> None:
+    import pickle
+    import sys
+
+    from dedup.parallel import CarriedTexts
+
+    texts = {3: "荷叶塘社区开展垃圾分类宣传活动" * 30, 5: "", 8: "a\ud800b", 9: "plain ascii"}
+    sizes = {k: sys.getsizeof(v) for k, v in texts.items()}
+    arrived = pickle.loads(pickle.dumps(CarriedTexts(texts)))
+    assert arrived == texts and type(arrived) is dict
+    assert {k: sys.getsizeof(v) for k, v in texts.items()} == sizes
