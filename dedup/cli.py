@@ -265,13 +265,17 @@ class Progress:
         self.stream.flush()
         self._shown = True
 
-    def close(self) -> None:
-        """Clear the line; nothing more is shown."""
-        self._closed = True
+    def clear(self) -> None:
+        """Clear the line (the next update draws it again)."""
         if self._shown:
             self._shown = False
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+
+    def close(self) -> None:
+        """Clear the line; nothing more is shown."""
+        self._closed = True
+        self.clear()
 
 
 def _sample_path() -> str:
@@ -296,7 +300,7 @@ def _output_encoding(args: argparse.Namespace, stderr: IO[str]) -> OutputEncodin
 def _render_check(
     args: argparse.Namespace,
     config: DedupConfig,
-    articles: list[Article],
+    articles: Sequence[Article],
     stream: StoryStream,
     skipped: Sequence[SkippedRecord] = (),
 ) -> Iterator[str]:
@@ -319,10 +323,10 @@ def _report_not_read(reader: ArticleReader, args: argparse.Namespace, stderr: IO
             stderr.write(f"dedup: not read: {escape_controls(str(entry))}\n")
 
 
-def _read_batch(
+def _open_batch(
     args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[str], *, evidence: bool
-) -> tuple[DedupConfig, list[Article], list[SkippedRecord]] | None:
-    """Read the batch the arguments name; None (after a message) when none is given."""
+) -> tuple[DedupConfig, ArticleReader] | None:
+    """The configuration and a reader of the batch the arguments name; None (after a message) when none is given."""
     files: list[str] = list(args.files)
     if args.sample:
         files.append(_sample_path())
@@ -346,15 +350,31 @@ def _read_batch(
         follow_links=args.follow_links,
         stdin=stdin,
     )
-    articles = list(reader)
+    return config, reader
+
+
+def _report_read(reader: ArticleReader, read: int, args: argparse.Namespace, stderr: IO[str]) -> None:
+    """Say what reading the batch left out: directory entries, bad records skipped, or that it was empty."""
     _report_not_read(reader, args, stderr)
     for record in reader.skipped:
         if not args.quiet:
             stderr.write(f"dedup: skipped {escape_controls(str(record))}\n")
     if reader.skipped:
-        stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {len(articles)} read\n")
-    elif not articles and not args.quiet:
+        stderr.write(f"dedup: skipped {len(reader.skipped)} bad record(s); {read} read\n")
+    elif not read and not args.quiet:
         stderr.write("dedup: no articles in the input\n")
+
+
+def _read_batch(
+    args: argparse.Namespace, stdin: IO[bytes] | None, stderr: IO[str], *, evidence: bool
+) -> tuple[DedupConfig, list[Article], list[SkippedRecord]] | None:
+    """Read the batch the arguments name in full; None (after a message) when none is given."""
+    opened = _open_batch(args, stdin, stderr, evidence=evidence)
+    if opened is None:
+        return None
+    config, reader = opened
+    articles = list(reader)
+    _report_read(reader, len(articles), args, stderr)
     return config, articles, reader.skipped
 
 
@@ -396,17 +416,21 @@ def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], s
     started = time.perf_counter()
     # Evidence (shared passages, conflicting specifics) only where the output shows it.
     evidence = args.format in _EVIDENCE_FORMATS and not args.no_evidence
-    batch = _read_batch(args, stdin, stderr, evidence=evidence)
-    if batch is None:
+    opened = _open_batch(args, stdin, stderr, evidence=evidence)
+    if opened is None:
         return EXIT_ERROR
-    config, articles, skipped = batch
+    config, reader = opened
     bar = Progress(stderr) if not args.quiet and _isatty(stderr) else None
     try:
-        # Stories are written as they are assembled, their evidence computed meanwhile.
-        with Deduplicator(config).check_stream(articles, skipped=len(skipped), progress=bar) as stream:
+        # The batch is read while the workers normalize what came before, and stories
+        # are written as they are assembled, their evidence computed meanwhile.
+        with Deduplicator(config).check_stream(reader, skipped=lambda: len(reader.skipped), progress=bar) as stream:
+            if bar is not None:
+                bar.clear()  # the messages below go to the same terminal
+            _report_read(reader, len(stream.articles), args, stderr)
             if bar is not None and args.output is None and _isatty(stdout):
                 bar.close()  # the report goes to the same terminal
-            pieces = _render_check(args, config, articles, stream, skipped)
+            pieces = _render_check(args, config, stream.articles, stream, reader.skipped)
             write_report(pieces, args.output, stdout, encoding=encoding)
     finally:
         if bar is not None:

@@ -11,15 +11,17 @@ passes over fixed chunks of posts, each pass in worker processes for large batch
    (:meth:`~dedup.boilerplate.AccountBoilerplate.fit_arrays`), find the word-for-word
    copies (:func:`plan_copies`), then extract and sign each chunk.
 
-The result does not depend on the number of workers, the chunk size or the start
-method.
+A batch may still be being read (any iterable that is not a sequence, such as a file
+reader): its chunks then go to the workers as they are read, carrying their articles,
+so reading overlaps normalizing. The result does not depend on the number of workers,
+the chunk size, the start method or whether the batch came as a list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from itertools import pairwise
+from itertools import islice, pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,7 +40,8 @@ from dedup.signature import sign
 
 __all__ = ["Execution", "NormalizedChunk", "extract_batch"]
 
-#: ``progress(stage, done, total)``: called as the batch moves through the steps.
+#: ``progress(stage, done, total)``: called as the batch moves through the steps
+#: (normalizing a batch still being read, ``total`` is the articles read so far).
 ProgressCallback = Callable[[str, int, int], None]
 
 
@@ -301,43 +304,54 @@ def _extract_task(state: _WorkerState, task: _Task) -> tuple[FeatureColumns, dic
 
 def extract_batch(
     fx: FeatureExtractor,
-    articles: Sequence[Article],
+    articles: Iterable[Article],
     execution: Execution,
     *,
     progress: ProgressCallback | None = None,
-) -> tuple[FeatureTable, BandKeys]:
-    """The features and band keys of a whole batch (see the module docstring)."""
+) -> tuple[list[Article], FeatureTable, BandKeys]:
+    """The batch as read, its features and its band keys (see the module docstring)."""
     config: DedupConfig = fx.config
-    n = len(articles)
-    parallel = execution.workers > 1 and n >= execution.parallel_min
     size = execution.chunk_size
-    spans = [(s, min(n, s + size)) for s in range(0, n, size)]
+    reading: Iterator[Article] | None = None
+    if isinstance(articles, Sequence):
+        batch = list(articles)
+    else:
+        # Still being read: the first parallel_min articles tell whether workers pay.
+        reading = iter(articles)
+        batch = list(islice(reading, execution.parallel_min))
+        if len(batch) < execution.parallel_min:
+            reading = None
+    parallel = execution.workers > 1 and (reading is not None or len(batch) >= execution.parallel_min)
     chunks: list[NormalizedChunk] = []
     done = 0
     method = execution.start_method or default_start_method()
-    # Forked workers hold the batch (and later its normalized chunks) from the start;
-    # spawned ones get them task by task.
+    # Forked workers hold a batch read in full (and later its normalized chunks) from the
+    # start; spawned ones, and those normalizing a batch still being read, get each
+    # chunk's articles with its task.
     inherit = method == "fork"
     if parallel:
-        with WorkerPool(
-            execution.workers, _WorkerState(fx, articles if inherit else None), start_method=method
-        ) as pool:
-            tasks: list[_Task] = [(s, e, None if inherit else articles[s:e], None, None) for s, e in spans]
-            normalizing = pool.map(_normalize_task, tasks, ahead=len(tasks) if inherit else None)
-            # Normalizing needs no dictionary: the parent loads it while the workers
-            # normalize, for the tokenizing workers forked next to inherit.
-            fx.warm_up()
-            for chunk in normalizing:
+        carry = not inherit or reading is not None
+        with WorkerPool(execution.workers, _WorkerState(fx, None if carry else batch), start_method=method) as pool:
+            read = _ChunksRead(fx, batch, reading, size, carry=carry)
+            # A batch read in full is queued at once; one being read, a few chunks ahead
+            # of the workers (enough to keep them busy while the dictionary loads).
+            ahead = 8 * execution.workers if carry else len(batch)
+            for chunk in pool.map(_normalize_task, read.tasks(), ahead=ahead):
                 chunks.append(chunk)
                 done += len(chunk.titles)
                 if progress:
-                    progress("normalize", done, n)
+                    progress("normalize", done, len(batch))  # of those read so far
     else:
-        for s, e in spans:
-            chunks.append(NormalizedChunk.build(fx, articles[s:e]))
-            done += e - s
+        if reading is not None:
+            batch.extend(reading)  # one process: read it all first
+        for s in range(0, len(batch), size):
+            chunks.append(NormalizedChunk.build(fx, batch[s : s + size]))
+            done = min(len(batch), s + size)
             if progress:
-                progress("normalize", done, n)
+                progress("normalize", done, len(batch))
+    articles = batch
+    n = len(batch)
+    spans = [(s, min(n, s + size)) for s in range(0, n, size)]
     learned = None
     touched: list[bool] = []
     accounts = [a.account for a in articles]
@@ -387,6 +401,7 @@ def extract_batch(
         # of them, and the memory they took holds the features coming back.
         state = _WorkerState(fx, articles, chunks, plan, size) if inherit else _WorkerState(fx, None)
         with WorkerPool(execution.workers, state, start_method=method) as pool:
+            tasks: list[_Task]
             if inherit:
                 tasks = [(s, e, None, None, None) for s, e in spans]
             else:
@@ -407,7 +422,46 @@ def extract_batch(
             if progress:
                 progress("tokenize", e, n)
     table = FeatureTable(blocks, [a.id for a in articles], [a.account for a in articles])
-    return _complete_copies(fx, table, BandKeys.join(banded, table.ids), plan, body_specifics)
+    return (batch, *_complete_copies(fx, table, BandKeys.join(banded, table.ids), plan, body_specifics))
+
+
+class _ChunksRead:
+    """The normalizing tasks of a batch, read chunk by chunk when it is still being read.
+
+    When the last article has been read (and its chunk sent), the parent loads the
+    dictionary (:meth:`FeatureExtractor.warm_up`): normalizing needs none, and the
+    tokenizing workers forked next inherit it.
+    """
+
+    def __init__(
+        self,
+        fx: FeatureExtractor,
+        batch: list[Article],
+        reading: Iterator[Article] | None,
+        size: int,
+        *,
+        carry: bool,
+    ) -> None:
+        self.fx = fx
+        self.batch = batch
+        self.reading = reading
+        self.size = size
+        self.carry = carry
+
+    def tasks(self) -> Iterator[_Task]:
+        batch, size = self.batch, self.size
+        start = 0
+        while True:
+            if self.reading is not None and len(batch) < start + size:
+                batch.extend(islice(self.reading, start + size - len(batch)))
+                if len(batch) < start + size:
+                    self.reading = None  # read in full
+            end = min(len(batch), start + size)
+            if end <= start:
+                break
+            yield start, end, batch[start:end] if self.carry else None, None, None
+            start = end
+        self.fx.warm_up()
 
 
 def _joined_bounds(parts: Sequence[NDArray[np.int64]]) -> NDArray[np.int64]:

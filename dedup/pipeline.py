@@ -10,7 +10,7 @@ import contextlib
 import logging
 import weakref
 from collections import deque
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -28,7 +28,7 @@ from dedup.lsh import BandKeys, candidate_pairs
 from dedup.models import Article, DedupResult, Evidence, MatchKind, PairMatch, Story, Summary, TemplateFamily
 from dedup.parallel import CarriedTexts, WorkerPool, default_start_method
 from dedup.signature import sign
-from dedup.steps import check_articles, may_pair
+from dedup.steps import check_articles, checked_articles, may_pair
 from dedup.stories import build_story, id_ranks, publication_order, story_accounts
 from dedup.verdicts import Pair, VerdictStore
 from dedup.verify import Verdict, compare
@@ -104,7 +104,7 @@ class Deduplicator:
         whatever the number of workers.
         """
         batch = check_articles(articles, self.config)
-        return list(extract_batch(self._extractor, batch, self.execution, progress=progress)[0])
+        return list(extract_batch(self._extractor, batch, self.execution, progress=progress)[1])
 
     def exact_groups(self, feats: Sequence[Features]) -> list[list[int]]:
         """Groups of comparable posts whose normalized bodies are identical.
@@ -171,7 +171,7 @@ class Deduplicator:
         self,
         articles: Iterable[Article],
         *,
-        skipped: int = 0,
+        skipped: int | Callable[[], int] = 0,
         progress: ProgressCallback | None = None,
     ) -> DedupResult:
         """Group a batch of articles into stories.
@@ -179,9 +179,10 @@ class Deduplicator:
         Parameters
         ----------
         articles : iterable of Article
-            The batch; ids must be unique.
-        skipped : int
-            Records the reader skipped (reported in the summary).
+            The batch; ids must be unique (read as :meth:`check_stream` reads it).
+        skipped : int or callable
+            Records the reader skipped (reported in the summary), or a function
+            giving that number once ``articles`` has been read.
         progress : callable, optional
             ``progress(stage, done, total)``.
 
@@ -205,7 +206,7 @@ class Deduplicator:
         self,
         articles: Iterable[Article],
         *,
-        skipped: int = 0,
+        skipped: int | Callable[[], int] = 0,
         progress: ProgressCallback | None = None,
     ) -> StoryStream:
         """Group a batch into stories, and hand them out one at a time with their evidence.
@@ -219,9 +220,13 @@ class Deduplicator:
         Parameters
         ----------
         articles : iterable of Article
-            The batch; ids must be unique.
-        skipped : int
-            Records the reader skipped (reported in the summary).
+            The batch; ids must be unique. A sequence is checked whole first; any
+            other iterable (a file reader) is read chunk by chunk while worker
+            processes normalize the chunks before, and what its reading raises is
+            raised here.
+        skipped : int or callable
+            Records the reader skipped (reported in the summary), or a function
+            giving that number once ``articles`` has been read.
         progress : callable, optional
             ``progress(stage, done, total)``; the ``evidence`` stage is reported while
             the stories are read.
@@ -249,8 +254,10 @@ class Deduplicator:
         1 [('1', '2')]
         """
         cfg = self.config
-        batch = check_articles(articles, cfg)
-        feats, bands = extract_batch(self._extractor, batch, self.execution, progress=progress)
+        # A list is checked whole; anything else (a file reader) as it is read, while the
+        # workers normalize what came before.
+        checked = check_articles(articles, cfg) if isinstance(articles, Sequence) else checked_articles(articles, cfg)
+        batch, feats, bands = extract_batch(self._extractor, checked, self.execution, progress=progress)
         verdicts = VerdictStore(feats, cfg)
         exact, in_exact = self._join_exact(feats, verdicts)
         # One representative per exact group takes part in the search.
@@ -306,7 +313,7 @@ class Deduplicator:
             cross_account_stories=sum(1 for g in groups if len(story_accounts([batch[i].account for i in g])) > 1),
             template_pairs=template_total,
             template_families=len(families),
-            skipped=skipped,
+            skipped=skipped() if callable(skipped) else skipped,
             too_short=int((~feats.comparable(cfg)).sum()),
         )
         # What the stories still need: the verdicts inside them and of the reported
@@ -484,6 +491,11 @@ class StoryStream:
 
     def __repr__(self) -> str:
         return f"<StoryStream of {len(self._plans)} stories, {self._pair_count} pairs>"
+
+    @property
+    def articles(self) -> Sequence[Article]:
+        """The batch checked, in input order (as read, when it came from a reader)."""
+        return self._batch
 
     def __len__(self) -> int:
         """The number of stories."""

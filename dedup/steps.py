@@ -18,7 +18,7 @@ Extraction (:class:`~dedup.features.FeatureExtractor`), signatures
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -44,6 +44,7 @@ __all__ = [
     "Prepared",
     "check_article",
     "check_articles",
+    "checked_articles",
     "enough_text",
     "is_comparable",
     "link_of",
@@ -89,8 +90,29 @@ def check_articles(articles: Iterable[object], config: DedupConfig) -> list[Arti
     ...
     dedup.exceptions.DuplicateIdError: field id: duplicate id '1' (first seen at an earlier record)
     """
+    return list(checked_articles(articles, config))
+
+
+def checked_articles(articles: Iterable[object], config: DedupConfig) -> Iterator[Article]:
+    """:func:`check_articles` one article at a time, as a batch is read.
+
+    Raises
+    ------
+    DuplicateIdError
+        When the second article with an id comes.
+
+    Examples
+    --------
+    >>> from dedup import Article, DedupConfig
+    >>> found = checked_articles(iter([Article(id="1", text="甲"), Article(id="1", text="乙")]), DedupConfig())
+    >>> next(found).text
+    '甲'
+    >>> next(found)
+    Traceback (most recent call last):
+    ...
+    dedup.exceptions.DuplicateIdError: field id: duplicate id '1' (first seen at an earlier record)
+    """
     seen: dict[str, Article] = {}
-    out = []
     for item in articles:
         article = check_article(item, config)
         first = seen.get(article.id)
@@ -99,8 +121,7 @@ def check_articles(articles: Iterable[object], config: DedupConfig) -> list[Arti
             msg = f"duplicate id {article.id!r} (first seen at {where})"
             raise DuplicateIdError(msg, path=article.source, lineno=article.lineno, field="id")
         seen[article.id] = article
-        out.append(article)
-    return out
+        yield article
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,36 @@ def test_skip_bad_counts_and_keeps_good(tmp_path: Path) -> None:
     assert f"{p}:2" in s.stderr.getvalue()
 
 
+def _large_batch_with_late_bad_record(path: Path) -> int:
+    """Enough records for the workers to start before the bad last line is read; its line number."""
+    lines = [
+        json.dumps(
+            {"id": k, "text": f"{k % 28 + 1}日，第{k}号社区开展第{k}次垃圾分类宣传活动，发放资料{k * 3}份。"},
+            ensure_ascii=False,
+        )
+        for k in range(2400)
+    ]
+    lines.append('{"id": "late", "text": ')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(lines)
+
+
+def test_bad_record_read_after_the_workers_started_is_exit_2(tmp_path: Path) -> None:
+    # The batch is read while workers normalize what came before: a late error is still one line, exit 2.
+    p = tmp_path / "late.jsonl"
+    lineno = _large_batch_with_late_bad_record(p)
+    s = Streams()
+    assert s.run("check", str(p), "--workers", "2", "--format", "json") == 2
+    err = s.stderr.getvalue()
+    assert err.count("\n") == 1 and f"{p}:{lineno}: not valid JSON" in err
+    assert s.stdout.getvalue() == ""  # no partial report
+    s = Streams()
+    assert s.run("check", str(p), "--workers", "2", "--format", "json", "--skip-bad", "--exit-zero") == 0
+    doc = json.loads(s.stdout.getvalue())
+    assert doc["summary"]["skipped"] == 1 and doc["summary"]["articles"] == lineno - 1
+    assert f"skipped 1 bad record(s); {lineno - 1} read" in s.stderr.getvalue()
+
+
 def test_usage_errors_exit_2() -> None:
     for argv in (["check"], ["check", "x", "--threshold", "2"], ["check", "x", "--format", "xml"], ["frobnicate"], []):
         s = Streams()

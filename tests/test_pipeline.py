@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import datetime
 
@@ -189,6 +190,48 @@ def test_workers_started_by_spawn_give_identical_results(news: list[Article]) ->
     assert parallel == serial
 
 
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_a_batch_still_being_read_gives_the_result_of_the_list(news: list[Article], start_method: str) -> None:
+    # A reader (any iterable that is not a sequence) is normalized chunk by chunk as it is read.
+    seen: list[tuple[str, int, int]] = []
+    batch = [dataclasses.replace(a, id=f"{a.id}-{k}") for k in range(4) for a in news]
+    listed = Deduplicator(DedupConfig(workers=1)).check(batch)
+    execution = Execution(parallel_min=4, chunk_size=2, start_method=start_method)  # type: ignore[arg-type]
+    read = Deduplicator(DedupConfig(workers=2), execution=execution).check(
+        (a for a in batch), skipped=lambda: 7, progress=lambda *update: seen.append(update)
+    )
+    assert read.stories == listed.stories and read.template_pairs == listed.template_pairs
+    assert read.summary == dataclasses.replace(listed.summary, skipped=7)
+    normalized = [(done, total) for stage, done, total in seen if stage == "normalize"]
+    assert normalized[-1] == (len(batch), len(batch))
+    assert all(done <= total for done, total in normalized)  # of the articles read so far
+    assert normalized[0][1] < len(batch)  # chunks were normalized before the last was read
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_reader_failing_late_raises_from_the_check(news: list[Article], workers: int) -> None:
+    def reader():  # type: ignore[no-untyped-def]
+        yield from news
+        yield news[3]  # the same id again, after the workers have started
+
+    execution = Execution(parallel_min=4, chunk_size=3)
+    with pytest.raises(DuplicateIdError, match=repr(news[3].id)):
+        Deduplicator(DedupConfig(workers=workers), execution=execution).check(reader())
+
+    def broken():  # type: ignore[no-untyped-def]
+        yield from news
+        msg = "not valid JSON"
+        raise InputError(msg, path="posts.jsonl", lineno=len(news) + 1)
+
+    with pytest.raises(InputError, match=f"posts.jsonl:{len(news) + 1}"):
+        Deduplicator(DedupConfig(workers=workers), execution=execution).check(broken())
+
+
+def test_stream_gives_the_batch_as_read(news: list[Article]) -> None:
+    with Deduplicator(DedupConfig()).check_stream(iter(news)) as stream:
+        assert list(stream.articles) == news
+
+
 def _copies_batch() -> list[Article]:
     story = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。\n居民纷纷表示将从自身做起。"
     other = "6月15日，山水湾社区举办消防安全演练，邀请消防员讲解灭火器使用方法，共有80余名居民参加。"
@@ -216,7 +259,7 @@ def test_copies_share_the_features_computed_for_each_alone(workers: int, monkeyp
     batch = _copies_batch()
     execution = Execution(workers=workers, parallel_min=1, chunk_size=3)
     fx = FeatureExtractor(DedupConfig(workers=workers))
-    feats, bands = extract_batch(fx, batch, execution)
+    _, feats, bands = extract_batch(fx, batch, execution)
     plan_of = dedup.extraction.plan_copies
 
     def no_copies(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -226,7 +269,7 @@ def test_copies_share_the_features_computed_for_each_alone(workers: int, monkeyp
         return CopyPlan(0, plan.boilerplate, plan.touched, np.arange(n), np.zeros(n, dtype=bool))
 
     monkeypatch.setattr(dedup.extraction, "plan_copies", no_copies)
-    alone, alone_bands = extract_batch(FeatureExtractor(DedupConfig(workers=workers)), batch, execution)
+    _, alone, alone_bands = extract_batch(FeatureExtractor(DedupConfig(workers=workers)), batch, execution)
     for a, b in zip(feats, alone, strict=True):
         for name in ("position", "id", "account", "length", "n_words", "body_hash", "specifics", "key_words"):
             assert getattr(a, name) == getattr(b, name), (a.id, name)
