@@ -332,11 +332,11 @@ def extract_batch(
     if parallel:
         carry = not inherit or reading is not None
         with WorkerPool(execution.workers, _WorkerState(fx, None if carry else batch), start_method=method) as pool:
-            read = _ChunksRead(fx, batch, reading, size, carry=carry)
             # A batch read in full is queued at once; one being read, a few chunks ahead
             # of the workers (enough to keep them busy while the dictionary loads).
             ahead = 8 * execution.workers if carry else len(batch)
-            for chunk in pool.map(_normalize_task, read.tasks(), ahead=ahead):
+            normalizing = _normalizing_tasks(fx, batch, reading, size, carry=carry)
+            for chunk in pool.map(_normalize_task, normalizing, ahead=ahead):
                 chunks.append(chunk)
                 done += len(chunk.titles)
                 if progress:
@@ -425,43 +425,25 @@ def extract_batch(
     return (batch, *_complete_copies(fx, table, BandKeys.join(banded, table.ids), plan, body_specifics))
 
 
-class _ChunksRead:
-    """The normalizing tasks of a batch, read chunk by chunk when it is still being read.
+def _normalizing_tasks(
+    fx: FeatureExtractor, batch: list[Article], reading: Iterator[Article] | None, size: int, *, carry: bool
+) -> Iterator[_Task]:
+    """The normalizing tasks of a batch, chunk by chunk; ``reading`` (if any) extends ``batch`` as they go.
 
     When the last article has been read (and its chunk sent), the parent loads the
     dictionary (:meth:`FeatureExtractor.warm_up`): normalizing needs none, and the
     tokenizing workers forked next inherit it.
     """
-
-    def __init__(
-        self,
-        fx: FeatureExtractor,
-        batch: list[Article],
-        reading: Iterator[Article] | None,
-        size: int,
-        *,
-        carry: bool,
-    ) -> None:
-        self.fx = fx
-        self.batch = batch
-        self.reading = reading
-        self.size = size
-        self.carry = carry
-
-    def tasks(self) -> Iterator[_Task]:
-        batch, size = self.batch, self.size
-        start = 0
-        while True:
-            if self.reading is not None and len(batch) < start + size:
-                batch.extend(islice(self.reading, start + size - len(batch)))
-                if len(batch) < start + size:
-                    self.reading = None  # read in full
-            end = min(len(batch), start + size)
-            if end <= start:
-                break
-            yield start, end, batch[start:end] if self.carry else None, None, None
-            start = end
-        self.fx.warm_up()
+    start = 0
+    while True:
+        if reading is not None and len(batch) < start + size:
+            batch.extend(islice(reading, start + size - len(batch)))
+        end = min(len(batch), start + size)
+        if end <= start:
+            break
+        yield start, end, batch[start:end] if carry else None, None, None
+        start = end
+    fx.warm_up()
 
 
 def _joined_bounds(parts: Sequence[NDArray[np.int64]]) -> NDArray[np.int64]:
