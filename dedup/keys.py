@@ -57,6 +57,7 @@ __all__ = [
     "Conflict",
     "key_conflicts",
     "word_key",
+    "word_key_of",
 ]
 
 #: Key kinds.
@@ -115,6 +116,7 @@ _NOT_NAME_EDGE = frozenset(
     "第每各本约近共达超一二两三四五六七八九十百千万亿"
 )
 _ALL_HAN = re.compile("^[\u4e00-\u9fff]+$")
+_ASCII_DIGIT = re.compile("[0-9]")
 # Multipliers of an amount: 万 and 亿 (and 万亿), the units Chinese amounts are counted in.
 _MULTIPLIERS = {"万": 10_000, "亿": 100_000_000}
 # 万亿亿: more multipliers than an amount has is no amount (and would overflow a float).
@@ -181,10 +183,23 @@ def word_key(word: str, tag: Callable[[str], str]) -> tuple[int, str] | None:
     >>> word_key("000", tag)  # digits as written: a separator may split 2,000 into 2 and 000
     (1, '000')
     """
+    return word_key_of(word, specific_form(word, tag), tag)
+
+
+def word_key_of(word: str, spec: str | None, tag: Callable[[str], str]) -> tuple[int, str] | None:
+    """:func:`word_key`, given the word's :func:`~dedup.specifics.specific_form` ``spec``.
+
+    For callers that need both (the vocabulary learns each distinct token once).
+
+    Examples
+    --------
+    >>> word_key_of("第三次", specific_form("第三次", lambda w: "m"), lambda w: "m")
+    (1, '3')
+    """
     weekday = _WEEKDAY.search(word)
     if weekday:
         return WEEKDAY, "周" + _WEEKDAYS[weekday.group(1)]
-    if any("0" <= ch <= "9" for ch in word):
+    if _ASCII_DIGIT.search(word):
         # Digits as written (specifics drop leading zeros: 7 00 would become 7 0), and the
         # multiplier written after them (5万 is 50000, not 5).
         digits = "".join(ch for ch in word if "0" <= ch <= "9" or ch == ".").strip(".")
@@ -196,7 +211,6 @@ def word_key(word: str, tag: Callable[[str], str]) -> tuple[int, str] | None:
         return NUMBER, _multiplier_after(word)
     if not word.strip("万亿"):
         return None  # 万万 (没想到), 亿万: no amount
-    spec = specific_form(word, tag)
     if spec is None:
         return None
     canonical = _digits(spec)

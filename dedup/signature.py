@@ -39,6 +39,7 @@ __all__ = [
     "shingle_hashes_many",
     "sign",
     "to_lean_minhash",
+    "token_id",
 ]
 
 Scheme = Literal["affine32", "affine64"]
@@ -70,6 +71,19 @@ def _fmix32(h: NDArray[np.uint32]) -> NDArray[np.uint32]:
     return h ^ (h >> np.uint32(16))
 
 
+def token_id(token: str) -> int:
+    """The stable id of one token: a positive integer below 2**63 (BLAKE2b of its UTF-8 bytes).
+
+    Examples
+    --------
+    >>> token_id("社区") == token_id("社区") != token_id("活动")
+    True
+    """
+    digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    # 63 bits, never 0: ids fit a signed int64 and 0 can mean "no word".
+    return (int.from_bytes(digest, "little") >> 1) or 1
+
+
 class TokenHasher:
     """Stable 63-bit ids for tokens (BLAKE2b of the UTF-8 bytes), cached.
 
@@ -91,10 +105,7 @@ class TokenHasher:
         """Return the id of one token: a positive integer below 2**63."""
         value = self._cache.get(token)
         if value is None:
-            digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-            # 63 bits, never 0: ids fit a signed int64 and 0 can mean "no word".
-            value = (int.from_bytes(digest, "little") >> 1) or 1
-            self._cache[token] = value
+            value = self._cache[token] = token_id(token)
         return value
 
     def ids(self, tokens: Sequence[str]) -> NDArray[np.uint64]:

@@ -16,9 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dedup.arrays import edges_of, range_positions, sorted_distinct
-from dedup.keys import ATTRIBUTION, CREDITS, DAY, NAME, NUMBER, PLACE_SUFFIXES, TITLE, word_key
+from dedup.keys import ATTRIBUTION, CREDITS, DAY, NAME, NUMBER, PLACE_SUFFIXES, TITLE, word_key_of
 from dedup.normalize import SENTENCE_END_MARKS
-from dedup.signature import TokenHasher
+from dedup.signature import token_id
 from dedup.specifics import specific_form
 from dedup.tokenizer import JiebaTokenizer, is_word
 
@@ -169,7 +169,6 @@ class Vocabulary:
         self._tokenizer = tokenizer
         self._stop = tokenizer.stopwords
         self._tag = tokenizer.tagger()
-        self._hasher = TokenHasher()
         self._reset()
 
     def _reset(self) -> None:
@@ -204,9 +203,9 @@ class Vocabulary:
         for word in self._tokenizer.resplit(token):
             if word in self._stop or not is_word(word):
                 continue
-            words.append(self._hasher.token_id(word))
-            keys.append(self._key_id(word_key(word, self._tag)))
+            words.append(token_id(word))
             spec = specific_form(word, self._tag)
+            keys.append(self._key_id(word_key_of(word, spec, self._tag)))
             if spec is not None:
                 # Interned so that the specifics of many posts share one string object.
                 specs.append(sys.intern(spec))
