@@ -269,6 +269,19 @@ class AccountBoilerplate:
         """How many boilerplate sentences were learned for ``account``."""
         return len(self._keys.get(account, ()))
 
+    def learned_among(self, account: str, keys: Iterable[int]) -> tuple[int, ...]:
+        """The sentence ``keys`` learned for ``account``, sorted: all :meth:`strip` removes from a body with them.
+
+        Examples
+        --------
+        >>> bp = AccountBoilerplate(min_posts=2, min_share=0.0)
+        >>> bp = bp.fit(["甲", "甲"], ["正文一.本号出品.", "正文二.本号出品."])
+        >>> bp.learned_among("甲", post_keys("正文三.本号出品.")[1]) == (sentence_key("本号出品."),)
+        True
+        """
+        learned = self._keys.get(account)
+        return tuple(sorted(learned.intersection(keys))) if learned else ()
+
     def is_boilerplate(self, account: str, sentence: str) -> bool:
         """Tell whether ``sentence`` (as :func:`split_sentences` gives it) is learned boilerplate."""
         learned = self._keys.get(account)

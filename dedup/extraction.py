@@ -184,6 +184,7 @@ def plan_copies(
     accounts: Sequence[str],
     boilerplate: AccountBoilerplate | None,
     touched: Sequence[bool],
+    chromed: NDArray[np.bool_] | None = None,
 ) -> CopyPlan:
     """Find the copies: posts whose stripped body is byte for byte an earlier post's.
 
@@ -191,23 +192,39 @@ def plan_copies(
     account with learned sentences it is re-joined (:func:`~dedup.boilerplate.strip_keys`),
     which depends on the body alone: equal normalized bodies, both untouched and both
     of accounts with (or both without) learned sentences, give equal stripped bodies.
-    Reposts copied word for word are common (a third of the benchmark batch).
+    A touched body loses its chrome sentences (when ``chromed``), then the sentences
+    its account learned; stripping removes whole sentences, so equal normalized bodies
+    that are both chromed (or both not) and carry the same learned sentences
+    (:meth:`~dedup.boilerplate.AccountBoilerplate.learned_among`) give equal stripped
+    bodies too, whatever their accounts. Reposts copied word for word are common (a
+    third of the benchmark batch), and more of them carry an account's boilerplate or
+    the batch's chrome as the batch grows.
     """
     n = len(accounts)
     marked = np.zeros(n, dtype=bool) if not touched else np.asarray(touched, dtype=bool)
+    chrome_on = np.zeros(n, dtype=bool) if chromed is None else chromed
     source = np.arange(n, dtype=np.int64)
-    # (body key, re-joined) -> the first such post: its position, chunk and byte span
-    first: dict[tuple[int, bool], tuple[int, NormalizedChunk, int, int]] = {}
+    # What the stripped body depends on -> the first such post: its position, chunk and byte span
+    first: dict[tuple[object, ...], tuple[int, NormalizedChunk, int, int]] = {}
     i = 0
     for chunk in chunks:
         edges = chunk.body_bounds.tolist()
+        key_edges = chunk.key_bounds.tolist()
         for k, body_key in enumerate(chunk.body_keys.tolist()):
+            rejoined = boilerplate is not None and boilerplate.count(accounts[i]) > 0
             if not marked[i]:
-                rejoined = boilerplate is not None and boilerplate.count(accounts[i]) > 0
-                j, other, a, b = first.setdefault((body_key, rejoined), (i, chunk, edges[k], edges[k + 1]))
-                # The 64-bit key is checked byte for byte (compared only when keys match).
-                if j != i and other.blob[a:b] == chunk.blob[edges[k] : edges[k + 1]]:
-                    source[i] = j
+                made_of: tuple[object, ...] = (body_key, rejoined)
+            else:
+                learned = (
+                    boilerplate.learned_among(accounts[i], chunk.keys[key_edges[k] : key_edges[k + 1]].tolist())
+                    if rejoined and boilerplate is not None
+                    else ()
+                )
+                made_of = (body_key, rejoined, bool(chrome_on[i]), learned)
+            j, other, a, b = first.setdefault(made_of, (i, chunk, edges[k], edges[k + 1]))
+            # The 64-bit key is checked byte for byte (compared only when keys match).
+            if j != i and other.blob[a:b] == chunk.blob[edges[k] : edges[k + 1]]:
+                source[i] = j
             i += 1
     is_source = np.zeros(n, dtype=bool)
     is_source[source[source != np.arange(n)]] = True
@@ -218,7 +235,9 @@ def _chunk_features(
     fx: FeatureExtractor, articles: Sequence[Article], start: int, chunk: NormalizedChunk, plan: CopyPlan
 ) -> tuple[list[Features], dict[int, tuple[str, ...]]]:
     """Features of one chunk (copies left without body features, see :func:`_complete_copies`)."""
-    bodies = chunk.bodies()
+    # A copy's body is not stripped nor tokenized: its source's body features are its own.
+    own = (plan.source == np.arange(start, start + len(chunk.titles))).tolist()
+    bodies = [body if keep else "" for body, keep in zip(chunk.bodies(), own, strict=True)]
     if plan.chrome is not None and plan.chromed is not None:
         strip_chrome = plan.chrome.strip
         bodies = [strip_chrome(body) if on else body for body, on in zip(bodies, plan.chromed.tolist(), strict=True)]
@@ -226,8 +245,6 @@ def _chunk_features(
         strip = plan.boilerplate.strip
         touched = plan.touched.tolist()
         bodies = [strip(a.account, body, touched=t) for a, body, t in zip(articles, bodies, touched, strict=True)]
-    own = (plan.source == np.arange(start, start + len(bodies))).tolist()
-    bodies = [body if keep else "" for body, keep in zip(bodies, own, strict=True)]
     feats, body_specifics = fx.extract_with_body_specifics(articles, start, chunk.titles, bodies)
     wanted = np.flatnonzero(plan.is_source).tolist()
     return feats, {start + k: tuple(sorted(body_specifics[k])) for k in wanted}
@@ -389,7 +406,7 @@ def extract_batch(
             touched = [bool(t) or bool(c) for t, c in zip(touched or [False] * n, chromed.tolist(), strict=True)]
         else:
             chrome = None
-    plan = plan_copies(chunks, accounts, learned, touched)
+    plan = plan_copies(chunks, accounts, learned, touched, chromed)
     if chrome is not None:
         plan = replace(plan, chrome=chrome, chromed=chromed)
     del accounts, touched

@@ -5,6 +5,7 @@ import random
 from datetime import datetime
 
 import pytest
+from chrome_pages import pages
 
 from dedup import Article, DedupConfig, Deduplicator, DedupResult, DuplicateIdError, InputError, find_duplicates
 from dedup.extraction import Execution
@@ -246,6 +247,22 @@ def _copies_batch() -> list[Article]:
         posts.append(Article(id=f"f{k}", title="消防演练", text=f"{other}\n{footer}", account="岳麓街道"))
         posts.append(Article(id=f"g{k}", title="", text=f"{other}\n{footer}", account="山水湾社区"))
     posts.append(Article(id="plain", title="", text=story + "\n" + footer, account="岳麓街道"))
+    # Two accounts that both learn one credit line from their own posts, then post one
+    # story with it: stripped alike, so copies across accounts; a third account that
+    # did not learn it keeps it (no copy of theirs).
+    credit = "本文由望城区融媒体中心供稿。"
+    places = ["桐溪港社区", "白箬铺镇", "乌山街道", "茶亭镇"]
+    for account in ("望城发布", "星城社区"):
+        for k, place in enumerate(places):
+            event = f"{k + 3}月{k + 8}日，{place}组织{account}志愿者清理河道垃圾{k * 7 + 20}袋，守护一江碧水。"
+            posts.append(Article(id=f"{account}-{k}", title="", text=f"{event}\n{credit}", account=account))
+    for account in ("望城发布", "星城社区", "望城发布", "长沙县民政局"):
+        posts.append(Article(id=f"c{len(posts)}", title="", text=f"{story}\n{credit}", account=account))
+    # A site's pages in its chrome, one of them reposted by two accounts: stripped of the
+    # chrome alike, so copies.
+    site = pages()
+    posts += site
+    posts += [Article(id=f"r{k}", title="转载", text=site[0].text, account=f"转载号{k}") for k in range(2)]
     return posts
 
 
@@ -264,7 +281,9 @@ def test_copies_share_the_features_computed_for_each_alone(workers: int, monkeyp
 
     def no_copies(*args, **kwargs):  # type: ignore[no-untyped-def]
         plan = plan_of(*args, **kwargs)
-        assert (plan.source != np.arange(len(plan.source))).sum() >= 8  # the copies were found
+        copied = plan.source != np.arange(len(plan.source))
+        assert copied.sum() >= 10  # the copies were found
+        assert (copied & plan.touched).sum() >= 4  # also those that carry learned sentences or chrome
         n = len(plan.source)
         return CopyPlan(0, plan.boilerplate, plan.touched, np.arange(n), np.zeros(n, dtype=bool))
 
