@@ -307,7 +307,14 @@ def pairs_evidence(
     [(((13, 20), (0, 7)),)]
     """
     members = {k for pair in pairs for k in pair}
-    passages = {k: Passages(texts[k], config) for k in members}
+    # Reposts word for word hold one text: its passages are made once.
+    made: dict[str, Passages] = {}
+    passages = {}
+    for k in members:
+        found = made.get(texts[k])
+        if found is None:
+            found = made[texts[k]] = Passages(texts[k], config)
+        passages[k] = found
     ordered = {k: in_specific_order(specifics[k]) for k in members}
     sets = {k: frozenset(specifics[k]) for k in members}
     out = []
