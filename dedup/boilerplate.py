@@ -270,7 +270,7 @@ class AccountBoilerplate:
         return len(self._keys.get(account, ()))
 
     def learned_among(self, account: str, keys: Iterable[int]) -> tuple[int, ...]:
-        """The sentence ``keys`` learned for ``account``, sorted: all :meth:`strip` removes from a body with them.
+        """The sentence ``keys`` learned for ``account``, sorted: all :meth:`strip` may remove from a body with them.
 
         Examples
         --------

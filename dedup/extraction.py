@@ -20,7 +20,7 @@ the chunk size, the start method or whether the batch came as a list.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import islice, pairwise
 
 import numpy as np
@@ -156,7 +156,8 @@ class NormalizedChunk:
 class CopyPlan:
     """What the feature step does with the normalized bodies of positions ``start`` on.
 
-    ``boilerplate`` (learned, or None) is stripped from the bodies it ``touched``.
+    ``touched`` bodies carry learned ``boilerplate`` or the batch's ``chrome`` (when
+    ``chromed``): the chrome is stripped, then the boilerplate.
     ``source[i]`` is the first post whose stripped body is the same as post ``i``'s
     (``i`` itself for most): a copy's body features are computed once, for its source,
     whose body specifics are sent back when ``is_source``.
@@ -184,6 +185,7 @@ def plan_copies(
     accounts: Sequence[str],
     boilerplate: AccountBoilerplate | None,
     touched: Sequence[bool],
+    chrome: ChromeModel | None = None,
     chromed: NDArray[np.bool_] | None = None,
 ) -> CopyPlan:
     """Find the copies: posts whose stripped body is byte for byte an earlier post's.
@@ -192,7 +194,7 @@ def plan_copies(
     account with learned sentences it is re-joined (:func:`~dedup.boilerplate.strip_keys`),
     which depends on the body alone: equal normalized bodies, both untouched and both
     of accounts with (or both without) learned sentences, give equal stripped bodies.
-    A touched body loses its chrome sentences (when ``chromed``), then the sentences
+    A touched body loses its ``chrome`` sentences (when ``chromed``), then the sentences
     its account learned; stripping removes whole sentences, so equal normalized bodies
     that are both chromed (or both not) and carry the same learned sentences
     (:meth:`~dedup.boilerplate.AccountBoilerplate.learned_among`) give equal stripped
@@ -228,7 +230,7 @@ def plan_copies(
             i += 1
     is_source = np.zeros(n, dtype=bool)
     is_source[source[source != np.arange(n)]] = True
-    return CopyPlan(0, boilerplate, marked, source, is_source)
+    return CopyPlan(0, boilerplate, marked, source, is_source, chrome, chromed)
 
 
 def _chunk_features(
@@ -406,9 +408,7 @@ def extract_batch(
             touched = [bool(t) or bool(c) for t, c in zip(touched or [False] * n, chromed.tolist(), strict=True)]
         else:
             chrome = None
-    plan = plan_copies(chunks, accounts, learned, touched, chromed)
-    if chrome is not None:
-        plan = replace(plan, chrome=chrome, chromed=chromed)
+    plan = plan_copies(chunks, accounts, learned, touched, chrome, chromed)
     del accounts, touched
     blocks: list[FeatureColumns] = []
     banded: list[BandKeys] = [BandKeys.of(sign([], config), config)]

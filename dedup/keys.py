@@ -189,7 +189,8 @@ def word_key(word: str, tag: Callable[[str], str]) -> tuple[int, str] | None:
 def word_key_of(word: str, spec: str | None, tag: Callable[[str], str]) -> tuple[int, str] | None:
     """:func:`word_key`, given the word's :func:`~dedup.specifics.specific_form` ``spec``.
 
-    For callers that need both (the vocabulary learns each distinct token once).
+    For callers that need both (the vocabulary learns each distinct token once);
+    ``spec`` must be ``specific_form(word, tag)``.
 
     Examples
     --------

@@ -271,7 +271,7 @@ def test_copies_share_the_features_computed_for_each_alone(workers: int, monkeyp
     import numpy as np
 
     import dedup.extraction
-    from dedup.extraction import CopyPlan, extract_batch
+    from dedup.extraction import extract_batch
 
     batch = _copies_batch()
     execution = Execution(workers=workers, parallel_min=1, chunk_size=3)
@@ -285,7 +285,7 @@ def test_copies_share_the_features_computed_for_each_alone(workers: int, monkeyp
         assert copied.sum() >= 10  # the copies were found
         assert (copied & plan.touched).sum() >= 4  # also those that carry learned sentences or chrome
         n = len(plan.source)
-        return CopyPlan(0, plan.boilerplate, plan.touched, np.arange(n), np.zeros(n, dtype=bool))
+        return dataclasses.replace(plan, source=np.arange(n), is_source=np.zeros(n, dtype=bool))
 
     monkeypatch.setattr(dedup.extraction, "plan_copies", no_copies)
     _, alone, alone_bands = extract_batch(FeatureExtractor(DedupConfig(workers=workers)), batch, execution)
