@@ -6,8 +6,8 @@ report can highlight them; specifics are listed names and places first.
 
 from __future__ import annotations
 
+import itertools
 import re
-from bisect import bisect_right
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
@@ -20,10 +20,11 @@ from dedup.config import NormalizeConfig, Params
 from dedup.features import Features
 from dedup.models import Evidence
 from dedup.normalize import (
+    BOILERPLATE_MAX_LEN,
     NormalizedText,
     blank_bylines,
     blank_markup,
-    canonical_characters,
+    canonical_codes,
     has_markup,
     invisible_characters,
     is_boilerplate_line,
@@ -45,40 +46,179 @@ __all__ = [
 ]
 
 
-# A sentence runs to a sentence-final mark; a "." followed by a digit is a decimal point.
-# Leading spaces and commas are not part of it (group 1 is the sentence).
+# A sentence is a run of characters other than sentence-final marks and line breaks (a
+# "." before a digit is a decimal point, not a mark), with the mark that ends it; its
+# leading spaces and commas are not part of it. The regular expression is the definition;
+# :func:`_sentence_spans` finds the same spans on code points, vectorized.
 _SENTENCE = re.compile(r"[ ,]*((?:[^.!?;。！？；\n]+|\.(?=\d))+[.!?;。！？；]?)")
-# What normalization deletes from inside a passage: whitespace, tags, &nbsp;.
-_JUNK = re.compile(r"\s+|</?[A-Za-z][^<>]*>|&nbsp;?|\x00+", re.IGNORECASE)
-# Runs of ellipsis marks become one "…" in normalized text.
-_ELLIPSIS_RUN = re.compile(r"\.{3,}|…{2,}")
+_MARKS = ".!?;。！？；"
+# Runs of ellipsis marks (three dots or more, two "…" or more) become one "…" in
+# normalized text.
+_ELLIPSIS = ord("…")
+# Both kinds of run are found in the text as it was (a run of dots becomes a "…").
+_ELLIPSIS_RUNS = ((_ELLIPSIS, 2), (ord("."), 3))
+_CR, _LF = ord("\r"), ord("\n")
 _MIN_PASSAGE = 6
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
-    return [span for m in _SENTENCE.finditer(text) if (span := m.span(1))[1] - span[0] >= _MIN_PASSAGE]
+    """Spans of the sentences of ``text`` (of :data:`_MIN_PASSAGE` characters or more)."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    starts, ends = _sentence_spans(codes, _classes()[np.minimum(codes, 0x10000)])
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
-# Characters a sentence drops, by code point: whitespace, the padding of a collapsed
-# ellipsis run, invisible characters (none of them lies outside the BMP).
-# Built on first use, not at import (65,536 characters to test).
+def _sentence_spans(codes: NDArray[np.uint32], classes: NDArray[np.uint8]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Starts and ends of the sentences (:data:`_SENTENCE`, group 1) of a text's code points.
+
+    ``classes`` are the code points' :func:`_classes` flags.
+
+    Each maximal run of sentence characters is one match: it starts at its first
+    character other than a space or a comma (its last character if it has none) and
+    takes the mark that stops it, unless a line break or the end stopped it.
+    """
+    n = len(codes)
+    stop = (classes & _MARK).astype(bool)
+    dots = np.flatnonzero(classes[:-1] & _DOT)
+    if len(dots):
+        # A "." followed by a decimal digit (``\\d``: any Unicode Nd) is a decimal point.
+        digit = (classes[dots + 1] & _DIGIT).astype(bool)
+        after = codes[dots + 1]
+        if after.max() > 0xFFFF:
+            for k in np.flatnonzero(after > 0xFFFF).tolist():
+                digit[k] = chr(int(after[k])).isdecimal()
+        stop[dots[digit]] = False
+    # Sentence characters, padded with a non-sentence character at either end: a run
+    # starts where one follows a non-sentence character and ends where the reverse.
+    inside = np.zeros(n + 2, dtype=np.int8)
+    inside[1:-1] = ~stop & ((classes & _NEWLINE) == 0)
+    edges = inside[1:] - inside[:-1]
+    run_starts = np.flatnonzero(edges == 1)
+    run_ends = np.flatnonzero(edges == -1)
+    lead = np.flatnonzero(inside[1:-1] & ((classes & _LEADING) == 0))
+    at = np.searchsorted(lead, run_starts)
+    first = lead[np.minimum(at, len(lead) - 1)] if len(lead) else run_ends - 1
+    starts = np.where((at < len(lead)) & (first < run_ends), first, run_ends - 1)
+    # The mark that stopped a run is part of its sentence.
+    stop_padded = np.append(stop, False)
+    ends = run_ends + stop_padded[run_ends]
+    keep = ends - starts >= _MIN_PASSAGE
+    return starts[keep], ends[keep]
+
+
+# What a code point of the Basic Multilingual Plane is to passages, as bit flags: one
+# more entry (0) stands for every code point past it (none is a mark, a line break, a
+# space or junk; a decimal digit past it is tested one by one).
+_JUNK, _MARK, _NEWLINE, _LEADING, _DIGIT, _DOT = 1, 2, 4, 8, 16, 32
+
+
 @cache
-def _junk_codes() -> NDArray[np.bool_]:
-    table = np.array([ch.isspace() for ch in map(chr, range(0x10000))] + [False])
-    table[[0, *map(ord, invisible_characters())]] = True
+def _classes() -> NDArray[np.uint8]:
+    # Built on first use, not at import (65,536 characters to test).
+    chars = [chr(c) for c in range(0x10000)]
+    table = np.zeros(0x10001, dtype=np.uint8)
+    # Junk: what a sentence drops (whitespace, the padding of a collapsed ellipsis run,
+    # invisible characters; none of them lies outside the BMP).
+    table[[c for c, ch in enumerate(chars) if ch.isspace()]] |= _JUNK
+    table[[0, *map(ord, invisible_characters())]] |= _JUNK
+    table[[c for c, ch in enumerate(chars) if ch.isdecimal()]] |= _DIGIT
+    table[list(map(ord, _MARKS))] |= _MARK
+    table[ord(".")] |= _DOT
+    table[ord("\n")] |= _NEWLINE
+    table[[ord(" "), ord(",")]] |= _LEADING
     table.flags.writeable = False
     return table
 
 
-def _boilerplate_lines(canon: str, cfg: NormalizeConfig) -> list[tuple[int, int]]:
-    """Spans of the lines normalization drops as account boilerplate (编辑：…, 点击关注…)."""
-    spans = []
-    pos = 0
-    for line in canon.split("\n"):
-        if line.strip() and is_boilerplate_line(line.replace("\x00", ""), cfg):
-            spans.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return spans
+def _cut(texts: Sequence[str], cfg: NormalizeConfig) -> list[tuple[list[str], list[tuple[int, int]]]]:
+    """Each text's sentences (without whitespace) and their spans in it; see :class:`Passages`.
+
+    The texts are joined by line breaks, which end sentences, so each step runs once over
+    them all; only what can reach past a line break (markup, bylines) is done text by text.
+    """
+    # Each original with its markup blanked and its characters folded, one for one (an
+    # index into it is an index into the original), the rest of an ellipsis run padded;
+    # normalization changes nothing else but whitespace and boilerplate lines, so the
+    # sentences are cut from it, line breaks ending them.
+    blanked = [blank_markup(t, cfg) if "\\" in t or has_markup(t, cfg) else t for t in texts]
+    codes = canonical_codes(_code_points("\n".join(blanked)), cfg)
+    codes[codes == _CR] = _LF
+    for mark, least in _ELLIPSIS_RUNS:
+        _collapse_runs(codes, mark, least)
+    bases = np.cumsum([0, *(len(t) + 1 for t in texts)])
+    folded = codes.tobytes().decode("utf-32-le", "surrogatepass")
+    if cfg.boilerplate and "讯" in folded:
+        # A byline's trailing whitespace may run on past a line break: blanked text by text.
+        parts = [folded[i : j - 1] for i, j in itertools.pairwise(bases.tolist())]
+        folded = "\n".join(blank_bylines(part) if "讯" in part else part for part in parts)
+        codes = _code_points(folded)
+    classes = _classes()[np.minimum(codes, 0x10000)]
+    keep = (classes & _JUNK) == 0
+    skeleton = codes[keep].tobytes().decode("utf-32-le", "surrogatepass")
+    rank = np.concatenate(([0], np.cumsum(keep)))
+    starts, ends = _sentence_spans(codes, classes)
+    if cfg.boilerplate and len(starts):
+        # Sentences starting inside a line normalization drops are left out (the lines
+        # are in text order: the one a sentence may start in is found by bisection).
+        lines = _boilerplate_lines(folded, codes, rank, cfg)
+        if len(lines):
+            line = np.searchsorted(lines[:, 0], starts, side="right") - 1
+            out = (line >= 0) & (starts < lines[np.maximum(line, 0), 1])
+            starts, ends = starts[~out], ends[~out]
+    # Each sentence's start and end in the skeleton: characters kept before them.
+    lo, hi = rank[starts], rank[ends]
+    long = hi - lo >= _MIN_PASSAGE
+    starts, ends, lo, hi = starts[long], ends[long], lo[long], hi[long]
+    # Spans trimmed to their first and last kept characters (a sentence keeps one), and
+    # made relative to the start of their text.
+    kept = np.flatnonzero(keep)
+    starts = kept[np.searchsorted(kept, starts)]
+    ends = kept[np.searchsorted(kept, ends) - 1] + 1
+    owner = np.searchsorted(bases, starts, side="right") - 1
+    starts -= bases[owner]
+    ends -= bases[owner]
+    pieces = [skeleton[i:j] for i, j in zip(lo.tolist(), hi.tolist(), strict=True)]
+    spans = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    cuts = np.searchsorted(owner, np.arange(len(texts) + 1)).tolist()
+    return [(pieces[i:j], spans[i:j]) for i, j in itertools.pairwise(cuts)]
+
+
+def _boilerplate_lines(
+    text: str, codes: NDArray[np.uint32], rank: NDArray[np.intp], cfg: NormalizeConfig
+) -> NDArray[np.intp]:
+    """Spans of the lines normalization drops as account boilerplate (编辑：…, 点击关注…).
+
+    ``rank`` counts the characters kept before each position: a line with more of them
+    than boilerplate can have is not tested.
+    """
+    breaks = np.flatnonzero(codes == _LF)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.append(breaks, len(codes))
+    short = np.flatnonzero(rank[ends] - rank[starts] <= BOILERPLATE_MAX_LEN)
+    spans = [
+        (lo, hi)
+        for lo, hi in zip(starts[short].tolist(), ends[short].tolist(), strict=True)
+        if (line := text[lo:hi]).strip() and is_boilerplate_line(line.replace("\x00", ""), cfg)
+    ]
+    return np.array(spans, dtype=np.intp).reshape(-1, 2)
+
+
+def _code_points(text: str) -> NDArray[np.uint32]:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+
+
+def _collapse_runs(codes: NDArray[np.uint32], mark: int, least: int) -> None:
+    """Runs of ``least`` or more ``mark`` become one "…" padded with NULs, in place."""
+    hits = np.flatnonzero(codes == mark)
+    if len(hits) < least:
+        return
+    # Runs of consecutive positions: a run starts where a hit does not follow the previous one.
+    first = np.flatnonzero(np.diff(hits, prepend=-2) != 1)
+    lengths = np.diff(np.append(first, len(hits)))
+    for at, size in zip(hits[first].tolist(), lengths.tolist(), strict=True):
+        if size >= least:
+            codes[at] = _ELLIPSIS
+            codes[at + 1 : at + size] = 0
 
 
 class Passages:
@@ -104,51 +244,28 @@ class Passages:
     [('社区开展垃圾分类宣传活动.', '社区开展垃圾分类宣传活动。'), ('居民积极参与.', '居民积极参与。')]
     """
 
-    __slots__ = ("_lookup", "sentences", "text")
+    __slots__ = ("_lookup", "pieces", "spans", "text")
 
     def __init__(self, text: str, config: NormalizeConfig | None = None) -> None:
-        cfg = config if config is not None else NormalizeConfig()
         self.text = text
         self._lookup: tuple[dict[str, int], list[str]] | None = None
-        # The original with its markup blanked and its characters folded, one for one
-        # (an index into it is an index into the original), the rest of an ellipsis run
-        # padded; normalization changes nothing else but whitespace and boilerplate
-        # lines, so the sentences are cut from it, line breaks ending them.
-        blanked = blank_markup(text, cfg) if "\\" in text or has_markup(text, cfg) else text
-        folded = canonical_characters(blanked, cfg).replace("\r", "\n")
-        canon = (
-            _ELLIPSIS_RUN.sub(lambda m: "…" + "\x00" * (len(m.group(0)) - 1), folded)
-            if "..." in folded or "……" in folded  # most posts have none: no scan
-            else folded
-        )
-        if cfg.boilerplate:
-            canon = blank_bylines(canon)
-        codes = np.frombuffer(canon.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        junk = _junk_codes()
-        keep = ~junk[np.minimum(codes, len(junk) - 1)]
-        skeleton = codes[keep].tobytes().decode("utf-32-le", "surrogatepass")
-        kept = keep.tobytes()  # indexing bytes is cheaper than indexing an array
-        dropped = _boilerplate_lines(canon, cfg) if cfg.boilerplate else []
-        # Lines in text order, so their starts are sorted: a sentence starting inside a
-        # dropped line is found by bisection, not by testing every line.
-        dropped_starts = [lo for lo, _ in dropped]
-        spans = _sentences(canon)
-        # Each sentence's start and end in the skeleton: characters kept before them.
-        rank = np.concatenate(([0], np.cumsum(keep)))
-        edges = np.array(spans, dtype=np.int64).reshape(-1, 2)
-        found: list[tuple[str, tuple[int, int]]] = []
-        for (start, end), lo, hi in zip(spans, rank[edges[:, 0]].tolist(), rank[edges[:, 1]].tolist(), strict=True):
-            line = bisect_right(dropped_starts, start) - 1
-            if line >= 0 and start < dropped[line][1]:
-                continue
-            if hi - lo < _MIN_PASSAGE:
-                continue
-            while not kept[start]:
-                start += 1
-            while not kept[end - 1]:
-                end -= 1
-            found.append((skeleton[lo:hi], (start, end)))
-        self.sentences: list[tuple[str, tuple[int, int]]] = found
+        ((self.pieces, self.spans),) = _cut([text], config if config is not None else NormalizeConfig())
+
+    @classmethod
+    def of_texts(cls, texts: Sequence[str], config: NormalizeConfig | None = None) -> list[Passages]:
+        """The passages of each text, as ``Passages(text, config)`` gives them, cut in one pass.
+
+        Examples
+        --------
+        >>> [p.sentences for p in Passages.of_texts(["社区开展垃圾分类宣传活动。", "居民积极参与"])]
+        [[('社区开展垃圾分类宣传活动.', (0, 13))], [('居民积极参与', (0, 6))]]
+        """
+        out = []
+        for text, (pieces, spans) in zip(texts, _cut(texts, config or NormalizeConfig()), strict=True):
+            self = cls.__new__(cls)
+            self.text, self._lookup, self.pieces, self.spans = text, None, pieces, spans
+            out.append(self)
+        return out
 
     @classmethod
     def from_normalized(cls, normalized: NormalizedText) -> Passages:
@@ -156,19 +273,22 @@ class Passages:
         self = cls.__new__(cls)
         self.text = ""
         self._lookup = None
-        self.sentences = [
-            ("".join(normalized.text[s:e].split()), normalized.original_span(s, e))
-            for s, e in _sentences(normalized.text)
-        ]
+        found = _sentences(normalized.text)
+        self.pieces = ["".join(normalized.text[s:e].split()) for s, e in found]
+        self.spans = [normalized.original_span(s, e) for s, e in found]
         return self
+
+    @property
+    def sentences(self) -> list[tuple[str, tuple[int, int]]]:
+        """Each sentence (its characters as normalized, without whitespace) and its span in the original."""
+        return list(zip(self.pieces, self.spans, strict=True))
 
     def lookup(self) -> tuple[dict[str, int], list[str]]:
         """Each sentence's first position, and the sentences: built once, for every pair the post is in."""
         if self._lookup is None:
-            where: dict[str, int] = {}
-            for j, (piece, _) in enumerate(self.sentences):
-                where.setdefault(piece, j)
-            self._lookup = where, [piece for piece, _ in self.sentences]
+            # Built from the last sentence back, so a sentence said twice maps to its first.
+            n = len(self.pieces)
+            self._lookup = dict(zip(reversed(self.pieces), range(n - 1, -1, -1), strict=True)), self.pieces
         return self._lookup
 
 
@@ -184,27 +304,21 @@ def shared_passages(
     to its most similar sentence of ``b`` by RapidFuzz ``fuzz.ratio`` (0-100 scale), at
     or above ``score_cutoff``, wherever it stands (paragraphs may be reordered).
     """
-    if not a.sentences or not b.sentences:
+    if not a.pieces or not b.pieces:
         return ()
     where_b, texts_b = b.lookup()
-    matched: dict[int, int] = {}
-    rest: list[int] = []
-    for i, (piece, _) in enumerate(a.sentences):
-        found = where_b.get(piece)
-        if found is None:
-            rest.append(i)
-        else:
-            matched[i] = found
+    found = [where_b.get(piece) for piece in a.pieces]
+    rest = [i for i, j in enumerate(found) if j is None]
     if rest:
         scores = process.cdist(
-            [a.sentences[i][0] for i in rest], texts_b, scorer=fuzz.ratio, score_cutoff=score_cutoff, dtype=np.uint8
+            [a.pieces[i] for i in rest], texts_b, scorer=fuzz.ratio, score_cutoff=score_cutoff, dtype=np.uint8
         )
-        for row_no, i in enumerate(rest):
-            row = scores[row_no]
-            j = int(row.argmax())
-            if row[j] > 0:
-                matched[i] = j
-    return tuple((a.sentences[i][1], b.sentences[j][1]) for i, j in sorted(matched.items()))
+        best = scores.argmax(axis=1)
+        # A score under the cutoff is 0: rows whose best is 0 have no match.
+        for row_no in np.flatnonzero(scores[np.arange(len(rest)), best]).tolist():
+            found[rest[row_no]] = int(best[row_no])
+    spans_a, spans_b = a.spans, b.spans
+    return tuple([(spans_a[i], spans_b[j]) for i, j in enumerate(found) if j is not None])
 
 
 def find_shared_passages(
@@ -308,13 +422,9 @@ def pairs_evidence(
     """
     members = {k for pair in pairs for k in pair}
     # Reposts word for word hold one text: its passages are made once.
-    made: dict[str, Passages] = {}
-    passages = {}
-    for k in members:
-        found = made.get(texts[k])
-        if found is None:
-            found = made[texts[k]] = Passages(texts[k], config)
-        passages[k] = found
+    distinct = list(dict.fromkeys(texts[k] for k in members))
+    made = dict(zip(distinct, Passages.of_texts(distinct, config), strict=True))
+    passages = {k: made[texts[k]] for k in members}
     ordered = {k: in_specific_order(specifics[k]) for k in members}
     sets = {k: frozenset(specifics[k]) for k in members}
     out = []
@@ -323,9 +433,9 @@ def pairs_evidence(
         out.append(
             Evidence(
                 shared=shared_passages(passages[i], passages[j], score_cutoff=score_cutoff),
-                shared_specifics=tuple(x for x in ordered[i] if x in b),
-                only_a=tuple(x for x in ordered[i] if x not in b),
-                only_b=tuple(x for x in ordered[j] if x not in a),
+                shared_specifics=tuple([x for x in ordered[i] if x in b]),
+                only_a=tuple([x for x in ordered[i] if x not in b]),
+                only_b=tuple([x for x in ordered[j] if x not in a]),
             )
         )
     return out

@@ -557,17 +557,24 @@ class DedupIndex:
         self, article: Article, mine: StoredPost, scored: list[tuple[StoredPost, Verdict]], *, evidence: bool
     ) -> list[IndexMatch]:
         cfg = self.config
-        docs = self._storage.docs([o.id for o, _ in scored]) if evidence and scored else []
-        passages = Passages(article.text, cfg.normalize) if evidence and scored else None
+        texts: list[str | None] = [None] * len(scored)
+        passages: Passages | None = None
+        cut: Iterator[Passages] = iter(())
+        if evidence and scored:
+            docs = self._storage.docs([o.id for o, _ in scored])
+            for n, (other, _) in enumerate(scored):
+                doc = docs[n] or other.doc
+                texts[n] = replace(other, doc=doc).article().text if doc else None
+            # The post's passages and its matches', cut in one pass.
+            cut = iter(Passages.of_texts([article.text, *(t for t in texts if t is not None)], cfg.normalize))
+            passages = next(cut)
         out = []
-        for n, (other, v) in enumerate(scored):
+        for text, (other, v) in zip(texts, scored, strict=True):
             ev = None
-            doc = (docs[n] or other.doc) if passages is not None else None
-            if passages is not None and doc:
-                text = replace(other, doc=doc).article().text
+            if passages is not None and text is not None:
                 ev = build_evidence(
                     passages,
-                    Passages(text, cfg.normalize),
+                    next(cut),
                     mine.features.specifics,
                     other.features.specifics,
                     score_cutoff=cfg.params.passage_cutoff,

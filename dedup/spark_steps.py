@@ -582,9 +582,10 @@ def evidence_rows(rows: Iterable[Sequence[Any]], config: DedupConfig) -> Iterato
         ev = None
         if config.evidence:
             fa, fb = features_of(blob_a, config, 0), features_of(blob_b, config, 1)
+            pa, pb = Passages.of_texts([text_a, text_b], config.normalize)
             ev = build_evidence(
-                Passages(text_a, config.normalize),
-                Passages(text_b, config.normalize),
+                pa,
+                pb,
                 fa.specifics,
                 fb.specifics,
                 score_cutoff=config.params.passage_cutoff,

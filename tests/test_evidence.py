@@ -104,3 +104,32 @@ def test_evidence_of_many_pairs_is_each_pairs_evidence(fx: FeatureExtractor) -> 
     for (i, j), ev in zip(pairs, found, strict=True):
         assert ev == build_evidence(Passages(texts[i]), Passages(texts[j]), specifics[i], specifics[j])
     assert found[1].shared and not found[1].only_a and not found[1].only_b
+
+
+def test_passages_are_sentences_with_spans_in_the_original() -> None:
+    text = "本报讯（记者 张三） 社区开展活动……居民参加.共计3.5万元!\r\n  ，，编辑：李四\n<p>志愿者讲解分类标准。</p>"
+    got = [(piece, text[a:b]) for piece, (a, b) in Passages(text).sentences]
+    assert got == [
+        ("社区开展活动…居民参加.", "社区开展活动……居民参加."),  # the byline and the run of marks folded away
+        ("共计3.5万元!", "共计3.5万元!"),  # a dot before a digit is a decimal point
+        ("志愿者讲解分类标准.", "志愿者讲解分类标准。"),  # markup left out; the boilerplate line dropped
+    ]
+    # Any decimal digit (Unicode Nd) after a dot, one past the BMP too, keeps the sentence whole.
+    assert [s for s, _ in Passages("面积约为12.𝟙公顷的公园开放").sentences] == ["面积约为12.𝟙公顷的公园开放"]
+    assert Passages("").sentences == [] and Passages("短句。").sentences == []
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        # A byline closing one text runs on over the next one's leading blank lines.
+        ["本报讯（记者 张三）", "  \n编辑：张三\n社区开展活动居民积极参与。"],
+        # Runs of ellipsis marks meeting at a text boundary, dots of both kinds mixed.
+        ["社区开展活动…", "…...居民积极参与活动...", "……居民积极参与....", ".3社区开展活动居民参与"],
+        ["", BASE, "\r\n".join(SIBLING.split("\n")), "<p>" + OTHER + "</p>&nbsp;", "点击上方蓝字关注我们\n" + BASE],
+    ],
+)
+def test_passages_of_many_texts_are_each_texts_passages(texts: list[str]) -> None:
+    many = Passages.of_texts(texts)
+    assert [p.sentences for p in many] == [Passages(t).sentences for t in texts]
+    assert [p.text for p in many] == texts
