@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import NamedTuple
 
-__all__ = ["Link", "UnionFind", "cluster_pairs", "connected_components"]
+__all__ = ["Link", "Part", "UnionFind", "cluster_pairs", "cluster_part", "connected_components", "parts_of"]
 
 
 class UnionFind:
@@ -181,3 +181,87 @@ def _groups_agree(
             total += 1
             support += verdict.support
     return total > 0 and support >= min_support * total
+
+
+class Part(NamedTuple):
+    """The edges and initial groups of one connected component, over its own items.
+
+    ``items`` are the component's items in increasing order; edges and groups number
+    them ``0..len(items)-1`` in that order.
+    """
+
+    items: list[int]
+    edges: list[tuple[int, int, float]]
+    initial: list[list[int]]
+
+
+def parts_of(n: int, edges: Sequence[tuple[int, int, float]], initial: Iterable[Sequence[int]] = ()) -> list[Part]:
+    """Split a clustering into its connected components (of the edges and initial groups).
+
+    :func:`cluster_pairs` merges only along edges and asks ``link`` only for pairs of
+    the two groups an edge joins, so each component clusters alone, the same as in the
+    whole: clustering each part and numbering its groups' items back gives the groups
+    of the whole (a component of one initial group and no edges stays that group).
+    Parts come in the order of their smallest item.
+
+    Examples
+    --------
+    >>> parts = parts_of(6, [(4, 5, 0.9), (0, 2, 0.8)], initial=[[2, 3]])
+    >>> [(p.items, p.edges, p.initial) for p in parts]
+    [([0, 2, 3], [(0, 1, 0.8)], [[1, 2]]), ([4, 5], [(0, 1, 0.9)], [])]
+    """
+    uf = UnionFind(n)
+    groups = [list(g) for g in initial if len(g) > 1]
+    for group in groups:
+        for x in group[1:]:
+            uf.union(group[0], x)
+    for i, j, _ in edges:
+        uf.union(i, j)
+    touched: dict[int, set[int]] = {}
+    for group in groups:
+        touched.setdefault(uf.find(group[0]), set()).update(group)
+    for i, j, _ in edges:
+        touched.setdefault(uf.find(i), set()).update((i, j))
+    local: dict[int, int] = {}
+    parts: dict[int, Part] = {}
+    for root, members in sorted(touched.items(), key=lambda item: min(item[1])):
+        items = sorted(members)
+        local.update((x, k) for k, x in enumerate(items))
+        parts[root] = Part(items, [], [])
+    for i, j, score in edges:
+        parts[uf.find(i)].edges.append((local[i], local[j], score))
+    for group in groups:
+        parts[uf.find(group[0])].initial.append([local[x] for x in group])
+    return list(parts.values())
+
+
+def cluster_part(
+    part: Part,
+    link: Callable[[int, int], Link],
+    *,
+    order_key: Callable[[int], Hashable] | None = None,
+    min_support: float = 0.5,
+    max_cross_pairs: int = 400,
+) -> list[list[int]]:
+    """:func:`cluster_pairs` of one part of :func:`parts_of`, its groups numbered back.
+
+    ``link`` and ``order_key`` take items as the whole numbers them.
+
+    Examples
+    --------
+    >>> (part,) = parts_of(9, [(7, 8, 0.9), (5, 7, 0.8)])
+    >>> cluster_part(part, lambda x, y: Link(support=True, veto=False))
+    [[5, 7, 8]]
+    """
+    items = part.items
+    key = order_key if order_key is not None else (lambda i: i)
+    found = cluster_pairs(
+        len(items),
+        part.edges,
+        lambda x, y: link(items[x], items[y]),
+        order_key=lambda x: key(items[x]),
+        initial=part.initial,
+        min_support=min_support,
+        max_cross_pairs=max_cross_pairs,
+    )
+    return [[items[x] for x in group] for group in found]

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from dedup.cluster import cluster_pairs
-from dedup.config import DedupConfig, NormalizeConfig
+from dedup.cluster import Part, cluster_pairs, cluster_part, parts_of
+from dedup.config import DedupConfig, NormalizeConfig, Params
 from dedup.evidence import Decision, in_specific_order, pairs_evidence, template_decision, with_decision
 from dedup.extraction import Execution, ProgressCallback, extract_batch
 from dedup.families import family_groups, template_families
@@ -269,15 +269,7 @@ class Deduplicator:
         if progress:
             progress("candidates", len(pairs), len(pairs))
         edges = self._verify_candidates(feats, pairs, verdicts, progress)
-        groups = cluster_pairs(
-            len(batch),
-            edges,
-            verdicts.link,
-            order_key=lambda i: batch[i].id,
-            initial=exact,
-            min_support=cfg.params.min_support,
-            max_cross_pairs=cfg.params.max_cross_pairs,
-        )
+        groups = self._cluster(batch, edges, verdicts, exact)
         if cfg.cross_account_only:
             groups = [g for g in groups if len({feats.accounts[i] for i in g}) > 1]
         if progress:
@@ -396,6 +388,48 @@ class Deduplicator:
         for block in blocks:
             chunk = [(i, j) for i, j in block.tolist()]
             yield chunk, _compare_pairs(feats, chunk, self.config)
+
+    def _cluster(
+        self,
+        batch: Sequence[Article],
+        edges: list[tuple[int, int, float]],
+        verdicts: VerdictStore,
+        exact: list[list[int]],
+    ) -> list[list[int]]:
+        """Stories from the verified edges (:func:`cluster_pairs`), components in worker processes when it pays.
+
+        Each component clusters alone (:func:`parts_of`). Forked workers hold the
+        verdicts and compare the cross pairs clustering asks for that verification never
+        met; the parent records those as if it had compared them itself.
+        """
+        ex, p = self.execution, self.config.params
+        fork = (ex.start_method or default_start_method()) == "fork"
+        if not (ex.workers > 1 and fork and len(edges) >= ex.parallel_min):
+            return cluster_pairs(
+                len(batch),
+                edges,
+                verdicts.link,
+                order_key=lambda i: batch[i].id,
+                initial=exact,
+                min_support=p.min_support,
+                max_cross_pairs=p.max_cross_pairs,
+            )
+        # Tasks of whole components, about a few per worker's share of the edges.
+        tasks: list[list[Part]] = [[]]
+        size, share = 0, max(1, len(edges) // (8 * ex.workers))
+        for part in parts_of(len(batch), edges, exact):
+            tasks[-1].append(part)
+            size += len(part.edges) + 1
+            if size >= share:
+                tasks.append([])
+                size = 0
+        groups: list[list[int]] = []
+        with WorkerPool(ex.workers, (batch, verdicts, p), start_method="fork") as pool:
+            for found, compared in pool.map(_cluster_task, [t for t in tasks if t]):
+                for i, j, verdict in compared:
+                    verdicts.learn(i, j, verdict)
+                groups.extend(found)
+        return sorted(groups, key=lambda g: g[0])
 
     def _sort_verdicts(
         self, batch: Sequence[Article], groups: list[list[int]], verdicts: VerdictStore
@@ -684,6 +718,27 @@ def _evidence_task(state: _EvidenceState | None, task: _EvidenceTask) -> list[Ev
         posts = {k: batch[k].text for k in members}, {k: specifics[k] for k in members}
     texts, kept = posts
     return pairs_evidence(texts, kept, pairs, config=config, score_cutoff=cutoff)
+
+
+def _cluster_task(
+    state: tuple[Sequence[Article], VerdictStore, Params], parts: list[Part]
+) -> tuple[list[list[int]], list[tuple[int, int, Verdict]]]:
+    """The groups of some components, and the pairs compared to find them (by position)."""
+    batch, verdicts, p = state
+    verdicts.compared = []
+    groups = [
+        group
+        for part in parts
+        for group in cluster_part(
+            part,
+            verdicts.link,
+            order_key=lambda i: batch[i].id,
+            min_support=p.min_support,
+            max_cross_pairs=p.max_cross_pairs,
+        )
+    ]
+    compared, verdicts.compared = verdicts.compared, None
+    return groups, compared
 
 
 def _verify_task(state: tuple[Sequence[Features], DedupConfig], block: NDArray[np.int64]) -> list[Verdict]:

@@ -69,6 +69,9 @@ class VerdictStore:
         self._links: dict[int, Link] = {}
         # Four possible values: one object each, not one per pair.
         self._link_values: dict[Link, Link] = {}
+        #: The pairs :meth:`link` compared, in order, while a list (a worker clustering
+        #: some components reports them to the parent's store, which :meth:`learn` s them).
+        self.compared: list[tuple[int, int, Verdict]] | None = None
 
     def record(self, i: int, j: int, verdict: Verdict) -> None:
         """Keep a verdict of ``i < j`` (every pair at most once), and its link when it may bear on a merge.
@@ -94,9 +97,15 @@ class VerdictStore:
         found = self._links.get(i * self.n + j)
         if found is None:
             verdict = compare(self.feats[i], self.feats[j], config=self.config)
-            self.record(i, j, verdict)
-            found = self._set_link(i, j, link_of(verdict, self.config))
+            found = self.learn(i, j, verdict)
+            if self.compared is not None:
+                self.compared.append((i, j, verdict))
         return found
+
+    def learn(self, i: int, j: int, verdict: Verdict) -> Link:
+        """Record the verdict of a pair ``i < j`` that :meth:`link` compared (here or in a copy of the store)."""
+        self.record(i, j, verdict)
+        return self._set_link(i, j, link_of(verdict, self.config))
 
     def verdict(self, i: int, j: int) -> Verdict:
         """The verdict of a recorded match, or of any pair compared again (the same, deterministic)."""

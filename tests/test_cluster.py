@@ -3,7 +3,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from dedup.cluster import Link, UnionFind, cluster_pairs, connected_components
+from dedup.cluster import Link, UnionFind, cluster_part, cluster_pairs, connected_components, parts_of
 
 
 def test_union_find() -> None:
@@ -55,3 +55,35 @@ def test_result_does_not_depend_on_edge_order() -> None:
     for _ in range(10):
         rng.shuffle(edges)
         assert cluster_pairs(8, edges, link) == expected
+
+
+def test_clustering_each_part_is_clustering_the_whole() -> None:
+    rng = random.Random(7)
+    for _ in range(200):
+        n = rng.randint(1, 40)
+        edges = [(i, j, round(rng.random(), 1)) for i, j in itertools.combinations(range(n), 2) if rng.random() < 0.08]
+        order = list(range(n))
+        rng.shuffle(order)
+        initial = [order[k : k + 2] for k in range(0, min(n, 6) - 1, 3)]
+        # Support and veto fixed per pair; the calls are counted to check each part asks only its own pairs.
+        salt = rng.random()
+        asked: list[tuple[int, int]] = []
+
+        def link(x: int, y: int, salt: float = salt) -> Link:
+            a, b = min(x, y), max(x, y)
+            asked.append((a, b))
+            h = random.Random(f"{salt}:{a}:{b}").random()
+            return Link(support=h < 0.7, veto=h > 0.9)
+
+        key = {i: f"id{order[i]:03d}" for i in range(n)}.__getitem__
+        whole = cluster_pairs(n, edges, link, order_key=key, initial=initial, max_cross_pairs=4)
+        asked_whole = sorted(asked)
+        asked.clear()
+        parts = parts_of(n, edges, initial)
+        groups = [g for part in parts for g in cluster_part(part, link, order_key=key, max_cross_pairs=4)]
+        assert sorted(groups) == whole
+        assert sorted(asked) == asked_whole
+        # Every edge and every initial group lands in exactly one part, each item in at most one.
+        items = [x for part in parts for x in part.items]
+        assert len(items) == len(set(items))
+        assert sum(len(part.edges) for part in parts) == len(edges)
