@@ -3,7 +3,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from dedup.cluster import Link, UnionFind, cluster_part, cluster_pairs, connected_components, parts_of
+from dedup.cluster import Link, UnionFind, cluster_pairs, cluster_part, connected_components, parts_of
 
 
 def test_union_find() -> None:
@@ -69,7 +69,7 @@ def test_clustering_each_part_is_clustering_the_whole() -> None:
         salt = rng.random()
         asked: list[tuple[int, int]] = []
 
-        def link(x: int, y: int, salt: float = salt) -> Link:
+        def link(x: int, y: int, salt: float = salt, asked: list[tuple[int, int]] = asked) -> Link:
             a, b = min(x, y), max(x, y)
             asked.append((a, b))
             h = random.Random(f"{salt}:{a}:{b}").random()
