@@ -81,7 +81,8 @@ def _sentence_spans(codes: NDArray[np.uint32], classes: NDArray[np.uint8]) -> tu
     stop = (classes & _MARK).astype(bool)
     dots = np.flatnonzero(classes[:-1] & _DOT)
     if len(dots):
-        # A "." followed by a decimal digit (``\\d``: any Unicode Nd) is a decimal point.
+        # A "." followed by a decimal digit (the regular expression's \d: any Unicode Nd)
+        # is a decimal point.
         digit = (classes[dots + 1] & _DIGIT).astype(bool)
         after = codes[dots + 1]
         if after.max() > 0xFFFF:

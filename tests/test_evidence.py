@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
 import pytest
@@ -133,3 +134,15 @@ def test_passages_of_many_texts_are_each_texts_passages(texts: list[str]) -> Non
     many = Passages.of_texts(texts)
     assert [p.sentences for p in many] == [Passages(t).sentences for t in texts]
     assert [p.text for p in many] == texts
+
+
+def test_sentences_are_found_as_the_regular_expression_defines_them() -> None:
+    # The vectorized finder against its definition, on strings of the characters that matter.
+    from dedup.evidence import _SENTENCE, _sentences
+
+    alphabet = list(" ,.!?;。！？；\n0123456789٣𝟙社区ab\x00…")
+    rng = random.Random(3)
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        want = [m.span(1) for m in _SENTENCE.finditer(text) if m.end(1) - m.start(1) >= 6]
+        assert _sentences(text) == want, repr(text)
