@@ -48,10 +48,11 @@ __all__ = [
 
 # A sentence is a run of characters other than sentence-final marks and line breaks (a
 # "." before a digit is a decimal point, not a mark), with the mark that ends it; its
-# leading spaces and commas are not part of it. The regular expression is the definition;
-# :func:`_sentence_spans` finds the same spans on code points, vectorized.
-_SENTENCE = re.compile(r"[ ,]*((?:[^.!?;。！？；\n]+|\.(?=\d))+[.!?;。！？；]?)")
+# leading spaces and commas are not part of it. The regular expression is the definition
+# (one text: :func:`_sentences`); :func:`_sentence_spans` finds the same spans on the code
+# points of many texts at once.
 _MARKS = ".!?;。！？；"
+_SENTENCE = re.compile(rf"[ ,]*((?:[^{re.escape(_MARKS)}\n]+|\.(?=\d))+[{re.escape(_MARKS)}]?)")
 # Runs of ellipsis marks (three dots or more, two "…" or more) become one "…" in
 # normalized text.
 _ELLIPSIS = ord("…")
@@ -62,10 +63,11 @@ _MIN_PASSAGE = 6
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences of ``text`` (of :data:`_MIN_PASSAGE` characters or more)."""
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    starts, ends = _sentence_spans(codes, _classes()[np.minimum(codes, 0x10000)])
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+    """Spans of the sentences of ``text`` (of :data:`_MIN_PASSAGE` characters or more).
+
+    For one text the regular expression is faster than numpy (15 against 50 µs a post).
+    """
+    return [span for m in _SENTENCE.finditer(text) if (span := m.span(1))[1] - span[0] >= _MIN_PASSAGE]
 
 
 def _sentence_spans(codes: NDArray[np.uint32], classes: NDArray[np.uint8]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
