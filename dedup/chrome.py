@@ -38,7 +38,7 @@ too short to compare.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -293,9 +293,24 @@ def chrome_decision(
 
 @dataclass(frozen=True, slots=True)
 class ChromeModel:
-    """The chrome sentence keys (sorted)."""
+    """The chrome sentence keys (sorted).
+
+    Examples
+    --------
+    >>> from dedup.boilerplate import sentence_key
+    >>> model = ChromeModel(np.array([sentence_key("点击关注.")], dtype=np.uint64))
+    >>> model.strip("社区开展活动.点击关注.\\n点击关注.")
+    '社区开展活动.'
+    """
 
     keys: NDArray[np.uint64]
+    # The keys as a set, built on the first strip: every post carrying chrome is stripped
+    # with it, and building it per post cost O(keys) each (a quarter of a million-post run).
+    _members: frozenset[int] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[type[ChromeModel], tuple[NDArray[np.uint64]]]:
+        # Sent to the workers as its keys alone: each builds its own set.
+        return ChromeModel, (self.keys,)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -308,7 +323,11 @@ class ChromeModel:
         """Remove the chrome sentences from a normalized body (all of them: no share is kept)."""
         if not len(self.keys):
             return body
-        return strip_keys(body, frozenset(self.keys.tolist()), min_kept=0.0)
+        members = self._members
+        if members is None:
+            members = frozenset(self.keys.tolist())
+            object.__setattr__(self, "_members", members)
+        return strip_keys(body, members, min_kept=0.0)
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, int) or not len(self.keys):
