@@ -35,7 +35,7 @@ from dedup.feature_table import FeatureTable
 from dedup.features import FeatureExtractor, Features
 from dedup.lsh import BandKeys
 from dedup.models import Article
-from dedup.parallel import StartMethod, WorkerPool, default_start_method
+from dedup.parallel import FrozenHeap, StartMethod, WorkerPool, default_start_method
 from dedup.signature import sign
 
 __all__ = ["Execution", "NormalizedChunk", "extract_batch"]
@@ -327,8 +327,14 @@ def extract_batch(
     execution: Execution,
     *,
     progress: ProgressCallback | None = None,
+    heap: FrozenHeap | None = None,
 ) -> tuple[list[Article], FeatureTable, BandKeys]:
-    """The batch as read, its features and its band keys (see the module docstring)."""
+    """The batch as read, its features and its band keys (see the module docstring).
+
+    ``heap``, when given, holds what has been read and extracted so far after each
+    chunk (the batch's articles live as long as the check).
+    """
+    hold = heap.hold if heap is not None else _nothing
     config: DedupConfig = fx.config
     size = execution.chunk_size
     reading: Iterator[Article] | None = None
@@ -357,6 +363,7 @@ def extract_batch(
             normalizing = _normalizing_tasks(fx, batch, reading, size, carry=carry)
             for chunk in pool.map(_normalize_task, normalizing, ahead=ahead):
                 chunks.append(chunk)
+                hold()
                 done += len(chunk.titles)
                 if progress:
                     progress("normalize", done, len(batch))  # of those read so far
@@ -365,6 +372,7 @@ def extract_batch(
             batch.extend(reading)  # one process: read it all first
         for s in range(0, len(batch), size):
             chunks.append(NormalizedChunk.build(fx, batch[s : s + size]))
+            hold()
             done = min(len(batch), s + size)
             if progress:
                 progress("normalize", done, len(batch))
@@ -428,6 +436,7 @@ def extract_batch(
                 blocks.append(block)
                 body_specifics.update(found)
                 banded.append(bands)
+                hold()
                 if progress:
                     progress("tokenize", block.start + len(block), n)
     else:
@@ -436,10 +445,17 @@ def extract_batch(
             blocks.append(FeatureColumns.pack(feats, start=s, names=False))
             body_specifics.update(found)
             banded.append(BandKeys.of(sign(feats, config), config))
+            hold()
             if progress:
                 progress("tokenize", e, n)
     table = FeatureTable(blocks, [a.id for a in articles], [a.account for a in articles])
-    return (batch, *_complete_copies(fx, table, BandKeys.join(banded, table.ids), plan, body_specifics))
+    out = (batch, *_complete_copies(fx, table, BandKeys.join(banded, table.ids), plan, body_specifics))
+    hold()
+    return out
+
+
+def _nothing() -> None:
+    return None
 
 
 def _normalizing_tasks(

@@ -26,7 +26,7 @@ from dedup.feature_table import FeatureTable
 from dedup.features import FeatureExtractor, Features
 from dedup.lsh import BandKeys, candidate_pairs
 from dedup.models import Article, DedupResult, Evidence, MatchKind, PairMatch, Story, Summary, TemplateFamily
-from dedup.parallel import CarriedTexts, WorkerPool, default_start_method
+from dedup.parallel import CarriedTexts, FrozenHeap, WorkerPool, default_start_method
 from dedup.signature import sign
 from dedup.steps import check_articles, checked_articles, may_pair
 from dedup.stories import build_story, id_ranks, publication_order, story_accounts
@@ -236,6 +236,8 @@ class Deduplicator:
         StoryStream
             Iterate it for the stories (final order, evidence included when
             ``config.evidence``); ``template_pairs()`` and ``summary`` complete it.
+            Close it (or use it in a ``with`` block): until then the batch's objects are
+            left out of garbage collections (:class:`~dedup.parallel.FrozenHeap`).
 
         Raises
         ------
@@ -253,11 +255,28 @@ class Deduplicator:
         ...     print(stream.summary.stories, [story.ids for story in stream])
         1 [('1', '2')]
         """
+        # What the check keeps until the stories are read (the articles, the features,
+        # the verdicts) is left out of garbage collections: see FrozenHeap.
+        heap = FrozenHeap()
+        try:
+            return self._check_stream(articles, heap, skipped=skipped, progress=progress)
+        except BaseException:
+            heap.release()
+            raise
+
+    def _check_stream(
+        self,
+        articles: Iterable[Article],
+        heap: FrozenHeap,
+        *,
+        skipped: int | Callable[[], int],
+        progress: ProgressCallback | None,
+    ) -> StoryStream:
         cfg = self.config
         # A list is checked whole; anything else (a file reader) as it is read, while the
         # workers normalize what came before.
         checked = check_articles(articles, cfg) if isinstance(articles, Sequence) else checked_articles(articles, cfg)
-        batch, feats, bands = extract_batch(self._extractor, checked, self.execution, progress=progress)
+        batch, feats, bands = extract_batch(self._extractor, checked, self.execution, progress=progress, heap=heap)
         verdicts = VerdictStore(feats, cfg)
         exact, in_exact = self._join_exact(feats, verdicts)
         # One representative per exact group takes part in the search.
@@ -269,6 +288,7 @@ class Deduplicator:
         if progress:
             progress("candidates", len(pairs), len(pairs))
         edges = self._verify_candidates(feats, pairs, verdicts, progress)
+        heap.hold()
         groups = self._cluster(batch, edges, verdicts, exact)
         if cfg.cross_account_only:
             groups = [g for g in groups if len({feats.accounts[i] for i in g}) > 1]
@@ -322,6 +342,7 @@ class Deduplicator:
             config=cfg,
             execution=self.execution,
             progress=progress,
+            heap=heap,
         )
 
     def _join_exact(self, feats: Sequence[Features], verdicts: VerdictStore) -> tuple[list[list[int]], set[int]]:
@@ -500,6 +521,7 @@ class StoryStream:
         config: DedupConfig,
         execution: Execution,
         progress: ProgressCallback | None = None,
+        heap: FrozenHeap | None = None,
     ) -> None:
         self.summary = summary
         self.config = config
@@ -522,6 +544,12 @@ class StoryStream:
         self._positions: dict[str, int] | None = None
         self._paired: set[int] | None = None
         self._pair_count = sum(len(pairs) for _, pairs in plans) + len(self._reported)
+        # The check's objects, held out of garbage collections until the stream is closed
+        # (or, when it never is, until it is freed).
+        self._release: Callable[[], object] = _nothing
+        if heap is not None:
+            heap.hold()
+            self._release = weakref.finalize(self, heap.release)
 
     def __repr__(self) -> str:
         return f"<StoryStream of {len(self._plans)} stories, {self._pair_count} pairs>"
@@ -591,9 +619,10 @@ class StoryStream:
         return in_specific_order(self._specifics[k])
 
     def close(self) -> None:
-        """Stop the iterations still open (and their worker processes)."""
+        """Stop the iterations still open (and their worker processes); let the collector see the batch again."""
         for stories in list(self._open):
             stories.close()
+        self._release()
 
     # -- building ---------------------------------------------------------------------
     def _pair(self, i: int, j: int, evidence: dict[Pair, Evidence]) -> PairMatch:
@@ -707,6 +736,10 @@ class StoryStream:
 _EvidenceState = tuple[Sequence[Article], Sequence[tuple[str, ...]]]
 # (normalize config, passage cutoff, (texts, specifics) by position unless inherited, pairs)
 _EvidenceTask = tuple[NormalizeConfig, float, tuple[dict[int, str], dict[int, tuple[str, ...]]] | None, list[Pair]]
+
+
+def _nothing() -> None:
+    return None
 
 
 def _evidence_task(state: _EvidenceState | None, task: _EvidenceTask) -> list[Evidence]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dedup.parallel import WorkerError, WorkerPool, default_start_method
+from dedup.parallel import FrozenHeap, WorkerError, WorkerPool, default_start_method
 
 
 def scaled(factor: int, x: int) -> int:
@@ -97,3 +97,23 @@ def test_carried_texts_arrive_whole_and_leave_no_utf8_copy_behind() -> None:
     arrived = pickle.loads(pickle.dumps(CarriedTexts(texts)))
     assert arrived == texts and type(arrived) is dict
     assert {k: sys.getsizeof(v) for k, v in texts.items()} == sizes
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_pool_started_inside_a_frozen_heap_leaves_it_frozen() -> None:
+    import gc
+
+    heap = FrozenHeap()
+    batch = [{"post": k} for k in range(10_000)]
+    heap.hold()
+    try:
+        held = gc.get_freeze_count()
+        with WorkerPool(2, batch, start_method="fork") as pool:
+            counts = list(pool.map(frozen_objects, range(4)))
+        assert min(counts) >= len(batch)
+        assert gc.get_freeze_count() >= held  # the pool's own thaw does not release the heap
+    finally:
+        heap.release()
+    assert gc.get_freeze_count() == 0
+    heap.release()  # a second release changes nothing
+    assert gc.get_freeze_count() == 0

@@ -102,6 +102,57 @@ def test_leaving_early_stops_the_workers() -> None:
     assert multiprocessing.active_children() == []
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_batch_is_left_out_of_garbage_collections_until_the_stream_closes(workers: int) -> None:
+    import gc
+
+    with _dedup(workers).check_stream(_notices()) as stream:
+        # The articles (and what the check keeps) are frozen while the stories are read.
+        assert gc.get_freeze_count() >= len(stream.articles)
+        list(stream)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_stream_never_closed_lets_go_of_the_batch_when_it_is_freed() -> None:
+    import gc
+
+    stories = [story.ids for story in _dedup(2).check_stream(_notices())]
+    assert stories
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_check_that_fails_midway_lets_go_of_the_batch() -> None:
+    import gc
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(stage: str, done: int, total: int) -> None:
+        if stage == "candidates":  # after the articles and features are held
+            assert gc.get_freeze_count() > 0
+            raise Interrupted(stage)
+
+    with pytest.raises(Interrupted):
+        _dedup(2).check_stream(_notices(), progress=interrupt)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_host_programs_frozen_objects_stay_frozen() -> None:
+    import gc
+
+    host = [{"k": k} for k in range(1000)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen >= len(host)
+        with _dedup(2).check_stream(_notices()) as stream:
+            list(stream)
+        # The check froze its batch too, and leaves the permanent generation to its owner.
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_without_evidence_nothing_is_computed(news: list[Article]) -> None:
     seen: list[str] = []
     with _dedup(2, evidence=False).check_stream(news, progress=lambda stage, *_: seen.append(stage)) as stream:
