@@ -142,7 +142,7 @@ def _clip(text: str, width: int, measure: Callable[[str], int] = display_width) 
         return text
     out, used = [], 0
     for ch in text:
-        w = display_width(ch)
+        w = measure(ch)  # the table's cached measure: a report clips a headline per post
         if used + w > width - 1:
             break
         out.append(ch)
@@ -152,6 +152,13 @@ def _clip(text: str, width: int, measure: Callable[[str], int] = display_width) 
 
 def _pad(text: str, width: int, measure: Callable[[str], int] = display_width) -> str:
     return text + " " * max(0, width - measure(text))
+
+
+def _fit(cell: str, cell_width: int, width: int, measure: Callable[[str], int]) -> str:
+    """A table cell (one line already, of ``cell_width`` columns) clipped or padded to ``width``."""
+    if cell_width <= width:
+        return cell + " " * (width - cell_width)
+    return _pad(_clip(cell, width, measure), width, measure)
 
 
 def summary_line(summary: Summary) -> str:
@@ -212,9 +219,11 @@ def _table(source: ReportSource) -> Iterator[str]:
                 score, kind = "-", "-"
             head = (_line(post.id), _line(post.account) or "-", when, score, kind)
             rows.append((*head, _clip(post.title or "-", 40, measure)))
-        widths = [min(max(measure(r[c]) for r in rows), 30) for c in range(5)]
-        for r in rows:
-            cells = [_pad(_clip(r[c], widths[c], measure), widths[c], measure) for c in range(5)]
+        # Each cell measured once (a million-post report has ten million cells).
+        sized = [[(cell, len(cell) if cell.isascii() else measure(cell)) for cell in r[:5]] for r in rows]
+        widths = [min(max(row[c][1] for row in sized), 30) for c in range(5)]
+        for r, row in zip(rows, sized, strict=True):
+            cells = [_fit(cell, w, widths[c], measure) for c, (cell, w) in enumerate(row)]
             lines.append("  " + "  ".join([*cells, r[5]]).rstrip())
         yield "".join(line + "\n" for line in lines) + "\n"
     families = source.families()
