@@ -546,7 +546,7 @@ class StoryStream:
         self._pair_count = sum(len(pairs) for _, pairs in plans) + len(self._reported)
         # The check's objects, held out of garbage collections until the stream is closed
         # (or, when it never is, until it is freed).
-        self._release: Callable[[], object] = _nothing
+        self._release: Callable[[], object] = lambda: None
         if heap is not None:
             heap.hold()
             self._release = weakref.finalize(self, heap.release)
@@ -736,10 +736,6 @@ class StoryStream:
 _EvidenceState = tuple[Sequence[Article], Sequence[tuple[str, ...]]]
 # (normalize config, passage cutoff, (texts, specifics) by position unless inherited, pairs)
 _EvidenceTask = tuple[NormalizeConfig, float, tuple[dict[int, str], dict[int, tuple[str, ...]]] | None, list[Pair]]
-
-
-def _nothing() -> None:
-    return None
 
 
 def _evidence_task(state: _EvidenceState | None, task: _EvidenceTask) -> list[Evidence]:
