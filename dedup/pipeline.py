@@ -30,7 +30,7 @@ from dedup.parallel import CarriedTexts, FrozenHeap, WorkerPool, default_start_m
 from dedup.signature import sign
 from dedup.steps import check_articles, checked_articles, may_pair
 from dedup.stories import build_story, id_ranks, publication_order, story_accounts
-from dedup.verdicts import Pair, VerdictStore
+from dedup.verdicts import Pair, VerdictStore, worth_recording
 from dedup.verify import Verdict, compare
 
 __all__ = ["Deduplicator", "Execution", "ProgressCallback", "StoryStream", "find_duplicates"]
@@ -352,21 +352,23 @@ class Deduplicator:
         one whose body is furniture under an unrelated headline (a template pair) stays
         apart. Either way only the first takes part in the search, as on Spark.
         """
+        groups = self.exact_groups(feats)
+        pairs = np.array(
+            [(min(g[0], other), max(g[0], other)) for g in groups for other in g[1:]], dtype=np.int64
+        ).reshape(-1, 2)
+        exact: set[Pair] = set()
+        for _, found in self._verify(feats, pairs):
+            for i, j, v in found:
+                verdicts.record(i, j, v)
+                if v.kind == "exact":
+                    exact.add((i, j))
         joined = []
-        behind: set[int] = set()
-        for group in self.exact_groups(feats):
+        for group in groups:
             head = group[0]
-            kept = [head]
-            for other in group[1:]:
-                key = (head, other) if head < other else (other, head)
-                verdict = compare(feats[key[0]], feats[key[1]], config=self.config)
-                verdicts.record(*key, verdict)
-                behind.add(other)
-                if verdict.kind == "exact":
-                    kept.append(other)
+            kept = [head] + [o for o in group[1:] if ((head, o) if head < o else (o, head)) in exact]
             if len(kept) > 1:
                 joined.append(kept)
-        return joined, behind
+        return joined, {o for g in groups for o in g[1:]}
 
     def _verify_candidates(
         self,
@@ -379,12 +381,12 @@ class Deduplicator:
         edges: list[tuple[int, int, float]] = []
         total = len(pairs)
         done = 0
-        for chunk, found in self._verify(feats, pairs):
-            for (i, j), v in zip(chunk, found, strict=True):
+        for compared, found in self._verify(feats, pairs):
+            for i, j, v in found:
                 verdicts.record(i, j, v)
                 if v.is_match:
                     edges.append((i, j, v.score))
-            done += len(chunk)
+            done += compared
             if progress:
                 progress("verify", done, total)
         if progress and not total:
@@ -393,10 +395,12 @@ class Deduplicator:
 
     def _verify(
         self, feats: Sequence[Features], pairs: NDArray[np.int64]
-    ) -> Iterator[tuple[list[Pair], list[Verdict]]]:
-        """Compare the candidate pairs, chunk by chunk, in worker processes when it pays.
+    ) -> Iterator[tuple[int, list[tuple[int, int, Verdict]]]]:
+        """Compare pairs, block by block, in worker processes when it pays.
 
-        Forked workers hold the features, so a task is a block of pairs.
+        Yields each block's size and the verdicts in it worth recording
+        (:func:`~dedup.verdicts.worth_recording`), with their pairs, in order. Forked
+        workers hold the features, so a task is a block of pairs.
         """
         ex = self.execution
         blocks = [pairs[s : s + ex.verify_chunk] for s in range(0, len(pairs), ex.verify_chunk)]
@@ -404,11 +408,10 @@ class Deduplicator:
         if parallel and (ex.start_method or default_start_method()) == "fork":
             with WorkerPool(ex.workers, (feats, self.config), start_method="fork") as pool:
                 for block, found in zip(blocks, pool.map(_verify_task, blocks), strict=True):
-                    yield [(i, j) for i, j in block.tolist()], found  # tolist: Python ints already
+                    yield len(block), found
             return
         for block in blocks:
-            chunk = [(i, j) for i, j in block.tolist()]
-            yield chunk, _compare_pairs(feats, chunk, self.config)
+            yield len(block), _verify_task((feats, self.config), block)
 
     def _cluster(
         self,
@@ -770,9 +773,17 @@ def _cluster_task(
     return groups, compared
 
 
-def _verify_task(state: tuple[Sequence[Features], DedupConfig], block: NDArray[np.int64]) -> list[Verdict]:
+def _verify_task(
+    state: tuple[Sequence[Features], DedupConfig], block: NDArray[np.int64]
+) -> list[tuple[int, int, Verdict]]:
+    """The verdicts of a block of pairs worth recording, with their pairs (by position)."""
     feats, config = state
-    return _compare_pairs(feats, block.tolist(), config)
+    chunk = block.tolist()
+    return [
+        (i, j, v)
+        for (i, j), v in zip(chunk, _compare_pairs(feats, chunk, config), strict=True)
+        if worth_recording(v, config)
+    ]
 
 
 def _compare_pairs(feats: Sequence[Features], pairs: Iterable[Sequence[int]], config: DedupConfig) -> list[Verdict]:

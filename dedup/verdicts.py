@@ -22,9 +22,26 @@ from dedup.features import Features
 from dedup.steps import link_of
 from dedup.verify import Verdict, compare
 
-__all__ = ["Pair", "TemplatePairs", "VerdictStore"]
+__all__ = ["Pair", "TemplatePairs", "VerdictStore", "worth_recording"]
 
 Pair = tuple[int, int]
+
+
+def worth_recording(verdict: Verdict, config: DedupConfig) -> bool:
+    """True when :meth:`VerdictStore.record` keeps anything of ``verdict``.
+
+    A pair scoring under the support share of the threshold, and neither a match nor
+    a template pair, neither supports nor vetoes anything: workers verifying a batch
+    do not send it back (most candidates of a large batch are such pairs).
+
+    Examples
+    --------
+    >>> from dedup import DedupConfig
+    >>> far = Verdict(score=0.1, kind=None, jaccard=0.1, containment=0.1, sequence=0.0, agreement=None)
+    >>> worth_recording(far, DedupConfig())
+    False
+    """
+    return verdict.kind is not None or verdict.score >= config.threshold * config.params.support_factor
 
 
 class TemplatePairs:
@@ -83,7 +100,7 @@ class VerdictStore:
             self.templates.add(i, j, verdict.score)
         elif verdict.kind is not None:
             self.matches[(i, j)] = verdict
-        if verdict.kind is not None or verdict.score >= self.config.threshold * self.config.params.support_factor:
+        if worth_recording(verdict, self.config):
             self._set_link(i, j, link_of(verdict, self.config))
 
     def _set_link(self, i: int, j: int, link: Link) -> Link:
