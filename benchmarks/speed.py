@@ -246,7 +246,8 @@ def batch_file(n: int, dev: str, corpus: Sequence[str], units: list[Any] | None)
     (:mod:`benchmarks.replicas`): the corpus gives about 100,000 posts.
     """
     if n > CORPUS_BATCH:
-        path = RESULTS / f"batch-{n}-words.jsonl.gz"
+        # v2: rounds keep the reposts that differ only in punctuation, spacing or markup as copies
+        path = RESULTS / f"batch-{n}-words-v2.jsonl.gz"
         if not path.exists():
             base, units = batch_file(CORPUS_BATCH, dev, corpus, units)
             replicate_words(base, n, path)

@@ -276,3 +276,31 @@ def test_word_replica_rounds_keep_lengths_and_stories_and_share_no_words(tmp_pat
     assert by_id["a~w1"]["text"] != by_id["a~w2"]["text"]
     assert replicate_words(source, 8, tmp_path / "again.jsonl.gz", window=4, seed=3) == 3
     assert read_posts(tmp_path / "again.jsonl.gz") == written
+
+
+def test_word_replica_rounds_keep_reposts_that_differ_in_spacing_or_markup_as_copies(tmp_path: Path) -> None:
+    from benchmarks.replicas import replicate_words
+    from dedup.normalize import normalize_text
+
+    # A space and a tag inside words: jieba cuts the raw text elsewhere than the original's.
+    # An account's boilerplate around it: the normalizer drops those lines, the rounds keep them.
+    repost = BASE.replace("，", ", ", 1).replace("广场", "广 场").replace("垃圾分类", "<b>垃圾分</b>类")
+    repost = f"点击上方蓝字关注我们\n{repost}\n责任编辑：马骏"
+    assert repost != BASE and normalize_text(repost) == normalize_text(BASE)
+    posts = [
+        {"id": "a", "account": "荷叶塘社区", "title": "荷叶塘社区开展垃圾分类宣传活动", "text": BASE},
+        {"id": "a-r1", "account": "山水湾社区", "title": "荷叶塘社区开展垃圾 分类宣传活动", "text": repost},
+        {"id": "b", "account": "山水湾社区", "title": "山水湾社区举办消防安全演练", "text": OTHER},
+    ]
+    source = tmp_path / "source.jsonl.gz"
+    write_posts(posts, source)
+    out = tmp_path / "replicas.jsonl.gz"
+    assert replicate_words(source, 12, out, window=2, seed=5) == 4
+    by_id = {p["id"]: p for p in read_posts(out)}
+    for k in (1, 2, 3):
+        copy, original = by_id[f"a-r1~w{k}"], by_id[f"a~w{k}"]
+        assert original["text"] != BASE
+        assert normalize_text(copy["text"]) == normalize_text(original["text"])
+        assert normalize_text(copy["title"]) == normalize_text(original["title"])
+        # The markup and spacing stay where they were.
+        assert "<b>" in copy["text"] and ", " in copy["text"] and copy["text"].startswith("点击上方蓝字关注我们\n")
