@@ -252,14 +252,19 @@ def test_speed_options_default_to_every_format_and_both_template_batches() -> No
     assert speed.parse_args(["--template-sizes"]).template_sizes == []
 
 
+def _repost_and_other(title: str, text: str) -> list[dict[str, str]]:
+    """An original, a repost of it on another account (``title``, ``text``), and an unrelated post."""
+    return [
+        {"id": "a", "account": "荷叶塘社区", "title": "荷叶塘社区开展垃圾分类宣传活动", "text": BASE},
+        {"id": "a-r1", "account": "山水湾社区", "title": title, "text": text},
+        {"id": "b", "account": "山水湾社区", "title": "山水湾社区举办消防安全演练", "text": OTHER},
+    ]
+
+
 def test_word_replica_rounds_keep_lengths_and_stories_and_share_no_words(tmp_path: Path) -> None:
     from benchmarks.replicas import replicate_words
 
-    posts = [
-        {"id": "a", "account": "荷叶塘社区", "title": "荷叶塘社区开展垃圾分类宣传活动", "text": BASE},
-        {"id": "a-r1", "account": "山水湾社区", "title": "【转载】荷叶塘社区开展垃圾分类宣传活动", "text": BASE},
-        {"id": "b", "account": "山水湾社区", "title": "山水湾社区举办消防安全演练", "text": OTHER},
-    ]
+    posts = _repost_and_other("【转载】荷叶塘社区开展垃圾分类宣传活动", BASE)
     source = tmp_path / "source.jsonl.gz"
     write_posts(posts, source)
     out = tmp_path / "replicas.jsonl.gz"
@@ -287,11 +292,7 @@ def test_word_replica_rounds_keep_reposts_that_differ_in_spacing_or_markup_as_co
     repost = BASE.replace("，", ", ", 1).replace("广场", "广 场").replace("垃圾分类", "<b>垃圾分</b>类")
     repost = f"点击上方蓝字关注我们\n{repost}\n责任编辑：马骏"
     assert repost != BASE and normalize_text(repost) == normalize_text(BASE)
-    posts = [
-        {"id": "a", "account": "荷叶塘社区", "title": "荷叶塘社区开展垃圾分类宣传活动", "text": BASE},
-        {"id": "a-r1", "account": "山水湾社区", "title": "荷叶塘社区开展垃圾 分类宣传活动", "text": repost},
-        {"id": "b", "account": "山水湾社区", "title": "山水湾社区举办消防安全演练", "text": OTHER},
-    ]
+    posts = _repost_and_other("荷叶塘社区开展垃圾 分类宣传活动", repost)
     source = tmp_path / "source.jsonl.gz"
     write_posts(posts, source)
     out = tmp_path / "replicas.jsonl.gz"
