@@ -52,7 +52,6 @@ from dedup.normalize import normalize_with_offsets
 
 __all__ = ["main", "replicate_words", "round_tables"]
 
-_CHINESE = re.compile("^[\u4e00-\u9fff]+$")
 _HAN = re.compile("[\u4e00-\u9fff]")
 
 
@@ -133,9 +132,8 @@ def replicate_words(source: Path, n: int, out: Path, *, window: int = 32, seed: 
     size = 0
     for post in read_records(source):
         # Counted once; each round cuts again (holding every post's tokens would take gigabytes).
-        counts.update(
-            t for part in ("title", "text") for t in cut(_kept_han(post.get(part) or "")[0]) if _CHINESE.match(t)
-        )
+        # Cut from Chinese characters alone, every word is Chinese.
+        counts.update(t for part in ("title", "text") for t in cut(_kept_han(post.get(part) or "")[0]))
         size += 1
     if not size:
         msg = f"{source}: no posts"

@@ -246,7 +246,7 @@ def batch_file(n: int, dev: str, corpus: Sequence[str], units: list[Any] | None)
     (:mod:`benchmarks.replicas`): the corpus gives about 100,000 posts.
     """
     if n > CORPUS_BATCH:
-        # v2: rounds keep the reposts that differ only in punctuation, spacing or markup as copies
+        # v2: rounds keep reposts wrapped in boilerplate or re-spaced as copies (benchmarks.replicas)
         path = RESULTS / f"batch-{n}-words-v2.jsonl.gz"
         if not path.exists():
             base, units = batch_file(CORPUS_BATCH, dev, corpus, units)
