@@ -25,6 +25,9 @@ __all__ = ["BadRecord", "Parsed", "csv_records", "jsonl_records", "txt_records"]
 
 # csv's own limit is 131,072 characters per field: less than one long article.
 _CSV_FIELD_CAP = 2**31 - 1
+# strict=False: control characters inside strings (a raw tab or line break pasted into a
+# body) are read, not refused.
+_JSON = json.JSONDecoder(strict=False)
 
 
 class BadRecord(NamedTuple):
@@ -51,7 +54,7 @@ def jsonl_records(lines: Iterator[Line], name: str) -> Iterator[Parsed]:
         if not line.text.strip():
             continue
         try:
-            record = json.loads(line.text, strict=False)
+            record = _json_value(line.text)
         except (ValueError, RecursionError) as exc:
             error = line.error or InputError(_json_reason(exc, line.text), path=name, lineno=line.lineno)
             yield BadRecord(error, leading_id(line.text))
@@ -69,6 +72,17 @@ def jsonl_records(lines: Iterator[Line], name: str) -> Iterator[Parsed]:
             yield record_to_article(record, source=name, lineno=line.lineno)
         except InputError as exc:
             yield BadRecord(exc, maybe_id(record))
+
+
+def _json_value(text: str) -> object:
+    """``json.loads(text, strict=False)`` with one decoder for every line.
+
+    json.loads builds a decoder per call when given options: a tenth of reading a batch.
+    """
+    if text.startswith("\ufeff"):
+        msg = "Unexpected UTF-8 BOM (decode using utf-8-sig)"  # json.loads's words for it
+        raise json.JSONDecodeError(msg, text, 0)
+    return _JSON.decode(text)
 
 
 def _json_reason(exc: BaseException, line: str) -> str:

@@ -562,12 +562,13 @@ def _pipeline(text: str, offsets: _Offsets, config: NormalizeConfig) -> tuple[st
             text = text.replace("…", "...")
         if not unicodedata.is_normalized("NFKC", text):
             text, offsets = _nfkc(text, offsets)
-        # What NFKC expanded may need folding too, and may be invisible.
-        fold = _translation_table(config.traditional, config.punctuation)
-        if fold:
-            text = text.translate(fold)
-        if _INVISIBLE.search(text):
-            text, offsets = _sub(_INVISIBLE, "", text, offsets)
+            # What NFKC expanded may need folding too (by the table above, so that
+            # characters past the BMP are left as they are whatever the text holds), and
+            # may be invisible. Text that only had "…" spelled out needs neither: the
+            # table leaves "." and its own output alone.
+            text = _fold_characters(text, config.nfkc, config.traditional, config.punctuation)
+            if _INVISIBLE.search(text):
+                text, offsets = _sub(_INVISIBLE, "", text, offsets)
     if config.punctuation and ("…" in text or "..." in text):
         text, offsets = _sub(_ELLIPSIS, "…", text, offsets)
     if config.numbers and ("年" in text or "月" in text) and _CN_DATE_HINT.search(text):
@@ -575,7 +576,9 @@ def _pipeline(text: str, offsets: _Offsets, config: NormalizeConfig) -> tuple[st
     if " " in text or "\t" in text or "\u00a0" in text or "\u3000" in text:
         text, offsets = _sub(_SPACES, " ", text, offsets)
         text, offsets = _sub(_CJK_SPACE, "", text, offsets)
-        text, offsets = _sub(_LINE_EDGE_SPACE, "", text, offsets)
+        # It matches only where these are (two posts in five with spaces, in news).
+        if "\n " in text or " \n" in text or text.startswith(" ") or text.endswith(" "):
+            text, offsets = _sub(_LINE_EDGE_SPACE, "", text, offsets)
     if "\n\n" in text:
         text, offsets = _sub(_BLANK_LINES, "\n", text, offsets)
     if config.boilerplate:

@@ -73,6 +73,11 @@ def test_bad_jsonl_records_name_file_line_field(tmp_path: Path, line: str, messa
         ("\x00" * 40, "the line contains NUL bytes"),  # a file padded by a crash
         ('"just a string"', "expected a JSON object, got str"),
         ("{'id': 1, 'text': 'python repr'}", "not valid JSON"),
+        # A byte-order mark inside the file (two files joined with cat): said as json.loads says it.
+        (
+            '\ufeff{"id": "c", "text": "x"}',
+            "not valid JSON (Unexpected UTF-8 BOM (decode using utf-8-sig) at column 1)",
+        ),
     ],
 )
 def test_malformed_json_lines(tmp_path: Path, line: str, message: str) -> None:

@@ -60,6 +60,18 @@ def test_traditional_characters_map_to_simplified() -> None:
     assert normalize_text("社區", NormalizeConfig(traditional=False)) == "社區"
 
 
+def test_what_nfkc_expands_is_folded_too() -> None:
+    # ㈶ is "(財)" under NFKC, with a traditional character inside.
+    assert normalize_text("㈶團成立") == normalize_with_offsets("㈶團成立").text == "(财)团成立"
+
+
+def test_a_character_past_the_bmp_folds_alike_with_or_without_an_ellipsis() -> None:
+    # The ellipsis sends the text through NFKC: the fold after it must not differ.
+    plain, ellipsis = normalize_text("\U0002005e見"), normalize_text("\U0002005e見……")
+    assert ellipsis == plain + "…"
+    assert normalize_with_offsets("\U0002005e見……").text == ellipsis
+
+
 def test_invisible_characters_removed() -> None:
     assert normalize_text("社\u200b区\ufeff活\u0000动") == "社区活动"
 
