@@ -7,6 +7,7 @@ report can highlight them; specifics are listed names and places first.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
@@ -218,10 +219,11 @@ def _collapse_runs(codes: NDArray[np.uint32], mark: int, least: int) -> None:
     # Runs of consecutive positions: a run starts where a hit does not follow the previous one.
     first = np.flatnonzero(np.diff(hits, prepend=-2) != 1)
     lengths = np.diff(np.append(first, len(hits)))
-    for at, size in zip(hits[first].tolist(), lengths.tolist(), strict=True):
-        if size >= least:
-            codes[at] = _ELLIPSIS
-            codes[at + 1 : at + size] = 0
+    # (sentence-final "." is everywhere in folded text: only the long runs are visited)
+    long = lengths >= least
+    for at, size in zip(hits[first[long]].tolist(), lengths[long].tolist(), strict=True):
+        codes[at] = _ELLIPSIS
+        codes[at + 1 : at + size] = 0
 
 
 class Passages:
@@ -310,6 +312,10 @@ def shared_passages(
     if not a.pieces or not b.pieces:
         return ()
     where_b, texts_b = b.lookup()
+    spans_a, spans_b = a.spans, b.spans
+    if len(where_b) == len(texts_b) and a.pieces == texts_b:
+        # The same sentences, each said once (a word-for-word copy): each pairs with itself.
+        return tuple(zip(spans_a, spans_b, strict=True))
     found = [where_b.get(piece) for piece in a.pieces]
     rest = [i for i, j in enumerate(found) if j is None]
     if rest:
@@ -320,7 +326,6 @@ def shared_passages(
         # A score under the cutoff is 0: rows whose best is 0 have no match.
         for row_no in np.flatnonzero(scores[np.arange(len(rest)), best]).tolist():
             found[rest[row_no]] = int(best[row_no])
-    spans_a, spans_b = a.spans, b.spans
     return tuple([(spans_a[i], spans_b[j]) for i, j in enumerate(found) if j is not None])
 
 
@@ -432,10 +437,14 @@ def pairs_evidence(
     sets = {k: frozenset(specifics[k]) for k in members}
     out = []
     for i, j in pairs:
+        shared = shared_passages(passages[i], passages[j], score_cutoff=score_cutoff)
+        if specifics[i] == specifics[j]:  # copies: every specific shared
+            out.append(Evidence(shared=shared, shared_specifics=ordered[i], only_a=(), only_b=()))
+            continue
         a, b = sets[i], sets[j]
         out.append(
             Evidence(
-                shared=shared_passages(passages[i], passages[j], score_cutoff=score_cutoff),
+                shared=shared,
                 shared_specifics=tuple([x for x in ordered[i] if x in b]),
                 only_a=tuple([x for x in ordered[i] if x not in b]),
                 only_b=tuple([x for x in ordered[j] if x not in a]),
@@ -454,8 +463,19 @@ def in_specific_order(specifics: Collection[str]) -> tuple[str, ...]:
     >>> in_specific_order(["12", "荷叶塘", "6", "12"])
     ('荷叶塘', '12', '6')
     """
-    ordered = sorted(set(specifics))
-    return (*[x for x in ordered if not x[:1].isdigit()], *[x for x in ordered if x[:1].isdigit()])
+    # Features hold their specifics sorted and distinct: checked in one pass, not sorted again.
+    ordered = (
+        specifics
+        if type(specifics) is tuple and all(map(operator.lt, specifics, specifics[1:]))
+        else sorted(set(specifics))
+    )
+    numbers = list(map(str.isdigit, map(_FIRST, ordered)))
+    if True not in numbers:
+        return tuple(ordered)
+    return (*itertools.compress(ordered, map(operator.not_, numbers)), *itertools.compress(ordered, numbers))
+
+
+_FIRST = operator.itemgetter(slice(0, 1))
 
 
 Decision = tuple[tuple[tuple[str, str], ...], int | None, bool]

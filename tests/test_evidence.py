@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from dedup import Article, DedupConfig, Deduplicator
-from dedup.evidence import Passages, build_evidence, find_shared_passages, pairs_evidence, specific_order
+from dedup.evidence import (
+    Passages,
+    build_evidence,
+    find_shared_passages,
+    in_specific_order,
+    pairs_evidence,
+    shared_passages,
+    specific_order,
+)
 from dedup.features import FeatureExtractor
 from dedup.normalize import normalize_with_offsets
 
@@ -54,6 +62,29 @@ def test_evidence_names_conflicting_specifics(fx: FeatureExtractor) -> None:
 
 def test_specifics_are_listed_names_first() -> None:
     assert sorted(["30", "王建华", "12", "荷叶塘"], key=specific_order) == ["王建华", "荷叶塘", "12", "30"]
+
+
+def test_specifics_in_report_order_whatever_order_they_come_in() -> None:
+    # Features hold theirs sorted; any other collection is sorted here. A decimal digit
+    # of another script, or a circled one, is a number too.
+    items = ["30", "王建华", "①号楼", "12", "荷叶塘", "٣", "30", "A栋"]
+    expected = ("A栋", "王建华", "荷叶塘", "12", "30", "٣", "①号楼")
+    assert in_specific_order(items) == expected
+    assert in_specific_order(tuple(sorted(set(items)))) == expected
+    assert in_specific_order(tuple(reversed(sorted(set(items))))) == expected
+    assert in_specific_order(()) == () and in_specific_order(("荷叶塘",)) == ("荷叶塘",)
+
+
+def test_a_sentence_said_twice_pairs_with_its_first_occurrence() -> None:
+    said_twice = "社区开展垃圾分类宣传活动。居民积极参与了活动。社区开展垃圾分类宣传活动。"
+    a = Passages(said_twice)
+    assert shared_passages(a, Passages(said_twice)) == (
+        (a.spans[0], a.spans[0]),
+        (a.spans[1], a.spans[1]),
+        (a.spans[2], a.spans[0]),
+    )
+    once = Passages(BASE)
+    assert shared_passages(once, Passages(BASE)) == tuple(zip(once.spans, once.spans, strict=True))
 
 
 def test_template_pairs_name_what_sets_them_apart() -> None:
