@@ -60,6 +60,7 @@ _ELLIPSIS = ord("…")
 # Both kinds of run are found in the text as it was (a run of dots becomes a "…").
 _ELLIPSIS_RUNS = ((_ELLIPSIS, 2), (ord("."), 3))
 _CR, _LF = ord("\r"), ord("\n")
+_FIRST = operator.itemgetter(slice(0, 1))  # a string's first character ("" when empty)
 _MIN_PASSAGE = 6
 
 
@@ -456,14 +457,14 @@ def pairs_evidence(
 def in_specific_order(specifics: Collection[str]) -> tuple[str, ...]:
     """Distinct specifics in report order (:func:`specific_order`): names and places, then numbers.
 
-    A plain sort, then the numbers moved last: no key per item (evidence orders millions).
+    A plain sort (skipped for a tuple already sorted and distinct, as Features hold them),
+    then the numbers moved last: no key per item (evidence orders millions).
 
     Examples
     --------
     >>> in_specific_order(["12", "荷叶塘", "6", "12"])
     ('荷叶塘', '12', '6')
     """
-    # Features hold their specifics sorted and distinct: checked in one pass, not sorted again.
     ordered = (
         specifics
         if type(specifics) is tuple and all(map(operator.lt, specifics, specifics[1:]))
@@ -473,9 +474,6 @@ def in_specific_order(specifics: Collection[str]) -> tuple[str, ...]:
     if True not in numbers:
         return tuple(ordered)
     return (*itertools.compress(ordered, map(operator.not_, numbers)), *itertools.compress(ordered, numbers))
-
-
-_FIRST = operator.itemgetter(slice(0, 1))
 
 
 Decision = tuple[tuple[tuple[str, str], ...], int | None, bool]
