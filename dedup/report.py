@@ -32,7 +32,7 @@ from dedup.models import Article, DedupResult, PairMatch, Story, Summary, Templa
 
 if TYPE_CHECKING:
     from dedup.extraction import Execution
-    from dedup.pipeline import StoryStream
+    from dedup.story_stream import StoryStream
 
 __all__ = [
     "OUTPUT_ENCODINGS",

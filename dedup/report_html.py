@@ -45,7 +45,7 @@ from dedup.parallel import CarriedTexts, WorkerPool
 from dedup.report import ReportSource
 
 if TYPE_CHECKING:
-    from dedup.pipeline import StoryStream
+    from dedup.story_stream import StoryStream
 
 __all__ = ["iter_html", "render_html", "report_data"]
 

@@ -1,4 +1,4 @@
-"""Deduplicator.check_stream: stories handed out one at a time, evidence computed a batch of stories at a time."""
+"""StoryStream (Deduplicator.check_stream): stories handed out one at a time, evidence computed a batch of stories at a time."""
 
 from __future__ import annotations
 
