@@ -36,6 +36,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -118,7 +119,7 @@ _NOT_NAME_EDGE = frozenset(
 _ALL_HAN = re.compile("^[\u4e00-\u9fff]+$")
 _ASCII_DIGIT = re.compile("[0-9]")
 # Multipliers of an amount: 万 and 亿 (and 万亿), the units Chinese amounts are counted in.
-_MULTIPLIERS = {"万": 10_000, "亿": 100_000_000}
+_MULTIPLIERS = MappingProxyType({"万": 10_000, "亿": 100_000_000})
 # 万亿亿: more multipliers than an amount has is no amount (and would overflow a float).
 _MAX_SCALE = 10**16
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -133,7 +134,7 @@ _MULTIPLIER_WORD = re.compile(
 )
 # A weekday names no date (周五 and 11月2日 may be one day): a key of its own kind.
 _WEEKDAY = re.compile("(?:周|星期|礼拜)([一二三四五六日天1-7])$")
-_WEEKDAYS = dict(zip("一二三四五六日天1234567", "12345677" + "1234567", strict=True))
+_WEEKDAYS = MappingProxyType(dict(zip("一二三四五六日天1234567", "12345677" + "1234567", strict=True)))
 # Units whose 千 or 兆 is a prefix, not a count (千瓦 is kilowatt, not 1000 瓦).
 _PREFIXED_UNIT = re.compile("^(?:千瓦|千瓦时|千克|千米|千伏|千帕|千卡|千焦|千赫|兆瓦|兆瓦时|兆赫|兆帕)$")
 _NUMERAL_RUN = re.compile("[零〇一二两三四五六七八九十百千万亿]+")

@@ -25,10 +25,11 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import NDArray
@@ -80,39 +81,41 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_OR_PUNCT = _CJK + "\u3000-\u303f\uff00-\uffef…、,.;:!?()\"'"
 # NFKC already turns full-width ，：；！？（） into ASCII; fold the rest of the variants
 # to that one half-width form (。 included), and quotes to one style.
-_CHAR_FOLD: dict[int, str] = {
-    ord(k): v
-    for k, v in {
-        "。": ".",
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "‟": '"',
-        "「": '"',
-        "」": '"',
-        "『": '"',
-        "』": '"',
-        "〝": '"',
-        "〞": '"',
-        "‘": "'",
-        "’": "'",
-        "‚": "'",
-        "‛": "'",
-        "・": "·",
-        "•": "·",
-        "‧": "·",
-        "—": "-",
-        "–": "-",
-        "―": "-",
-        "〜": "~",
-        "【": "[",
-        "】": "]",
-        "〔": "[",
-        "〕": "]",
-        "〈": "<",
-        "〉": ">",
-    }.items()
-}
+_CHAR_FOLD: Mapping[int, str] = MappingProxyType(
+    {
+        ord(k): v
+        for k, v in {
+            "。": ".",
+            "“": '"',
+            "”": '"',
+            "„": '"',
+            "‟": '"',
+            "「": '"',
+            "」": '"',
+            "『": '"',
+            "』": '"',
+            "〝": '"',
+            "〞": '"',
+            "‘": "'",
+            "’": "'",
+            "‚": "'",
+            "‛": "'",
+            "・": "·",
+            "•": "·",
+            "‧": "·",
+            "—": "-",
+            "–": "-",
+            "―": "-",
+            "〜": "~",
+            "【": "[",
+            "】": "]",
+            "〔": "[",
+            "〕": "]",
+            "〈": "<",
+            "〉": ">",
+        }.items()
+    }
+)
 _ELLIPSIS = re.compile(r"\.{3,}|…+")
 # Dates written in Chinese numerals: 二〇二四年, 六月十二日. Months and days only next to
 # each other or a year, so that 一月 in prose ("一个月") is left alone.
@@ -138,7 +141,7 @@ _CRLF = re.compile(r"\r\n?")
 # Boilerplate. A line is dropped when it is short and matches one of these entirely.
 # They are the headers and footers WeChat-style accounts wrap around a post.
 BOILERPLATE_MAX_LEN = 60
-_BOILERPLATE_LINES = [
+_BOILERPLATE_LINES = (
     r".{0,12}(点击|点)(上方|下方|蓝字|标题下).{0,20}",
     r".{0,20}关注(我们|公众号|本号|本公众号|\w{0,12}(微信|公众号|视频号|抖音)).{0,30}",
     r".{0,20}(长按|扫描?|识别).{0,6}(二维码|关注).{0,30}",
@@ -156,7 +159,7 @@ _BOILERPLATE_LINES = [
     r"(投稿邮箱|联系电话|投稿电话|新闻热线|爆料热线|邮箱)\s*[：:].{0,40}",
     r"(声明|免责声明)\s*[：:].{0,58}",
     r"(版权归原作者所有|如有侵权|侵删|转载请注明).{0,40}",
-]
+)
 _BYLINE_PREFIX = re.compile(
     r"^.{0,24}?讯\s*[（(]\s*(?:通讯员|记者|见习记者|融媒体记者|全媒体记者)[^）)\n]{0,30}[）)]\s*[：:，,]?\s*",
     re.MULTILINE,

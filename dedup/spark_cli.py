@@ -27,14 +27,14 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parser", "read_input", "run", "write_result"]
 
-_FORMATS = {
-    ".jsonl": "jsonl",
-    ".json": "jsonl",
-    ".ndjson": "jsonl",
-    ".csv": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
+_FORMATS = (
+    (".jsonl", "jsonl"),
+    (".json", "jsonl"),
+    (".ndjson", "jsonl"),
+    (".csv", "csv"),
+    (".parquet", "parquet"),
+    (".pq", "parquet"),
+)
 
 
 class SparkJobError(DedupError, RuntimeError):
@@ -131,7 +131,7 @@ def _input_format(paths: Sequence[str], given: str) -> str:
         name = path.rstrip("/").lower()
         for suffix in (".gz", ".bz2", ".zst", ".snappy"):
             name = name.removesuffix(suffix)
-        fmt = next((f for ext, f in _FORMATS.items() if name.endswith(ext)), None)
+        fmt = next((f for ext, f in _FORMATS if name.endswith(ext)), None)
         if fmt is None:
             msg = f"cannot tell the format of {path!r} from its name: give --input-format jsonl, csv or parquet"
             raise InputError(msg)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from types import MappingProxyType
 
 __all__ = ["SPECIFIC_TAGS", "chinese_number", "extract_specifics", "normalize_number", "specific_form"]
 
@@ -22,9 +23,9 @@ SPECIFIC_TAGS = frozenset({"ns", "nr", "nrt", "nrfg", "nt", "nz", "t", "m"})
 _DIGIT = re.compile(r"\d")
 _ALL_HAN = re.compile("^[\u4e00-\u9fff]+$")
 _CN_NUMERAL = re.compile(r"^[零〇一二两三四五六七八九十百千万亿]+$")
-_CN_DIGITS = {"零": 0, "〇": 0, "两": 2} | {ch: k for k, ch in enumerate("一二三四五六七八九", 1)}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+_CN_DIGITS = MappingProxyType({"零": 0, "〇": 0, "两": 2} | {ch: k for k, ch in enumerate("一二三四五六七八九", 1)})
+_CN_UNITS = MappingProxyType({"十": 10, "百": 100, "千": 1000})
+_CN_BIG = MappingProxyType({"万": 10_000, "亿": 100_000_000})
 # Words made only of numerals that are idioms or generic quantities, not specifics.
 _GENERIC = frozenset({"一", "一个", "一些", "一下", "一起", "一直", "一定", "一样", "一般", "一方面", "两", "几", "万"})
 
