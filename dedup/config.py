@@ -184,8 +184,10 @@ class Params:
     title_similarity : float
         The same for quoted titles (a word changed by an editor is the same title).
     min_title_words : int
-        Headlines of at least this many content words (each post) anchor a pair
-        (:func:`~dedup.verify.compare`); shorter ones say too little; 0 never anchors.
+        Content words the longer of two headlines needs for the headlines to set a pair
+        apart (:func:`~dedup.verify.compare`): two short ones say too little, while a
+        headline about something the body never says counts against a short one; a
+        headline without content words never counts; 0 turns the test off.
     title_anchor : float
         Two posts whose headlines share under ``title_overlap`` of the shorter one's
         words, and neither of whose headlines has this share of its words in the other's

@@ -241,11 +241,12 @@ def _recaps(a: Features, b: Features, p: Params) -> bool:
 def unanchored_titles(a: Features, b: Features, p: Params) -> bool:
     """Tell whether two posts' headlines say they are about different things.
 
-    Both headlines hold at least ``p.min_title_words`` words, share under
-    ``p.title_overlap`` of the shorter one's, and neither has ``p.title_anchor`` of its
-    words in the other post's body. A copy under a new headline keeps the story the
-    headline names; two pages whose bodies are the same sign-in block or disclaimer
-    do not.
+    Both headlines hold content words, the longer at least ``p.min_title_words``, they
+    share under ``p.title_overlap`` of the shorter one's, and neither has
+    ``p.title_anchor`` of its words in the other post's body. A copy under a new
+    headline keeps the story the headline names; two pages whose bodies are the same
+    sign-in block or download link do not, even when one headline is a single word
+    (two short headlines say too little to tell).
 
     Examples
     --------
@@ -260,7 +261,7 @@ def unanchored_titles(a: Features, b: Features, p: Params) -> bool:
     """
     ta, tb = a.title_words, b.title_words
     least = p.min_title_words
-    if not least or len(ta) < least or len(tb) < least:
+    if not least or not len(ta) or not len(tb) or max(len(ta), len(tb)) < least:
         return False
     if _overlap(ta, tb) >= p.title_overlap * min(len(ta), len(tb)):
         return False

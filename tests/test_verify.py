@@ -106,6 +106,18 @@ def test_a_new_headline_over_the_same_story_still_matches(fx: FeatureExtractor) 
     assert not short.unanchored and short.is_match
 
 
+def test_a_short_headline_does_not_hide_furniture_under_a_long_unrelated_one(fx: FeatureExtractor) -> None:
+    # One headline of a single word, the other about something the body never says.
+    a = titled(fx, "西班牙", FORUM, 0)
+    b = titled(fx, "表演系师哥有问题请留言中央戏剧学院", FORUM, 1)
+    v = compare(a, b, config=C50)
+    assert v.kind == "template" and v.unanchored
+    assert compare(b, a, config=C50) == swapped(v)
+    # A repost under a one-word headline of a story whose headline its body says is a copy.
+    story = titled(fx, "荷叶塘社区开展垃圾分类宣传活动", BASE, 2)
+    assert compare(titled(fx, "转发", BASE, 3), story, config=C50).kind == "exact"
+
+
 def test_title_anchor_is_a_param(fx: FeatureExtractor) -> None:
     a = titled(fx, "华为手机的桌面备份和锁定在哪里设置", FORUM, 0)
     b = titled(fx, "表演系师哥有问题请留言中央戏剧学院", FORUM + "关注我们", 1)
