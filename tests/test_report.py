@@ -146,12 +146,14 @@ def test_clipped_cells_are_the_longest_prefix_that_fits(text: str, width: int) -
 _BODY = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
 # Cells a spreadsheet would run as formulas (CWE-1236), and plain numbers, which it would not.
 _FORMULAS = ['=HYPERLINK("http://x.invalid","点我")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\tx", "\rx"]
+_TOPIC = " 垃圾分类宣传"
 
 
 @pytest.fixture(scope="module")
 def hostile(dedup: Deduplicator):  # type: ignore[no-untyped-def]
+    # (Headlines naming what the body says: one story, whatever else they carry.)
     articles = [
-        Article(id=f, text=_BODY, account=f, title=f, published_at=datetime(2024, 6, 12, 8, k))
+        Article(id=f, text=_BODY, account=f, title=f + _TOPIC, published_at=datetime(2024, 6, 12, 8, k))
         for k, f in enumerate(_FORMULAS)
     ]
     articles.append(Article(id="-5", text=_BODY, account="1.5e3", title="-0.25"))
@@ -163,7 +165,7 @@ def test_csv_cells_that_spreadsheets_run_are_neutralised(hostile) -> None:  # ty
     rows = list(csv.DictReader(io.StringIO(render(result, "csv"))))
     assert {r["id"] for r in rows} == {"'" + f for f in _FORMULAS} | {"-5"}
     assert {r["account"] for r in rows} == {"'" + f for f in _FORMULAS} | {"1.5e3"}
-    assert {r["title"] for r in rows} == {"'" + f for f in _FORMULAS} | {"-0.25"}
+    assert {r["title"] for r in rows} == {"'" + f + _TOPIC for f in _FORMULAS} | {"-0.25"}
     raw = list(csv.DictReader(io.StringIO(render(result, "csv", escape_formulas=False))))
     assert {r["id"] for r in raw} == {*_FORMULAS, "-5"}
 
