@@ -94,7 +94,7 @@ class NormalizeConfig:
 
 #: Bumped whenever feature extraction, signatures or verification change what they
 #: compute for the same config: a persisted index records it and refuses another.
-ALGORITHM_VERSION = 2
+ALGORITHM_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,6 +117,15 @@ class Params:
     lead_perm : int
         MinHash permutations of lead and paragraph-lead signatures (leads are short,
         and compared at ``lead_threshold``: far fewer than ``num_perm`` suffice).
+    sentence_bands : int
+        MinHash values, one band each, of the set of a post's long sentences: two posts
+        holding one such sentence word for word share a band with a probability that
+        grows with the share of sentences they hold in common (an excerpt, a truncated
+        copy with sentences dropped, whose lead and shingles say too little). ``0``
+        turns the sentence bands off.
+    sentence_band_words : int
+        Content words a sentence needs to take part in the sentence bands (short ones,
+        such as 点击关注, recur across unrelated posts).
     max_candidates : int
         Candidates kept per post and per LSH (the most similar first): a story posted on
         more accounts than this still forms one group through its members (400 edited
@@ -240,6 +249,8 @@ class Params:
     min_paragraph_words: int = 8
     max_paragraphs: int = 12
     lead_perm: int = 32
+    sentence_bands: int = 32
+    sentence_band_words: int = 8
     max_candidates: int = 8
     max_bucket: int = 12
     min_contained_shingles: int = 12
@@ -287,7 +298,7 @@ class Params:
                 _check_int(
                     f"params.{f.name}",
                     value,
-                    0 if f.name in ("min_specifics", "chrome_min_posts", "min_title_words") else 1,
+                    0 if f.name in ("min_specifics", "chrome_min_posts", "min_title_words", "sentence_bands") else 1,
                 )
         _check_int("params.lead_perm", self.lead_perm, 4, 1024)
 

@@ -25,7 +25,7 @@ from dedup.index_file import IndexFile, locked, manifest, validate_manifest, wri
 from dedup.index_posts import Changes, PostMaker
 from dedup.index_redis import RedisStorage, is_redis_url
 from dedup.index_storage import MemoryStorage, Storage, StoredPost
-from dedup.lsh import lsh_params
+from dedup.lsh import band_widths
 from dedup.models import Article, IndexMatch
 from dedup.steps import check_article, check_articles, may_pair
 from dedup.verify import Verdict, compare
@@ -122,10 +122,7 @@ class DedupIndex:
         self._meta = meta
         self.config = _config_for(validate_manifest(meta, where), config, where, user_dict)
         cfg = self.config
-        self._bands = (
-            lsh_params(cfg.lsh_threshold, cfg.num_perm)[0],
-            lsh_params(cfg.lead_threshold, cfg.params.lead_perm)[0],
-        )
+        self._bands = band_widths(cfg)
         storage.setup(self._bands, width=_width(cfg))
         self._posts = PostMaker(cfg, storage)
 

@@ -9,7 +9,12 @@ three pieces defined here:
 * the candidate rule (:class:`PostBands.collides` for one pair, :func:`candidate_pairs`
   for a whole batch): the whole texts share a bucket in the full-text LSH, or one
   post's *lead* shares a bucket with the other's lead or with one of its paragraph
-  leads (a truncated copy, an excerpt, a copy with paragraphs reordered);
+  leads (a truncated copy, an excerpt, a copy with paragraphs reordered). The
+  full-text bands are the shingle MinHash's bands followed by one band per MinHash
+  value of the post's set of long sentences (:func:`band_widths`): two posts holding a
+  long sentence word for word share one of those with a probability that grows with
+  the share of sentences in common, wherever the sentence stands (an excerpt from
+  the middle of a paragraph, a truncated copy with sentences dropped);
 * lookups: :func:`colliding_rows` finds every colliding pair of a batch by sorting,
   and :class:`BandTable` answers one post at a time against an incremental table
   (the in-memory index; the Redis index keeps the same keys in Redis sets).
@@ -36,6 +41,7 @@ __all__ = [
     "BandTable",
     "PostBands",
     "band_keys",
+    "band_widths",
     "candidate_pairs",
     "colliding_rows",
     "lsh_params",
@@ -61,6 +67,19 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     return int(lsh.b), int(lsh.r)
+
+
+def band_widths(config: DedupConfig) -> tuple[int, int]:
+    """Band keys per post of the whole text (shingle and sentence bands) and of a lead.
+
+    Examples
+    --------
+    >>> from dedup import DedupConfig
+    >>> band_widths(DedupConfig())
+    (69, 8)
+    """
+    full = lsh_params(config.lsh_threshold, config.num_perm)[0] + config.params.sentence_bands
+    return full, lsh_params(config.lead_threshold, config.params.lead_perm)[0]
 
 
 def band_keys(signatures: NDArray[np.unsignedinteger], *, b: int, r: int) -> NDArray[np.uint64]:
@@ -114,6 +133,7 @@ class PostBands:
     Attributes
     ----------
     full : ndarray of uint64, shape (b_full,)
+        The shingle bands, then the sentence bands (:func:`band_widths`).
     lead : ndarray of uint64, shape (b_lead,)
     paragraphs : ndarray of uint64, shape (k, b_lead)
     """
@@ -168,8 +188,12 @@ class BandKeys:
         """The band keys of a batch's signatures under ``config``'s banding (``ids``: the posts' ids)."""
         bf, rf = lsh_params(config.lsh_threshold, config.num_perm)
         bl, rl = lsh_params(config.lead_threshold, config.params.lead_perm)
+        # The whole text's bands: its shingles', then one per sentence-set MinHash value.
+        full = band_keys(sigs.full, b=bf, r=rf)
+        if sigs.sentences.shape[1]:
+            full = np.concatenate((full, band_keys(sigs.sentences, b=sigs.sentences.shape[1], r=1)), axis=1)
         return BandKeys(
-            full=band_keys(sigs.full, b=bf, r=rf),
+            full=full,
             lead=band_keys(sigs.lead, b=bl, r=rl),
             paragraphs=band_keys(sigs.paragraphs, b=bl, r=rl),
             owners=sigs.owners,

@@ -35,6 +35,8 @@ __all__ = [
     "datasketch_minhash",
     "minhash_signatures",
     "permutations",
+    "sentence_hashes",
+    "sentence_hashes_many",
     "shingle_hashes",
     "shingle_hashes_many",
     "sign",
@@ -358,13 +360,79 @@ def to_lean_minhash(signature: NDArray[np.unsignedinteger], *, seed: int, scheme
     return LeanMinHash(seed=seed, hashvalues=signature, scheme=scheme)
 
 
+def sentence_hashes(features: Features, *, min_words: int) -> NDArray[np.uint64]:
+    """Distinct 64-bit hashes of a post's sentences of at least ``min_words`` content words.
+
+    A sentence is a span of :attr:`~dedup.features.Features.sequence` between sentence
+    starts; its hash depends on its words and their order. Two posts holding one long
+    sentence word for word (an excerpt, a truncated copy with sentences dropped) share
+    its hash wherever it stands in either.
+
+    Examples
+    --------
+    >>> from dedup import Article, DedupConfig
+    >>> from dedup.features import FeatureExtractor
+    >>> fx = FeatureExtractor(DedupConfig())
+    >>> long = "荷叶塘社区志愿者在文化广场向过往居民讲解垃圾分类知识并发放宣传资料。"
+    >>> a = fx.extract(Article(id="a", text="今天天气晴。" + long), position=0)
+    >>> b = fx.extract(Article(id="b", text=long + "活动持续了两个小时，居民纷纷点赞。"), position=1)
+    >>> ha, hb = sentence_hashes(a, min_words=8), sentence_hashes(b, min_words=8)
+    >>> len(ha), len(hb), len(set(ha.tolist()) & set(hb.tolist()))
+    (1, 1, 1)
+    """
+    return sentence_hashes_many([features], min_words=min_words)[0]
+
+
+def sentence_hashes_many(feats: Sequence[Features], *, min_words: int) -> list[NDArray[np.uint64]]:
+    """:func:`sentence_hashes` of many posts, computed at once (one array per post)."""
+    if not feats:
+        return []
+    words = np.concatenate([f.sequence for f in feats]).astype(_U64)
+    # Every post's sentence edges, shifted to the concatenation: [0, *starts] per post.
+    inner = [f.sentence_starts for f in feats]
+    offsets = np.cumsum([0, *map(len, (f.sequence for f in feats))])
+    counts = np.fromiter(map(len, inner), dtype=np.int64, count=len(feats)) + 1
+    edges = np.zeros(int(counts.sum()), dtype=np.int64)
+    firsts = np.cumsum(counts) - counts
+    inside = np.ones(len(edges), dtype=bool)
+    inside[firsts] = False
+    edges[inside] = np.concatenate(inner) if inner else 0
+    edges += np.repeat(offsets[:-1], counts)
+    ends = np.r_[edges[1:], 0]
+    last = np.cumsum(counts) - 1
+    ends[last] = offsets[1:]  # a post's last sentence runs to its end
+    lengths = ends - edges
+    post = np.repeat(np.arange(len(feats)), counts)
+    kept = lengths >= min_words
+    if not kept.any():
+        return [_EMPTY] * len(feats)
+    nonempty = lengths > 0
+    # Each word mixed with its place in its sentence, summed per sentence: order counts.
+    place = np.arange(len(words), dtype=np.int64) - np.repeat(edges[nonempty], lengths[nonempty])
+    with np.errstate(over="ignore"):
+        mixed = _fmix64((words + _U64(1)) * _GOLDEN ^ place.astype(_U64) * _U64(0xC2B2AE3D27D4EB4F))
+        sums = np.add.reduceat(mixed, edges[nonempty])
+    hashes = _fmix64(sums[kept[nonempty]] ^ lengths[kept].astype(_U64))
+    owners = post[kept]
+    # Sorted by post, then hash; repeats within a post dropped.
+    order = np.lexsort((hashes, owners))
+    hashes, owners = hashes[order], owners[order]
+    fresh = np.r_[True, (hashes[1:] != hashes[:-1]) | (owners[1:] != owners[:-1])]
+    hashes, owners = hashes[fresh], owners[fresh]
+    cuts = np.searchsorted(owners, np.arange(len(feats) + 1)).tolist()
+    return [hashes[cuts[k] : cuts[k + 1]] if cuts[k] < cuts[k + 1] else _EMPTY for k in range(len(feats))]
+
+
 @dataclass(frozen=True, slots=True)
 class Signatures:
-    """MinHash signatures of a batch: whole posts, leads, and paragraph leads.
+    """MinHash signatures of a batch: whole posts, their long sentences, leads, and paragraph leads.
 
     Attributes
     ----------
     full : ndarray, shape (n, num_perm)
+    sentences : ndarray, shape (n, params.sentence_bands)
+        Of each post's long sentences (:func:`sentence_hashes`); a post without one has
+        values of its own (its body's hash), shared only with identical bodies.
     lead : ndarray, shape (n, lead_perm)
     paragraphs : ndarray, shape (m, lead_perm)
         One row per paragraph lead, of the post at position ``owners[k]``.
@@ -372,6 +440,7 @@ class Signatures:
     """
 
     full: NDArray[np.unsignedinteger]
+    sentences: NDArray[np.unsignedinteger]
     lead: NDArray[np.unsignedinteger]
     paragraphs: NDArray[np.unsignedinteger]
     owners: NDArray[np.int64]
@@ -381,10 +450,18 @@ class Signatures:
         """The signatures of consecutive parts of a batch, as one."""
         return Signatures(
             full=np.concatenate([p.full for p in parts]),
+            sentences=np.concatenate([p.sentences for p in parts]),
             lead=np.concatenate([p.lead for p in parts]),
             paragraphs=np.concatenate([p.paragraphs for p in parts]),
             owners=np.concatenate([p.owners for p in parts]),
         )
+
+
+def _own_values(body_hash: bytes, n: int) -> NDArray[np.uint64]:
+    """``n`` pseudo-random values of one body: a signature row shared by identical bodies only."""
+    seed = _U64(int.from_bytes(body_hash[:8], "little"))
+    with np.errstate(over="ignore"):
+        return _fmix64(seed + (np.arange(1, n + 1, dtype=_U64) * _GOLDEN))
 
 
 def sign(feats: Sequence[Features], config: DedupConfig) -> Signatures:
@@ -408,8 +485,19 @@ def sign(feats: Sequence[Features], config: DedupConfig) -> Signatures:
         np.fromiter((f.position for f in feats), dtype=np.int64, count=len(feats)),
         [len(f.paragraph_bounds) - 1 for f in feats],
     )
+    p = config.params
+    sentences = np.zeros((len(feats), 0), dtype=np.uint32 if config.scheme == "affine32" else np.uint64)
+    if p.sentence_bands:
+        sentence_sets = sentence_hashes_many(feats, min_words=p.sentence_band_words)
+        sentences = minhash_signatures(sentence_sets, num_perm=p.sentence_bands, **kw)
+        # A post without a long sentence: values of its own, not the empty set's
+        # (which every such post would share), equal for identical bodies.
+        for k in (k for k, hashes in enumerate(sentence_sets) if not len(hashes)):
+            own = _own_values(feats[k].body_hash, p.sentence_bands)
+            sentences[k] = own if sentences.dtype == np.uint64 else own >> _U64(32)
     return Signatures(
         full=minhash_signatures([f.shingles for f in feats], num_perm=config.num_perm, **kw),
+        sentences=sentences,
         lead=minhash_signatures([f.lead for f in feats], num_perm=lead_perm, **kw),
         paragraphs=minhash_signatures(paragraph_sets, num_perm=lead_perm, **kw),
         owners=owners.astype(np.int64),

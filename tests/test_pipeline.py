@@ -143,6 +143,39 @@ def test_excerpt_of_a_later_paragraph_is_found() -> None:
     assert result.stories[0].pairs[0].kind == "contained"
 
 
+# One long paragraph (a scraped page keeps no line breaks) of ten sentences.
+_ONE_PARAGRAPH = (
+    "11月6日上午，白沙洲街道在社区服务中心召开老旧小区改造工作推进会，街道办事处、区住建局和三家施工单位负责人参加。"
+    "会议首先通报了今年以来全街道14个老旧小区改造项目的进展情况，截至10月底已完成管网更新约2.3万米。"
+    "区住建局工程科科长刘建平在会上指出，部分项目存在施工围挡不规范、建筑垃圾清运不及时等问题。"
+    "他要求各施工单位在11月20日前完成整改，并建立每周例会制度，及时协调解决居民反映的问题。"
+    "随后，与会人员实地察看了新村小区雨污分流改造现场，详细了解地下管网铺设和路面恢复的施工工艺。"
+    "新村小区居民代表张桂兰说，改造后小区再也不怕下雨天积水了，楼道里还新装了感应灯和扶手。"
+    "据介绍，今年白沙洲街道计划投入改造资金4800余万元，惠及居民5600余户，年底前将全部完工。"
+    "街道党工委书记王立新表示，要把老旧小区改造这件好事办好办实，让群众有实实在在的获得感。"
+    "下一步，街道将组织居民议事会对已完工项目进行验收打分，验收结果与施工单位的结算款直接挂钩。"
+    "同时，街道还将探索引入物业服务企业，推动改造后的小区实现长效管理，防止出现重建轻管的现象。"
+)
+
+
+def test_an_excerpt_of_sentences_inside_one_paragraph_is_found() -> None:
+    sentences = _ONE_PARAGRAPH.split("。")
+    original = Article(id="full", text=_ONE_PARAGRAPH, account="白沙洲街道")
+    # Two sentences from the middle, one dropped between them: neither the lead nor a
+    # paragraph lead, and too small a part of the whole for the full-text bands.
+    excerpt = Article(id="excerpt", text=f"{sentences[4]}。{sentences[6]}。", account="区住建局")
+    other = Article(id="other", text=_OTHER_EVENT, account="望城区图书馆")
+    found = find_duplicates([original, other, excerpt])
+    assert [sorted(s.ids) for s in found.stories] == [["excerpt", "full"]]
+    assert found.stories[0].pairs[0].kind == "contained"
+    # The sentence bands find it: without them the pair is never compared.
+    off = DedupConfig(params=dataclasses.replace(DedupConfig().params, sentence_bands=0))
+    assert Deduplicator(off).check([original, other, excerpt]).stories == ()
+
+
+_OTHER_EVENT = "7月10日，望城区图书馆暑期少儿阅读季正式启动，活动将持续至8月31日，设置绘本共读等12项体验项目。"
+
+
 def test_template_batches_stay_bounded() -> None:
     # 300 one-line notices from one template: nearly every pair looks alike.
     posts = [

@@ -5,13 +5,16 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from dedup import ConfigError
+from dedup import Article, ConfigError, DedupConfig
+from dedup.features import FeatureExtractor, Features
 from dedup.signature import (
     TokenHasher,
     datasketch_minhash,
     minhash_signatures,
+    sentence_hashes,
     shingle_hashes,
     shingle_hashes_many,
+    sign,
     to_lean_minhash,
 )
 
@@ -111,3 +114,27 @@ def test_shingle_hash_definition_is_pinned() -> None:
     mask = (1 << 64) - 1
     expected = sorted({fmix((x * golden + y) & mask), fmix((y * golden + z) & mask)})
     assert shingle_hashes(ids, ngram_size=2).tolist() == expected
+
+
+def _features(*texts: str) -> list[Features]:
+    fx = FeatureExtractor(DedupConfig())
+    return [fx.extract(Article(id=str(k), text=t), position=k) for k, t in enumerate(texts)]
+
+
+def test_sentence_hashes_follow_each_sentence_not_its_place() -> None:
+    one = "街道志愿者在文化广场向过往居民讲解垃圾分类知识并发放宣传资料。"
+    two = "社区医生为六十岁以上老人免费测量血压血糖并建立健康档案。"
+    swapped = "社区医生为六十岁以上老人免费建立健康档案并测量血压血糖。"  # the same words, reordered
+    a, b, c, short = _features(one + two, two + "\n" + one, one + swapped, "点击关注。欢迎转发。")
+    ha, hb, hc = (set(sentence_hashes(f, min_words=8).tolist()) for f in (a, b, c))
+    assert len(ha) == 2 and ha == hb  # the same sentences, in another order and paragraph
+    assert len(ha & hc) == 1  # a sentence with its words reordered is another sentence
+    assert len(sentence_hashes(short, min_words=8)) == 0
+
+
+def test_posts_without_long_sentences_share_no_sentence_band() -> None:
+    a, b, c = _features("今天天气晴。风很大。", "明天有小雨。要带伞。", "今天天气晴。风很大。")
+    rows = sign([a, b, c], DedupConfig()).sentences
+    assert rows.shape == (3, DedupConfig().params.sentence_bands)
+    assert not (rows[0] == rows[1]).any()  # not the empty set's values, shared by all
+    assert (rows[0] == rows[2]).all()  # identical bodies keep identical rows
