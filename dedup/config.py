@@ -249,8 +249,8 @@ class Params:
     min_paragraph_words: int = 8
     max_paragraphs: int = 12
     lead_perm: int = 32
-    sentence_bands: int = 32
-    sentence_band_words: int = 8
+    sentence_bands: int = 16
+    sentence_band_words: int = 12
     max_candidates: int = 8
     max_bucket: int = 12
     min_contained_shingles: int = 12

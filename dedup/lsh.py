@@ -76,7 +76,7 @@ def band_widths(config: DedupConfig) -> tuple[int, int]:
     --------
     >>> from dedup import DedupConfig
     >>> band_widths(DedupConfig())
-    (69, 8)
+    (53, 8)
     """
     full = lsh_params(config.lsh_threshold, config.num_perm)[0] + config.params.sentence_bands
     return full, lsh_params(config.lead_threshold, config.params.lead_perm)[0]

@@ -48,6 +48,9 @@ Scheme = Literal["affine32", "affine64"]
 
 _U64 = np.uint64
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
+# The base of sentence hashes (odd, so invertible modulo 2**64) and its inverse.
+_POLY = _U64(0xC2B2AE3D27D4EB4F)
+_POLY_INVERSE = _U64(pow(int(_POLY), -1, 1 << 64))
 _EMPTY = np.zeros(0, dtype=np.uint64)
 _EMPTY32 = np.zeros(0, dtype=np.uint32)
 # Rows of shingles permuted per numpy step: bounds the temporary (rows x num_perm).
@@ -380,46 +383,51 @@ def sentence_hashes(features: Features, *, min_words: int) -> NDArray[np.uint64]
     >>> len(ha), len(hb), len(set(ha.tolist()) & set(hb.tolist()))
     (1, 1, 1)
     """
-    return sentence_hashes_many([features], min_words=min_words)[0]
+    return sorted_distinct(sentence_hashes_many([features], min_words=min_words)[0])
 
 
 def sentence_hashes_many(feats: Sequence[Features], *, min_words: int) -> list[NDArray[np.uint64]]:
-    """:func:`sentence_hashes` of many posts, computed at once (one array per post)."""
+    """:func:`sentence_hashes` of many posts at once, one array per post (a repeated sentence repeated).
+
+    Each sentence's hash is its polynomial hash ``sum(w[i] * P**(i - start))`` modulo 2**64,
+    read off prefix sums of the whole concatenation (``P`` is odd, so invertible modulo
+    2**64), then mixed with the sentence's length: a few passes over the words, no
+    per-sentence loop.
+    """
     if not feats:
         return []
-    words = np.concatenate([f.sequence for f in feats]).astype(_U64)
-    # Every post's sentence edges, shifted to the concatenation: [0, *starts] per post.
+    sequences = [f.sequence for f in feats]
+    words = np.concatenate(sequences).astype(_U64)
+    # Every post's sentence edges in the concatenation: [0, *starts] per post.
     inner = [f.sentence_starts for f in feats]
-    offsets = np.cumsum([0, *map(len, (f.sequence for f in feats))])
     counts = np.fromiter(map(len, inner), dtype=np.int64, count=len(feats)) + 1
-    edges = np.zeros(int(counts.sum()), dtype=np.int64)
+    offsets = np.zeros(len(feats) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, sequences), dtype=np.int64, count=len(feats)), out=offsets[1:])
     firsts = np.cumsum(counts) - counts
+    edges = np.zeros(int(counts.sum()), dtype=np.int64)
     inside = np.ones(len(edges), dtype=bool)
     inside[firsts] = False
-    edges[inside] = np.concatenate(inner) if inner else 0
+    edges[inside] = np.concatenate(inner)
     edges += np.repeat(offsets[:-1], counts)
-    ends = np.r_[edges[1:], 0]
-    last = np.cumsum(counts) - 1
-    ends[last] = offsets[1:]  # a post's last sentence runs to its end
+    ends = np.empty_like(edges)
+    ends[:-1] = edges[1:]
+    ends[firsts + counts - 1] = offsets[1:]  # a post's last sentence runs to its end
     lengths = ends - edges
-    post = np.repeat(np.arange(len(feats)), counts)
     kept = lengths >= min_words
     if not kept.any():
         return [_EMPTY] * len(feats)
-    nonempty = lengths > 0
-    # Each word mixed with its place in its sentence, summed per sentence: order counts.
-    place = np.arange(len(words), dtype=np.int64) - np.repeat(edges[nonempty], lengths[nonempty])
+    n = len(words)
     with np.errstate(over="ignore"):
-        mixed = _fmix64((words + _U64(1)) * _GOLDEN ^ place.astype(_U64) * _U64(0xC2B2AE3D27D4EB4F))
-        sums = np.add.reduceat(mixed, edges[nonempty])
-    hashes = _fmix64(sums[kept[nonempty]] ^ lengths[kept].astype(_U64))
-    owners = post[kept]
-    # Sorted by post, then hash; repeats within a post dropped.
-    order = np.lexsort((hashes, owners))
-    hashes, owners = hashes[order], owners[order]
-    fresh = np.r_[True, (hashes[1:] != hashes[:-1]) | (owners[1:] != owners[:-1])]
-    hashes, owners = hashes[fresh], owners[fresh]
-    cuts = np.searchsorted(owners, np.arange(len(feats) + 1)).tolist()
+        powers = np.ones(n + 1, dtype=_U64)  # P**i
+        np.cumprod(np.full(n, _POLY, dtype=_U64), out=powers[1:])
+        prefix = np.zeros(n + 1, dtype=_U64)
+        np.cumsum((words + _U64(1)) * powers[:-1], out=prefix[1:])
+        lo, hi = edges[kept], ends[kept]
+        # (sum of w[i] * P**i over the sentence) * P**-lo: the same wherever the sentence stands.
+        powers[1:] = np.cumprod(np.full(n, _POLY_INVERSE, dtype=_U64))  # now P**-i
+        hashes = _fmix64(((prefix[hi] - prefix[lo]) * powers[lo]) ^ lengths[kept].astype(_U64))
+    post = np.repeat(np.arange(len(feats)), counts)[kept]
+    cuts = np.searchsorted(post, np.arange(len(feats) + 1)).tolist()
     return [hashes[cuts[k] : cuts[k + 1]] if cuts[k] < cuts[k + 1] else _EMPTY for k in range(len(feats))]
 
 
