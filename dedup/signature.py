@@ -473,9 +473,10 @@ def _own_values(body_hash: bytes, n: int) -> NDArray[np.uint64]:
 
 
 def sign(feats: Sequence[Features], config: DedupConfig) -> Signatures:
-    """The signatures of posts' features: whole text, lead and paragraph leads.
+    """The signatures of posts' features: whole text, long sentences, lead and paragraph leads.
 
-    Paragraph rows are owned by each post's ``position``.
+    Paragraph rows are owned by each post's ``position``; the sentence signatures have
+    ``params.sentence_bands`` columns (none when it is 0).
 
     Examples
     --------
