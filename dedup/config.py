@@ -94,7 +94,7 @@ class NormalizeConfig:
 
 #: Bumped whenever feature extraction, signatures or verification change what they
 #: compute for the same config: a persisted index records it and refuses another.
-ALGORITHM_VERSION = 3
+ALGORITHM_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -190,6 +190,11 @@ class Params:
     name_similarity : float
         Two names filling one slot are one name when their characters are at least this
         similar (RapidFuzz Indel, [0, 1]): segmentation variants, not another person.
+    name_recurrence : int
+        A word the dictionary tags as a name but that is not shaped like a Chinese one
+        (a transliterated guest, 赛义德) conflicts with another name filling its slot
+        only when the same substitution recurs this many times: a template's person
+        slot is filled wherever the person is named, an editor's slip once.
     title_similarity : float
         The same for quoted titles (a word changed by an editor is the same title).
     min_title_words : int
@@ -272,6 +277,7 @@ class Params:
     chrome_related: float = 0.5
     max_slot_words: int = 6
     name_similarity: float = 0.5
+    name_recurrence: int = 2
     title_similarity: float = 0.75
     min_title_words: int = 3
     title_anchor: float = 0.2

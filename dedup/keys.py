@@ -18,7 +18,13 @@ event key is a word that fills such a slot:
   the day the report was filed. Reports of one event are filed within days of each other,
   so two datelines conflict only when further apart than a few days;
 * ``WEEKDAY``: a weekday (周五, 星期五), which names no date: it conflicts with another
-  weekday only, not with a date (one report's 周五 is the other's 11月2日).
+  weekday only, not with a date (one report's 周五 is the other's 11月2日);
+* ``LIKELY_NAME``: a word the dictionary tags as a person's name (``nr``) that is not
+  shaped like a Chinese one: a transliterated guest (赛义德), but also a phrase the
+  dictionary mis-tags (广大群众). It conflicts only where the same substitution of it and
+  another name recurs, in slots holding that name alone: a template's person slot is
+  filled wherever the person is named (陪同X访华, X在习近平陪同下, X是应邀…); an edit
+  is not made that way.
 
 Other keys of a byline or dateline (the clause of 记者, 通讯员, 电, 讯 …) are attribution, and words
 of either post's account name are framing (长沙县民政局高度重视…): neither conflicts.
@@ -50,6 +56,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ATTRIBUTION",
     "CREDITS",
+    "LIKELY_NAME",
     "NAME",
     "NUMBER",
     "PLACE_SUFFIXES",
@@ -67,6 +74,7 @@ NAME = 2
 TITLE = 3
 DAY = 4
 WEEKDAY = 5
+LIKELY_NAME = 6
 
 #: Words after which the word before them names a place (…社区, …村 …).
 PLACE_SUFFIXES = frozenset(
@@ -180,7 +188,7 @@ def word_key(word: str, tag: Callable[[str], str]) -> tuple[int, str] | None:
     >>> tag = lambda w: tags(w, "unk")
     >>> words = ("十二", "第三次", "北京", "开展", "余人", "罗学军", "一位", "广大群众", "2.2%")
     >>> [word_key(w, tag) for w in words]
-    [(1, '12'), (1, '3'), (2, '北京'), None, None, (2, '罗学军'), None, None, (1, '2.2')]
+    [(1, '12'), (1, '3'), (2, '北京'), None, None, (2, '罗学军'), None, (6, '广大群众'), (1, '2.2')]
     >>> word_key("000", tag)  # digits as written: a separator may split 2,000 into 2 and 000
     (1, '000')
     """
@@ -232,6 +240,8 @@ def word_key_of(word: str, spec: str | None, tag: Callable[[str], str]) -> tuple
     # local names the dictionary lacks are keys by their place suffix instead.
     if t in _PLACE_TAGS or (t in ("nr", "unk") and 2 <= len(word) <= 3 and word[0] in _SURNAMES):
         return NAME, word
+    if t == "nr" and 2 <= len(word) <= 4:
+        return LIKELY_NAME, word
     return None
 
 
@@ -241,6 +251,7 @@ def key_conflicts(
     *,
     max_slot: int,
     name_similarity: float = 0.5,
+    name_recurrence: int = 2,
     title_similarity: float = 0.75,
     dateline_days: float = 3.0,
 ) -> list[Conflict]:
@@ -255,7 +266,9 @@ def key_conflicts(
     similarity (RapidFuzz Indel, in [0, 1]) is under ``name_similarity`` or
     ``title_similarity`` (two segmentations of one name, a title with a word changed,
     are one key), datelines when their days are more than ``dateline_days`` apart (a
-    rewrite filed the next day is the same event). A truncated copy or a dropped lead leaves a long passage on one side,
+    rewrite filed the next day is the same event). A ``LIKELY_NAME`` conflicts with
+    another name only in slots of that name alone, where the same substitution recurs at
+    least ``name_recurrence`` times. A truncated copy or a dropped lead leaves a long passage on one side,
     not a slot; keys the other post has as often elsewhere moved (reordered
     paragraphs) and do not conflict.
 
@@ -274,6 +287,7 @@ def key_conflicts(
             a,
             max_slot=max_slot,
             name_similarity=name_similarity,
+            name_recurrence=name_recurrence,
             title_similarity=title_similarity,
             dateline_days=dateline_days,
         )
@@ -294,6 +308,8 @@ def key_conflicts(
     prev_end_a = prev_end_b = 0
     prev_size = 2  # the start of both posts bounds a slot like a shared run
     last = len(blocks) - 1
+    # One-word substitutions of a likely name (not moved, not kept in context): how often.
+    renamed: Counter[tuple[str, str]] = Counter()
     for n, block in enumerate(blocks):
         gap_a, gap_b = (prev_end_a, block.a), (prev_end_b, block.b)
         # A slot sits between shared runs (or an end of both posts) holding at least
@@ -302,11 +318,46 @@ def key_conflicts(
         if prev_size >= 1 and after >= 1 and prev_size + after >= 3:
             la, lb = gap_a[1] - gap_a[0], gap_b[1] - gap_b[0]
             if 0 < la <= max_slot and 0 < lb <= max_slot:
+                side_a, side_b = (a, gap_a, keys_a, count_a), (b, gap_b, keys_b, count_b)
                 found = _slot_conflict(keys_a, gap_a, keys_b, gap_b, name_similarity, title_similarity)
-                if found is not None and not _kept(found, (a, gap_a, keys_a, count_a), (b, gap_b, keys_b, count_b)):
+                if found is None and la == lb:
+                    # A conflict only if it recurs (below).
+                    found = _renamed(keys_a, gap_a, keys_b, gap_b, name_similarity)
+                    if found is not None and not _kept(found, side_a, side_b):
+                        renamed[(found[0][0], found[1][0])] += la
+                elif found is not None and not _kept(found, side_a, side_b):
                     out.append(found[:2])
         prev_end_a, prev_end_b, prev_size = block.a + block.size, block.b + block.size, block.size
+    out.extend(((wa,), (wb,)) for (wa, wb), times in renamed.items() if times >= name_recurrence)
     return out
+
+
+def _renamed(
+    keys_a: dict[int, tuple[int, str]],
+    gap_a: tuple[int, int],
+    keys_b: dict[int, tuple[int, str]],
+    gap_b: tuple[int, int],
+    name_similarity: float,
+) -> tuple[tuple[str], tuple[str], int] | None:
+    """A slot where a likely name and another name (likely or not) differ, one for one.
+
+    Each side is one name, or the same name again (one sentence ends with the name, the
+    next begins with it: 欢迎总统X。X在…).
+    """
+    found_a = {keys_a.get(p) for p in range(*gap_a)}
+    found_b = {keys_b.get(p) for p in range(*gap_b)}
+    if len(found_a) != 1 or len(found_b) != 1:
+        return None
+    ((key_a,), (key_b,)) = found_a, found_b
+    if key_a is None or key_b is None:
+        return None
+    kinds = {key_a[0], key_b[0]}
+    if LIKELY_NAME not in kinds or not kinds <= {NAME, LIKELY_NAME}:
+        return None
+    wa, wb = key_a[1], key_b[1]
+    if wa in wb or wb in wa or Indel.normalized_similarity(wa, wb) >= name_similarity:
+        return None
+    return (wa,), (wb,), LIKELY_NAME
 
 
 _Side = tuple["Features", tuple[int, int], dict[int, tuple[int, str]], Counter[tuple[int, str]]]

@@ -289,6 +289,7 @@ def slot_conflicts(a: Features, b: Features, p: Params) -> tuple[Conflict, ...]:
             b,
             max_slot=p.max_slot_words,
             name_similarity=p.name_similarity,
+            name_recurrence=p.name_recurrence,
             title_similarity=p.title_similarity,
             dateline_days=p.dateline_window_days,
         )

@@ -184,3 +184,19 @@ def test_a_posts_keys_do_not_depend_on_its_batch(fx: FeatureExtractor) -> None:
     alone = fx.extract(post, position=0)
     together = fx.extract_many([before, post])[1]
     assert together.key_words == alone.key_words == ("王明", "北京")
+
+
+def test_a_guests_name_substituted_wherever_it_recurs_conflicts(fx: FeatureExtractor) -> None:
+    # Transliterated names (the dictionary tags them as names; not shaped like Chinese
+    # ones) fill a template's guest slot wherever the guest is named: another visit.
+    form = (
+        "国家主席8日上午在人民大会堂举行仪式，欢迎来访的总统{g}。{g}在国家主席陪同下检阅仪仗队。"
+        "两国元首观看分列式后举行会谈，{g}表示愿同中方深化各领域合作。"
+    )
+    a = form.format(g="赛义德")
+    assert conflicts(fx, a, form.format(g="特朗普")) == [(("赛义德",), ("特朗普",))]
+    # One substitution alone is an edit, not a filled-in slot.
+    once = a.replace("欢迎来访的总统赛义德", "欢迎来访的总统特朗普")
+    assert conflicts(fx, a, once) == []
+    # Two spellings of one transliterated name are one name.
+    assert conflicts(fx, a, form.format(g="萨义德")) == []
