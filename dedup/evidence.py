@@ -304,11 +304,14 @@ def shared_passages(
     *,
     score_cutoff: float = 70.0,
 ) -> tuple[tuple[tuple[int, int], tuple[int, int]], ...]:
-    """Pairs of sentences the two posts share, as spans into each original text.
+    """Passages the two posts share, as spans into each original text.
 
     Identical sentences pair up directly; each remaining sentence of ``a`` is matched
     to its most similar sentence of ``b`` by RapidFuzz ``fuzz.ratio`` (0-100 scale), at
     or above ``score_cutoff``, wherever it stands (paragraphs may be reordered).
+    Sentences that follow each other without a gap in both posts, paired in order, are
+    one passage: the same characters, marked once (a copy is one passage per paragraph,
+    not one per sentence).
     """
     if not a.pieces or not b.pieces:
         return ()
@@ -316,7 +319,7 @@ def shared_passages(
     spans_a, spans_b = a.spans, b.spans
     if len(where_b) == len(texts_b) and a.pieces == texts_b:
         # The same sentences, each said once (a word-for-word copy): each pairs with itself.
-        return tuple(zip(spans_a, spans_b, strict=True))
+        return _joined(spans_a, spans_b)
     found = [where_b.get(piece) for piece in a.pieces]
     rest = [i for i, j in enumerate(found) if j is None]
     if rest:
@@ -327,7 +330,23 @@ def shared_passages(
         # A score under the cutoff is 0: rows whose best is 0 have no match.
         for row_no in np.flatnonzero(scores[np.arange(len(rest)), best]).tolist():
             found[rest[row_no]] = int(best[row_no])
-    return tuple([(spans_a[i], spans_b[j]) for i, j in enumerate(found) if j is not None])
+    paired = [(i, j) for i, j in enumerate(found) if j is not None]
+    return _joined([spans_a[i] for i, _ in paired], [spans_b[j] for _, j in paired])
+
+
+def _joined(
+    spans_a: Sequence[tuple[int, int]], spans_b: Sequence[tuple[int, int]]
+) -> tuple[tuple[tuple[int, int], tuple[int, int]], ...]:
+    """Paired spans, each run that follows on without a gap in both texts made one span."""
+    out: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    for (a0, a1), (b0, b1) in zip(spans_a, spans_b, strict=True):
+        if out:
+            (p0, p1), (q0, q1) = out[-1]
+            if p1 == a0 and q1 == b0:
+                out[-1] = ((p0, a1), (q0, b1))
+                continue
+        out.append(((a0, a1), (b0, b1)))
+    return tuple(out)
 
 
 def find_shared_passages(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime
 
 import numpy as np
@@ -78,13 +79,16 @@ def test_specifics_in_report_order_whatever_order_they_come_in() -> None:
 def test_a_sentence_said_twice_pairs_with_its_first_occurrence() -> None:
     said_twice = "社区开展垃圾分类宣传活动。居民积极参与了活动。社区开展垃圾分类宣传活动。"
     a = Passages(said_twice)
+    first, second, third = a.spans
+    # The first two follow on in both: one passage; the third pairs with the first.
     assert shared_passages(a, Passages(said_twice)) == (
-        (a.spans[0], a.spans[0]),
-        (a.spans[1], a.spans[1]),
-        (a.spans[2], a.spans[0]),
+        ((first[0], second[1]), (first[0], second[1])),
+        (third, first),
     )
+    # A copy: each paragraph one passage, its sentences joined.
     once = Passages(BASE)
-    assert shared_passages(once, Passages(BASE)) == tuple(zip(once.spans, once.spans, strict=True))
+    lines = [(m.start(), m.end()) for m in re.finditer("[^\n]+", BASE)]
+    assert shared_passages(once, Passages(BASE)) == tuple(zip(lines, lines, strict=True))
 
 
 def test_template_pairs_name_what_sets_them_apart() -> None:
