@@ -308,7 +308,8 @@ def key_conflicts(
     prev_end_a = prev_end_b = 0
     prev_size = 2  # the start of both posts bounds a slot like a shared run
     last = len(blocks) - 1
-    # One-word substitutions of a likely name (not moved, not kept in context): how often.
+    # Substitutions of a likely name in slots of that name alone (not moved, not kept in
+    # context): how often.
     renamed: Counter[tuple[str, str]] = Counter()
     for n, block in enumerate(blocks):
         gap_a, gap_b = (prev_end_a, block.a), (prev_end_b, block.b)
