@@ -58,15 +58,32 @@ _NO_PAIRS: NDArray[np.int64] = np.zeros((0, 2), dtype=np.int64)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """``(b, r)``: the bands and rows per band datasketch's ``MinHashLSH`` picks.
 
+    The same choice as ``MinHashLSH(threshold, num_perm)`` (equal weights of false
+    positives and negatives), computed here so that a run does not import datasketch
+    (and SciPy with it: half a second of every start). The probabilities are integrals
+    of polynomials of degree at most ``num_perm``, which Gauss-Legendre quadrature with
+    ``num_perm // 2 + 1`` nodes gives exactly. Where datasketch refuses one band (a
+    high threshold with few permutations), one band is the answer here.
+
     Examples
     --------
     >>> lsh_params(0.5, 128)
     (25, 5)
     """
-    from datasketch import MinHashLSH
-
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    return int(lsh.b), int(lsh.r)
+    x, w = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+    below = threshold / 2 * (x + 1)  # nodes on [0, threshold]
+    above = threshold + (1 - threshold) / 2 * (x + 1)  # on [threshold, 1]
+    opt, least = (0, 0), float("inf")
+    for b in range(1, num_perm + 1):
+        r = np.arange(1, num_perm // b + 1, dtype=np.float64)[:, None]
+        # P(a pair of similarity s shares a band) = 1 - (1 - s**r)**b
+        false_pos = threshold / 2 * ((1 - (1 - below**r) ** b) @ w)
+        false_neg = (1 - threshold) / 2 * (((1 - above**r) ** b) @ w)
+        error = 0.5 * false_pos + 0.5 * false_neg
+        k = int(np.argmin(error))  # the first of equal errors, as datasketch's loop keeps it
+        if error[k] < least:
+            least, opt = float(error[k]), (b, k + 1)
+    return opt
 
 
 def band_widths(config: DedupConfig) -> tuple[int, int]:

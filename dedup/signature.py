@@ -229,11 +229,12 @@ def permutations(num_perm: int, seed: int, scheme: Scheme) -> tuple[NDArray[np.u
     >>> a.dtype.name, bool((a % 2 == 1).all())
     ('uint32', True)
     """
-    from datasketch import MinHash
-
-    params = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
-    a = np.ascontiguousarray(params[0])
-    b = np.ascontiguousarray(params[1])
+    # datasketch's draw (MinHash._init_permutations), made here so that a run does not
+    # import datasketch and SciPy with it: an odd multiplier and an offset per value.
+    width, dtype = (32, np.uint32) if scheme == "affine32" else (64, np.uint64)
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << (width - 1), num_perm, dtype=dtype) * dtype(2) + dtype(1)
+    b = gen.randint(0, 1 << width, num_perm, dtype=dtype)
     a.setflags(write=False)
     b.setflags(write=False)
     return a, b

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from datasketch import MinHashLSH
@@ -29,6 +32,28 @@ def test_colliding_rows(signatures: np.ndarray) -> None:
     keys = keys_of(signatures, 0.5)
     assert colliding_rows(keys, max_bucket=200).tolist() == [[0, 1], [2, 3]]
     assert colliding_rows(keys[:1], max_bucket=200).shape == (0, 2)
+
+
+@pytest.mark.parametrize("num_perm", [16, 32, 64, 100, 128, 256])
+def test_lsh_params_are_minhash_lshs(num_perm: int) -> None:
+    for threshold in [t / 100 for t in range(5, 100, 5)] + [0.33, 0.42, 0.67, 0.72]:
+        try:
+            lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        except ValueError:  # datasketch refuses one band; one band is a valid banding here
+            assert lsh_params(threshold, num_perm)[0] == 1
+            continue
+        assert lsh_params(threshold, num_perm) == (lsh.b, lsh.r)
+
+
+def test_a_check_does_not_import_datasketch() -> None:
+    # (SciPy comes with it: half a second of every run and of every spawned worker)
+    code = (
+        "import sys; from dedup import Article, find_duplicates; "
+        "find_duplicates([Article(id=str(i), text='社区开展垃圾分类宣传活动, 居民积极参与.' * 3) for i in range(2)]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('datasketch', 'scipy')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def datasketch_pairs(signatures: np.ndarray, threshold: float) -> set[tuple[int, int]]:

@@ -11,6 +11,7 @@ from dedup.signature import (
     TokenHasher,
     datasketch_minhash,
     minhash_signatures,
+    permutations,
     sentence_hashes,
     shingle_hashes,
     shingle_hashes_many,
@@ -31,6 +32,18 @@ def test_rows_equal_datasketch_minhash(scheme: str, seed: int, num_perm: int) ->
     for row, shingles in zip(sig, sets, strict=True):
         expected = datasketch_minhash(shingles, num_perm=num_perm, seed=seed, scheme=scheme)  # type: ignore[arg-type]
         assert np.array_equal(row, expected.hashvalues)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("scheme", ["affine32", "affine64"])
+@pytest.mark.parametrize(("seed", "num_perm"), [(0, 16), (1, 128), (12345, 256)])
+def test_permutations_are_datasketchs(scheme: str, seed: int, num_perm: int) -> None:
+    from datasketch import MinHash
+
+    a, b = permutations(num_perm, seed, scheme)  # type: ignore[arg-type]
+    expected = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations  # type: ignore[arg-type]
+    assert a.dtype == expected[0].dtype
+    assert np.array_equal(a, expected[0])
+    assert np.array_equal(b, expected[1])
 
 
 def test_large_document_is_processed_in_slices() -> None:
