@@ -60,10 +60,13 @@ SCORER = "../shared/tools/score.py"
 # -- measuring a command ------------------------------------------------------------------
 
 
-def _tree_memory_kb(root: int, *, pss: bool = True) -> tuple[int, int, int]:
+def _tree_memory_kb(root: int, *, pss: bool = True) -> tuple[int, int, int, int]:
     """Memory of a process and all its descendants, from /proc (Linux), in KiB.
 
-    Returns (largest single RSS, sum of RSS, sum of PSS). Forked workers share the
+    Returns (largest single RSS, sum of RSS, sum of PSS, largest anonymous RSS). The
+    anonymous part of a process's RSS is the memory it owns; the rest is pages of
+    mapped files (the program, and with ``--spill-dir`` the features), which the kernel
+    drops under memory pressure and reads again. Forked workers share the
     parent's pages copy-on-write, so the RSS sum counts shared pages once per process
     (an upper bound); PSS splits each shared page between its sharers, so the PSS sum
     is the memory the job really occupies. Reading PSS (``smaps_rollup``) makes the
@@ -71,7 +74,7 @@ def _tree_memory_kb(root: int, *, pss: bool = True) -> tuple[int, int, int]:
     (68-78 s instead of 53 s at 100K posts, polled every 50 ms): ``pss=False`` skips
     it and returns 0 for the PSS sum.
     """
-    largest = rss_sum = pss_sum = 0
+    largest = rss_sum = pss_sum = anon = 0
     stack = [root]
     while stack:
         pid = stack.pop()
@@ -81,6 +84,8 @@ def _tree_memory_kb(root: int, *, pss: bool = True) -> tuple[int, int, int]:
                     if line.startswith("VmRSS:"):
                         rss = int(line.split()[1])
                         largest, rss_sum = max(largest, rss), rss_sum + rss
+                    elif line.startswith("RssAnon:"):
+                        anon = max(anon, int(line.split()[1]))
                         break
             if pss:
                 with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
@@ -93,7 +98,7 @@ def _tree_memory_kb(root: int, *, pss: bool = True) -> tuple[int, int, int]:
                     stack.extend(int(c) for c in fh.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return largest, rss_sum, pss_sum
+    return largest, rss_sum, pss_sum, anon
 
 
 def run_command(argv: Sequence[str], *, pss: bool = False) -> tuple[float, dict[str, float]]:
@@ -106,13 +111,13 @@ def run_command(argv: Sequence[str], *, pss: bool = False) -> tuple[float, dict[
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = [0, 0, 0]
+    peak = [0, 0, 0, 0]
     done = threading.Event()
 
     def poll() -> None:
         while not done.is_set():
             now = _tree_memory_kb(proc.pid, pss=pss)
-            for k in range(3):
+            for k in range(4):
                 peak[k] = max(peak[k], now[k])
             time.sleep(0.05)
 
@@ -127,7 +132,7 @@ def run_command(argv: Sequence[str], *, pss: bool = False) -> tuple[float, dict[
         raise SystemExit(msg)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    names = ("largest_process_rss_mib", "tree_rss_sum_mib", "tree_pss_mib")
+    names = ("largest_process_rss_mib", "tree_rss_sum_mib", "tree_pss_mib", "largest_process_anon_mib")
     return wall, {**{name: round(kb / 1024) for name, kb in zip(names, peak, strict=True)}, "cpu_s": round(cpu, 2)}
 
 
@@ -273,7 +278,12 @@ def notices_file(n: int, templates: int | None) -> Path:
 
 
 def ours_command(path: Path, fmt: str, output: Path, workers: int) -> list[str]:
-    """``dedup check`` as a user runs it, writing the report to ``output``."""
+    """``dedup check`` as a user runs it, writing the report to ``output``.
+
+    A format ``F+spill`` is ``F`` with ``--spill-dir`` (next to ``output``).
+    """
+    fmt, plus, _ = fmt.partition("+spill")
+    spill = ["--spill-dir", str(output.parent)] if plus else []
     return [
         sys.executable,
         "-m",
@@ -288,6 +298,7 @@ def ours_command(path: Path, fmt: str, output: Path, workers: int) -> list[str]:
         "-q",
         "--workers",
         str(workers),
+        *spill,
     ]
 
 
@@ -334,6 +345,7 @@ def measure_batch(
             "runs_s": [round(w, 2) for w in walls[fmt]],
             "cpu_s": round(cpu, 2),
             "largest_process_rss_mib": max(m["largest_process_rss_mib"] for m in mems[fmt]),
+            "largest_process_anon_mib": max(m["largest_process_anon_mib"] for m in mems[fmt]),
             "tree_rss_sum_mib": max(m["tree_rss_sum_mib"] for m in mems[fmt]),
             "tree_pss_mib": pss_figures[fmt][1] if fmt in pss_figures else None,
             "pss_run_s": round(pss_figures[fmt][0], 2) if fmt in pss_figures else None,
@@ -356,15 +368,17 @@ def markdown(rows: Sequence[dict[str, Any]], workers: int) -> str:
     """The rows as the table benchmarks/README.md shows."""
     lines = [
         "| batch | posts | format | wall (s) | runs (s) | / table | CPU (s) | CPU / table | largest process RSS "
+        "| largest anonymous RSS "
         f"| tree PSS | floor 1 proc (s) | floor {workers} procs (s) | / floor 1 proc | / floor {workers} procs |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         pss = f"{r['tree_pss_mib']:,} MiB" if r["tree_pss_mib"] is not None else "-"
         lines.append(
             f"| {r['batch']} | {r['posts']:,} | {r['format']} | {r['wall_s']} | "
             f"{', '.join(str(w) for w in r['runs_s'])} | {_or_dash(r['over_table'])} | {r['cpu_s']} | "
-            f"{_or_dash(r['cpu_over_table'])} | {r['largest_process_rss_mib']:,} MiB | {pss} | "
+            f"{_or_dash(r['cpu_over_table'])} | {r['largest_process_rss_mib']:,} MiB | "
+            f"{r['largest_process_anon_mib']:,} MiB | {pss} | "
             f"{r['floor_1proc_s']} | {r[f'floor_{workers}proc_s']} | "
             f"{r['over_floor_1proc']} | {r[f'over_floor_{workers}proc']} |"
         )
@@ -399,6 +413,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--template-sizes", type=int, nargs="*", default=[10000], help="sizes of the template-heavy batches")
     add("--template-kinds", nargs="*", choices=KINDS[1:], default=list(KINDS[1:]))
     add("--formats", nargs="+", choices=FORMATS, default=list(FORMATS))
+    add("--spill", action="store_true", help="also run each format with --spill-dir (as format F+spill)")
     add("--million", action="store_true", help="add 1,000,000 posts to the sizes (long; needs much memory)")
     add("--repeat", type=int, default=3)
     add("--workers", type=int, default=os.cpu_count() or 1)
@@ -435,6 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print one JSON row per batch and format, then the table; write the results."""
     args = parse_args(argv)
     formats = ["table", *(f for f in args.formats if f != "table")] if "table" in args.formats else args.formats
+    if args.spill:
+        formats = [*formats, *(f"{f}+spill" for f in formats)]
     RESULTS.mkdir(exist_ok=True)
     rows: list[dict[str, Any]] = []
     for kind, n, path in batches(args):

@@ -23,6 +23,7 @@ from dedup import __version__
 from dedup.accounts import account_pairs, account_stats
 from dedup.config import DedupConfig
 from dedup.exceptions import ConfigError, DedupError
+from dedup.extraction import Execution
 from dedup.io import ArticleReader, SkippedRecord
 from dedup.io_decode import GZIP_FLOOR_LINES, GZIP_RATIO, SKIP_FACTOR, max_line_bytes
 from dedup.io_write import write_report
@@ -199,6 +200,12 @@ def _add_batch_options(parser: argparse.ArgumentParser, *, formats: Sequence[str
         default=0,
         help="processes to use; 0 = one per CPU core (default); results do not depend on it",
     )
+    add(
+        "--spill-dir",
+        metavar="DIR",
+        help="keep the batch's features in a temporary file in DIR (deleted at once) instead of in memory, "
+        "for batches larger than the machine's memory: about 5 KB of disk per post; results do not change",
+    )
     add("--exit-zero", action="store_true", help="exit 0 even when duplicates are found")
     add("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")
     add(
@@ -353,6 +360,11 @@ def _open_batch(
     return config, reader
 
 
+def _execution(args: argparse.Namespace) -> Execution:
+    """How the batch is computed (never what comes out)."""
+    return Execution(spill_dir=args.spill_dir)
+
+
 def _report_read(reader: ArticleReader, read: int, args: argparse.Namespace, stderr: IO[str]) -> None:
     """Say what reading the batch left out: directory entries, bad records skipped, or that it was empty."""
     _report_not_read(reader, args, stderr)
@@ -389,7 +401,7 @@ def _accounts(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str]
     config, articles, skipped = batch
     bar = Progress(stderr) if not args.quiet and _isatty(stderr) else None
     try:
-        result = Deduplicator(config).check(articles, skipped=len(skipped), progress=bar)
+        result = Deduplicator(config, execution=_execution(args)).check(articles, skipped=len(skipped), progress=bar)
     finally:
         if bar is not None:
             bar.close()
@@ -424,7 +436,8 @@ def _check(args: argparse.Namespace, stdin: IO[bytes] | None, stdout: IO[str], s
     try:
         # The batch is read while the workers normalize what came before, and stories
         # are written as they are assembled, their evidence computed meanwhile.
-        with Deduplicator(config).check_stream(reader, skipped=lambda: len(reader.skipped), progress=bar) as stream:
+        deduplicator = Deduplicator(config, execution=_execution(args))
+        with deduplicator.check_stream(reader, skipped=lambda: len(reader.skipped), progress=bar) as stream:
             if bar is not None:
                 bar.clear()  # the messages below go to the same terminal
             _report_read(reader, len(stream.articles), args, stderr)
@@ -736,7 +749,9 @@ def main(
         err.write("dedup: interrupted\n")
         return EXIT_INTERRUPTED
     except MemoryError:
-        err.write("dedup: error: out of memory (split the batch, or use a DedupIndex and add it in parts)\n")
+        err.write(
+            "dedup: error: out of memory (use --spill-dir, split the batch, or use a DedupIndex and add it in parts)\n"
+        )
         return EXIT_ERROR
     except OSError as exc:  # the system failed us (an I/O error, a resource limit)
         err.write(f"dedup: error: {_one_line(str(exc))}\n")

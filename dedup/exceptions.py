@@ -129,7 +129,7 @@ class IndexConnectionError(DedupError, ConnectionError):
 
 
 class OutputError(DedupError, OSError):
-    """A report cannot be written to its file or stream.
+    """A report cannot be written to its file or stream (or a spill file to its directory).
 
     Parameters
     ----------

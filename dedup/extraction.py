@@ -19,6 +19,7 @@ the chunk size, the start method or whether the batch came as a list.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice, pairwise
@@ -37,6 +38,7 @@ from dedup.lsh import BandKeys
 from dedup.models import Article
 from dedup.parallel import FrozenHeap, StartMethod, WorkerPool, default_start_method
 from dedup.signature import sign
+from dedup.spill import SpillFile
 
 __all__ = ["Execution", "NormalizedChunk", "extract_batch"]
 
@@ -62,6 +64,10 @@ class Execution:
         Candidate pairs per verification task.
     start_method : {"fork", "spawn"}, optional
         How worker processes start (default: fork where available).
+    spill_dir : str, optional
+        A directory where the batch's features are kept in a temporary file rather
+        than in memory (:class:`~dedup.spill.SpillFile`): for batches larger than the
+        machine's memory.
     """
 
     workers: int = 1
@@ -69,6 +75,7 @@ class Execution:
     parallel_min: int = 2000
     verify_chunk: int = 20000
     start_method: StartMethod | None = None
+    spill_dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +89,7 @@ class NormalizedChunk:
     """
 
     titles: list[str]
-    blob: bytes
+    blob: bytes | memoryview  # a view into a SpillFile's mapping once spilled
     body_bounds: NDArray[np.int64]
     body_keys: NDArray[np.uint64]
     keys: NDArray[np.uint64]  # sorted distinct sentence keys of each post, one after another
@@ -136,7 +143,7 @@ class NormalizedChunk:
     def bodies(self) -> list[str]:
         """The normalized bodies."""
         edges, blob = self.body_bounds.tolist(), self.blob
-        return [blob[a:b].decode("utf-8", "surrogatepass") for a, b in pairwise(edges)]
+        return [str(blob[a:b], "utf-8", "surrogatepass") for a, b in pairwise(edges)]
 
     @staticmethod
     def keys_of(chunks: Sequence[NormalizedChunk]) -> tuple[NDArray[np.uint64], NDArray[np.uint64], NDArray[np.int64]]:
@@ -334,8 +341,27 @@ def extract_batch(
     ``heap``, when given, holds what has been read and extracted so far after each
     chunk (the batch's articles live as long as the check).
     """
+    # Made first: a directory that cannot hold it fails the check before any work.
+    spill = SpillFile(execution.spill_dir) if execution.spill_dir is not None else None
+    try:
+        return _extract(fx, articles, execution, spill, progress=progress, heap=heap)
+    finally:
+        if spill is not None:
+            spill.close()
+
+
+def _extract(
+    fx: FeatureExtractor,
+    articles: Iterable[Article],
+    execution: Execution,
+    spill: SpillFile | None,
+    *,
+    progress: ProgressCallback | None,
+    heap: FrozenHeap | None,
+) -> tuple[list[Article], FeatureTable, BandKeys]:
     hold = heap.hold if heap is not None else _nothing
     config: DedupConfig = fx.config
+    kept = spill.write if spill is not None else _as_it_is
     size = execution.chunk_size
     reading: Iterator[Article] | None = None
     if isinstance(articles, Sequence):
@@ -354,6 +380,17 @@ def extract_batch(
     # start; spawned ones, and those normalizing a batch still being read, get each
     # chunk's articles with its task.
     inherit = method == "fork"
+    # Normalized bodies go to the spill file unless tasks carry them to spawned workers
+    # (a view into a mapping is not sent).
+    spill_bodies = spill is not None and (inherit or not parallel)
+    places: list[tuple[int, int]] = []
+
+    def keep(chunk: NormalizedChunk) -> NormalizedChunk:
+        if spill is None or not spill_bodies:
+            return chunk
+        places.append(spill.write_bytes(bytes(chunk.blob)))
+        return dataclasses.replace(chunk, blob=b"")
+
     if parallel:
         carry = not inherit or reading is not None
         with WorkerPool(execution.workers, _WorkerState(fx, None if carry else batch), start_method=method) as pool:
@@ -362,7 +399,7 @@ def extract_batch(
             ahead = 8 * execution.workers if carry else len(batch)
             normalizing = _normalizing_tasks(fx, batch, reading, size, carry=carry)
             for chunk in pool.map(_normalize_task, normalizing, ahead=ahead):
-                chunks.append(chunk)
+                chunks.append(keep(chunk))
                 hold()
                 done += len(chunk.titles)
                 if progress:
@@ -371,11 +408,14 @@ def extract_batch(
         if reading is not None:
             batch.extend(reading)  # one process: read it all first
         for s in range(0, len(batch), size):
-            chunks.append(NormalizedChunk.build(fx, batch[s : s + size]))
+            chunks.append(keep(NormalizedChunk.build(fx, batch[s : s + size])))
             hold()
             done = min(len(batch), s + size)
             if progress:
                 progress("normalize", done, len(batch))
+    if spill is not None and spill_bodies:
+        bodies = spill.view()
+        chunks = [dataclasses.replace(c, blob=bodies[o : o + k]) for c, (o, k) in zip(chunks, places, strict=True)]
     articles = batch
     n = len(batch)
     spans = [(s, min(n, s + size)) for s in range(0, n, size)]
@@ -433,7 +473,7 @@ def extract_batch(
                 tasks = [(s, e, articles[s:e], c, plan.part(s, e)) for (s, e), c in zip(spans, chunks, strict=True)]
             del chunks, state
             for block, found, bands in pool.map(_extract_task, tasks):
-                blocks.append(block)
+                blocks.append(kept(block))
                 body_specifics.update(found)
                 banded.append(bands)
                 hold()
@@ -442,12 +482,14 @@ def extract_batch(
     else:
         for (s, e), normalized in zip(spans, chunks, strict=True):
             feats, found = _chunk_features(fx, articles[s:e], s, normalized, plan.part(s, e))
-            blocks.append(FeatureColumns.pack(feats, start=s, names=False))
+            blocks.append(kept(FeatureColumns.pack(feats, start=s, names=False)))
             body_specifics.update(found)
             banded.append(BandKeys.of(sign(feats, config), config))
             hold()
             if progress:
                 progress("tokenize", e, n)
+    if spill is not None:
+        blocks = spill.mapped(blocks)
     table = FeatureTable(blocks, [a.id for a in articles], [a.account for a in articles])
     out = (batch, *_complete_copies(fx, table, BandKeys.join(banded, table.ids), plan, body_specifics))
     hold()
@@ -456,6 +498,10 @@ def extract_batch(
 
 def _nothing() -> None:
     return None
+
+
+def _as_it_is(block: FeatureColumns) -> FeatureColumns:
+    return block
 
 
 def _normalizing_tasks(

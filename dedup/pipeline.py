@@ -82,6 +82,7 @@ class Deduplicator:
             parallel_min=base.parallel_min,
             verify_chunk=base.verify_chunk,
             start_method=base.start_method,
+            spill_dir=base.spill_dir,
         )
         self._extractor = FeatureExtractor(self.config)
 

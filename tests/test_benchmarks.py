@@ -217,6 +217,7 @@ def test_speed_results_table_and_files(tmp_path: Path, monkeypatch: pytest.Monke
         "runs_s": [50.0, 51.0, 49.0],
         "cpu_s": 90.0,
         "largest_process_rss_mib": 1400,
+        "largest_process_anon_mib": 1200,
         "tree_rss_sum_mib": 3000,
         "tree_pss_mib": 1600,
         "pss_run_s": 60.0,
@@ -232,8 +233,8 @@ def test_speed_results_table_and_files(tmp_path: Path, monkeypatch: pytest.Monke
     }
     table = speed.markdown([row], 2)
     assert (
-        "| ordinary | 100,000 | json | 50.0 | 50.0, 51.0, 49.0 | 1.2 | 90.0 | 1.5 | 1,400 MiB | 1,600 MiB | 10.0 | 7.0 | 5.0 | 7.14 |"
-        in table
+        "| ordinary | 100,000 | json | 50.0 | 50.0, 51.0, 49.0 | 1.2 | 90.0 | 1.5 | 1,400 MiB | 1,200 MiB | 1,600 MiB | "
+        "10.0 | 7.0 | 5.0 | 7.14 |" in table
     )
     monkeypatch.setattr(speed, "RESULTS", tmp_path)
     out, rows = speed.write_results({"rows": [row]}, [row])
@@ -250,6 +251,16 @@ def test_speed_options_default_to_every_format_and_both_template_batches() -> No
     assert args.formats == list(speed.FORMATS) and args.sizes == [1000, 10000, 100000]
     assert args.template_kinds == ["notices-one", "notices-all"] and args.template_sizes == [10000]
     assert speed.parse_args(["--template-sizes"]).template_sizes == []
+    assert not args.spill
+
+
+def test_speed_spill_variant_runs_dedup_with_a_spill_dir(tmp_path: Path) -> None:
+    import benchmarks.speed as speed
+
+    plain = speed.ours_command(tmp_path / "b.jsonl", "json", tmp_path / "report.json", 2)
+    spilled = speed.ours_command(tmp_path / "b.jsonl", "json+spill", tmp_path / "report.json+spill", 2)
+    assert spilled[-2:] == ["--spill-dir", str(tmp_path)]
+    assert spilled[spilled.index("--format") + 1] == "json" and "--spill-dir" not in plain
 
 
 def _repost_and_other(title: str, text: str) -> list[dict[str, str]]:
