@@ -65,9 +65,9 @@ class Execution:
     start_method : {"fork", "spawn"}, optional
         How worker processes start (default: fork where available).
     spill_dir : str, optional
-        A directory where the batch's features are kept in a temporary file rather
-        than in memory (:class:`~dedup.spill.SpillFile`): for batches larger than the
-        machine's memory.
+        A directory where the batch's normalized bodies and features are kept in a
+        temporary file rather than in memory (:class:`~dedup.spill.SpillFile`): for
+        batches larger than the machine's memory.
     """
 
     workers: int = 1
@@ -361,7 +361,7 @@ def _extract(
 ) -> tuple[list[Article], FeatureTable, BandKeys]:
     hold = heap.hold if heap is not None else _nothing
     config: DedupConfig = fx.config
-    kept = spill.write if spill is not None else _as_it_is
+    keep_block = spill.write if spill is not None else _as_it_is
     size = execution.chunk_size
     reading: Iterator[Article] | None = None
     if isinstance(articles, Sequence):
@@ -385,7 +385,7 @@ def _extract(
     spill_bodies = spill is not None and (inherit or not parallel)
     places: list[tuple[int, int]] = []
 
-    def keep(chunk: NormalizedChunk) -> NormalizedChunk:
+    def keep_chunk(chunk: NormalizedChunk) -> NormalizedChunk:
         if spill is None or not spill_bodies:
             return chunk
         places.append(spill.write_bytes(bytes(chunk.blob)))
@@ -399,7 +399,7 @@ def _extract(
             ahead = 8 * execution.workers if carry else len(batch)
             normalizing = _normalizing_tasks(fx, batch, reading, size, carry=carry)
             for chunk in pool.map(_normalize_task, normalizing, ahead=ahead):
-                chunks.append(keep(chunk))
+                chunks.append(keep_chunk(chunk))
                 hold()
                 done += len(chunk.titles)
                 if progress:
@@ -408,7 +408,7 @@ def _extract(
         if reading is not None:
             batch.extend(reading)  # one process: read it all first
         for s in range(0, len(batch), size):
-            chunks.append(keep(NormalizedChunk.build(fx, batch[s : s + size])))
+            chunks.append(keep_chunk(NormalizedChunk.build(fx, batch[s : s + size])))
             hold()
             done = min(len(batch), s + size)
             if progress:
@@ -473,7 +473,7 @@ def _extract(
                 tasks = [(s, e, articles[s:e], c, plan.part(s, e)) for (s, e), c in zip(spans, chunks, strict=True)]
             del chunks, state
             for block, found, bands in pool.map(_extract_task, tasks):
-                blocks.append(kept(block))
+                blocks.append(keep_block(block))
                 body_specifics.update(found)
                 banded.append(bands)
                 hold()
@@ -482,7 +482,7 @@ def _extract(
     else:
         for (s, e), normalized in zip(spans, chunks, strict=True):
             feats, found = _chunk_features(fx, articles[s:e], s, normalized, plan.part(s, e))
-            blocks.append(kept(FeatureColumns.pack(feats, start=s, names=False)))
+            blocks.append(keep_block(FeatureColumns.pack(feats, start=s, names=False)))
             body_specifics.update(found)
             banded.append(BandKeys.of(sign(feats, config), config))
             hold()
