@@ -203,8 +203,9 @@ def _add_batch_options(parser: argparse.ArgumentParser, *, formats: Sequence[str
     add(
         "--spill-dir",
         metavar="DIR",
-        help="keep the batch's features in a temporary file in DIR (deleted at once) instead of in memory, "
-        "for batches larger than the machine's memory: about 5 KB of disk per post; results do not change",
+        help="keep the batch's normalized bodies and features in a temporary file in DIR (deleted at once) "
+        "instead of in memory, for batches larger than the machine's memory: about 4.5 KB of disk per post; "
+        "results do not change",
     )
     add("--exit-zero", action="store_true", help="exit 0 even when duplicates are found")
     add("-q", "--quiet", action="store_true", help="no progress bar or summary on stderr")

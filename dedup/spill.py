@@ -1,4 +1,4 @@
-"""A batch's features kept in a temporary file rather than in memory: :class:`SpillFile`.
+"""A batch's normalized bodies and features kept in a temporary file rather than in memory: :class:`SpillFile`.
 
 Besides the articles, what a large check holds is the batch's normalized bodies (kept
 from normalizing until they are tokenized) and its features: at a million posts,
@@ -7,11 +7,10 @@ gigabytes of text, word sequences and shingle hashes (the ragged columns of
 bodies and each block of feature columns are written to one temporary file as they
 come back from the workers, and let go; the file is mapped read-only once the batch is
 normalized (the bodies) and once it is extracted (the features), and they are read from
-the mapping. Verification then reads features from the page
-cache, which the operating system fills as they are read and empties under memory
-pressure, instead of from memory the process owns: a batch larger than the machine's
-memory still runs (more slowly, as pages are read again). Forked workers share the one
-mapping.
+the mapping. Tokenizing and verification then read them from the page cache, which the
+operating system fills as they are read and empties under memory pressure, instead of
+from memory the process owns: a batch larger than the machine's memory still runs (more
+slowly, as pages are read again). Forked workers share the mapping.
 
 The file is created unlinked in the directory (nothing is left behind, even when the
 check is killed), and its space is given back when the last mapping goes. Results do
@@ -46,8 +45,8 @@ class SpillFile:
     Parameters
     ----------
     directory : str or path
-        Where the file is made (a local disk with room for the batch's features:
-        about 5 KB per post of ordinary news).
+        Where the file is made (a local disk with room for the batch's bodies and
+        features: about 4.5 KB per post of ordinary news).
 
     Raises
     ------
