@@ -21,6 +21,7 @@ from dedup.config import NormalizeConfig, Params
 from dedup.features import Features
 from dedup.models import Evidence
 from dedup.normalize import (
+    BOILERPLATE_HINT_CHARS,
     BOILERPLATE_MAX_LEN,
     NormalizedText,
     blank_bylines,
@@ -100,8 +101,10 @@ def _sentence_spans(codes: NDArray[np.uint32], classes: NDArray[np.uint8]) -> tu
     edges = inside[1:] - inside[:-1]
     run_starts = np.flatnonzero(edges == 1)
     run_ends = np.flatnonzero(edges == -1)
-    lead = np.flatnonzero(inside[1:-1] & ((classes & _LEADING) == 0))
-    at = np.searchsorted(lead, run_starts)
+    opening = inside[1:-1] & ((classes & _LEADING) == 0)
+    lead = np.flatnonzero(opening)
+    # The first opening character at or after each run's start: its number among them.
+    at = np.concatenate(([0], np.cumsum(opening, dtype=np.intp)))[run_starts]
     first = lead[np.minimum(at, len(lead) - 1)] if len(lead) else run_ends - 1
     starts = np.where((at < len(lead)) & (first < run_ends), first, run_ends - 1)
     # The mark that stopped a run is part of its sentence.
@@ -114,7 +117,7 @@ def _sentence_spans(codes: NDArray[np.uint32], classes: NDArray[np.uint8]) -> tu
 # What a code point of the Basic Multilingual Plane is to passages, as bit flags: one
 # more entry (0) stands for every code point past it (none is a mark, a line break, a
 # space or junk; a decimal digit past it is tested one by one).
-_JUNK, _MARK, _NEWLINE, _LEADING, _DIGIT, _DOT = 1, 2, 4, 8, 16, 32
+_JUNK, _MARK, _NEWLINE, _LEADING, _DIGIT, _DOT, _HINT = 1, 2, 4, 8, 16, 32, 64
 
 
 @cache
@@ -131,6 +134,8 @@ def _classes() -> NDArray[np.uint8]:
     table[ord(".")] |= _DOT
     table[ord("\n")] |= _NEWLINE
     table[[ord(" "), ord(",")]] |= _LEADING
+    # What a boilerplate line has (a hint character, or the E of END/End/end).
+    table[list(map(ord, BOILERPLATE_HINT_CHARS + "Ee"))] |= _HINT
     table.flags.writeable = False
     return table
 
@@ -157,7 +162,7 @@ def _cut(texts: Sequence[str], cfg: NormalizeConfig) -> list[tuple[list[str], li
         parts = [folded[i : j - 1] for i, j in itertools.pairwise(bases.tolist())]
         folded = "\n".join(blank_bylines(part) if "讯" in part else part for part in parts)
         codes = _code_points(folded)
-    classes = _classes()[np.minimum(codes, 0x10000)]
+    classes = _classes().take(codes, mode="clip")  # (astral code points: the last entry)
     keep = (classes & _JUNK) == 0
     skeleton = codes[keep].tobytes().decode("utf-32-le", "surrogatepass")
     rank = np.concatenate(([0], np.cumsum(keep)))
@@ -165,7 +170,7 @@ def _cut(texts: Sequence[str], cfg: NormalizeConfig) -> list[tuple[list[str], li
     if cfg.boilerplate and len(starts):
         # Sentences starting inside a line normalization drops are left out (the lines
         # are in text order: the one a sentence may start in is found by bisection).
-        lines = _boilerplate_lines(folded, codes, rank, cfg)
+        lines = _boilerplate_lines(folded, codes, classes, rank, cfg)
         if len(lines):
             line = np.searchsorted(lines[:, 0], starts, side="right") - 1
             out = (line >= 0) & (starts < lines[np.maximum(line, 0), 1])
@@ -175,10 +180,11 @@ def _cut(texts: Sequence[str], cfg: NormalizeConfig) -> list[tuple[list[str], li
     long = hi - lo >= _MIN_PASSAGE
     starts, ends, lo, hi = starts[long], ends[long], lo[long], hi[long]
     # Spans trimmed to their first and last kept characters (a sentence keeps one), and
-    # made relative to the start of their text.
+    # made relative to the start of their text: the kept characters before a position
+    # number the first kept one from it on.
     kept = np.flatnonzero(keep)
-    starts = kept[np.searchsorted(kept, starts)]
-    ends = kept[np.searchsorted(kept, ends) - 1] + 1
+    starts = kept[lo]
+    ends = kept[hi - 1] + 1
     owner = np.searchsorted(bases, starts, side="right") - 1
     starts -= bases[owner]
     ends -= bases[owner]
@@ -189,17 +195,23 @@ def _cut(texts: Sequence[str], cfg: NormalizeConfig) -> list[tuple[list[str], li
 
 
 def _boilerplate_lines(
-    text: str, codes: NDArray[np.uint32], rank: NDArray[np.intp], cfg: NormalizeConfig
+    text: str, codes: NDArray[np.uint32], classes: NDArray[np.uint8], rank: NDArray[np.intp], cfg: NormalizeConfig
 ) -> NDArray[np.intp]:
     """Spans of the lines normalization drops as account boilerplate (编辑：…, 点击关注…).
 
     ``rank`` counts the characters kept before each position: a line with more of them
-    than boilerplate can have is not tested.
+    than boilerplate can have is not tested, nor (unless the config adds patterns) one
+    without a hint character. Lines without a kept character hold no sentence.
     """
     breaks = np.flatnonzero(codes == _LF)
     starts = np.concatenate(([0], breaks + 1))
     ends = np.append(breaks, len(codes))
-    short = np.flatnonzero(rank[ends] - rank[starts] <= BOILERPLATE_MAX_LEN)
+    kept = rank[ends] - rank[starts]
+    test = (kept > 0) & (kept <= BOILERPLATE_MAX_LEN)
+    if not cfg.extra_boilerplate:
+        hints = np.concatenate(([0], np.cumsum((classes & _HINT) != 0, dtype=np.intp)))
+        test &= hints[ends] > hints[starts]
+    short = np.flatnonzero(test)
     spans = [
         (lo, hi)
         for lo, hi in zip(starts[short].tolist(), ends[short].tolist(), strict=True)

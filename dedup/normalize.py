@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from dedup.config import NormalizeConfig
 
 __all__ = [
+    "BOILERPLATE_HINT_CHARS",
     "BOILERPLATE_MAX_LEN",
     "SENTENCE_END_MARKS",
     "NormalizedText",
@@ -169,7 +170,10 @@ _BYLINE_PREFIX = re.compile(
 # Every pattern above needs one of these (a character of its fixed words, a label
 # separator, END): a line without any cannot match, and the cheap search spares the
 # full alternation on most short lines. Keep it in step with _BOILERPLATE_LINES.
-_BOILERPLATE_HINT = re.compile(r"[点关扫按识码：:/｜|完往推精阅看赞转享欢敬原侵藏]|END|End|end")
+#: Characters one of which a boilerplate line has (or END/End/end): a line without any is
+#: not tested against the patterns.
+BOILERPLATE_HINT_CHARS = "点关扫按识码：:/｜|完往推精阅看赞转享欢敬原侵藏"
+_BOILERPLATE_HINT = re.compile(f"[{re.escape(BOILERPLATE_HINT_CHARS)}]|END|End|end")
 
 
 @lru_cache(maxsize=64)
@@ -300,9 +304,10 @@ def canonical_codes(codes: NDArray[np.uint32], config: NormalizeConfig = _DEFAUL
     '社区(2024)'
     """
     table = _code_table(config.nfkc, config.traditional, config.punctuation)
-    folded = table[np.minimum(codes, 0x10000)]
-    astral = codes > 0xFFFF
-    if astral.any():
+    # (indices past the table clip to its last entry, which every astral code point takes)
+    folded = table.take(codes, mode="clip")
+    if len(codes) and int(codes.max()) > 0xFFFF:
+        astral = codes > 0xFFFF
         folded[astral] = codes[astral]
     return folded
 

@@ -7,7 +7,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from dedup import Article, DedupConfig, Deduplicator
+from dedup import Article, DedupConfig, Deduplicator, NormalizeConfig
 from dedup.evidence import (
     Passages,
     build_evidence,
@@ -154,6 +154,24 @@ def test_passages_are_sentences_with_spans_in_the_original() -> None:
     # Any decimal digit (Unicode Nd) after a dot, one past the BMP too, keeps the sentence whole.
     assert [s for s, _ in Passages("面积约为12.𝟙公顷的公园开放").sentences] == ["面积约为12.𝟙公顷的公园开放"]
     assert Passages("").sentences == [] and Passages("短句。").sentences == []
+
+
+@pytest.mark.parametrize(
+    ("line", "config"),
+    [
+        ("点击上方蓝字关注我们获取更多资讯", NormalizeConfig()),  # a default pattern, with a hint character
+        ("本文来自社区融媒体中心供稿", NormalizeConfig(extra_boilerplate=("本文来自.{2,20}供稿",))),  # an added one, without
+    ],
+)
+def test_passages_leave_out_the_boilerplate_lines_normalization_drops(line: str, config: NormalizeConfig) -> None:
+    text = f"{BASE}\n{line}\n{OTHER}"
+    assert line not in normalize_with_offsets(text, config).text
+    pieces = Passages(text, config).pieces
+    assert len(pieces) == len(Passages(f"{BASE}\n{OTHER}", config).pieces)
+    assert not any(line in piece or piece in line for piece in pieces)
+    # Without the added pattern the line is text like any other.
+    if config.extra_boilerplate:
+        assert any(piece.startswith(line) for piece in Passages(text).pieces)
 
 
 @pytest.mark.parametrize(
