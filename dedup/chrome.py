@@ -37,8 +37,8 @@ too short to compare.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -56,6 +56,7 @@ __all__ = [
     "PostSentences",
     "SentenceStats",
     "body_sketch",
+    "body_sketches",
     "chrome_decision",
     "chrome_votes",
     "learn_chrome",
@@ -66,6 +67,7 @@ __all__ = [
     "reference_rank",
     "runs_to_posts",
     "sentence_stats",
+    "voting_posts",
 ]
 
 SKETCH_SIZE = 32  # MinHash values per body: an estimate within about 0.1 of the true share
@@ -129,6 +131,22 @@ def body_sketch(body: str) -> tuple[NDArray[np.uint32], int]:
     return values.astype(np.uint32), distinct
 
 
+def body_sketches(bodies: Sequence[str]) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
+    """:func:`body_sketch` of each body: the sketches (one row each) and their trigram counts.
+
+    Examples
+    --------
+    >>> sketches, grams = body_sketches(["社区开展垃圾分类宣传活动", "居民"])
+    >>> sketches.shape, grams.tolist()
+    ((2, 32), [10, 0])
+    """
+    sketches = np.empty((len(bodies), SKETCH_SIZE), dtype=np.uint32)
+    grams = np.empty(len(bodies), dtype=np.int64)
+    for k, body in enumerate(bodies):
+        sketches[k], grams[k] = body_sketch(body)
+    return sketches, grams
+
+
 def _unrelated_sketches(body_keys: NDArray[np.uint64]) -> NDArray[np.uint32]:
     """Sketches no two bodies share a value of (for made-up posts without text)."""
     base = _mix(np.asarray(body_keys, dtype=np.uint64))[:, None] + np.arange(SKETCH_SIZE, dtype=np.uint64)[None, :]
@@ -142,7 +160,9 @@ class PostSentences:
     Post ``i`` has the body key ``body_keys[i]``, the body length ``lengths[i]`` (in
     characters), the sentences ``keys[bounds[i]:bounds[i + 1]]`` with their lengths
     ``sizes`` (repeats allowed: each counts once, at its longest), and the
-    :func:`body_sketch` ``sketches[i]`` of ``grams[i]`` trigrams.
+    :func:`body_sketch` ``sketches[i]`` of ``grams[i]`` trigrams; ``sketches`` and
+    ``grams`` are ``None`` when not computed yet (:func:`learn_chrome` then has the
+    posts that vote sketched).
     """
 
     body_keys: NDArray[np.uint64]
@@ -150,15 +170,19 @@ class PostSentences:
     keys: NDArray[np.uint64]
     sizes: NDArray[np.int64]
     bounds: NDArray[np.int64]
-    sketches: NDArray[np.uint32]
-    grams: NDArray[np.int64]
+    sketches: NDArray[np.uint32] | None
+    grams: NDArray[np.int64] | None
+
+    def firsts(self) -> NDArray[np.int64]:
+        """Each body's first post, in post order: the posts :meth:`distinct` keeps."""
+        _, first = np.unique(self.body_keys, return_index=True)
+        return np.sort(first).astype(np.int64)
 
     def distinct(self) -> PostSentences:
         """Each body once (its first post) and each sentence once per post (its longest)."""
         n = len(self.body_keys)
-        _, first = np.unique(self.body_keys, return_index=True)
         keep_post = np.zeros(n, dtype=bool)
-        keep_post[first] = True
+        keep_post[self.firsts()] = True
         owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.bounds))
         keep = keep_post[owner]
         owner, keys, sizes = owner[keep], self.keys[keep], self.sizes[keep]
@@ -181,8 +205,8 @@ class PostSentences:
             keys=keys,
             sizes=sizes,
             bounds=np.searchsorted(owner, np.arange(len(posts) + 1)).astype(np.int64),
-            sketches=self.sketches[posts],
-            grams=self.grams[posts],
+            sketches=None if self.sketches is None else self.sketches[posts],
+            grams=None if self.grams is None else self.grams[posts],
         )
 
 
@@ -225,12 +249,12 @@ def chrome_votes(
     used; ``stats`` hold every sentence's true counts (over all posts, not only these).
     Returns candidate keys (sorted) and their votes (see the module docstring).
     """
-    if not len(posts.keys):
+    on, owner = _candidates(posts, stats, min_posts)
+    if not len(owner):
         return _EMPTY, _EMPTY_I64
-    on = stats.at_least(posts.keys, min_posts)
-    if not on.any():
-        return _EMPTY, _EMPTY_I64
-    owner = np.repeat(np.arange(len(posts.body_keys)), np.diff(posts.bounds))[on]
+    if posts.sketches is None or posts.grams is None:
+        msg = "the posts' votes need their body sketches"
+        raise ValueError(msg)
     keys = posts.keys[on]
     share = recurring_share(owner, posts.sizes[on], posts.lengths)
     order = np.lexsort((reference_rank(posts.body_keys)[owner], keys))
@@ -238,6 +262,25 @@ def chrome_votes(
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     vote = occurrence_votes(starts, share[owner], posts.sketches[owner], posts.grams[owner], related=related)
     return keys[starts], np.add.reduceat(vote.astype(np.int64), starts)
+
+
+def voting_posts(posts: PostSentences, stats: SentenceStats, *, min_posts: int) -> NDArray[np.int64]:
+    """The posts (of distinct ``posts``) that vote on a candidate: those whose sketches :func:`chrome_votes` reads.
+
+    A quarter of an ordinary batch's distinct bodies hold a sentence that recurs in
+    ``min_posts`` of them; the others need no sketch.
+    """
+    return np.unique(_candidates(posts, stats, min_posts)[1])
+
+
+def _candidates(
+    posts: PostSentences, stats: SentenceStats, min_posts: int
+) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+    """Which sentences of ``posts`` are candidates (in ``min_posts`` posts or more), and each one's post."""
+    if not len(posts.keys):
+        return np.zeros(0, dtype=bool), _EMPTY_I64
+    on = stats.at_least(posts.keys, min_posts)
+    return on, np.repeat(np.arange(len(posts.body_keys), dtype=np.int64), np.diff(posts.bounds))[on]
 
 
 def recurring_share(
@@ -340,8 +383,18 @@ class ChromeModel:
         return at < len(self.keys) and int(self.keys[at]) == key
 
 
-def learn_chrome(posts: PostSentences, *, min_posts: int, related: float = 0.5) -> ChromeModel:
+def learn_chrome(
+    posts: PostSentences,
+    *,
+    min_posts: int,
+    related: float = 0.5,
+    sketch: Callable[[NDArray[np.int64]], tuple[NDArray[np.uint32], NDArray[np.int64]]] | None = None,
+) -> ChromeModel:
     """Learn the chrome of a batch (see the module docstring).
+
+    ``posts`` without sketches need ``sketch``: given positions in ``posts``, their
+    :func:`body_sketches`. Only the posts that vote are sketched (:func:`voting_posts`);
+    the chrome is the same as with every post sketched up front.
 
     Examples
     --------
@@ -355,6 +408,16 @@ def learn_chrome(posts: PostSentences, *, min_posts: int, related: float = 0.5) 
         return ChromeModel(_EMPTY)
     distinct = posts.distinct()
     stats = sentence_stats(distinct)
+    if distinct.sketches is None or distinct.grams is None:
+        if sketch is None:
+            msg = "posts without sketches need a sketch function"
+            raise ValueError(msg)
+        voters = voting_posts(distinct, stats, min_posts=min_posts)
+        values, grams = sketch(posts.firsts()[voters])
+        sketches = np.zeros((len(distinct.body_keys), SKETCH_SIZE), dtype=np.uint32)
+        counts = np.zeros(len(distinct.body_keys), dtype=np.int64)
+        sketches[voters], counts[voters] = values, grams
+        distinct = replace(distinct, sketches=sketches, grams=counts)
     keys, votes = chrome_votes(distinct, stats, min_posts=min_posts, related=related)
     return ChromeModel(chrome_decision(keys, votes, stats.lookup(keys)))
 

@@ -8,8 +8,9 @@ passes over fixed chunks of posts, each pass in worker processes for large batch
 
 1. normalize each post and compute its boilerplate keys (:class:`NormalizedChunk`);
 2. learn each account's boilerplate from all the keys at once
-   (:meth:`~dedup.boilerplate.AccountBoilerplate.fit_arrays`), find the word-for-word
-   copies (:func:`plan_copies`), then extract and sign each chunk.
+   (:meth:`~dedup.boilerplate.AccountBoilerplate.fit_arrays`) and the batch's chrome
+   (:func:`~dedup.chrome.learn_chrome`, sketching only the posts that vote on it), find
+   the word-for-word copies (:func:`plan_copies`), then extract and sign each chunk.
 
 A batch may still be being read (any iterable that is not a sequence, such as a file
 reader): its chunks then go to the workers as they are read, carrying their articles,
@@ -29,7 +30,7 @@ from numpy.typing import NDArray
 
 from dedup.arrays import edges_of
 from dedup.boilerplate import AccountBoilerplate, sentence_key, sentence_run
-from dedup.chrome import SKETCH_SIZE, ChromeModel, PostSentences, body_sketch, learn_chrome
+from dedup.chrome import SKETCH_SIZE, ChromeModel, PostSentences, body_sketch, body_sketches, learn_chrome
 from dedup.columns import FeatureColumns
 from dedup.config import DedupConfig
 from dedup.feature_table import FeatureTable
@@ -98,12 +99,16 @@ class NormalizedChunk:
     run_sizes: NDArray[np.int64]  # their lengths in characters
     run_bounds: NDArray[np.int64]
     lengths: NDArray[np.int64]  # body lengths in characters
-    sketches: NDArray[np.uint32]  # chrome's body sketches (posts x SKETCH_SIZE)
-    grams: NDArray[np.int64]  # their trigram counts
+    sketches: NDArray[np.uint32] | None  # chrome's body sketches (posts x SKETCH_SIZE), unless left for later
+    grams: NDArray[np.int64] | None  # their trigram counts
 
     @staticmethod
-    def build(fx: FeatureExtractor, articles: Sequence[Article]) -> NormalizedChunk:
-        """Normalize ``articles`` and compute every post's boilerplate keys."""
+    def build(fx: FeatureExtractor, articles: Sequence[Article], *, sketch: bool = True) -> NormalizedChunk:
+        """Normalize ``articles`` and compute every post's boilerplate keys.
+
+        ``sketch=False`` leaves the body sketches out (``None``): a batch check has only
+        the posts that vote on chrome sketched, once it knows them.
+        """
         titles, encoded, body_keys, keys, key_sizes = [], [], [], [], []
         run_keys: list[int] = []
         run_sizes: list[int] = []
@@ -122,9 +127,10 @@ class NormalizedChunk:
             run_sizes.extend(sizes)
             run_counts.append(len(ordered))
             lengths.append(len(body))
-            sketch, n_grams = body_sketch(body)
-            sketches.append(sketch)
-            grams.append(n_grams)
+            if sketch:
+                values, n_grams = body_sketch(body)
+                sketches.append(values)
+                grams.append(n_grams)
         return NormalizedChunk(
             titles=titles,
             blob=b"".join(encoded),
@@ -136,14 +142,20 @@ class NormalizedChunk:
             run_sizes=np.array(run_sizes, dtype=np.int64),
             run_bounds=edges_of(run_counts),
             lengths=np.array(lengths, dtype=np.int64),
-            sketches=np.stack(sketches) if sketches else np.zeros((0, SKETCH_SIZE), dtype=np.uint32),
-            grams=np.array(grams, dtype=np.int64),
+            sketches=(np.stack(sketches) if sketches else np.zeros((0, SKETCH_SIZE), dtype=np.uint32))
+            if sketch
+            else None,
+            grams=np.array(grams, dtype=np.int64) if sketch else None,
         )
 
     def bodies(self) -> list[str]:
         """The normalized bodies."""
         edges, blob = self.body_bounds.tolist(), self.blob
         return [str(blob[a:b], "utf-8", "surrogatepass") for a, b in pairwise(edges)]
+
+    def body(self, k: int) -> str:
+        """The normalized body of post ``k`` of the chunk."""
+        return str(self.blob[int(self.body_bounds[k]) : int(self.body_bounds[k + 1])], "utf-8", "surrogatepass")
 
     @staticmethod
     def keys_of(chunks: Sequence[NormalizedChunk]) -> tuple[NDArray[np.uint64], NDArray[np.uint64], NDArray[np.int64]]:
@@ -310,7 +322,11 @@ def _articles(state: _WorkerState, task: _Task) -> Sequence[Article]:
 
 
 def _normalize_task(state: _WorkerState, task: _Task) -> NormalizedChunk:
-    return NormalizedChunk.build(state.extractor, _articles(state, task))
+    return NormalizedChunk.build(state.extractor, _articles(state, task), sketch=False)
+
+
+def _sketch_task(_: None, bodies: list[str]) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
+    return body_sketches(bodies)
 
 
 def _extract_task(state: _WorkerState, task: _Task) -> tuple[FeatureColumns, dict[int, tuple[str, ...]], BandKeys]:
@@ -408,7 +424,7 @@ def _extract(
         if reading is not None:
             batch.extend(reading)  # one process: read it all first
         for s in range(0, len(batch), size):
-            chunks.append(keep_chunk(NormalizedChunk.build(fx, batch[s : s + size])))
+            chunks.append(keep_chunk(NormalizedChunk.build(fx, batch[s : s + size], sketch=False)))
             hold()
             done = min(len(batch), s + size)
             if progress:
@@ -439,13 +455,12 @@ def _extract(
                 keys=np.concatenate([c.run_keys for c in chunks]) if chunks else np.zeros(0, np.uint64),
                 sizes=np.concatenate([c.run_sizes for c in chunks]) if chunks else np.zeros(0, np.int64),
                 bounds=_joined_bounds([c.run_bounds for c in chunks]),
-                sketches=np.concatenate([c.sketches for c in chunks])
-                if chunks
-                else np.zeros((0, SKETCH_SIZE), np.uint32),
-                grams=np.concatenate([c.grams for c in chunks]) if chunks else np.zeros(0, np.int64),
+                sketches=None,
+                grams=None,
             ),
             min_posts=config.params.chrome_min_posts,
             related=config.params.chrome_related,
+            sketch=_Sketcher(chunks, size, execution if parallel else None),
         )
         if len(chrome):
             _, keys_all, key_bounds_all = NormalizedChunk.keys_of(chunks)
@@ -502,6 +517,36 @@ def _nothing() -> None:
 
 def _as_it_is(block: FeatureColumns) -> FeatureColumns:
     return block
+
+
+class _Sketcher:
+    """The body sketches of some posts of the batch, from its normalized chunks.
+
+    Chrome needs the sketches of the posts that vote (a quarter of an ordinary batch),
+    known once every post is normalized; with an ``execution``, worker processes
+    compute them, a chunk's worth of bodies to a task.
+    """
+
+    def __init__(self, chunks: Sequence[NormalizedChunk], size: int, execution: Execution | None) -> None:
+        self._chunks = chunks
+        self._size = size
+        self._execution = execution
+
+    def __call__(self, positions: NDArray[np.int64]) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
+        step = self._size
+        tasks = (
+            [self._chunks[p // step].body(p % step) for p in positions[s : s + step].tolist()]
+            for s in range(0, len(positions), step)
+        )
+        ex = self._execution
+        if ex is None or len(positions) < ex.parallel_min:
+            parts = [body_sketches(bodies) for bodies in tasks]
+        else:
+            with WorkerPool(ex.workers, None, start_method=ex.start_method) as pool:
+                parts = list(pool.map(_sketch_task, tasks))
+        if not parts:
+            return np.zeros((0, SKETCH_SIZE), dtype=np.uint32), np.zeros(0, dtype=np.int64)
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def _normalizing_tasks(

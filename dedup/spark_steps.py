@@ -171,6 +171,7 @@ def prepare_rows(rows: Iterable[Sequence[Any]], config: DedupConfig) -> Iterator
     for chunk in _chunks(rows):
         articles = [Article(id=r[1], text=r[3], title=r[2], account=r[4], published_at=_time(r[5])) for r in chunk]
         norm = NormalizedChunk.build(fx, articles)
+        assert norm.sketches is not None and norm.grams is not None  # (built with them)
         bodies = norm.bodies()
         # Chrome's view of the chunk: each body once (its first post), each sentence once per body.
         distinct = PostSentences(

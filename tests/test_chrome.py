@@ -7,10 +7,12 @@ import random
 
 import numpy as np
 import pytest
-from chrome_pages import EVENTS, pages
+from chrome_pages import EVENTS, NOTICE, pages
 
 from dedup import Article, DedupConfig, Deduplicator, Params
-from dedup.chrome import learn_chrome, post_sentences
+from dedup.boilerplate import sentence_key, sentence_run
+from dedup.chrome import PostSentences, body_sketch, body_sketches, learn_chrome, post_sentences
+from dedup.extraction import Execution
 
 
 def kinds(posts: list[Article], config: DedupConfig) -> dict[tuple[str, str], str]:
@@ -103,3 +105,54 @@ def test_edited_copies_of_a_story_are_not_chrome() -> None:
     unlearned = Deduplicator(DedupConfig(params=Params(chrome_min_posts=0))).check(posts)
     assert kinds(posts, DedupConfig()) == kinds(posts, DedupConfig(params=Params(chrome_min_posts=0)))
     assert learned.stories == unlearned.stories
+
+
+def test_posts_sketched_on_demand_give_the_same_chrome() -> None:
+    # Six pages ending in one notice, a story copied three times, and posts of their own;
+    # only the posts holding a sentence of five posts or more need sketching.
+    bodies = [f"{event}{NOTICE}" for event in EVENTS]
+    bodies += ["社区开展垃圾分类宣传活动志愿者讲解分类知识。"] * 3 + [f"另一篇独立的报道第{i}篇。" for i in range(4)]
+    sketches, grams = body_sketches(bodies)
+    runs = [sentence_run(b, min_sentence=6) for b in bodies]
+
+    def made(sketched: bool) -> PostSentences:
+        posts = post_sentences(
+            [sentence_key(b) for b in bodies],
+            [len(b) for b in bodies],
+            [keys for keys, _ in runs],
+            [sizes for _, sizes in runs],
+            sketches=sketches,
+            grams=grams.tolist(),
+        )
+        return posts if sketched else dataclasses.replace(posts, sketches=None, grams=None)
+
+    asked: list[list[int]] = []
+
+    def sketch(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        asked.append(positions.tolist())
+        return body_sketches([bodies[p] for p in positions.tolist()])
+
+    expected = learn_chrome(made(True), min_posts=5)
+    assert expected.keys.tolist() == [sentence_key(NOTICE)]
+    assert learn_chrome(made(False), min_posts=5, sketch=sketch).keys.tolist() == expected.keys.tolist()
+    assert asked == [list(range(6))]  # the pages with the notice, nothing else
+    with pytest.raises(ValueError, match="sketch"):
+        learn_chrome(made(False), min_posts=5)
+
+
+def test_body_sketches_are_each_bodys_sketch() -> None:
+    bodies = ["社区开展垃圾分类宣传活动", "", "居民", "志愿者向居民讲解垃圾分类知识" * 3]
+    sketches, grams = body_sketches(bodies)
+    for k, body in enumerate(bodies):
+        one, n = body_sketch(body)
+        assert np.array_equal(sketches[k], one) and grams[k] == n
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_chrome_sketched_by_workers_is_the_same(start_method: str) -> None:
+    posts = [*pages(), Article(id="copy", text=EVENTS[0], account="公众号")]
+    serial = Deduplicator(DedupConfig()).check(posts)
+    execution = Execution(parallel_min=1, chunk_size=2, start_method=start_method)  # type: ignore[arg-type]
+    parallel = Deduplicator(DedupConfig(workers=2), execution=execution).check(posts)
+    assert parallel == serial
+    assert [(m.a, m.b, m.kind) for s in parallel.stories for m in s.pairs] == [("page0", "copy", "exact")]

@@ -159,8 +159,9 @@ def test_passages_are_sentences_with_spans_in_the_original() -> None:
 @pytest.mark.parametrize(
     ("line", "config"),
     [
-        ("点击上方蓝字关注我们获取更多资讯", NormalizeConfig()),  # a default pattern, with a hint character
-        ("本文来自社区融媒体中心供稿", NormalizeConfig(extra_boilerplate=("本文来自.{2,20}供稿",))),  # an added one, without
+        # A default pattern, with a hint character; an added one, without.
+        ("点击上方蓝字关注我们获取更多资讯", NormalizeConfig()),
+        ("本文来自社区融媒体中心供稿", NormalizeConfig(extra_boilerplate=("本文来自.{2,20}供稿",))),
     ],
 )
 def test_passages_leave_out_the_boilerplate_lines_normalization_drops(line: str, config: NormalizeConfig) -> None:
