@@ -254,11 +254,20 @@ def _frequent_folds(nfkc: bool, traditional: bool, punctuation: bool) -> tuple[t
     )
 
 
+# From this many characters on, one table lookup per code point (numpy) beats passes of
+# str.replace: 9 against 26 µs for a post of 945 characters; under it, numpy's overhead loses.
+_LOOKUP_FOLD_MIN = 256
+
+
 def _fold_characters(text: str, nfkc: bool, traditional: bool, punctuation: bool) -> str:
     """``text.translate(table)`` of :func:`_char_tables`, faster on typical text."""
     table, keys = _char_tables(nfkc, traditional, punctuation)
     if keys is None:
         return text
+    if len(text) >= _LOOKUP_FOLD_MIN:
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        folded = _fold_codes(codes, nfkc, traditional, punctuation)
+        return folded.tobytes().decode("utf-32-le", "surrogatepass")
     for ch, out in _frequent_folds(nfkc, traditional, punctuation):
         if ch in text:
             text = text.replace(ch, out)
@@ -303,7 +312,12 @@ def canonical_codes(codes: NDArray[np.uint32], config: NormalizeConfig = _DEFAUL
     >>> canonical_codes(codes).tobytes().decode("utf-32-le")
     '社区(2024)'
     """
-    table = _code_table(config.nfkc, config.traditional, config.punctuation)
+    return _fold_codes(codes, config.nfkc, config.traditional, config.punctuation)
+
+
+def _fold_codes(codes: NDArray[np.uint32], nfkc: bool, traditional: bool, punctuation: bool) -> NDArray[np.uint32]:
+    """The folded code points, as a new array (past the BMP, each stays itself)."""
+    table = _code_table(nfkc, traditional, punctuation)
     # (indices past the table clip to its last entry, which every astral code point takes)
     folded = table.take(codes, mode="clip")
     if len(codes) and int(codes.max()) > 0xFFFF:

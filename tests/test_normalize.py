@@ -5,7 +5,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import NormalizeConfig
-from dedup.normalize import is_boilerplate_line, normalize_text, normalize_with_offsets, strip_html
+from dedup.normalize import (
+    canonical_characters,
+    is_boilerplate_line,
+    normalize_text,
+    normalize_with_offsets,
+    strip_html,
+)
 
 
 def test_fullwidth_and_halfwidth_punctuation_fold_to_one_form() -> None:
@@ -173,3 +179,21 @@ def test_boilerplate_quick_rejection_never_changes_the_answer(line: str) -> None
 )
 def test_boilerplate_lines_pass_the_quick_rejection(line: str) -> None:
     assert is_boilerplate_line(line)
+
+
+# Characters folding changes (full-width, traditional, punctuation variants, a compatibility
+# form past the BMP) and characters it keeps.
+_FOLDED = "ＡＢ１２３（）【】「」，。！？：；社區會議發展國際髮乾後裡…—～　"
+_KEPT = "abc123社区会议,.!?\n 𝟙𝄞😀"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=_FOLDED + _KEPT, min_size=256, max_size=1200))
+def test_long_text_is_folded_like_its_short_pieces(text: str) -> None:
+    # Long texts are folded by one table lookup per code point, short ones by string
+    # replacement: the same characters either way.
+    for config in (NormalizeConfig(), NormalizeConfig(traditional=False, punctuation=False)):
+        pieces = [text[k : k + 100] for k in range(0, len(text), 100)]
+        folded = canonical_characters(text, config)
+        assert folded == "".join(canonical_characters(piece, config) for piece in pieces)
+        assert len(folded) == len(text)
