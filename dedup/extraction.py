@@ -325,10 +325,6 @@ def _normalize_task(state: _WorkerState, task: _Task) -> NormalizedChunk:
     return NormalizedChunk.build(state.extractor, _articles(state, task), sketch=False)
 
 
-def _sketch_task(_: None, bodies: list[str]) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
-    return body_sketches(bodies)
-
-
 def _extract_task(state: _WorkerState, task: _Task) -> tuple[FeatureColumns, dict[int, tuple[str, ...]], BandKeys]:
     start, end, _, chunk, plan = task
     if chunk is None or plan is None:
@@ -524,29 +520,45 @@ class _Sketcher:
 
     Chrome needs the sketches of the posts that vote (a quarter of an ordinary batch),
     known once every post is normalized; with an ``execution``, worker processes
-    compute them, a chunk's worth of bodies to a task.
+    compute them, a chunk's worth of posts to a task (forked workers read the bodies
+    from the chunks they inherit; spawned ones get them with the task).
     """
 
     def __init__(self, chunks: Sequence[NormalizedChunk], size: int, execution: Execution | None) -> None:
-        self._chunks = chunks
-        self._size = size
+        self._state: _SketchState = (chunks, size)
         self._execution = execution
 
     def __call__(self, positions: NDArray[np.int64]) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
-        step = self._size
-        tasks = (
-            [self._chunks[p // step].body(p % step) for p in positions[s : s + step].tolist()]
-            for s in range(0, len(positions), step)
-        )
+        chunks, size = self._state
+        parts = [positions[s : s + size] for s in range(0, len(positions), size)]
         ex = self._execution
         if ex is None or len(positions) < ex.parallel_min:
-            parts = [body_sketches(bodies) for bodies in tasks]
+            found = [_sketch_task(self._state, part) for part in parts]
         else:
-            with WorkerPool(ex.workers, None, start_method=ex.start_method) as pool:
-                parts = list(pool.map(_sketch_task, tasks))
-        if not parts:
+            method = ex.start_method or default_start_method()
+            inherit = method == "fork"
+            tasks: Iterable[_SketchTask] = (
+                parts if inherit else ([chunks[p // size].body(p % size) for p in part.tolist()] for part in parts)
+            )
+            with WorkerPool(ex.workers, self._state if inherit else None, start_method=method) as pool:
+                found = list(pool.map(_sketch_task, tasks))
+        if not found:
             return np.zeros((0, SKETCH_SIZE), dtype=np.uint32), np.zeros(0, dtype=np.int64)
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+
+
+# The normalized chunks and their size (what a forked worker inherits), and a task: the
+# positions of the posts to sketch, or (spawned workers) their bodies.
+_SketchState = tuple[Sequence[NormalizedChunk], int]
+_SketchTask = NDArray[np.int64] | list[str]
+
+
+def _sketch_task(state: _SketchState | None, task: _SketchTask) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
+    if isinstance(task, list):
+        return body_sketches(task)
+    assert state is not None  # positions are sent only to workers that hold the chunks
+    chunks, size = state
+    return body_sketches([chunks[p // size].body(p % size) for p in task.tolist()])
 
 
 def _normalizing_tasks(
