@@ -178,11 +178,14 @@ class PostSentences:
         _, first = np.unique(self.body_keys, return_index=True)
         return np.sort(first).astype(np.int64)
 
-    def distinct(self) -> PostSentences:
-        """Each body once (its first post) and each sentence once per post (its longest)."""
+    def distinct(self, firsts: NDArray[np.int64] | None = None) -> PostSentences:
+        """Each body once (its first post) and each sentence once per post (its longest).
+
+        ``firsts`` are the posts kept, as :meth:`firsts` gives them (found when not given).
+        """
         n = len(self.body_keys)
         keep_post = np.zeros(n, dtype=bool)
-        keep_post[self.firsts()] = True
+        keep_post[self.firsts() if firsts is None else firsts] = True
         owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.bounds))
         keep = keep_post[owner]
         owner, keys, sizes = owner[keep], self.keys[keep], self.sizes[keep]
@@ -406,14 +409,15 @@ def learn_chrome(
     """
     if not min_posts or not len(posts.body_keys):
         return ChromeModel(_EMPTY)
-    distinct = posts.distinct()
+    firsts = posts.firsts()
+    distinct = posts.distinct(firsts)
     stats = sentence_stats(distinct)
     if distinct.sketches is None or distinct.grams is None:
         if sketch is None:
             msg = "posts without sketches need a sketch function"
             raise ValueError(msg)
         voters = voting_posts(distinct, stats, min_posts=min_posts)
-        values, grams = sketch(posts.firsts()[voters])
+        values, grams = sketch(firsts[voters])
         sketches = np.zeros((len(distinct.body_keys), SKETCH_SIZE), dtype=np.uint32)
         counts = np.zeros(len(distinct.body_keys), dtype=np.int64)
         sketches[voters], counts[voters] = values, grams
