@@ -529,7 +529,7 @@ class _Sketcher:
         self._execution = execution
 
     def __call__(self, positions: NDArray[np.int64]) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
-        chunks, size = self._state
+        size = self._state[1]
         parts = [positions[s : s + size] for s in range(0, len(positions), size)]
         ex = self._execution
         if ex is None or len(positions) < ex.parallel_min:
@@ -537,9 +537,7 @@ class _Sketcher:
         else:
             method = ex.start_method or default_start_method()
             inherit = method == "fork"
-            tasks: Iterable[_SketchTask] = (
-                parts if inherit else ([chunks[p // size].body(p % size) for p in part.tolist()] for part in parts)
-            )
+            tasks: Iterable[_SketchTask] = parts if inherit else (_bodies(self._state, part) for part in parts)
             with WorkerPool(ex.workers, self._state if inherit else None, start_method=method) as pool:
                 found = list(pool.map(_sketch_task, tasks))
         if not found:
@@ -557,8 +555,13 @@ def _sketch_task(state: _SketchState | None, task: _SketchTask) -> tuple[NDArray
     if isinstance(task, list):
         return body_sketches(task)
     assert state is not None  # positions are sent only to workers that hold the chunks
+    return body_sketches(_bodies(state, task))
+
+
+def _bodies(state: _SketchState, positions: NDArray[np.int64]) -> list[str]:
+    """The normalized bodies of the posts at ``positions`` of the batch."""
     chunks, size = state
-    return body_sketches([chunks[p // size].body(p % size) for p in task.tolist()])
+    return [chunks[p // size].body(p % size) for p in positions.tolist()]
 
 
 def _normalizing_tasks(
