@@ -114,23 +114,26 @@ class NormalizedChunk:
         run_sizes: list[int] = []
         run_counts, lengths, sketches, grams = [], [], [], []
         min_sentence = fx.config.params.min_sentence
+        # A repost word for word has its original's sentences (and sketch): split, hashed
+        # and sketched once (reposts mostly fall in the chunk of their original).
+        runs: dict[str, _BodyRun] = {}
         for a in articles:
             title, body = fx.normalize(a)
-            ordered, sizes = sentence_run(body, min_sentence=min_sentence)
-            sentence_keys = sorted(set(ordered))
+            run = runs.get(body)
+            if run is None:
+                run = runs[body] = _BodyRun.of(body, min_sentence, sketch=sketch)
             titles.append(title)
-            encoded.append(body.encode("utf-8", "surrogatepass"))
-            body_keys.append(sentence_key(body))
-            keys.extend(sentence_keys)
-            key_sizes.append(len(sentence_keys))
-            run_keys.extend(ordered)
-            run_sizes.extend(sizes)
-            run_counts.append(len(ordered))
+            encoded.append(run.encoded)
+            body_keys.append(run.body_key)
+            keys.extend(run.distinct)
+            key_sizes.append(len(run.distinct))
+            run_keys.extend(run.ordered)
+            run_sizes.extend(run.sizes)
+            run_counts.append(len(run.ordered))
             lengths.append(len(body))
-            if sketch:
-                values, n_grams = body_sketch(body)
-                sketches.append(values)
-                grams.append(n_grams)
+            if run.sketch is not None:
+                sketches.append(run.sketch)
+                grams.append(run.grams)
         return NormalizedChunk(
             titles=titles,
             blob=b"".join(encoded),
@@ -168,6 +171,33 @@ class NormalizedChunk:
             np.concatenate([c.body_keys for c in chunks]),
             np.concatenate([c.keys for c in chunks]),
             bounds.astype(np.int64),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _BodyRun:
+    """What :meth:`NormalizedChunk.build` computes of one distinct normalized body."""
+
+    encoded: bytes
+    body_key: int
+    ordered: list[int]  # sentence keys in order, repeats included
+    sizes: list[int]  # their lengths in characters
+    distinct: list[int]  # sorted distinct sentence keys
+    sketch: NDArray[np.uint32] | None
+    grams: int
+
+    @staticmethod
+    def of(body: str, min_sentence: int, *, sketch: bool) -> _BodyRun:
+        ordered, sizes = sentence_run(body, min_sentence=min_sentence)
+        values, n_grams = body_sketch(body) if sketch else (None, 0)
+        return _BodyRun(
+            body.encode("utf-8", "surrogatepass"),
+            sentence_key(body),
+            ordered,
+            sizes,
+            sorted(set(ordered)),
+            values,
+            n_grams,
         )
 
 
