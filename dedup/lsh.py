@@ -324,6 +324,10 @@ def _bucket_pairs(
     return np.concatenate(parts) if parts else _NO_PAIRS
 
 
+# Bands' pairs merged into the distinct ones at least this many at a time (see colliding_rows).
+_MIN_MERGE = 1 << 20
+
+
 def colliding_rows(
     keys: NDArray[np.uint64],
     *,
@@ -374,11 +378,14 @@ def colliding_rows(
         return _NO_PAIRS
     rows = np.arange(n, dtype=np.int64)
     rank = rows if order is None else order
-    # Distinct pairs so far and the bands each shares, merged band by band: holding every
-    # band's pairs at once would peak at their sum (a template-heavy batch repeats most
-    # pairs in many bands).
+    # Distinct pairs so far and the bands each shares. Bands' pairs wait until they are as
+    # many as the distinct ones, then are merged in: holding every band's pairs at once
+    # would peak at their sum (a template-heavy batch repeats most pairs in many bands),
+    # and merging band by band rewrites the distinct pairs once per band.
     acc_codes: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
     acc_shared: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+    waiting: list[NDArray[np.int64]] = []
+    n_waiting = 0
     for band in range(b):
         codes: list[NDArray[np.int64]] = []
         column = keys[:, band]
@@ -402,8 +409,11 @@ def colliding_rows(
                 wanted = lo < anchors
                 lo, hi = lo[wanted], hi[wanted]
             codes.append(lo * n + hi)
-        if codes:
-            acc_codes, acc_shared = _merge_counts(acc_codes, acc_shared, np.concatenate(codes))
+        waiting.extend(codes)
+        n_waiting += sum(len(c) for c in codes)
+        if waiting and (n_waiting >= max(len(acc_codes), _MIN_MERGE) or band == b - 1):
+            acc_codes, acc_shared = _merge_counts(acc_codes, acc_shared, np.concatenate(waiting))
+            waiting, n_waiting = [], 0
     if not len(acc_codes):
         return _NO_PAIRS
     pairs = _decode_pairs(acc_codes, n)
@@ -416,14 +426,14 @@ def colliding_rows(
 def _merge_counts(
     codes: NDArray[np.int64], counts: NDArray[np.int64], more: NDArray[np.int64]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Sorted distinct ``codes`` with their ``counts``, plus one of each code in ``more`` (distinct)."""
-    more = np.sort(more)
+    """Sorted distinct ``codes`` with their ``counts``, plus each code of ``more`` as often as it occurs there."""
+    more, times = np.unique(more, return_counts=True)
     # Where each new code falls among the sorted ones: counted there, or inserted.
     at = np.searchsorted(codes, more)
     known = at < len(codes)
     known[known] = codes[at[known]] == more[known]
     counts = counts.copy()
-    counts[at[known]] += 1  # distinct codes: no place is counted twice
+    counts[at[known]] += times[known]  # distinct codes: no place is counted twice
     fresh = ~known
     # Inserted in one pass (np.insert would sort the already sorted places again).
     placed = at[fresh] + np.arange(int(fresh.sum()))
@@ -431,8 +441,8 @@ def _merge_counts(
     old[placed] = False
     merged = np.empty(len(old), dtype=np.int64)
     merged[placed], merged[old] = more[fresh], codes
-    merged_counts = np.ones(len(old), dtype=np.int64)
-    merged_counts[old] = counts
+    merged_counts = np.empty(len(old), dtype=np.int64)
+    merged_counts[placed], merged_counts[old] = times[fresh], counts
     return merged, merged_counts
 
 
@@ -455,11 +465,20 @@ def _cap_per_row(
     most = int(shared.max())
     band_bits = max(1, most.bit_length())
     src = np.concatenate((pairs[:, 0], pairs[:, 1]))
+    index_bits = max(1, int(2 * m - 1).bit_length())
     if 2 * rank_bits + band_bits <= 63:
         key = src << (rank_bits + band_bits)
         key |= np.concatenate((most - shared, most - shared)) << rank_bits
         key |= np.concatenate((rank[pairs[:, 1]], rank[pairs[:, 0]]))
-        order = np.argsort(key)
+        if 2 * rank_bits + band_bits + index_bits <= 63:
+            # Each end's index in the key's low bits: a sort, which is faster than an
+            # argsort, gives the order (the keys are distinct, so either is stable).
+            key <<= index_bits
+            key |= np.arange(2 * m, dtype=np.int64)
+            key.sort()
+            order = key & ((1 << index_bits) - 1)
+        else:
+            order = np.argsort(key)
         del key
     else:
         dst_rank = np.concatenate((rank[pairs[:, 1]], rank[pairs[:, 0]]))

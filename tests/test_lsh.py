@@ -133,6 +133,34 @@ def test_caps_do_not_depend_on_row_order() -> None:
     assert {tuple(p) for p in moved.tolist()} == expected
 
 
+def test_per_row_cap_counts_every_shared_band_of_a_large_batch() -> None:
+    # Over a million bucket pairs across 40 bands (merged into the distinct pairs
+    # several bands at a time): each row keeps the partners sharing the most bands,
+    # ties by the partner's rank, as a count over all bands says.
+    rng = np.random.default_rng(7)
+    n, b, limit = 6000, 40, 3
+    keys = rng.integers(0, n // 10, size=(n, b)).astype(np.uint64)
+    rank = rng.permutation(n).astype(np.int64)
+    shared: dict[tuple[int, int], int] = {}
+    for band in range(b):
+        order = np.argsort(keys[:, band], kind="stable")
+        column = keys[order, band]
+        for members in np.split(order, np.flatnonzero(np.diff(column)) + 1):
+            ids = sorted(members.tolist())
+            for x, i in enumerate(ids):
+                for j in ids[x + 1 :]:
+                    shared[(i, j)] = shared.get((i, j), 0) + 1
+    assert sum(shared.values()) > 2**20  # merged in more than once
+    assert {tuple(p) for p in colliding_rows(keys, max_bucket=n).tolist()} == set(shared)
+    partners: dict[int, list[tuple[int, int, int]]] = {}
+    for (i, j), count in shared.items():
+        partners.setdefault(i, []).append((-count, int(rank[j]), j))
+        partners.setdefault(j, []).append((-count, int(rank[i]), i))
+    kept = {(min(i, j), max(i, j)) for i, found in partners.items() for _, _, j in sorted(found)[:limit]}
+    got = colliding_rows(keys, max_bucket=n, max_per_row=limit, order=rank)
+    assert {tuple(p) for p in got.tolist()} == kept
+
+
 def test_the_candidate_rule_for_one_pair() -> None:
     empty = np.zeros((0, 2), dtype=np.uint64)
     a = PostBands(np.array([1, 2], np.uint64), np.array([5, 6], np.uint64), np.array([[7, 8]], np.uint64))
