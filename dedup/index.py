@@ -28,7 +28,7 @@ from dedup.index_storage import MemoryStorage, Storage, StoredPost
 from dedup.lsh import band_widths
 from dedup.models import Article, IndexMatch
 from dedup.steps import check_article, check_articles, may_pair
-from dedup.verify import Verdict, compare_many
+from dedup.verify import Verdict, compare
 
 __all__ = ["DedupIndex"]
 
@@ -538,13 +538,13 @@ class DedupIndex:
                 if bands.collides(other_bands):
                     others.append(other)
         stored = [x for x in self._storage.posts(sorted(candidates)) if x is not None and x.eligible]
-        pairable = [other for other in [*stored, *others] if may_pair(article.account, other.account, cfg)]
-        found = compare_many([(mine.features, other.features) for other in pairable], config=cfg)
-        scored = [
-            (other, v)
-            for other, v in zip(pairable, found, strict=True)
-            if v.is_match or (templates and v.kind == "template")
-        ]
+        scored: list[tuple[StoredPost, Verdict]] = []
+        for other in [*stored, *others]:
+            if not may_pair(article.account, other.account, cfg):
+                continue
+            v = compare(mine.features, other.features, config=cfg)
+            if v.is_match or (templates and v.kind == "template"):
+                scored.append((other, v))
         scored.sort(key=lambda item: (-item[1].score, item[0].id))
         if k is not None:
             scored = scored[:k]

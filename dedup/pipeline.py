@@ -30,7 +30,7 @@ from dedup.steps import check_articles, checked_articles, may_pair
 from dedup.stories import id_ranks, publication_order, story_accounts
 from dedup.story_stream import StoryStream
 from dedup.verdicts import Pair, VerdictStore, worth_recording
-from dedup.verify import Verdict, compare_many
+from dedup.verify import Verdict, compare
 
 __all__ = ["Deduplicator", "Execution", "ProgressCallback", "StoryStream", "find_duplicates"]
 
@@ -530,7 +530,7 @@ def _compare_pairs(feats: Sequence[Features], pairs: Iterable[Sequence[int]], co
             f = read[i] = feats[i]
         return f
 
-    return compare_many([(get(i), get(j)) for i, j in pairs], config=config)
+    return [compare(get(i), get(j), config=config) for i, j in pairs]
 
 
 def find_duplicates(articles: Iterable[Article], **options: Any) -> DedupResult:

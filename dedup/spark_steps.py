@@ -54,7 +54,7 @@ from dedup.models import Article, Evidence, PairMatch
 from dedup.signature import sign
 from dedup.steps import check_article, is_comparable, link_of, may_pair
 from dedup.stories import build_story
-from dedup.verify import Verdict, compare, compare_many
+from dedup.verify import Verdict, compare
 
 __all__ = [
     "CHUNK",
@@ -358,7 +358,6 @@ def verify_rows(rows: Iterable[Sequence[Any]], config: DedupConfig) -> Iterator[
     """
     # Rows come clustered by ``b`` (the last join's key): each post is decoded once while its rows last.
     decoded: dict[int, Features] = {}
-    waiting: list[tuple[int, int, bool, Features, Features]] = []
     for a, b, exact, blob_a, blob_b in rows:
         if len(decoded) > 4096:
             decoded.clear()
@@ -370,22 +369,7 @@ def verify_rows(rows: Iterable[Sequence[Any]], config: DedupConfig) -> Iterator[
             fb = decoded[b] = features_of(blob_b, config, 1)
         if not exact and not may_pair(fa.account, fb.account, config):
             continue
-        waiting.append((a, b, exact, fa, fb))
-        if len(waiting) == _VERIFY_BATCH:
-            yield from _verified(waiting, config)
-            waiting = []
-    yield from _verified(waiting, config)
-
-
-# Pairs verified at a time by :func:`~dedup.verify.compare_many`.
-_VERIFY_BATCH = 1024
-
-
-def _verified(
-    waiting: Sequence[tuple[int, int, bool, Features, Features]], config: DedupConfig
-) -> Iterator[tuple[Any, ...]]:
-    found = compare_many([(fa, fb) for _, _, _, fa, fb in waiting], config=config)
-    for (a, b, exact, _, _), v in zip(waiting, found, strict=True):
+        v = compare(fa, fb, config=config)
         if v.kind is None:
             continue
         link = link_of(v, config)

@@ -17,7 +17,7 @@ evidence shown for a pair (shared passages, specifics one side lacks) is built b
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -32,7 +32,7 @@ from dedup.keys import Conflict, key_conflicts
 from dedup.models import MatchKind
 from dedup.sentences import SentenceSets, held_sentence_share
 
-__all__ = ["Verdict", "compare", "compare_many", "specifics_agreement", "unanchored_titles"]
+__all__ = ["Verdict", "compare", "specifics_agreement", "unanchored_titles"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,64 +160,7 @@ def compare(a: Features, b: Features, *, config: DedupConfig) -> Verdict:
     return _compare(a, b, config.threshold, config.params)
 
 
-def compare_many(pairs: Sequence[tuple[Features, Features]], *, config: DedupConfig) -> list[Verdict]:
-    """:func:`compare` of each pair, the shingles shared counted for many pairs at once.
-
-    A verification task compares thousands of pairs of a few hundred shingles each: one
-    binary search over all of them costs a fraction of one per pair.
-
-    Examples
-    --------
-    >>> from dedup import Article, DedupConfig
-    >>> from dedup.features import FeatureExtractor
-    >>> fx = FeatureExtractor(DedupConfig())
-    >>> text = "6月12日上午，荷叶塘社区在文化广场开展垃圾分类宣传活动，志愿者向居民讲解分类知识，发放宣传资料200余份。"
-    >>> a = fx.extract(Article(id="a", text=text), position=0)
-    >>> b = fx.extract(Article(id="b", text=text + "活动受到居民好评。"), position=1)
-    >>> [v.kind for v in compare_many([(a, b), (b, a)], config=DedupConfig())]
-    ['near', 'near']
-    >>> compare_many([(a, b)], config=DedupConfig()) == [compare(a, b, config=DedupConfig())]
-    True
-    """
-    p, threshold = config.params, config.threshold
-    out: list[Verdict] = []
-    for s in range(0, len(pairs), _OVERLAP_BLOCK):
-        block = pairs[s : s + _OVERLAP_BLOCK]
-        shared = _overlaps(block)
-        out.extend(_compare(a, b, threshold, p, k) for (a, b), k in zip(block, shared, strict=True))
-    return out
-
-
-# Pairs whose shared shingles are counted in one pass (a few MB of keys).
-_OVERLAP_BLOCK = 1024
-
-
-def _overlaps(pairs: Sequence[tuple[Features, Features]]) -> list[int | None]:
-    """The shingles each pair shares (:func:`_overlap`); ``None`` where counted one pair at a time.
-
-    Each shingle becomes a key ``pair << 32 | shingle``: the keys of the second posts
-    are sorted as a whole when each post's shingles are (sorted, distinct), so one
-    binary search finds the first posts' keys among them.
-    """
-    narrow = [k for k, (a, b) in enumerate(pairs) if a.shingles.dtype == np.uint32 and b.shingles.dtype == np.uint32]
-    out: list[int | None] = [None] * len(pairs)
-    if not narrow:
-        return out
-    firsts = [pairs[k][0].shingles for k in narrow]
-    seconds = [pairs[k][1].shingles for k in narrow]
-    owner = np.arange(len(narrow), dtype=np.uint64) << np.uint64(32)
-    sizes_a = np.fromiter(map(len, firsts), dtype=np.int64, count=len(narrow))
-    sizes_b = np.fromiter(map(len, seconds), dtype=np.int64, count=len(narrow))
-    keys_a = np.concatenate(firsts).astype(np.uint64) | np.repeat(owner, sizes_a)
-    keys_b = np.concatenate(seconds).astype(np.uint64) | np.repeat(owner, sizes_b)
-    found = found_in_sorted(keys_b, keys_a)
-    counts = np.bincount((keys_a[found] >> np.uint64(32)).astype(np.int64), minlength=len(narrow))
-    for k, c in zip(narrow, counts.tolist(), strict=True):
-        out[k] = c
-    return out
-
-
-def _compare(a: Features, b: Features, threshold: float, p: Params, inter: int | None = None) -> Verdict:
+def _compare(a: Features, b: Features, threshold: float, p: Params) -> Verdict:
     # An exact copy is a copy whenever it was posted (a repost of an old article), unless
     # the one body is page furniture under two headlines about other things.
     if a.body_hash == b.body_hash and a.n_words > 0:
@@ -225,8 +168,7 @@ def _compare(a: Features, b: Features, threshold: float, p: Params, inter: int |
         if unanchored_titles(a, b, p):
             return Verdict(1.0, "template", 1.0, 1.0, 1.0, agreement, unanchored=True)
         return Verdict(1.0, "exact", 1.0, 1.0, 1.0, agreement)
-    if inter is None:
-        inter = _overlap(a.shingles, b.shingles)
+    inter = _overlap(a.shingles, b.shingles)
     na, nb = len(a.shingles), len(b.shingles)
     union = na + nb - inter
     jaccard = inter / union if union else 0.0

@@ -7,7 +7,7 @@ import pytest
 from dedup import Article, DedupConfig, Params
 from dedup.features import FeatureExtractor
 from dedup.steps import link_of
-from dedup.verify import Verdict, compare, compare_many
+from dedup.verify import Verdict, compare
 
 C50 = DedupConfig(threshold=0.5)
 
@@ -154,25 +154,3 @@ def test_a_follow_up_recapping_a_report_is_neither_match_nor_veto(
     # The test is a param: off, the shared run of words makes the pair a rewrite.
     off = DedupConfig(threshold=0.5, params=Params(min_held_sentences=0.0))
     assert compare(report, follow_up, config=off).kind == "rewritten"
-
-
-@pytest.mark.parametrize("scheme", ["affine32", "affine64"])
-def test_compare_many_gives_each_pair_its_compare_verdict(scheme: str) -> None:
-    # Shingles counted for many pairs at once (affine64's are counted one pair at a
-    # time): copies, edits, template siblings, unrelated and empty posts, either way round.
-    config = DedupConfig(scheme=scheme)  # type: ignore[arg-type]
-    extractor = FeatureExtractor(config)
-    texts = [
-        BASE,
-        SIBLING,
-        OTHER,
-        BASE.replace("王建华", "王建国"),
-        BASE.split("\n")[0],
-        "关注我们\n" + BASE,
-        SIBLING + "\n活动受到居民一致好评。",
-        "",
-        "好",
-    ]
-    posts = [feats(extractor, t, i) for i, t in enumerate(texts)]
-    pairs = [(a, b) for a in posts for b in posts if a is not b] * 150  # several blocks
-    assert compare_many(pairs, config=config) == [compare(a, b, config=config) for a, b in pairs]
