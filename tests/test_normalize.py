@@ -78,6 +78,34 @@ def test_a_character_past_the_bmp_folds_alike_with_or_without_an_ellipsis() -> N
     assert normalize_with_offsets("\U0002005e見……").text == ellipsis
 
 
+@pytest.mark.parametrize(
+    ("text", "folded", "kept"),
+    [
+        ("社区...…活动", "社区…活动", "社区……活动"),
+        ("社区…...活动", "社区…活动", "社区……活动"),
+        ("社区……...活动", "社区…活动", "社区……活动"),
+        ("社区......活动", "社区…活动", "社区…活动"),
+        ("社区….…活动", "社区…活动", "社区….…活动"),
+        ("活动……", "活动…", "活动…"),
+    ],
+)
+def test_runs_of_dots_and_ellipses_each_become_one_ellipsis(text: str, folded: str, kept: str) -> None:
+    # Under NFKC "…" is "..." first, so the runs join; without it each run is one "…"
+    # (a run of dots next to a run of "…" makes two).
+    assert normalize_text(text) == folded
+    assert normalize_text(text, NormalizeConfig(nfkc=False)) == kept
+    assert normalize_with_offsets(text, NormalizeConfig(nfkc=False)).text == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("a  b 社区", "a b社区"), ("a\u3000b", "a b"), ("a b 社 区", "a b社区"), ("x\t\ty", "x y"), ("x\u00a0 y", "x y")],
+)
+def test_runs_of_spaces_become_one_space(text: str, expected: str) -> None:
+    assert normalize_text(text) == expected
+    assert normalize_with_offsets(text).text == expected
+
+
 def test_invisible_characters_removed() -> None:
     assert normalize_text("社\u200b区\ufeff活\u0000动") == "社区活动"
 
