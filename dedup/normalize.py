@@ -133,12 +133,14 @@ _CN_DATE = re.compile(
 _CN_DATE_HINT = re.compile(f"[{_CN_DIGIT}十][年月]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 # A space next to Chinese text on one side and Chinese text, a letter or a digit on the
-# other. The leading (?= ) lets the engine skip every position that is not a space.
+# other. The space comes first and the character before it is looked at behind the two
+# (a literal first lets the engine search for it: a third of the time of a lookahead first).
 _CJK_SPACE = re.compile(
-    f"(?= )(?:(?<=[{_CJK_OR_PUNCT}]) (?=[{_CJK_OR_PUNCT}0-9A-Za-z])|(?<=[0-9A-Za-z]) (?=[{_CJK_OR_PUNCT}]))"
+    f" (?:(?<=[{_CJK_OR_PUNCT}] )(?=[{_CJK_OR_PUNCT}0-9A-Za-z])|(?<=[0-9A-Za-z] )(?=[{_CJK_OR_PUNCT}]))"
 )
-# Spaces at the start or end of a line (the leading (?= ) skips non-space positions fast).
-_LINE_EDGE_SPACE = re.compile(r"(?= )(?:(?<![^\n]) +| +(?![^\n]))")
+# Spaces at the start or end of a line (a space first, as for _CJK_SPACE: the first
+# alternative asserts what stands before that space).
+_LINE_EDGE_SPACE = re.compile(r" (?:(?<![^\n] ) *| *(?![^\n]))")
 _BLANK_LINES = re.compile(r"\n{2,}")
 _CRLF = re.compile(r"\r\n?")
 

@@ -106,6 +106,31 @@ def test_runs_of_spaces_become_one_space(text: str, expected: str) -> None:
     assert normalize_with_offsets(text).text == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected", "offsets"),
+    [
+        ("社区 活动", "社区活动", (0, 1, 3, 4)),
+        ("a 社区", "a社区", (0, 2, 3)),
+        ("社区 a", "社区a", (0, 1, 3)),
+        ("a b", "a b", (0, 1, 2)),
+        (" 社区 \n 活动 ", "社区\n活动", (1, 2, 4, 6, 7)),
+        ("社区 -", "社区 -", (0, 1, 2, 3)),
+        ("- 社区", "- 社区", (0, 1, 2, 3)),
+        ("社区。 活动", "社区.活动", (0, 1, 2, 4, 5)),
+        ("x \n\n y", "x\ny", (0, 2, 5)),
+        ("é 社区", "é 社区", (0, 1, 2, 3)),
+    ],
+)
+def test_a_space_goes_between_chinese_text_and_at_line_edges(
+    text: str, expected: str, offsets: tuple[int, ...]
+) -> None:
+    # Kept between two letters, or next to a character that is neither Chinese, a
+    # mark, a digit nor an ASCII letter.
+    assert normalize_text(text) == expected
+    found = normalize_with_offsets(text)
+    assert (found.text, found.offsets) == (expected, offsets)
+
+
 def test_invisible_characters_removed() -> None:
     assert normalize_text("社\u200b区\ufeff活\u0000动") == "社区活动"
 
