@@ -603,9 +603,10 @@ def _pipeline(text: str, offsets: _Offsets, config: NormalizeConfig) -> tuple[st
             text, offsets = _sub(_DOT_RUN, "…", text, offsets)
     if config.numbers and ("年" in text or "月" in text) and _CN_DATE_HINT.search(text):
         text, offsets = _sub(_CN_DATE, _date_digits, text, offsets)
-    if " " in text or "\t" in text or "\u00a0" in text or "\u3000" in text:
+    other_spaces = "\t" in text or "\u00a0" in text or "\u3000" in text
+    if other_spaces or " " in text:
         # (single ASCII spaces, seven posts in ten with spaces in news, are left as they are)
-        if "  " in text or "\t" in text or "\u00a0" in text or "\u3000" in text:
+        if other_spaces or "  " in text:
             text, offsets = _sub(_SPACES, " ", text, offsets)
         text, offsets = _sub(_CJK_SPACE, "", text, offsets)
         # It matches only where these are (two posts in five with spaces, in news).
